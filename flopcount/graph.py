@@ -1,0 +1,155 @@
+"""Wire a loaded spec into a graph, propagate shapes and compute each node's figures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from math import prod
+
+from . import expr
+from .errors import FlopcountError, SpecError, spec_error
+from .layers import Layer, layer_class
+from .spec import Spec
+
+
+@dataclass
+class Node:
+    """One layer in the graph with its inferred shape and exact figures."""
+
+    index: int
+    name: str
+    type: str
+    layer: Layer
+    inputs: tuple[int, ...]
+    in_shapes: tuple[tuple[int, ...], ...]
+    shape: tuple[int, ...]
+    weights: dict  # name -> (shape, trainable)
+    trainable: int
+    non_trainable: int
+    macs: int
+    other_ops: int
+    rf: tuple[int, ...]  # receptive field on the input, per spatial axis
+    jump: tuple[int, ...]  # distance on the input between neighbouring outputs
+    group: str | None = None
+
+    @property
+    def params(self) -> int:
+        return self.trainable + self.non_trainable
+
+
+@dataclass
+class Totals:
+    trainable: int = 0
+    non_trainable: int = 0
+    macs: int = 0
+    other_ops: int = 0
+
+    @property
+    def params(self) -> int:
+        return self.trainable + self.non_trainable
+
+    @property
+    def flops(self) -> int:
+        """FLOPs as 2 x MACs + other element-wise ops."""
+        return 2 * self.macs + self.other_ops
+
+    def add(self, node: Node) -> None:
+        self.trainable += node.trainable
+        self.non_trainable += node.non_trainable
+        self.macs += node.macs
+        self.other_ops += node.other_ops
+
+
+@dataclass
+class Graph:
+    """A spec's layers in topological (file) order with their figures."""
+
+    name: str
+    nodes: list[Node]
+    spec: Spec
+    totals: Totals = field(default_factory=Totals)
+
+    def consumers(self) -> dict[int, list[int]]:
+        """For each node index, the indices of the nodes reading its output."""
+        out: dict[int, list[int]] = {n.index: [] for n in self.nodes}
+        for n in self.nodes:
+            for i in n.inputs:
+                out[i].append(n.index)
+        return out
+
+
+def build_graph(spec: Spec) -> Graph:
+    """Instantiate every layer, check its inputs, and infer shapes and figures in order."""
+    index_of = {}
+    nodes: list[Node] = []
+    totals = Totals()
+    for flat in spec.layers:
+        try:
+            node = _node(flat, index_of, nodes)
+        except FlopcountError as err:
+            raise err.located(file=spec.file, layer=flat.index, name=flat.name)
+        except RecursionError:  # pragma: no cover - defensive
+            raise SpecError("the spec is nested too deeply.", file=spec.file, layer=flat.index, name=flat.name)
+        index_of[flat.name] = flat.index
+        nodes.append(node)
+        totals.add(node)
+    return Graph(spec.name, nodes, spec, totals)
+
+
+def _node(flat, index_of, nodes) -> Node:
+    cls = layer_class(flat.type)
+    if not isinstance(flat.raw, dict):  # pragma: no cover - spec guarantees a dict
+        raise spec_error("layer attributes must be an object.", received=flat.raw)
+    layer = cls.from_raw(flat.raw, lambda text: expr.evaluate(text, flat.env))
+    lo, hi = cls.inputs
+    n_in = len(flat.inputs)
+    if flat.type == "input":
+        n_in = 0
+    elif n_in < lo or (hi is not None and n_in > hi):
+        want = f"at least {lo}" if hi is None else f"exactly {lo}"
+        raise spec_error(f"{flat.type} takes {want} input(s).", attribute="inputs", received=list(flat.inputs))
+    inputs = tuple(index_of[name] for name in flat.inputs) if n_in else ()
+    in_shapes = tuple(nodes[i].shape for i in inputs)
+    shape = tuple(layer.output_shape(in_shapes))
+    weights = layer.weights(in_shapes)
+    trainable = sum(prod(s) for s, t in weights.values() if t)
+    non_trainable = sum(prod(s) for s, t in weights.values() if not t)
+    rf, jump = _receptive_field(layer, in_shapes, [nodes[i] for i in inputs])
+    return Node(
+        index=flat.index,
+        name=flat.name,
+        type=flat.type,
+        layer=layer,
+        inputs=inputs,
+        in_shapes=in_shapes,
+        shape=shape,
+        weights=weights,
+        trainable=trainable,
+        non_trainable=non_trainable,
+        macs=layer.macs(in_shapes, shape),
+        other_ops=layer.other_ops(in_shapes, shape),
+        rf=rf,
+        jump=jump,
+        group=flat.group,
+    )
+
+
+def _receptive_field(layer, in_shapes, parents):
+    """rf_out = rf_in + (k - 1) x jump_in and jump_out = jump_in x stride, largest over inputs."""
+    if not parents:
+        return (1, 1), (1, 1)
+    rf = tuple(max(p.rf[a] for p in parents) for a in range(2))
+    jump = tuple(max(p.jump[a] for p in parents) for a in range(2))
+    window = layer.window(in_shapes)
+    if window is None:
+        return rf, jump
+    return (
+        tuple(r + (k - 1) * j for r, j, (k, _) in zip(rf, jump, window)),
+        tuple(j * s for j, (_, s) in zip(jump, window)),
+    )
+
+
+def analyze(spec_path, overrides=None, max_layers=None) -> Graph:
+    """Load a spec by path or bundled name and build its graph."""
+    from .spec import MAX_LAYERS, load_spec
+
+    return build_graph(load_spec(spec_path, overrides, max_layers or MAX_LAYERS))

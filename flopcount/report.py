@@ -1,0 +1,206 @@
+"""Render analysis results: rich tables for people, JSON, CSV and Markdown for machines.
+
+The only module that imports rich. Functions return data or render into a given
+console; nothing here prints on its own.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from fractions import Fraction
+
+from .graph import Graph, Totals
+from .layers import fmt_shape
+
+
+def human(n: int) -> str:
+    """138357544 -> '138.36 M'; exact integers stay available beside it."""
+    for unit, size in (("T", 10**12), ("G", 10**9), ("M", 10**6), ("K", 10**3)):
+        if abs(n) >= size:
+            return f"{n / size:.2f} {unit}"
+    return str(n)
+
+
+def percent(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.1f} %" if whole else "-"
+
+
+def fmt_rf(rf) -> str:
+    return str(rf[0]) if rf[0] == rf[1] else f"{rf[0]}x{rf[1]}"
+
+
+def totals_dict(t: Totals) -> dict:
+    return {
+        "params": t.params,
+        "trainable": t.trainable,
+        "non_trainable": t.non_trainable,
+        "macs": t.macs,
+        "other_ops": t.other_ops,
+        "flops": t.flops,
+    }
+
+
+def graph_dict(graph: Graph) -> dict:
+    """Every per-layer figure and the totals, as exact integers."""
+    layers = []
+    for n in graph.nodes:
+        layers.append(
+            {
+                "index": n.index,
+                "name": n.name,
+                "type": n.type,
+                "inputs": [graph.nodes[i].name for i in n.inputs],
+                "shape": list(n.shape),
+                "params": n.params,
+                "trainable": n.trainable,
+                "non_trainable": n.non_trainable,
+                "macs": n.macs,
+                "other_ops": n.other_ops,
+                "receptive_field": list(n.rf),
+                "jump": list(n.jump),
+                "block": n.group,
+            }
+        )
+    return {
+        "name": graph.name,
+        "variables": {k: _jsonable(v) for k, v in graph.spec.variables.items()},
+        "layers": layers,
+        "totals": totals_dict(graph.totals),
+    }
+
+
+def _jsonable(v):
+    if isinstance(v, Fraction):
+        return v.numerator if v.denominator == 1 else float(v)
+    return v
+
+
+def grouped(graph: Graph, by: str) -> list[tuple[str, int, Totals]]:
+    """Totals per layer type or per top-level block, in order of first appearance."""
+    groups: dict[str, tuple[int, Totals]] = {}
+    for n in graph.nodes:
+        key = n.type if by == "type" else (n.group or n.name)
+        count, totals = groups.get(key, (0, Totals()))
+        totals.add(n)
+        groups[key] = (count + 1, totals)
+    return [(k, c, t) for k, (c, t) in groups.items()]
+
+
+COLUMNS = ("index", "name", "type", "shape", "params", "macs", "mac_share", "receptive_field")
+
+
+def layer_rows(graph: Graph, flops: bool = False) -> list[list[str]]:
+    total = graph.totals.macs
+    rows = []
+    for n in graph.nodes:
+        row = [str(n.index), n.name, n.type, fmt_shape(n.shape), f"{n.params:,}", f"{n.macs:,}", percent(n.macs, total), fmt_rf(n.rf)]
+        if flops:
+            row.insert(7, f"{n.other_ops:,}")
+            row.insert(8, f"{2 * n.macs + n.other_ops:,}")
+        rows.append(row)
+    return rows
+
+
+def group_rows(graph: Graph, by: str, flops: bool = False) -> list[list[str]]:
+    t = graph.totals
+    rows = []
+    for key, count, g in grouped(graph, by):
+        row = [key, str(count), f"{g.params:,}", percent(g.params, t.params), f"{g.macs:,}", percent(g.macs, t.macs)]
+        if flops:
+            row += [f"{g.other_ops:,}", f"{g.flops:,}"]
+        rows.append(row)
+    return rows
+
+
+def headers(by: str | None, flops: bool) -> list[str]:
+    if by:
+        h = [by, "layers", "params", "% params", "MACs", "% MACs"]
+        return h + (["other ops", "FLOPs"] if flops else [])
+    h = ["#", "name", "type", "output shape", "params", "MACs", "% MACs", "RF"]
+    if flops:
+        h[7:7] = ["other ops", "FLOPs"]
+    return h
+
+
+def summary_lines(graph: Graph, flops: bool = False) -> list[tuple[str, int]]:
+    t = graph.totals
+    lines = [
+        ("Total params", t.params),
+        ("Trainable params", t.trainable),
+        ("Non-trainable params", t.non_trainable),
+        ("MACs", t.macs),
+        ("Other ops", t.other_ops),
+    ]
+    if flops:
+        lines.append(("FLOPs (2 x MACs + other ops)", t.flops))
+    return lines
+
+
+def render_table(graph: Graph, console, by: str | None = None, flops: bool = False) -> None:
+    """Print the per-layer (or grouped) table and the totals into a rich console."""
+    from rich.table import Table
+
+    title = f"{graph.name}"
+    if graph.spec.variables:
+        title += " (" + ", ".join(f"{k}={_jsonable(v)}" for k, v in graph.spec.variables.items()) + ")"
+    table = Table(title=title, title_justify="left", header_style="bold")
+    numeric = {"#", "params", "% params", "MACs", "% MACs", "RF", "other ops", "FLOPs", "layers"}
+    rows = group_rows(graph, by, flops) if by else layer_rows(graph, flops)
+    for i, h in enumerate(headers(by, flops)):
+        wide = max([len(h)] + [len(r[i]) for r in rows])
+        table.add_column(h, justify="right" if h in numeric else "left", min_width=min(wide, 32), overflow="fold")
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+    summary = Table.grid(padding=(0, 2))
+    summary.add_column()
+    summary.add_column(justify="right")
+    summary.add_column(justify="right")
+    for label, value in summary_lines(graph, flops):
+        summary.add_row(label, human(value), f"{value:,}")
+    console.print(summary)
+
+
+def to_json(graph: Graph, by: str | None = None) -> str:
+    data = graph_dict(graph)
+    if by:
+        data["groups"] = [
+            {by: key, "layers": count, **totals_dict(t)} for key, count, t in grouped(graph, by)
+        ]
+    return json.dumps(data, indent=2)
+
+
+def to_csv(graph: Graph, by: str | None = None, flops: bool = False) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    if by:
+        w.writerow([by, "layers", "params", "trainable", "non_trainable", "macs", "other_ops", "flops"])
+        for key, count, t in grouped(graph, by):
+            w.writerow([key, count, t.params, t.trainable, t.non_trainable, t.macs, t.other_ops, t.flops])
+    else:
+        w.writerow(["index", "name", "type", "shape", "params", "trainable", "non_trainable", "macs", "other_ops", "receptive_field"])
+        for n in graph.nodes:
+            w.writerow([n.index, n.name, n.type, "x".join(map(str, n.shape)), n.params, n.trainable, n.non_trainable, n.macs, n.other_ops, fmt_rf(n.rf)])
+    t = graph.totals
+    w.writerow(["total", "", "", "", t.params, t.trainable, t.non_trainable, t.macs, t.other_ops, ""] if not by
+               else ["total", len(graph.nodes), t.params, t.trainable, t.non_trainable, t.macs, t.other_ops, t.flops])
+    return buf.getvalue()
+
+
+def markdown_table(head: list[str], rows: list[list[str]]) -> str:
+    """A GitHub-flavoured Markdown table; pipes in cells are escaped."""
+    def cell(s):
+        return str(s).replace("|", "\\|")
+
+    lines = ["| " + " | ".join(cell(h) for h in head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+    lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def to_markdown(graph: Graph, by: str | None = None, flops: bool = False) -> str:
+    rows = group_rows(graph, by, flops) if by else layer_rows(graph, flops)
+    body = markdown_table(headers(by, flops), rows)
+    totals = markdown_table(["total", "value", "exact"], [[k, human(v), f"{v:,}"] for k, v in summary_lines(graph, flops)])
+    return f"### {graph.name}\n\n{body}\n\n{totals}\n"

@@ -1,0 +1,362 @@
+"""Load a JSON spec: variables, blocks and repeats expanded into a flat list of layers.
+
+A spec is ``{"name", "input", "variables", "blocks", "layers"}``; see the README.
+This module checks structure and names; each layer's own attributes are checked by
+its class in the registry when the graph is built.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+from . import expr
+from .errors import FlopcountError, SpecError, spec_error, suggest
+
+MAX_LAYERS = 100_000
+TOP_KEYS = ("$schema", "name", "description", "source", "input", "variables", "blocks", "layers", "expect")
+ENTRY_KEYS = ("name", "inputs", "repeat")
+BLOCK_IN = "in"  # inside a block, the name of the block's input
+REPEAT_INDEX = "i"  # inside a repeat, the 0-based copy number
+
+
+@dataclass
+class FlatLayer:
+    """One layer after expansion: raw attributes plus the variables they may use."""
+
+    index: int
+    name: str
+    type: str
+    raw: dict
+    env: dict
+    inputs: tuple[str, ...]
+    group: str | None = None  # the top-level entry (block instance or repeat) it came from
+
+
+@dataclass
+class Spec:
+    """A loaded spec: its flat layer list and where it came from."""
+
+    name: str
+    layers: list[FlatLayer]
+    file: str | None = None
+    variables: dict = field(default_factory=dict)
+    description: str = ""
+    source: str = ""
+    data: dict = field(default_factory=dict)
+
+
+def bundled_dir() -> Path:
+    """The folder of reference specs shipped with the package."""
+    return Path(__file__).parent / "specs"
+
+
+def resolve_path(spec: str) -> Path:
+    """A path as given, or a bundled spec by bare name ('vgg16' or 'vgg16.json')."""
+    path = Path(spec)
+    if path.exists():
+        return path
+    stem = path.name[:-5] if path.name.endswith(".json") else path.name
+    if path.name == str(spec):
+        bundled = bundled_dir() / f"{stem}.json"
+        if bundled.exists():
+            return bundled
+    names = sorted(p.stem for p in bundled_dir().glob("*.json"))
+    hint = suggest(stem, names)
+    raise SpecError(f"no such file, and no bundled spec of that name.{hint} Bundled: {', '.join(names)}.", file=str(spec))
+
+
+def parse_overrides(pairs) -> dict:
+    """['alpha=0.75', ...] from --set into {'alpha': '0.75'}."""
+    out = {}
+    for pair in pairs or ():
+        name, sep, value = pair.partition("=")
+        name = name.strip()
+        if not sep or not name.isidentifier() or not value.strip():
+            raise SpecError(f"--set takes NAME=VALUE, such as alpha=0.75. Received: {pair}")
+        out[name] = value.strip()
+    return out
+
+
+def load_spec(spec: str | Path, overrides: dict | None = None, max_layers: int = MAX_LAYERS) -> Spec:
+    """Read a spec file (or bundled name) and expand it."""
+    path = resolve_path(str(spec))
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise SpecError(f"cannot read the file: {err.strerror}.", file=str(spec)) from None
+    try:
+        return parse_spec(data, file=str(spec), overrides=overrides, max_layers=max_layers)
+    except FlopcountError as err:
+        raise err.located(file=str(spec))
+
+
+def _reject_constant(name):
+    raise SpecError(f"{name} is not a number a spec can use.")
+
+
+def parse_json(data: bytes | str, file: str | None = None):
+    """Parse JSON exactly: decimals become Fractions, NaN and Infinity are refused."""
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8-sig")
+        except UnicodeDecodeError as err:
+            raise SpecError(f"the file is not UTF-8 text (byte {err.start}).", file=file) from None
+    try:
+        return json.loads(data, parse_float=Fraction, parse_constant=_reject_constant)
+    except json.JSONDecodeError as err:
+        raise SpecError(f"invalid JSON at line {err.lineno}, column {err.colno}: {err.msg}.", file=file) from None
+    except RecursionError:
+        raise SpecError("the JSON is nested too deeply.", file=file) from None
+
+
+def parse_spec(data, file=None, overrides=None, max_layers=MAX_LAYERS) -> Spec:
+    """Expand spec text (bytes, str or an already parsed dict) into a Spec."""
+    doc = data if isinstance(data, dict) else parse_json(data, file)
+    if not isinstance(doc, dict):
+        raise SpecError(f"a spec must be a JSON object, not {_kind(doc)}.", file=file)
+    for key in doc:
+        if key not in TOP_KEYS:
+            raise SpecError(f"unknown top-level key.{suggest(key, TOP_KEYS)} Allowed: {', '.join(TOP_KEYS)}.", attribute=key)
+    name = doc.get("name")
+    if not isinstance(name, str) or not name:
+        raise spec_error("a spec needs a non-empty string 'name'.", attribute="name", received=name)
+    variables = _variables(doc.get("variables", {}), overrides or {})
+    blocks = doc.get("blocks", {})
+    if not isinstance(blocks, dict):
+        raise spec_error("must be an object of named block definitions.", attribute="blocks", received=blocks)
+    for bname, bdef in blocks.items():
+        _check_block(bname, bdef)
+    entries = doc.get("layers")
+    if not isinstance(entries, list) or not entries:
+        raise spec_error("a spec needs a non-empty list 'layers'.", attribute="layers", received=entries)
+    ex = _Expander(blocks, max_layers)
+    prev = None
+    if "input" in doc:
+        ex.emit("input", "input", {"shape": doc["input"]}, dict(variables), (), None)
+        prev = "input"
+    elif not (isinstance(entries[0], dict) and entries[0].get("type") == "input"):
+        raise SpecError("a spec needs an 'input' shape such as [224, 224, 3], or an input layer first.", attribute="input")
+    ex.entries(entries, dict(variables), prev, scope=None, group=None)
+    return Spec(
+        name=name,
+        layers=ex.out,
+        file=file,
+        variables=variables,
+        description=str(doc.get("description", "")),
+        source=str(doc.get("source", "")),
+        data=doc,
+    )
+
+
+def _kind(value) -> str:
+    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean", type(None): "null"}.get(
+        type(value), "a number"
+    )
+
+
+def _variables(raw, overrides) -> dict:
+    if not isinstance(raw, dict):
+        raise spec_error("must be an object of name: value.", attribute="variables", received=raw)
+    for name in overrides:
+        if name not in raw:
+            listed = ", ".join(raw) or "none"
+            raise SpecError(f"--set {name}: the spec has no such variable.{suggest(name, raw)} Its variables: {listed}.")
+    env = {}
+    for name, value in raw.items():
+        if not name.isidentifier() or name in (REPEAT_INDEX, BLOCK_IN):
+            raise spec_error("is not a usable variable name.", attribute=f"variables.{name}", received=name)
+        value = overrides.get(name, value)
+        try:
+            env[name] = _value(value, env)
+        except SpecError as err:
+            raise err.located(attribute=f"variables.{name}")
+    return env
+
+
+def _value(value, env):
+    """A variable or argument value: a number, a boolean, or an expression string."""
+    if isinstance(value, str):
+        return expr.evaluate(value, env)
+    if isinstance(value, (bool, int, Fraction)):
+        return value
+    raise spec_error("must be a number, a boolean or an expression string.", received=value)
+
+
+def _check_block(bname, bdef):
+    where = f"blocks.{bname}"
+    if not isinstance(bdef, dict):
+        raise spec_error("a block is an object with 'params' and 'layers'.", attribute=where, received=bdef)
+    for key in bdef:
+        if key not in ("params", "layers", "description"):
+            raise SpecError(f"unknown key in a block definition.{suggest(key, ('params', 'layers'))}", attribute=f"{where}.{key}")
+    params = bdef.get("params", {})
+    if not isinstance(params, dict):
+        raise spec_error("must be an object of parameter: default (null if required).", attribute=f"{where}.params", received=params)
+    for p in params:
+        if not p.isidentifier() or p in (REPEAT_INDEX, BLOCK_IN) or p in ENTRY_KEYS or p == "block":
+            raise spec_error("is not a usable parameter name.", attribute=f"{where}.params", received=p)
+    if not isinstance(bdef.get("layers"), list) or not bdef["layers"]:
+        raise spec_error("a block needs a non-empty list 'layers'.", attribute=f"{where}.layers", received=bdef.get("layers"))
+
+
+class _Expander:
+    """Walks entries depth-first, emitting FlatLayers and counting them against a limit."""
+
+    def __init__(self, blocks, max_layers):
+        self.blocks = blocks
+        self.max_layers = max_layers
+        self.out: list[FlatLayer] = []
+        self.names: dict[str, str] = {}  # every usable name -> the layer name it stands for
+        self.counters: dict[str, int] = {}
+        self.stack: list[str] = []
+
+    def emit(self, name, type_, raw, env, inputs, group):
+        if len(self.out) >= self.max_layers:
+            raise SpecError(
+                f"the spec expands to more than {self.max_layers:,} layers; raise the limit with --max-layers "
+                "if that is intended."
+            )
+        if name in self.names:
+            raise SpecError("two layers have this name; names must be unique.", layer=len(self.out), name=name)
+        self.out.append(FlatLayer(len(self.out), name, type_, raw, env, tuple(inputs), group))
+        self.names[name] = name
+        return name
+
+    def auto_name(self, scope, base):
+        key = f"{scope}/{base}" if scope else base
+        n = self.counters.get(key, 0) + 1
+        self.counters[key] = n
+        return f"{base}_{n}"
+
+    def entries(self, entries, env, prev, scope, group, block_in=None):
+        """Expand a list of entries in order; return the name of the last layer."""
+        local: dict[str, str] = {}
+        if block_in is not None:
+            local[BLOCK_IN] = block_in
+        for entry in entries:
+            prev = self.entry(entry, env, prev, scope, group, local)
+        return prev
+
+    def entry(self, entry, env, prev, scope, group, local):
+        here = len(self.out)
+        if not isinstance(entry, dict):
+            raise spec_error("each layer is a JSON object with a 'type' or a 'block'.", layer=here, received=entry)
+        label = entry.get("name") if isinstance(entry.get("name"), str) else None
+        try:
+            return self._entry(entry, env, prev, scope, group, local)
+        except FlopcountError as err:
+            raise err.located(layer=here, name=_qualify(scope, label) if label else None)
+
+    def _entry(self, entry, env, prev, scope, group, local):
+        name = entry.get("name")
+        if name is not None and (not isinstance(name, str) or not name or "/" in name or name == BLOCK_IN):
+            raise spec_error("must be a non-empty string without '/'.", attribute="name", received=name)
+        repeat = 1
+        if "repeat" in entry:
+            raw = entry["repeat"]
+            repeat = _value(raw, env) if isinstance(raw, str) else raw
+            if isinstance(repeat, bool) or not isinstance(repeat, int) or repeat < 1:
+                raise spec_error("must be an integer >= 1.", attribute="repeat", received=raw)
+            if repeat > self.max_layers:
+                raise SpecError(
+                    f"repeat of {repeat:,} would expand to more than {self.max_layers:,} layers; raise the limit "
+                    "with --max-layers if that is intended.",
+                    attribute="repeat",
+                )
+        is_block = "block" in entry
+        if is_block == ("type" in entry):
+            raise SpecError("each layer needs exactly one of 'type' (a layer) or 'block' (a block instance).", attribute="type")
+        kind = entry["block"] if is_block else entry["type"]
+        if not isinstance(kind, str):
+            attr = "block" if is_block else "type"
+            raise spec_error("must be a string.", attribute=attr, received=kind)
+        inputs = self.inputs(entry.get("inputs"), prev, local)
+        base = name or self.auto_name(scope, kind)
+        for i in range(repeat):
+            copy_env = dict(env, **{REPEAT_INDEX: i}) if repeat > 1 else env
+            local_name = base if repeat == 1 else f"{base}_{i + 1}"
+            full = _qualify(scope, local_name)
+            copy_group = group or base  # layers inside a block keep its top-level entry's name
+            if is_block:
+                last = self.block(kind, entry, copy_env, inputs, full, copy_group)
+            else:
+                raw = {k: v for k, v in entry.items() if k not in ENTRY_KEYS and k != "type"}
+                last = self.emit(full, kind, raw, copy_env, inputs, copy_group)
+            local[local_name] = last
+            self.names[full] = last
+            inputs = (last,)
+        if repeat > 1:
+            local[base] = last
+            self.names.setdefault(_qualify(scope, base), last)
+        return last
+
+    def inputs(self, raw, prev, local):
+        if raw is None:
+            if prev is None:
+                raise SpecError("the first layer has no input; declare the spec's 'input' shape.", attribute="inputs")
+            return (prev,)
+        if isinstance(raw, str):
+            raw = [raw]
+        if not isinstance(raw, list) or not raw or not all(isinstance(r, str) for r in raw):
+            raise spec_error("must be a layer name or a list of layer names.", attribute="inputs", received=raw)
+        out = []
+        for ref in raw:
+            if ref in local:
+                out.append(local[ref])
+            elif ref in self.names:
+                out.append(self.names[ref])
+            else:
+                known = list(local) + list(self.names)
+                raise spec_error(
+                    f"names no earlier layer.{suggest(ref, known)} A layer can only take inputs from layers above it.",
+                    attribute="inputs",
+                    received=ref,
+                )
+        return tuple(out)
+
+    def block(self, bname, entry, env, inputs, full, group):
+        if bname not in self.blocks:
+            raise spec_error(
+                f"unknown block.{suggest(bname, self.blocks)} Defined blocks: {', '.join(self.blocks) or 'none'}.",
+                attribute="block",
+                received=bname,
+            )
+        if bname in self.stack:
+            chain = " -> ".join(self.stack[self.stack.index(bname):] + [bname])
+            raise SpecError(f"block '{bname}' uses itself ({chain}); blocks cannot be recursive.", attribute="block")
+        if len(inputs) != 1:
+            raise spec_error("a block instance takes exactly one input.", attribute="inputs", received=list(inputs))
+        bdef = self.blocks[bname]
+        params = bdef.get("params", {})
+        args = {k: v for k, v in entry.items() if k not in ENTRY_KEYS and k != "block"}
+        for key in args:
+            if key not in params:
+                listed = ", ".join(params) or "none"
+                raise SpecError(
+                    f"block '{bname}' has no parameter of this name.{suggest(key, params)} Its parameters: {listed}.",
+                    attribute=key,
+                )
+        # block bodies see the spec's variables and their own parameters, not the caller's locals
+        benv = {k: v for k, v in env.items() if k != REPEAT_INDEX}
+        for p, default in params.items():
+            try:
+                if p in args:
+                    benv[p] = _value(args[p], env)
+                elif default is None:
+                    raise SpecError(f"block '{bname}' needs this parameter.", attribute=p)
+                else:
+                    benv[p] = _value(default, benv)
+            except SpecError as err:
+                raise err.located(attribute=p)
+        self.stack.append(bname)
+        try:
+            return self.entries(bdef["layers"], benv, inputs[0], scope=full, group=group, block_in=inputs[0])
+        finally:
+            self.stack.pop()
+
+
+def _qualify(scope, name):
+    return f"{scope}/{name}" if scope else name
