@@ -71,6 +71,16 @@ FUNCTIONS = {
 }
 
 
+def exact(value):
+    """A JSON float as the exact decimal it was written as (0.1 -> 1/10)."""
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ExprError(f"{value} is not a finite number.")
+        value = Fraction(repr(value))
+        return value.numerator if value.denominator == 1 else value
+    return value
+
+
 def _number(text: str):
     value = Fraction(text)
     return value.numerator if value.denominator == 1 else value

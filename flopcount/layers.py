@@ -29,6 +29,7 @@ from math import prod
 from typing import Callable, ClassVar
 
 from .errors import ShapeError, SpecError, spec_error, suggest
+from .expr import exact
 
 REGISTRY: dict[str, type["Layer"]] = {}
 FREE = ("input", "flatten", "dropout", "zero_pad", "concat")
@@ -71,6 +72,8 @@ def _bad(attr, what, raw):
 
 def _integer(attr, raw, evaluate, minimum):
     value = evaluate(raw) if isinstance(raw, str) else raw
+    if isinstance(value, float):
+        raise _bad(attr, "an integer, not a decimal number", raw)
     if isinstance(value, bool) or not isinstance(value, (int, Fraction)):
         raise _bad(attr, "an integer" if minimum is None else f"an integer >= {minimum}", raw)
     if isinstance(value, Fraction):
@@ -149,7 +152,7 @@ def _bool(attr, raw, evaluate):
 
 
 def _number(attr, raw, evaluate):
-    value = evaluate(raw) if isinstance(raw, str) else raw
+    value = evaluate(raw) if isinstance(raw, str) else exact(raw)
     if isinstance(value, bool) or not isinstance(value, (int, Fraction)):
         raise _bad(attr, "a number", raw)
     return Fraction(value)

@@ -98,14 +98,14 @@ def _reject_constant(name):
 
 
 def parse_json(data: bytes | str, file: str | None = None):
-    """Parse JSON exactly: decimals become Fractions, NaN and Infinity are refused."""
+    """Parse JSON; NaN and Infinity are refused (decimals are made exact where they are used)."""
     if isinstance(data, bytes):
         try:
             data = data.decode("utf-8-sig")
         except UnicodeDecodeError as err:
             raise SpecError(f"the file is not UTF-8 text (byte {err.start}).", file=file) from None
     try:
-        return json.loads(data, parse_float=Fraction, parse_constant=_reject_constant)
+        return json.loads(data, parse_constant=_reject_constant)
     except json.JSONDecodeError as err:
         raise SpecError(f"invalid JSON at line {err.lineno}, column {err.colno}: {err.msg}.", file=file) from None
     except RecursionError:
@@ -182,6 +182,8 @@ def _value(value, env):
         return expr.evaluate(value, env)
     if isinstance(value, (bool, int, Fraction)):
         return value
+    if isinstance(value, float):
+        return expr.exact(value)
     raise spec_error("must be a number, a boolean or an expression string.", received=value)
 
 
@@ -273,13 +275,21 @@ class _Expander:
         if not isinstance(kind, str):
             attr = "block" if is_block else "type"
             raise spec_error("must be a string.", attribute=attr, received=kind)
-        inputs = self.inputs(entry.get("inputs"), prev, local)
-        base = name or self.auto_name(scope, kind)
+        if kind == "input" and not is_block:
+            if "inputs" in entry:
+                raise SpecError("an input layer takes no inputs.", attribute="inputs")
+            inputs = ()
+        else:
+            inputs = self.inputs(entry.get("inputs"), prev, local)
         for i in range(repeat):
             copy_env = dict(env, **{REPEAT_INDEX: i}) if repeat > 1 else env
-            local_name = base if repeat == 1 else f"{base}_{i + 1}"
+            if name is None:
+                local_name = self.auto_name(scope, kind)
+            else:
+                local_name = name if repeat == 1 else f"{name}_{i + 1}"
             full = _qualify(scope, local_name)
-            copy_group = group or base  # layers inside a block keep its top-level entry's name
+            # layers inside a block or a named repeat are grouped under the top-level entry's name
+            copy_group = group or name or local_name
             if is_block:
                 last = self.block(kind, entry, copy_env, inputs, full, copy_group)
             else:
@@ -288,9 +298,9 @@ class _Expander:
             local[local_name] = last
             self.names[full] = last
             inputs = (last,)
-        if repeat > 1:
-            local[base] = last
-            self.names.setdefault(_qualify(scope, base), last)
+        if repeat > 1 and name is not None:
+            local[name] = last
+            self.names.setdefault(_qualify(scope, name), last)
         return last
 
     def inputs(self, raw, prev, local):

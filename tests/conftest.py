@@ -27,3 +27,24 @@ def write_spec(tmp_path):
         return path
 
     return write
+
+
+def pytest_addoption(parser):
+    parser.addoption("--update-golden", action="store_true", help="Rewrite tests/golden/* from the current output.")
+
+
+@pytest.fixture
+def golden(request):
+    """Compare text with tests/golden/NAME, or rewrite it with --update-golden."""
+    from pathlib import Path
+
+    folder = Path(__file__).parent / "golden"
+
+    def check(name, text):
+        path = folder / name
+        if request.config.getoption("--update-golden"):
+            path.write_text(text)
+        assert path.exists(), f"no golden file {path}; run pytest --update-golden"
+        assert text == path.read_text()
+
+    return check

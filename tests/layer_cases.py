@@ -1,0 +1,89 @@
+"""One table of layer cases: every registered type, its expected shape, params and MACs.
+
+Expectations are written as products so each documents its own arithmetic. The
+analyzer tests check them directly; the runner tests execute the same cases.
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    layer: dict
+    input: tuple  # (H, W, C) or (C,); for multi-input layers, a list of shapes
+    shape: tuple
+    trainable: int = 0
+    non_trainable: int = 0
+    macs: int = 0
+
+
+CASES = [
+    # conv2d: (H, W, M) -> (D_G, D_G, N), MACs = N x D_G^2 x D_K^2 x M
+    Case("conv2d-3x3-same", {"type": "conv2d", "filters": 16, "kernel": 3, "padding": "same"}, (8, 8, 3), (8, 8, 16),
+         3 * 3 * 3 * 16 + 16, 0, 16 * 8 * 8 * 3 * 3 * 3),
+    Case("conv2d-valid-nobias", {"type": "conv2d", "filters": 4, "kernel": 3, "bias": False}, (7, 7, 2), (5, 5, 4),
+         3 * 3 * 2 * 4, 0, 4 * 5 * 5 * 3 * 3 * 2),
+    Case("conv2d-stride2-same-odd", {"type": "conv2d", "filters": 8, "kernel": 3, "stride": 2, "padding": "same"},
+         (7, 7, 3), (4, 4, 8), 3 * 3 * 3 * 8 + 8, 0, 8 * 4 * 4 * 3 * 3 * 3),
+    Case("conv2d-7x7-s2-p3", {"type": "conv2d", "filters": 64, "kernel": 7, "stride": 2, "padding": 3, "bias": False},
+         (224, 224, 3), (112, 112, 64), 7 * 7 * 3 * 64, 0, 64 * 112 * 112 * 7 * 7 * 3),
+    Case("conv2d-11x11-s4-p2", {"type": "conv2d", "filters": 64, "kernel": 11, "stride": 4, "padding": 2},
+         (224, 224, 3), (55, 55, 64), 11 * 11 * 3 * 64 + 64, 0, 64 * 55 * 55 * 11 * 11 * 3),
+    Case("conv2d-rect-kernel", {"type": "conv2d", "filters": 5, "kernel": [1, 3], "padding": [0, 1]}, (6, 6, 4),
+         (6, 6, 5), 1 * 3 * 4 * 5 + 5, 0, 5 * 6 * 6 * 1 * 3 * 4),
+    Case("conv2d-dilation2", {"type": "conv2d", "filters": 3, "kernel": 3, "dilation": 2}, (9, 9, 2), (5, 5, 3),
+         3 * 3 * 2 * 3 + 3, 0, 3 * 5 * 5 * 3 * 3 * 2),
+    Case("conv2d-dilation-same", {"type": "conv2d", "filters": 3, "kernel": 3, "dilation": 2, "padding": "same"},
+         (9, 9, 2), (9, 9, 3), 3 * 3 * 2 * 3 + 3, 0, 3 * 9 * 9 * 3 * 3 * 2),
+    Case("conv2d-groups4", {"type": "conv2d", "filters": 8, "kernel": 3, "groups": 4, "padding": 1}, (6, 6, 8),
+         (6, 6, 8), 3 * 3 * (8 // 4) * 8 + 8, 0, 8 * 6 * 6 * 3 * 3 * (8 // 4)),
+    Case("conv2d-asym-pad", {"type": "conv2d", "filters": 2, "kernel": 3, "stride": 2, "padding": [[0, 1], [1, 0]]},
+         (8, 8, 3), (4, 4, 2), 3 * 3 * 3 * 2 + 2, 0, 2 * 4 * 4 * 3 * 3 * 3),
+    Case("conv2d-pointwise", {"type": "conv2d", "filters": 64, "kernel": 1, "bias": False}, (112, 112, 32),
+         (112, 112, 64), 32 * 64, 0, 64 * 112 * 112 * 32),
+    # depthwise: (H, W, M) -> (D_G, D_G, M x mult), MACs = M x mult x D_G^2 x D_K^2
+    Case("depthwise-3x3", {"type": "depthwise_conv2d", "kernel": 3, "padding": "same", "bias": False},
+         (112, 112, 32), (112, 112, 32), 3 * 3 * 32, 0, 32 * 112 * 112 * 3 * 3),
+    Case("depthwise-mult2-s2", {"type": "depthwise_conv2d", "kernel": 3, "stride": 2, "multiplier": 2, "padding": 1},
+         (8, 8, 3), (4, 4, 6), 3 * 3 * 3 * 2 + 6, 0, 6 * 4 * 4 * 3 * 3),
+    Case("depthwise-dilated", {"type": "depthwise_conv2d", "kernel": 3, "dilation": 2}, (9, 9, 4), (5, 5, 4),
+         3 * 3 * 4 + 4, 0, 4 * 5 * 5 * 3 * 3),
+    # dense on the last axis: (..., C_in) -> (..., units)
+    Case("dense", {"type": "dense", "units": 4096}, (25088,), (4096,), 25088 * 4096 + 4096, 0, 25088 * 4096),
+    Case("dense-nobias", {"type": "dense", "units": 10, "bias": False}, (7,), (10,), 7 * 10, 0, 7 * 10),
+    Case("dense-on-hwc", {"type": "dense", "units": 6}, (3, 3, 4), (3, 3, 6), 4 * 6 + 6, 0, 3 * 3 * 4 * 6),
+    Case("max_pool-2x2", {"type": "max_pool", "pool": 2}, (224, 224, 64), (112, 112, 64)),
+    Case("max_pool-3x3-s2-p1", {"type": "max_pool", "pool": 3, "stride": 2, "padding": 1}, (112, 112, 64),
+         (56, 56, 64)),
+    Case("max_pool-3x3-s2-floor", {"type": "max_pool", "pool": 3, "stride": 2}, (55, 55, 64), (27, 27, 64)),
+    Case("avg_pool-same", {"type": "avg_pool", "pool": 3, "stride": 2, "padding": "same"}, (7, 7, 5), (4, 4, 5)),
+    Case("global_avg_pool", {"type": "global_avg_pool"}, (7, 7, 2048), (2048,)),
+    Case("global_max_pool", {"type": "global_max_pool"}, (5, 4, 3), (3,)),
+    Case("adaptive_avg_pool-identity", {"type": "adaptive_avg_pool", "size": 6}, (6, 6, 256), (6, 6, 256)),
+    Case("adaptive_avg_pool-uneven", {"type": "adaptive_avg_pool", "size": [3, 2]}, (7, 5, 2), (3, 2, 2)),
+    Case("flatten", {"type": "flatten"}, (7, 7, 512), (7 * 7 * 512,)),
+    Case("batch_norm", {"type": "batch_norm"}, (56, 56, 64), (56, 56, 64), 2 * 64, 2 * 64),
+    Case("batch_norm-noscale", {"type": "batch_norm", "scale": False}, (4, 4, 8), (4, 4, 8), 8, 2 * 8),
+    Case("activation-relu", {"type": "activation", "fn": "relu"}, (4, 4, 3), (4, 4, 3)),
+    Case("activation-relu6", {"type": "activation", "fn": "relu6"}, (4, 4, 3), (4, 4, 3)),
+    Case("activation-leaky", {"type": "activation", "fn": "leaky_relu", "alpha": 0.1}, (5,), (5,)),
+    Case("activation-hard_swish", {"type": "activation", "fn": "hard_swish"}, (2, 2, 3), (2, 2, 3)),
+    Case("activation-gelu", {"type": "activation", "fn": "gelu"}, (6,), (6,)),
+    Case("dropout", {"type": "dropout", "rate": 0.5}, (4096,), (4096,)),
+    Case("zero_pad-asym", {"type": "zero_pad", "padding": [[0, 1], [0, 1]]}, (224, 224, 3), (225, 225, 3)),
+    Case("zero_pad-sym", {"type": "zero_pad", "padding": 3}, (4, 5, 2), (10, 11, 2)),
+    Case("add", {"type": "add"}, [(56, 56, 256), (56, 56, 256)], (56, 56, 256)),
+    Case("add-3way", {"type": "add"}, [(4, 4, 2)] * 3, (4, 4, 2)),
+    Case("concat-channels", {"type": "concat"}, [(28, 28, 64), (28, 28, 128)], (28, 28, 192)),
+    Case("concat-axis0", {"type": "concat", "axis": 0}, [(2, 3, 4), (5, 3, 4)], (7, 3, 4)),
+    Case("softmax", {"type": "softmax"}, (1000,), (1000,)),
+]
+
+
+def case_spec(case: Case) -> dict:
+    """A spec with one input layer per input shape feeding the case's layer."""
+    shapes = case.input if isinstance(case.input, list) else [case.input]
+    layers = [{"type": "input", "shape": list(s), "name": f"x{i}"} for i, s in enumerate(shapes)]
+    layer = dict(case.layer, name="layer", inputs=[f"x{i}" for i in range(len(shapes))])
+    return {"name": case.id, "layers": layers + [layer]}

@@ -1,0 +1,89 @@
+"""Every layer type's shape, parameter and MAC rules on a table of cases."""
+
+import pytest
+
+from flopcount import build_graph, parse_spec
+from flopcount.layers import REGISTRY
+from layer_cases import CASES, case_spec
+
+
+def analyzed(case):
+    return build_graph(parse_spec(case_spec(case))).nodes[-1]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_layer_case(case):
+    node = analyzed(case)
+    assert node.shape == case.shape
+    assert (node.trainable, node.non_trainable) == (case.trainable, case.non_trainable)
+    assert node.macs == case.macs
+
+
+def test_every_registered_type_has_a_case():
+    covered = {c.layer["type"] for c in CASES} | {"input"}
+    assert covered == set(REGISTRY)
+
+
+@pytest.mark.parametrize(
+    "layer, input, ops",
+    [
+        # bias: one add per output element
+        ({"type": "conv2d", "filters": 4, "kernel": 3}, (5, 5, 2), 3 * 3 * 4),
+        ({"type": "conv2d", "filters": 4, "kernel": 3, "bias": False}, (5, 5, 2), 0),
+        # batch norm folds to one scale and one shift per element
+        ({"type": "batch_norm"}, (2, 2, 3), 2 * 2 * 2 * 3),
+        ({"type": "activation", "fn": "relu"}, (2, 2, 3), 2 * 2 * 3),
+        ({"type": "activation", "fn": "linear"}, (2, 2, 3), 0),
+        # max pool: k - 1 comparisons per output; avg pool: k - 1 adds and a division
+        ({"type": "max_pool", "pool": 2}, (4, 4, 3), 2 * 2 * 3 * (4 - 1)),
+        ({"type": "avg_pool", "pool": 2}, (4, 4, 3), 2 * 2 * 3 * 4),
+        ({"type": "global_avg_pool"}, (7, 7, 8), 8 * 7 * 7),
+        ({"type": "softmax"}, (10,), 3 * 10),
+        ({"type": "dropout"}, (10,), 0),
+        ({"type": "flatten"}, (2, 2, 2), 0),
+    ],
+    ids=lambda v: v["type"] if isinstance(v, dict) else None,
+)
+def test_other_ops(layer, input, ops):
+    spec = {"name": "t", "input": list(input), "layers": [layer]}
+    assert build_graph(parse_spec(spec)).nodes[-1].other_ops == ops
+
+
+def test_add_counts_n_minus_one_adds_per_element():
+    spec = {
+        "name": "t",
+        "input": [4, 4, 2],
+        "layers": [
+            {"type": "activation", "fn": "relu", "name": "a"},
+            {"type": "activation", "fn": "relu", "name": "b", "inputs": "input"},
+            {"type": "add", "inputs": ["input", "a", "b"]},
+        ],
+    }
+    assert build_graph(parse_spec(spec)).nodes[-1].other_ops == 2 * 4 * 4 * 2
+
+
+@pytest.mark.parametrize(
+    "size, kernel, stride, out, pads",
+    [
+        # TensorFlow 'same': out = ceil(in / s); odd total padding puts the extra at the end
+        (224, 3, 2, 112, (0, 1)),
+        (7, 3, 2, 4, (1, 1)),
+        (8, 2, 2, 4, (0, 0)),
+        (5, 4, 1, 5, (1, 2)),
+        (1, 3, 1, 1, (1, 1)),
+    ],
+)
+def test_same_padding_follows_tensorflow(size, kernel, stride, out, pads):
+    spec = {"name": "t", "input": [size, size, 1],
+            "layers": [{"type": "conv2d", "filters": 1, "kernel": kernel, "stride": stride, "padding": "same"}]}
+    node = build_graph(parse_spec(spec)).nodes[-1]
+    assert node.shape[:2] == (out, out)
+    assert node.layer.pads == (pads, pads)
+
+
+def test_counts_are_exact_python_integers_beyond_64_bits():
+    spec = {"name": "huge", "input": [2**20, 2**20, 2**10],
+            "layers": [{"type": "conv2d", "filters": 2**10, "kernel": 3, "padding": "same", "bias": False}]}
+    node = build_graph(parse_spec(spec)).nodes[-1]
+    assert node.macs == 2**20 * 2**20 * 2**10 * 9 * 2**10
+    assert node.macs > 2**63

@@ -1,0 +1,174 @@
+"""The spec format: blocks, repeats, variables, names, inputs, and their errors."""
+
+import pytest
+
+from flopcount import ShapeError, SpecError, build_graph, parse_spec
+from flopcount.spec import load_spec, parse_overrides
+
+BLOCKS = {
+    "conv_bn": {
+        "params": {"filters": None, "stride": 1},
+        "layers": [
+            {"type": "conv2d", "name": "conv", "filters": "filters", "kernel": 3, "stride": "stride",
+             "padding": "same", "bias": False},
+            {"type": "batch_norm", "name": "bn"},
+        ],
+    },
+    "residual": {
+        "params": {"filters": None},
+        "layers": [
+            {"block": "conv_bn", "filters": "filters", "name": "a"},
+            {"type": "activation", "fn": "relu"},
+            {"block": "conv_bn", "filters": "filters", "name": "b"},
+            {"type": "add", "inputs": ["in", "b"], "name": "add"},
+            {"type": "activation", "fn": "relu", "name": "out"},
+        ],
+    },
+}
+
+
+def graph(layers, **extra):
+    return build_graph(parse_spec({"name": "t", "input": [8, 8, 4], "blocks": BLOCKS, "layers": layers, **extra}))
+
+
+def test_block_instance_names_and_shapes():
+    g = graph([{"block": "conv_bn", "filters": 8, "stride": 2, "name": "stem"}])
+    assert [n.name for n in g.nodes] == ["input", "stem/conv", "stem/bn"]
+    assert g.nodes[-1].shape == (4, 4, 8)
+    assert g.nodes[1].trainable == 3 * 3 * 4 * 8
+
+
+def test_repeat_chains_copies_and_binds_i():
+    g = graph([{"block": "conv_bn", "filters": 4, "stride": "2 if i == 0 else 1", "repeat": 3, "name": "stage"}])
+    convs = [n for n in g.nodes if n.type == "conv2d"]
+    assert [n.name for n in convs] == ["stage_1/conv", "stage_2/conv", "stage_3/conv"]
+    assert [n.shape for n in convs] == [(4, 4, 4)] * 3
+    assert convs[1].inputs == (convs[0].index + 1,)  # the bn of copy 1 feeds copy 2
+    assert {n.group for n in g.nodes[1:]} == {"stage"}
+
+
+def test_residual_block_uses_its_input_by_the_name_in():
+    g = graph([{"block": "residual", "filters": 4, "repeat": 2}])
+    adds = [n for n in g.nodes if n.type == "add"]
+    first_add, second_add = adds
+    assert g.nodes[first_add.inputs[0]].name == "input"
+    assert g.nodes[second_add.inputs[0]].name == "residual_1/out"
+
+
+def test_inputs_may_name_a_block_instance_for_its_output():
+    g = graph([
+        {"block": "conv_bn", "filters": 4, "name": "a"},
+        {"block": "conv_bn", "filters": 4, "name": "b"},
+        {"type": "concat", "inputs": ["a", "b"]},
+    ])
+    assert g.nodes[-1].shape == (8, 8, 8)
+    assert [g.nodes[i].name for i in g.nodes[-1].inputs] == ["a/bn", "b/bn"]
+
+
+def test_generated_names_are_stable_and_unique():
+    g = graph([{"type": "activation", "fn": "relu"}, {"type": "activation", "fn": "relu"}, {"type": "flatten"}])
+    assert [n.name for n in g.nodes] == ["input", "activation_1", "activation_2", "flatten_1"]
+
+
+def test_variables_and_overrides():
+    spec = {
+        "name": "t",
+        "variables": {"alpha": 1.0, "resolution": 32, "width": "int(32 * alpha)"},
+        "input": ["resolution", "resolution", 3],
+        "layers": [{"type": "conv2d", "filters": "width", "kernel": 3, "padding": "same"}],
+    }
+    assert build_graph(parse_spec(spec)).nodes[-1].shape == (32, 32, 32)
+    g = build_graph(parse_spec(spec, overrides={"alpha": "0.75", "resolution": "16"}))
+    assert g.nodes[-1].shape == (16, 16, 24)
+
+
+def test_override_of_unknown_variable_is_an_error():
+    spec = {"name": "t", "variables": {"alpha": 1}, "input": [4, 4, 1], "layers": [{"type": "flatten"}]}
+    with pytest.raises(SpecError, match="no such variable. Did you mean 'alpha'"):
+        parse_spec(spec, overrides={"alpah": "2"})
+
+
+@pytest.mark.parametrize(
+    "pairs, parsed",
+    [(["alpha=0.75"], {"alpha": "0.75"}), (["a=1", "b = 2*3"], {"a": "1", "b": "2*3"})],
+)
+def test_parse_overrides(pairs, parsed):
+    assert parse_overrides(pairs) == parsed
+
+
+@pytest.mark.parametrize("pair", ["alpha", "=3", "1a=2", "a="])
+def test_parse_overrides_rejects(pair):
+    with pytest.raises(SpecError, match="--set takes NAME=VALUE"):
+        parse_overrides([pair])
+
+
+# Each bad spec names the layer and attribute it fails on.
+BAD = [
+    ("unknown-type", [{"type": "conv"}], "layer 1 'conv_1': attribute 'type': unknown layer type."),
+    ("typo-attribute", [{"type": "conv2d", "filters": 4, "kernel": 3, "strides": 2}],
+     "attribute 'strides': unknown attribute for conv2d. Did you mean 'stride'?"),
+    ("missing-attribute", [{"type": "conv2d", "kernel": 3}], "attribute 'filters': conv2d needs this attribute"),
+    ("mistyped", [{"type": "conv2d", "filters": "four", "kernel": 3}], "undefined variable 'four'"),
+    ("float-for-int", [{"type": "conv2d", "filters": 4.5, "kernel": 3}],
+     "attribute 'filters': must be an integer, not a decimal number. Received: filters=4.5"),
+    ("bool-for-int", [{"type": "dense", "units": True}], "must be an integer >= 1. Received: units=true"),
+    ("zero-stride", [{"type": "conv2d", "filters": 4, "kernel": 3, "stride": 0}],
+     "attribute 'stride': must be an integer >= 1. Received: stride=0"),
+    ("bad-padding-word", [{"type": "conv2d", "filters": 4, "kernel": 3, "padding": "sane"}],
+     "must be 'same', 'valid' or explicit amounts. Did you mean 'same'?"),
+    ("unknown-input", [{"type": "flatten", "inputs": "conv9"}], "attribute 'inputs': names no earlier layer."),
+    ("forward-reference", [{"type": "add", "inputs": ["input", "later"]}, {"type": "flatten", "name": "later"}],
+     "names no earlier layer."),
+    ("add-shapes", [{"type": "conv2d", "filters": 2, "kernel": 1, "name": "c"}, {"type": "add", "inputs": ["input", "c"]}],
+     "layer 2 'add_1': attribute 'inputs': cannot add inputs of different shapes: (8, 8, 4), (8, 8, 2)."),
+    ("concat-shapes", [{"type": "conv2d", "filters": 2, "kernel": 3, "name": "c"}, {"type": "concat", "inputs": ["input", "c"]}],
+     "cannot concatenate shapes (8, 8, 4), (6, 6, 2) on axis -1"),
+    ("kernel-too-big", [{"type": "conv2d", "filters": 2, "kernel": 9}],
+     "attribute 'kernel': the window of 9 is larger than the padded input height of 8."),
+    ("groups", [{"type": "conv2d", "filters": 6, "kernel": 1, "groups": 3}],
+     "attribute 'groups': input channels (4) must be divisible by groups (3)."),
+    ("undefined-variable", [{"type": "dense", "units": "width"}], "undefined variable 'width'"),
+    ("duplicate-name", [{"type": "flatten", "name": "f"}, {"type": "flatten", "name": "f"}], "two layers have this name"),
+    ("add-one-input", [{"type": "add"}], "add takes at least 2 input(s)."),
+    ("unknown-block", [{"block": "conv_nb", "filters": 2}], "unknown block. Did you mean 'conv_bn'?"),
+    ("block-param-typo", [{"block": "conv_bn", "filter": 2}], "block 'conv_bn' has no parameter of this name. Did you mean 'filters'?"),
+    ("block-param-missing", [{"block": "conv_bn"}], "attribute 'filters': block 'conv_bn' needs this parameter."),
+    ("type-and-block", [{"type": "flatten", "block": "conv_bn"}], "exactly one of 'type'"),
+    ("repeat-zero", [{"type": "flatten", "repeat": 0}], "attribute 'repeat': must be an integer >= 1."),
+    ("spatial-on-vector", [{"type": "flatten"}, {"type": "max_pool", "pool": 2}], "max_pool needs an (H, W, C) input"),
+    ("activation-fn", [{"type": "activation", "fn": "rleu"}], "must be one of 'relu'"),
+]
+
+
+@pytest.mark.parametrize("layers, message", [b[1:] for b in BAD], ids=[b[0] for b in BAD])
+def test_bad_spec_message(layers, message):
+    with pytest.raises((SpecError, ShapeError)) as err:
+        graph(layers)
+    assert message in str(err.value)
+
+
+def test_recursive_block_is_reported():
+    blocks = {"a": {"layers": [{"block": "b"}]}, "b": {"layers": [{"block": "a"}]}}
+    with pytest.raises(SpecError, match=r"block 'a' uses itself \(a -> b -> a\)"):
+        parse_spec({"name": "t", "input": [2, 2, 1], "blocks": blocks, "layers": [{"block": "a"}]})
+
+
+def test_expansion_limit():
+    spec = {"name": "t", "input": [2], "layers": [{"type": "dropout", "repeat": 50}]}
+    with pytest.raises(SpecError, match="more than 10 layers"):
+        parse_spec(spec, max_layers=10)
+
+
+def test_file_errors_name_the_file(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"name": "x",\n "layers": [}')
+    with pytest.raises(SpecError, match=r"bad.json: invalid JSON at line 2, column 13"):
+        load_spec(bad)
+    missing = tmp_path / "nope.json"
+    with pytest.raises(SpecError, match="nope.json: no such file"):
+        load_spec(missing)
+
+
+def test_bundled_name_suggestion():
+    with pytest.raises(SpecError, match="Did you mean 'vgg16'"):
+        load_spec("vgg61")
