@@ -107,13 +107,18 @@ def _node(flat, index_of, nodes) -> Node:
     elif n_in < lo or (hi is not None and n_in > hi):
         want = f"at least {lo}" if hi is None else f"exactly {lo}"
         raise spec_error(f"{flat.type} takes {want} input(s).", attribute="inputs", received=list(flat.inputs))
-    inputs = tuple(index_of[name] for name in flat.inputs) if n_in else ()
-    in_shapes = tuple(nodes[i].shape for i in inputs)
+    inputs = tuple([index_of[name] for name in flat.inputs]) if n_in else ()
+    parents = [nodes[i] for i in inputs]
+    in_shapes = tuple([p.shape for p in parents])
     shape = tuple(layer.output_shape(in_shapes))
     weights = layer.weights(in_shapes)
-    trainable = sum(prod(s) for s, t in weights.values() if t)
-    non_trainable = sum(prod(s) for s, t in weights.values() if not t)
-    rf, jump = _receptive_field(layer, in_shapes, [nodes[i] for i in inputs])
+    trainable = non_trainable = 0
+    for s, is_trainable in weights.values():
+        if is_trainable:
+            trainable += prod(s)
+        else:
+            non_trainable += prod(s)
+    rf, jump = _receptive_field(layer, in_shapes, parents)
     return Node(
         index=flat.index,
         name=flat.name,
@@ -137,8 +142,10 @@ def _receptive_field(layer, in_shapes, parents):
     """rf_out = rf_in + (k - 1) x jump_in and jump_out = jump_in x stride, largest over inputs."""
     if not parents:
         return (1, 1), (1, 1)
-    rf = tuple(max(p.rf[a] for p in parents) for a in range(2))
-    jump = tuple(max(p.jump[a] for p in parents) for a in range(2))
+    rf, jump = parents[0].rf, parents[0].jump
+    for p in parents[1:]:
+        rf = (max(rf[0], p.rf[0]), max(rf[1], p.rf[1]))
+        jump = (max(jump[0], p.jump[0]), max(jump[1], p.jump[1]))
     window = layer.window(in_shapes)
     if window is None:
         return rf, jump

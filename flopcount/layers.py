@@ -42,6 +42,13 @@ def register(name: str):
 
     def add(cls):
         cls.type = name
+        cls.known = {a.name: a for a in cls.attrs}
+        # defaults are literals, so they are converted once here rather than per layer
+        cls.defaults = {
+            a.name: a.default if a.default is None else a.convert(a.default, None)
+            for a in cls.attrs
+            if a.default is not REQUIRED
+        }
         REGISTRY[name] = cls
         return cls
 
@@ -253,6 +260,8 @@ class Layer:
 
     type: ClassVar[str]
     attrs: ClassVar[tuple[Attr, ...]] = ()
+    known: ClassVar[dict]  # attribute name -> Attr, set by register
+    defaults: ClassVar[dict]  # attribute name -> converted default, set by register
     doc: ClassVar[str] = ""
     inputs: ClassVar[tuple[int, int | None]] = (1, 1)  # min and max number of inputs
 
@@ -263,7 +272,7 @@ class Layer:
     @classmethod
     def from_raw(cls, raw: dict, evaluate: Callable) -> "Layer":
         """Validate and convert a layer's JSON attributes; unknown ones are errors."""
-        known = {a.name: a for a in cls.attrs}
+        known = cls.known
         for key in raw:
             if key not in known:
                 hint = suggest(key, known)
@@ -272,19 +281,15 @@ class Layer:
                     f"unknown attribute for {cls.type}.{hint} Its attributes are: {listing}.",
                     attribute=key,
                 )
-        values = {}
+        values = dict(cls.defaults)
         for attr in cls.attrs:
             if attr.name in raw:
                 try:
                     values[attr.name] = attr.convert(raw[attr.name], evaluate)
                 except SpecError as err:
                     raise err.located(attribute=attr.name)
-            elif attr.default is REQUIRED:
+            elif attr.name not in values:
                 raise SpecError(f"{cls.type} needs this attribute ({attr.doc}).", attribute=attr.name)
-            elif attr.default is None:
-                values[attr.name] = None
-            else:
-                values[attr.name] = attr.convert(attr.default, evaluate)
         layer = cls(**values)
         layer.check()
         return layer
