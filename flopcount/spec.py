@@ -16,6 +16,7 @@ from . import expr
 from .errors import FlopcountError, SpecError, spec_error, suggest
 
 MAX_LAYERS = 100_000
+MAX_NESTING = 64  # blocks inside blocks, far beyond any real network
 TOP_KEYS = ("$schema", "name", "description", "source", "input", "variables", "blocks", "layers", "expect")
 ENTRY_KEYS = ("name", "inputs", "repeat")
 BLOCK_IN = "in"  # inside a block, the name of the block's input
@@ -214,12 +215,13 @@ class _Expander:
         self.names: dict[str, str] = {}  # every usable name -> the layer name it stands for
         self.counters: dict[str, int] = {}
         self.stack: list[str] = []
+        self.sizes: dict[str, int] = {}
 
     def emit(self, name, type_, raw, env, inputs, group):
         if len(self.out) >= self.max_layers:
             raise SpecError(
-                f"the spec expands to more than {self.max_layers:,} layers; raise the limit with --max-layers "
-                "if that is intended."
+                f"the spec expands to more than the limit of {self.max_layers:,} layers; raise it with "
+                "--max-layers if that is intended."
             )
         if name in self.names:
             raise SpecError("two layers have this name; names must be unique.", layer=len(self.out), name=name)
@@ -262,12 +264,6 @@ class _Expander:
             repeat = _value(raw, env) if isinstance(raw, str) else raw
             if isinstance(repeat, bool) or not isinstance(repeat, int) or repeat < 1:
                 raise spec_error("must be an integer >= 1.", attribute="repeat", received=raw)
-            if repeat > self.max_layers:
-                raise SpecError(
-                    f"repeat of {repeat:,} would expand to more than {self.max_layers:,} layers; raise the limit "
-                    "with --max-layers if that is intended.",
-                    attribute="repeat",
-                )
         is_block = "block" in entry
         if is_block == ("type" in entry):
             raise SpecError("each layer needs exactly one of 'type' (a layer) or 'block' (a block instance).", attribute="type")
@@ -281,6 +277,14 @@ class _Expander:
             inputs = ()
         else:
             inputs = self.inputs(entry.get("inputs"), prev, local)
+        least = repeat * (self.min_size(kind) if is_block else 1)
+        if len(self.out) + least > self.max_layers:
+            raise SpecError(
+                f"this entry expands to at least {least:,} layers, more than the limit of "
+                f"{self.max_layers:,}; raise it with --max-layers if that is intended.",
+                attribute="repeat" if repeat > 1 else "block",
+            )
+        start = len(self.out)
         for i in range(repeat):
             copy_env = dict(env, **{REPEAT_INDEX: i}) if repeat > 1 else env
             if name is None:
@@ -298,6 +302,15 @@ class _Expander:
             local[local_name] = last
             self.names[full] = last
             inputs = (last,)
+            if i == 0 and repeat > 1:
+                # project the whole repeat from its first copy so a huge one fails before it is built
+                projected = len(self.out) + (len(self.out) - start) * (repeat - 1)
+                if projected > self.max_layers:
+                    raise SpecError(
+                        f"repeat of {repeat:,} would expand to about {projected:,} layers, more than "
+                        f"{self.max_layers:,}; raise the limit with --max-layers if that is intended.",
+                        attribute="repeat",
+                    )
         if repeat > 1 and name is not None:
             local[name] = last
             self.names.setdefault(_qualify(scope, name), last)
@@ -327,6 +340,25 @@ class _Expander:
                 )
         return tuple(out)
 
+    def min_size(self, bname, depth=0) -> int:
+        """A lower bound on the layers one instance of a block expands to (literal repeats only)."""
+        if bname in self.sizes:
+            return self.sizes[bname]
+        bdef = self.blocks.get(bname)
+        if bdef is None or depth > MAX_NESTING:
+            return 0  # unknown or too deep: expansion reports it
+        self.sizes[bname] = 0  # a recursive block is reported by expansion
+        total = 0
+        for entry in bdef["layers"]:
+            if not isinstance(entry, dict):
+                continue
+            repeat = entry.get("repeat", 1)
+            repeat = repeat if isinstance(repeat, int) and not isinstance(repeat, bool) and repeat > 0 else 1
+            inner = entry.get("block")
+            total += repeat * (self.min_size(inner, depth + 1) if isinstance(inner, str) else 1)
+        self.sizes[bname] = total
+        return total
+
     def block(self, bname, entry, env, inputs, full, group):
         if bname not in self.blocks:
             raise spec_error(
@@ -334,6 +366,8 @@ class _Expander:
                 attribute="block",
                 received=bname,
             )
+        if len(self.stack) >= MAX_NESTING:
+            raise SpecError(f"blocks are nested more than {MAX_NESTING} deep.", attribute="block")
         if bname in self.stack:
             chain = " -> ".join(self.stack[self.stack.index(bname):] + [bname])
             raise SpecError(f"block '{bname}' uses itself ({chain}); blocks cannot be recursive.", attribute="block")

@@ -155,7 +155,13 @@ def test_recursive_block_is_reported():
 
 def test_expansion_limit():
     spec = {"name": "t", "input": [2], "layers": [{"type": "dropout", "repeat": 50}]}
-    with pytest.raises(SpecError, match="more than 10 layers"):
+    with pytest.raises(SpecError, match="expands to at least 50 layers, more than the limit of 10"):
+        parse_spec(spec, max_layers=10)
+
+
+def test_expansion_limit_counts_layers_as_they_are_emitted():
+    spec = {"name": "t", "input": [2], "layers": [{"type": "dropout"}] * 12}
+    with pytest.raises(SpecError, match="more than the limit of 10"):
         parse_spec(spec, max_layers=10)
 
 
@@ -171,4 +177,4 @@ def test_file_errors_name_the_file(tmp_path):
 
 def test_bundled_name_suggestion():
     with pytest.raises(SpecError, match="Did you mean 'vgg16'"):
-        load_spec("vgg61")
+        load_spec("vgg-16")
