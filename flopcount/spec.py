@@ -111,6 +111,8 @@ def parse_json(data: bytes | str, file: str | None = None):
         raise SpecError(f"invalid JSON at line {err.lineno}, column {err.colno}: {err.msg}.", file=file) from None
     except RecursionError:
         raise SpecError("the JSON is nested too deeply.", file=file) from None
+    except ValueError as err:  # e.g. an integer literal with thousands of digits
+        raise SpecError(f"invalid JSON: {str(err).split(';')[0]}.", file=file) from None
 
 
 def parse_spec(data, file=None, overrides=None, max_layers=MAX_LAYERS) -> Spec:
