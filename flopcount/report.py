@@ -138,6 +138,13 @@ def summary_lines(graph: Graph, flops: bool = False) -> list[tuple[str, int]]:
     return lines
 
 
+def fit_width(console, renderable) -> None:
+    """Widen a console that is not a terminal (a pipe, a file) so tables are never cropped."""
+    needed = console.measure(renderable, options=console.options.update_width(10_000)).maximum
+    if not console.is_terminal and needed > console.width:
+        console.width = needed
+
+
 def render_table(graph: Graph, console, by: str | None = None, flops: bool = False) -> None:
     """Print the per-layer (or grouped) table and the totals into a rich console."""
     from rich.table import Table
@@ -153,6 +160,7 @@ def render_table(graph: Graph, console, by: str | None = None, flops: bool = Fal
         table.add_column(h, justify="right" if h in numeric else "left", min_width=min(wide, 32), overflow="fold")
     for row in rows:
         table.add_row(*row)
+    fit_width(console, table)
     console.print(table)
     summary = Table.grid(padding=(0, 2))
     summary.add_column()
