@@ -18,7 +18,7 @@ from .errors import FlopcountError, SpecError, spec_error, suggest
 MAX_LAYERS = 100_000
 MAX_NESTING = 64  # blocks inside blocks, far beyond any real network
 TOP_KEYS = ("$schema", "name", "description", "source", "input", "variables", "blocks", "layers", "expect")
-ENTRY_KEYS = ("name", "inputs", "repeat")
+ENTRY_KEYS = ("name", "inputs", "repeat", "when")
 BLOCK_IN = "in"  # inside a block, the name of the block's input
 REPEAT_INDEX = "i"  # inside a repeat, the 0-based copy number
 
@@ -261,7 +261,8 @@ class _Expander:
         if name is not None and (not isinstance(name, str) or not name or "/" in name or name == BLOCK_IN):
             raise spec_error("must be a non-empty string without '/'.", attribute="name", received=name)
         repeat = 1
-        if "repeat" in entry:
+        repeated = "repeat" in entry
+        if repeated:
             raw = entry["repeat"]
             repeat = _value(raw, env) if isinstance(raw, str) else raw
             if isinstance(repeat, bool) or not isinstance(repeat, int) or repeat < 1:
@@ -279,7 +280,7 @@ class _Expander:
             inputs = ()
         else:
             inputs = self.inputs(entry.get("inputs"), prev, local)
-        least = repeat * (self.min_size(kind) if is_block else 1)
+        least = 0 if "when" in entry else repeat * (self.min_size(kind) if is_block else 1)
         if len(self.out) + least > self.max_layers:
             raise SpecError(
                 f"this entry expands to at least {least:,} layers, more than the limit of "
@@ -288,15 +289,20 @@ class _Expander:
             )
         start = len(self.out)
         for i in range(repeat):
-            copy_env = dict(env, **{REPEAT_INDEX: i}) if repeat > 1 else env
+            copy_env = dict(env, **{REPEAT_INDEX: i}) if repeated else env
             if name is None:
                 local_name = self.auto_name(scope, kind)
             else:
-                local_name = name if repeat == 1 else f"{name}_{i + 1}"
+                local_name = f"{name}_{i + 1}" if repeated else name
             full = _qualify(scope, local_name)
             # layers inside a block or a named repeat are grouped under the top-level entry's name
             copy_group = group or name or local_name
-            if is_block:
+            if not self.included(entry, copy_env):
+                # a skipped layer stands for its input, so later references pass straight through
+                if not inputs:
+                    raise SpecError("an input layer cannot be skipped with 'when'.", attribute="when")
+                last = inputs[0]
+            elif is_block:
                 last = self.block(kind, entry, copy_env, inputs, full, copy_group)
             else:
                 raw = {k: v for k, v in entry.items() if k not in ENTRY_KEYS and k != "type"}
@@ -313,10 +319,21 @@ class _Expander:
                         f"{self.max_layers:,}; raise the limit with --max-layers if that is intended.",
                         attribute="repeat",
                     )
-        if repeat > 1 and name is not None:
+        if repeated and name is not None:
             local[name] = last
             self.names.setdefault(_qualify(scope, name), last)
         return last
+
+    @staticmethod
+    def included(entry, env) -> bool:
+        """Evaluate an entry's optional 'when' condition."""
+        if "when" not in entry:
+            return True
+        raw = entry["when"]
+        value = _value(raw, env)
+        if not isinstance(value, bool):
+            raise spec_error("must be true or false (a condition such as \"i == 0\").", attribute="when", received=raw)
+        return value
 
     def inputs(self, raw, prev, local):
         if raw is None:
@@ -352,7 +369,7 @@ class _Expander:
         self.sizes[bname] = 0  # a recursive block is reported by expansion
         total = 0
         for entry in bdef["layers"]:
-            if not isinstance(entry, dict):
+            if not isinstance(entry, dict) or "when" in entry:
                 continue
             repeat = entry.get("repeat", 1)
             repeat = repeat if isinstance(repeat, int) and not isinstance(repeat, bool) and repeat > 0 else 1

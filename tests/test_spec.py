@@ -178,3 +178,44 @@ def test_file_errors_name_the_file(tmp_path):
 def test_bundled_name_suggestion():
     with pytest.raises(SpecError, match="Did you mean 'vgg16'"):
         load_spec("vgg-16")
+
+
+def test_repeat_of_one_still_binds_i_and_numbers_the_copy():
+    spec = {"name": "t", "variables": {"n": 1}, "input": [8, 8, 2],
+            "layers": [{"type": "conv2d", "name": "c", "filters": 2, "kernel": 1, "stride": "2 if i == 0 else 1",
+                        "repeat": "n"}]}
+    g = build_graph(parse_spec(spec))
+    assert [n.name for n in g.nodes] == ["input", "c_1"]
+    assert g.nodes[-1].shape == (4, 4, 2)
+
+
+PROJECTING = {
+    "unit": {
+        "params": {"filters": None, "stride": 1, "project": False},
+        "layers": [
+            {"type": "conv2d", "name": "conv", "filters": "filters", "kernel": 3, "stride": "stride", "padding": 1},
+            {"type": "conv2d", "name": "shortcut", "filters": "filters", "kernel": 1, "stride": "stride",
+             "inputs": "in", "when": "project"},
+            {"type": "add", "name": "add", "inputs": ["shortcut", "conv"]},
+        ],
+    }
+}
+
+
+def test_when_skips_a_layer_which_then_stands_for_its_input():
+    spec = {"name": "t", "input": [8, 8, 4], "blocks": PROJECTING,
+            "layers": [{"block": "unit", "name": "stage", "filters": 8, "repeat": 3,
+                        "stride": "2 if i == 0 else 1", "project": "i == 0"}]}
+    g = build_graph(parse_spec(spec))
+    names = [n.name for n in g.nodes]
+    assert names == ["input", "stage_1/conv", "stage_1/shortcut", "stage_1/add",
+                     "stage_2/conv", "stage_2/add", "stage_3/conv", "stage_3/add"]
+    second_add = g.nodes[names.index("stage_2/add")]
+    assert [g.nodes[i].name for i in second_add.inputs] == ["stage_1/add", "stage_2/conv"]
+    assert g.nodes[-1].shape == (4, 4, 8)
+
+
+def test_when_must_be_a_condition():
+    spec = {"name": "t", "input": [4], "layers": [{"type": "dropout", "when": "2 + 2"}]}
+    with pytest.raises(SpecError, match="attribute 'when': must be true or false"):
+        parse_spec(spec)
