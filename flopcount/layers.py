@@ -29,7 +29,7 @@ from math import prod
 from typing import Callable, ClassVar
 
 from .errors import ShapeError, SpecError, spec_error, suggest
-from .expr import exact
+from .expr import ExprError, exact
 
 REGISTRY: dict[str, type["Layer"]] = {}
 FREE = ("input", "flatten", "dropout", "zero_pad", "concat")
@@ -142,13 +142,17 @@ def _pad_amount(attr, raw, evaluate):
 def _padding(attr, raw, evaluate):
     if raw in ("same", "valid"):
         return raw
-    if isinstance(raw, str) and not any(ch.isdigit() for ch in raw) and raw.isidentifier():
-        raise spec_error(
-            f"must be 'same', 'valid' or explicit amounts.{suggest(raw, ('same', 'valid'))}",
-            attribute=attr.name,
-            received=raw,
-        )
-    return _pad_amount(attr, raw, evaluate)
+    try:
+        return _pad_amount(attr, raw, evaluate)
+    except ExprError as err:
+        # a bare word that is no variable is most likely a misspelt mode
+        if isinstance(raw, str) and raw.isidentifier() and "undefined variable" in err.message:
+            raise spec_error(
+                f"must be 'same', 'valid' or explicit amounts.{suggest(raw, ('same', 'valid'))}",
+                attribute=attr.name,
+                received=raw,
+            ) from None
+        raise
 
 
 def _bool(attr, raw, evaluate):

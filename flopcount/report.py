@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from contextlib import contextmanager
 from fractions import Fraction
 
 from .graph import Graph, Totals
@@ -148,18 +149,19 @@ def fit_width(console, renderable) -> None:
 def render_table(graph: Graph, console, by: str | None = None, flops: bool = False) -> None:
     """Print the per-layer (or grouped) table and the totals into a rich console."""
     from rich.table import Table
+    from rich.text import Text
 
     title = f"{graph.name}"
     if graph.spec.variables:
         title += " (" + ", ".join(f"{k}={_jsonable(v)}" for k, v in graph.spec.variables.items()) + ")"
-    table = Table(title=title, title_justify="left", header_style="bold")
+    table = Table(title=Text(title), title_justify="left", header_style="bold")
     numeric = {"#", "params", "% params", "MACs", "% MACs", "RF", "other ops", "FLOPs", "layers"}
     rows = group_rows(graph, by, flops) if by else layer_rows(graph, flops)
     for i, h in enumerate(headers(by, flops)):
         wide = max([len(h)] + [len(r[i]) for r in rows])
         table.add_column(h, justify="right" if h in numeric else "left", min_width=min(wide, 32), overflow="fold")
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*(Text(cell) for cell in row))  # plain text: names may contain [brackets]
     fit_width(console, table)
     console.print(table)
     summary = Table.grid(padding=(0, 2))
@@ -212,3 +214,151 @@ def to_markdown(graph: Graph, by: str | None = None, flops: bool = False) -> str
     body = markdown_table(headers(by, flops), rows)
     totals = markdown_table(["total", "value", "exact"], [[k, human(v), f"{v:,}"] for k, v in summary_lines(graph, flops)])
     return f"### {graph.name}\n\n{body}\n\n{totals}\n"
+
+
+# ---------------------------------------------------------------- run results (flopcount run, analyze --verify)
+
+MARK = {True: "✓", False: "✗"}
+MARK_STYLE = {True: "green", False: "red"}
+
+
+def _fmt_params(trainable, non_trainable) -> str:
+    return f"{trainable + non_trainable:,}" + (f" ({non_trainable:,} non-trainable)" if non_trainable else "")
+
+
+def _fmt_macs(n) -> str:
+    return f"{n:,}" if isinstance(n, int) else f"{float(n):,.2f}"
+
+
+def run_figures(r) -> list[tuple[str, str, str, bool]]:
+    """A layer run's (what, as run, as analyzed, agree) for shape, params and MACs."""
+    ran_shape = "did not run" if r.shape is None else fmt_shape(r.shape)
+    return [
+        ("shape", ran_shape, fmt_shape(r.expected_shape), r.shape_ok),
+        ("params", _fmt_params(r.trainable, r.non_trainable), _fmt_params(r.expected_trainable, r.expected_non_trainable), r.params_ok),
+        ("MACs", _fmt_macs(r.macs), _fmt_macs(r.expected_macs), r.macs_ok),
+    ]
+
+
+def verdict_lines(result) -> list[str]:
+    """One line when everything agrees; else one line per disagreeing figure, naming the layer and both figures."""
+    n = len(result.layers)
+    if result.ok:
+        params = sum(r.params for r in result.layers)
+        macs = sum(r.macs for r in result.layers)
+        return [f"✓ All {n} layers agree with the analysis: shapes, {params:,} params and {_fmt_macs(macs)} MACs."]
+    bad = result.mismatches
+    lines = [f"✗ {len(bad)} of {n} layers disagree with the analysis:"]
+    for r in bad:
+        where = f"  layer {r.index} '{r.name}' ({r.type})"
+        if r.error:
+            lines.append(f"{where}: {r.error}")
+            continue
+        for what, ran, analyzed, agree in run_figures(r):
+            if not agree:
+                lines.append(f"{where}: {what}: analyzer {analyzed}, run {ran}")
+    return lines
+
+
+def render_verdict(result, console) -> None:
+    """The verdict alone: green when everything agrees, red naming each disagreement."""
+    from rich.text import Text
+
+    first, *rest = verdict_lines(result)
+    console.print(Text(first, style=MARK_STYLE[result.ok]))
+    for line in rest:
+        console.print(Text(line))
+
+
+def render_run(result, console) -> None:
+    """Per-layer ✓/✗ for shape, params and MACs as run, then the verdict, into a rich console."""
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(
+        title=f"{result.name}: run with NumPy (batch {result.batch}, seed {result.seed})",
+        title_justify="left",
+        header_style="bold",
+    )
+    rows = []
+    for r in result.layers:
+        cells = [str(r.index), r.name, r.type]
+        for _, ran, analyzed, agree in run_figures(r):
+            cells += [ran if agree else f"{ran} (analyzer {analyzed})", MARK[agree]]
+        rows.append(cells)
+    heads = ("#", "name", "type", "output shape", "", "params read", "", "MACs metered", "")
+    for i, head in enumerate(heads):
+        wide = max([len(head)] + [len(row[i]) for row in rows])
+        table.add_column(head, justify="right" if i in (0, 5, 7) else "left", min_width=min(wide, 32), overflow="fold")
+    for row in rows:
+        table.add_row(*[Text(c, style=MARK_STYLE[c == MARK[True]]) if c in MARK.values() else Text(c) for c in row])
+    fit_width(console, table)
+    console.print(table)
+    console.print(
+        f"forward {result.seconds:.3f} s, weights {result.weight_seconds:.3f} s, "
+        f"estimated peak memory {result.peak_estimate / 2**20:,.1f} MiB"
+    )
+    render_verdict(result, console)
+
+
+def run_to_json(result) -> str:
+    """The run's per-layer figures beside the analyzer's, exact integers, and the verdict."""
+
+    def num(v):
+        return v if isinstance(v, int) else float(v)
+
+    layers = []
+    for r in result.layers:
+        layers.append(
+            {
+                "index": r.index,
+                "name": r.name,
+                "type": r.type,
+                "shape": {"run": None if r.shape is None else list(r.shape), "analyzer": list(r.expected_shape), "ok": r.shape_ok},
+                "params": {
+                    "run": {"trainable": r.trainable, "non_trainable": r.non_trainable},
+                    "analyzer": {"trainable": r.expected_trainable, "non_trainable": r.expected_non_trainable},
+                    "ok": r.params_ok,
+                },
+                "macs": {"run": num(r.macs), "analyzer": r.expected_macs, "ok": r.macs_ok},
+                "error": r.error,
+                "seconds": round(r.seconds, 6),
+            }
+        )
+    data = {
+        "name": result.name,
+        "seed": result.seed,
+        "batch": result.batch,
+        "ok": result.ok,
+        "mismatches": [r.name for r in result.mismatches],
+        "layers": layers,
+        "totals": {
+            "params": {"run": sum(r.params for r in result.layers), "analyzer": sum(r.expected_params for r in result.layers)},
+            "macs": {"run": num(sum(r.macs for r in result.layers)), "analyzer": sum(r.expected_macs for r in result.layers)},
+        },
+        "forward_seconds": round(result.seconds, 6),
+        "weight_seconds": round(result.weight_seconds, 6),
+        "peak_memory_estimate": result.peak_estimate,
+    }
+    return json.dumps(data, indent=2)
+
+
+@contextmanager
+def run_progress(console, enabled: bool = True):
+    """Yield a progress(done, total, node) callback drawing a transient bar, or None when off or not a terminal."""
+    if not enabled or not console.is_terminal:
+        yield None
+        return
+    from rich.markup import escape
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=console, transient=True,
+    ) as bar:
+        task = bar.add_task("running", total=None)
+
+        def advance(done, total, node):
+            bar.update(task, completed=done, total=total, description=f"ran {escape(node.name)}")
+
+        yield advance

@@ -142,3 +142,9 @@ def test_analyze_does_not_import_numpy():
             "print('numpy' in sys.modules, file=sys.stderr)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stderr.strip() == "False"
+
+
+def test_names_with_brackets_are_printed_verbatim(write_spec):
+    spec = {"name": "net [v2]", "input": [4], "layers": [{"type": "dense", "units": 2, "name": "fc[0]"}]}
+    text = rendered(analyze(write_spec(spec)))
+    assert "fc[0]" in text and "net [v2]" in text

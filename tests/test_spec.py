@@ -219,3 +219,9 @@ def test_when_must_be_a_condition():
     spec = {"name": "t", "input": [4], "layers": [{"type": "dropout", "when": "2 + 2"}]}
     with pytest.raises(SpecError, match="attribute 'when': must be true or false"):
         parse_spec(spec)
+
+
+def test_padding_may_be_a_block_parameter():
+    blocks = {"c": {"params": {"pad": 1}, "layers": [{"type": "conv2d", "filters": 2, "kernel": 3, "padding": "pad"}]}}
+    spec = {"name": "t", "input": [6, 6, 1], "blocks": blocks, "layers": [{"block": "c"}, {"block": "c", "pad": 0}]}
+    assert build_graph(parse_spec(spec)).nodes[-1].shape == (4, 4, 2)
