@@ -69,5 +69,47 @@ def analyze(spec, sets, max_layers, fmt, by, flops):
         click.echo(report.to_markdown(graph, by, flops), nl=False)
 
 
+@main.command(cls=Command)
+@click.argument("specs", nargs=-1, required=True, metavar="SPEC...")
+@click.option("--baseline", type=click.Path(dir_okay=False), metavar="FILE", help="Compare with (or, with --update, write) this baseline file.")
+@click.option("--update", is_flag=True, help="Rewrite the baseline entries of these specs from their figures now.")
+@click.option("--tolerance", default="0%", show_default=True, metavar="PERCENT", help="Allowed MAC drift, e.g. 0.5%; params are always exact.")
+@set_option
+@max_layers_option
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown", "junit"]), default="table", show_default=True)
+@click.pass_context
+def check(ctx, specs, baseline, update, tolerance, sets, max_layers, fmt):
+    """Fail when the params or MACs of a SPEC differ from what is expected.
+
+    Expected figures come from each spec's 'expect' block and, with --baseline, from a
+    baseline file that --update writes.
+
+    SPEC is a spec file, a bundled name, a folder (its *.json) or a glob. Exit status:
+    0 all match, 1 drift or nothing to compare, 2 a spec or baseline cannot be read.
+    """
+    from . import check_report
+    from .check import parse_tolerance, run_check
+    from .spec import parse_overrides
+
+    if update and not baseline:
+        raise click.UsageError("--update needs --baseline FILE, the file to write.")
+    result = run_check(specs, baseline, update, parse_tolerance(tolerance), parse_overrides(sets), max_layers)
+    if fmt == "table":
+        check_report.render_check(result, console())
+    else:
+        render = {"json": check_report.check_json, "markdown": check_report.check_markdown, "junit": check_report.check_junit}
+        click.echo(render[fmt](result), nl=False)
+    ctx.exit(0 if result.ok else 1)
+
+
+@main.command(cls=Command)
+def schema():
+    """Print a JSON Schema (draft 2020-12) for specs, for editors that read $schema."""
+    import json
+
+    from .schema import spec_schema
+
+    click.echo(json.dumps(spec_schema(), indent=2))
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -1,0 +1,577 @@
+"""Compare a spec's figures with what is expected: its own ``expect`` block, or a baseline file.
+
+Two sources of expected figures, both exact integers:
+
+* ``expect`` inside a spec: the spec's own contract, written by hand (from a paper, say)::
+
+      "expect": {
+        "params": 138357544, "trainable": 138357544, "non_trainable": 0,
+        "macs": 15470264320,
+        "layers": {"fc6": {"params": 102764544, "macs": 102760448}},
+        "blocks": {"stage2": {"params": 1000}},
+        "source": "Keras applications, VGG16"
+      }
+
+  Every key is optional; only the figures given are compared. ``layers`` is keyed by
+  layer name, ``blocks`` by top-level entry name (a block instance or a repeat; a plain
+  layer is its own block, as in ``analyze --by block``). ``expect`` may also be a list of
+  such objects for a family of models: an entry with ``"set": {"alpha": 0.75}`` holds
+  the figures of the spec with those variables set (the others at their defaults), an
+  entry without ``set`` those of the spec as written. Every entry is checked at its own
+  setting; under ``--set`` only the entries whose setting equals the one asked for.
+
+* a baseline file for a set of specs, written by ``--update`` (see ``dump_baseline``):
+  totals and per-layer figures keyed by the spec's path relative to the baseline's
+  folder, with ``[name=value, ...]`` appended for a ``--set`` run.
+
+Parameters are compared exactly; MACs exactly unless a tolerance is given, as a
+fraction of the expected figure.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+from .errors import FlopcountError, SpecError, spec_error, suggest
+from .graph import Graph, Totals, build_graph
+from .spec import MAX_LAYERS, parse_json, parse_spec, resolve_path
+
+FIGURES = ("params", "trainable", "non_trainable", "macs")
+EXPECT_KEYS = ("set", "source") + FIGURES + ("layers", "blocks")
+BASELINE_FORMAT = 1  # the value of "flopcount_baseline" in files this module writes
+
+
+class BaselineError(FlopcountError):
+    """A baseline file that cannot be read, understood or written."""
+
+
+# ---------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class Drift:
+    """One figure that differs from what was expected."""
+
+    source: str  # "expect" or "baseline"
+    scope: str  # "total", "layer" or "block"
+    name: str  # the layer or block; "" for totals
+    figure: str  # one of FIGURES
+    expected: int
+    actual: int | None  # None: the layer or block no longer exists
+
+    @property
+    def change(self) -> int | None:
+        return None if self.actual is None else self.actual - self.expected
+
+    @property
+    def relative(self) -> Fraction | None:
+        """Change over expected, exactly; None when there is nothing to divide by."""
+        if self.actual is None or self.expected == 0:
+            return None
+        return Fraction(self.actual - self.expected, self.expected)
+
+
+@dataclass(frozen=True)
+class LayerChange:
+    """A layer added, removed, or whose type, params or MACs differ from the baseline's."""
+
+    name: str
+    change: str  # "added", "removed", "reshaped" (figures and output shape) or "changed" (figures or type)
+    before: dict | None  # the baseline's {"type", "shape", "params", "macs"}; None if added
+    after: dict | None  # the same figures now; None if removed
+
+
+@dataclass
+class SpecCheck:
+    """One spec at one variable setting, compared with every source that covers it."""
+
+    spec: str  # the path as given or found
+    name: str  # the spec's own name
+    setting: dict  # variables set for this check (by --set or an expect entry's "set")
+    totals: dict  # the figures now, FIGURES -> int
+    sources: list[str] = field(default_factory=list)  # "expect", "baseline", "baseline (updated)"
+    drifts: list[Drift] = field(default_factory=list)
+    layers: list[LayerChange] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)  # why something could not be compared
+
+    @property
+    def label(self) -> str:
+        """The spec and its setting: 'mobilenet_v1.json [alpha=0.75]'."""
+        return self.spec + setting_suffix(self.setting)
+
+    @property
+    def status(self) -> str:
+        if self.drifts or self.layers:
+            return "drift"
+        return "missing" if self.missing else "pass"
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "pass"
+
+
+@dataclass
+class CheckResult:
+    """Every check of one run, and how it was run."""
+
+    checks: list[SpecCheck]
+    tolerance: Fraction = Fraction(0)
+    baseline: str | None = None
+    updated: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.checks)
+
+    @property
+    def failed(self) -> list[SpecCheck]:
+        return [c for c in self.checks if not c.ok]
+
+
+def show_value(value) -> str:
+    """A variable's value as a spec would write it: 0.75, 2, true."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Fraction):
+        return str(value.numerator) if value.denominator == 1 else repr(float(value))
+    return str(value)
+
+
+def plain_value(value):
+    """A variable's value for JSON: int, bool, or float when it is not whole."""
+    if isinstance(value, Fraction):
+        return value.numerator if value.denominator == 1 else float(value)
+    return value
+
+
+def setting_suffix(setting: dict) -> str:
+    """' [alpha=0.75, rho=1]' for a non-empty setting, '' otherwise."""
+    if not setting:
+        return ""
+    return " [" + ", ".join(f"{k}={show_value(v)}" for k, v in setting.items()) + "]"
+
+
+def parse_tolerance(text: str | None) -> Fraction:
+    """'0.5%' (or '0.5') -> Fraction(1, 200): the allowed MAC drift as a fraction of expected."""
+    raw = (text or "0").strip()
+    number = raw[:-1].strip() if raw.endswith("%") else raw
+    try:
+        value = Fraction(number)
+    except (ValueError, ZeroDivisionError):
+        value = None
+    if value is None or value < 0 or value >= 100:
+        raise FlopcountError(f"--tolerance takes a percentage from 0 to 100, such as 0.5%. Received: {text}")
+    return value / 100
+
+
+# ---------------------------------------------------------------- expect blocks
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """One entry of a spec's ``expect``: figures for one variable setting."""
+
+    where: str  # "expect" or "expect[2]", for messages
+    when: dict
+    totals: dict
+    layers: dict  # layer name -> {figure: int}
+    blocks: dict  # block name -> {figure: int}
+
+
+def parse_expect(raw, variables=()) -> list[Expectation]:
+    """Validate a spec's ``expect`` value (an object or a list of objects)."""
+    if raw is None:
+        return []
+    if isinstance(raw, dict):
+        items = [("expect", raw)]
+    elif isinstance(raw, list) and raw:
+        items = [(f"expect[{i}]", item) for i, item in enumerate(raw)]
+    else:
+        raise spec_error(
+            "must be an object of expected figures, or a non-empty list of them.", attribute="expect", received=raw
+        )
+    out = []
+    seen = set()
+    for where, item in items:
+        entry = _expectation(where, item, variables)
+        key = json.dumps({k: str(v) for k, v in entry.when.items()}, sort_keys=True)
+        if key in seen:
+            raise SpecError("two expect entries have the same 'set'; merge them.", attribute=f"{where}.set")
+        seen.add(key)
+        out.append(entry)
+    return out
+
+
+def _expectation(where, item, variables) -> Expectation:
+    _known_keys(item, EXPECT_KEYS, where, "key in expect")
+    when = item.get("set", {})
+    if not isinstance(when, dict):
+        raise spec_error("must be an object of variable: value.", attribute=f"{where}.set", received=when)
+    for name, value in when.items():
+        at = f"{where}.set.{name}"
+        if name not in variables:
+            listed = ", ".join(variables) or "none"
+            raise SpecError(f"the spec has no such variable.{suggest(name, variables)} Its variables: {listed}.", attribute=at)
+        if not isinstance(value, (bool, int, float, str)):
+            raise spec_error("must be a number, a boolean or an expression string.", attribute=at, received=value)
+    if not isinstance(item.get("source", ""), str):
+        raise spec_error("must be a string citing where the figures come from.", attribute=f"{where}.source", received=item["source"])
+    parts = {}
+    for part in ("layers", "blocks"):
+        group = item.get(part, {})
+        if not isinstance(group, dict):
+            raise spec_error(f"must be an object of {part[:-1]} name: figures.", attribute=f"{where}.{part}", received=group)
+        parts[part] = {}
+        for name, figs in group.items():
+            _known_keys(figs, FIGURES, f"{where}.{part}.{name}", "figure")
+            parts[part][name] = _figures(figs, f"{where}.{part}.{name}")
+    return Expectation(where, dict(when), _figures(item, where), parts["layers"], parts["blocks"])
+
+
+def _known_keys(item, allowed, at, what):
+    if not isinstance(item, dict):
+        raise spec_error('must be an object of expected figures such as {"params": 1000}.', attribute=at, received=item)
+    for key in item:
+        if key not in allowed:
+            hint = suggest(key, allowed)
+            raise SpecError(f"unknown {what}.{hint} Allowed: {', '.join(allowed)}.", attribute=f"{at}.{key}")
+
+
+def _figures(item: dict, at: str) -> dict:
+    out = {}
+    for fig in FIGURES:
+        if fig in item:
+            value = item[fig]
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise spec_error("must be an exact integer >= 0, such as 138357544.", attribute=f"{at}.{fig}", received=value)
+            out[fig] = value
+    return out
+
+
+# ---------------------------------------------------------------- comparing
+
+
+def node_figures(node) -> dict:
+    return {"params": node.params, "trainable": node.trainable, "non_trainable": node.non_trainable, "macs": node.macs}
+
+
+def totals_figures(t: Totals) -> dict:
+    return {"params": t.params, "trainable": t.trainable, "non_trainable": t.non_trainable, "macs": t.macs}
+
+
+def block_totals(graph: Graph) -> dict[str, Totals]:
+    """Totals per top-level entry, keyed as ``analyze --by block`` keys them."""
+    out: dict[str, Totals] = {}
+    for n in graph.nodes:
+        out.setdefault(n.group or n.name, Totals()).add(n)
+    return out
+
+
+def within(figure: str, expected: int, actual: int | None, tolerance: Fraction) -> bool:
+    """Params match exactly; MACs within tolerance x expected (exactly when tolerance is 0)."""
+    if actual is None:
+        return False
+    if figure != "macs" or not tolerance:
+        return actual == expected
+    return abs(actual - expected) <= tolerance * expected
+
+
+def compare_expect(entry: Expectation, graph: Graph, tolerance: Fraction = Fraction(0)) -> list[Drift]:
+    """Drift of the graph from one expect entry, totals first, then layers and blocks."""
+    out = []
+    actual = totals_figures(graph.totals)
+    for fig in FIGURES:
+        if fig in entry.totals and not within(fig, entry.totals[fig], actual[fig], tolerance):
+            out.append(Drift("expect", "total", "", fig, entry.totals[fig], actual[fig]))
+    nodes = {n.name: node_figures(n) for n in graph.nodes}
+    blocks = {k: totals_figures(t) for k, t in block_totals(graph).items()}
+    for scope, expected_part, found in (("layer", entry.layers, nodes), ("block", entry.blocks, blocks)):
+        for name, figs in expected_part.items():
+            now = found.get(name)
+            for fig in (f for f in FIGURES if f in figs):
+                value = None if now is None else now[fig]
+                if not within(fig, figs[fig], value, tolerance):
+                    out.append(Drift("expect", scope, name, fig, figs[fig], value))
+    return out
+
+
+def baseline_entry(graph: Graph) -> dict:
+    """What a baseline records for one spec: totals and per-layer figures, exact integers."""
+    return {
+        "name": graph.name,
+        "variables": {k: plain_value(v) for k, v in graph.spec.variables.items()},
+        "totals": totals_figures(graph.totals),
+        "layers": [
+            {"name": n.name, "type": n.type, "shape": list(n.shape), "params": n.params, "macs": n.macs}
+            for n in graph.nodes
+        ],
+    }
+
+
+def compare_baseline(entry: dict, graph: Graph, tolerance: Fraction = Fraction(0)):
+    """(drifts of the totals, changed layers) of the graph against a baseline entry."""
+    now = baseline_entry(graph)
+    drifts = [
+        Drift("baseline", "total", "", fig, entry["totals"][fig], now["totals"][fig])
+        for fig in FIGURES
+        if fig in entry["totals"] and not within(fig, entry["totals"][fig], now["totals"][fig], tolerance)
+    ]
+    before = {layer["name"]: layer for layer in entry["layers"]}
+    after = {layer["name"]: layer for layer in now["layers"]}
+    changes = []
+    for name, new in after.items():
+        old = before.get(name)
+        if old is None:
+            changes.append(LayerChange(name, "added", None, new))
+        elif (
+            old["type"] != new["type"]
+            or old["params"] != new["params"]
+            or not within("macs", old["macs"], new["macs"], tolerance)
+        ):
+            # a free layer whose shape follows its input is not listed: its figures are unchanged
+            kind = "reshaped" if old["shape"] != new["shape"] else "changed"
+            changes.append(LayerChange(name, kind, old, new))
+    changes += [LayerChange(name, "removed", old, None) for name, old in before.items() if name not in after]
+    return drifts, changes
+
+
+# ---------------------------------------------------------------- baseline files
+
+
+def dump_baseline(specs: dict) -> str:
+    """Baseline text: sorted keys, one block per spec, one line per layer, exact integers."""
+    blocks = []
+    for key in sorted(specs):
+        e = specs[key]
+        layers = ",\n".join("        " + json.dumps(layer, sort_keys=True) for layer in e["layers"])
+        blocks.append(
+            f"    {json.dumps(key)}: {{\n"
+            f'      "layers": [\n{layers}\n      ],\n'
+            f'      "name": {json.dumps(e["name"])},\n'
+            f'      "totals": {json.dumps(e["totals"], sort_keys=True)},\n'
+            f'      "variables": {json.dumps(e["variables"], sort_keys=True)}\n'
+            "    }"
+        )
+    body = ",\n\n".join(blocks)
+    return f'{{\n  "flopcount_baseline": {BASELINE_FORMAT},\n  "specs": {{\n{body}\n  }}\n}}\n' if blocks else (
+        f'{{\n  "flopcount_baseline": {BASELINE_FORMAT},\n  "specs": {{}}\n}}\n'
+    )
+
+
+def read_baseline(path: str | Path) -> dict:
+    """The specs of a baseline file, spec key -> entry; BaselineError if it is unusable."""
+    file = str(path)
+    try:
+        data = Path(path).read_bytes()
+    except OSError as err:
+        hint = " Create it with --update." if isinstance(err, FileNotFoundError) else ""
+        raise BaselineError(f"cannot read the baseline: {err.strerror}.{hint}", file=file) from None
+    try:
+        doc = json.loads(data.decode("utf-8-sig"))
+    except UnicodeDecodeError as err:
+        raise BaselineError(f"the baseline is not UTF-8 text (byte {err.start}).", file=file) from None
+    except json.JSONDecodeError as err:
+        raise BaselineError(f"invalid JSON at line {err.lineno}, column {err.colno}: {err.msg}.", file=file) from None
+    if not isinstance(doc, dict) or doc.get("flopcount_baseline") != BASELINE_FORMAT or not isinstance(doc.get("specs"), dict):
+        raise BaselineError(
+            f'not a flopcount baseline: expected {{"flopcount_baseline": {BASELINE_FORMAT}, "specs": {{...}}}} '
+            "as written by flopcount check --update.",
+            file=file,
+        )
+    for key, entry in doc["specs"].items():
+        _check_entry(entry, file, f"specs.{key}")
+    return doc["specs"]
+
+
+def _check_entry(entry, file, at):
+    def bad(where, what, value):
+        return BaselineError(f"must be {what}.", file=file, attribute=where, received=value, has_received=True)
+
+    def integer(value):
+        return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+    if not isinstance(entry, dict):
+        raise bad(at, "an object with 'name', 'totals' and 'layers'", entry)
+    if not isinstance(entry.get("name"), str):
+        raise bad(f"{at}.name", "a string", entry.get("name"))
+    if not isinstance(entry.get("variables", {}), dict):
+        raise bad(f"{at}.variables", "an object", entry.get("variables"))
+    totals = entry.get("totals")
+    if not isinstance(totals, dict) or any(k not in FIGURES or not integer(v) for k, v in totals.items()):
+        raise bad(f"{at}.totals", f"an object of exact integers keyed by {', '.join(FIGURES)}", totals)
+    layers = entry.get("layers")
+    if not isinstance(layers, list):
+        raise bad(f"{at}.layers", "a list of layers", layers)
+    for i, layer in enumerate(layers):
+        ok = (
+            isinstance(layer, dict)
+            and isinstance(layer.get("name"), str)
+            and isinstance(layer.get("type"), str)
+            and isinstance(layer.get("shape"), list)
+            and all(integer(d) for d in layer["shape"])
+            and integer(layer.get("params"))
+            and integer(layer.get("macs"))
+        )
+        if not ok:
+            raise bad(f"{at}.layers[{i}]", 'an object {"name", "type", "shape", "params", "macs"} of exact integers', layer)
+
+
+def write_baseline(path: str | Path, specs: dict) -> None:
+    """Write a baseline atomically: a temporary file in the same folder, then os.replace."""
+    path = Path(path)
+    text = dump_baseline(specs)
+    folder = path.parent if str(path.parent) else Path(".")
+    tmp = None
+    try:
+        mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except OSError as err:
+        if tmp and os.path.exists(tmp):
+            os.unlink(tmp)
+        raise BaselineError(f"cannot write the baseline: {err.strerror}.", file=str(path)) from None
+
+
+def baseline_key(spec_path: Path, baseline: str | Path, setting: dict) -> str:
+    """The spec's path relative to the baseline's folder, in / form, plus its setting."""
+    folder = os.path.dirname(os.path.abspath(baseline))
+    rel = os.path.relpath(os.path.abspath(spec_path), folder)
+    return Path(rel).as_posix() + setting_suffix(setting)
+
+
+# ---------------------------------------------------------------- specs on the command line
+
+
+def expand_specs(args, exclude: str | Path | None = None) -> list[tuple[str, Path]]:
+    """(label, path) for every spec named: files, bundled names, folders (*.json) and globs."""
+    out: dict[str, tuple[str, Path]] = {}
+    skip = os.path.abspath(exclude) if exclude else None
+    for arg in args:
+        path = Path(arg)
+        if path.is_dir():
+            found = sorted(p for p in path.glob("*.json") if p.is_file())
+            if not found:
+                raise SpecError("the folder holds no .json specs.", file=str(arg))
+            pairs = [(p.as_posix(), p) for p in found]
+        elif path.exists():
+            pairs = [(str(arg), path)]
+        elif any(ch in str(arg) for ch in "*?["):
+            found = sorted(Path(p) for p in glob.glob(str(arg), recursive=True) if Path(p).is_file())
+            if not found:
+                raise SpecError("no file matches this pattern.", file=str(arg))
+            pairs = [(p.as_posix(), p) for p in found]
+        else:
+            pairs = [(str(arg), resolve_path(str(arg)))]
+        for label, p in pairs:
+            full = os.path.abspath(p)
+            if full != skip:
+                out.setdefault(full, (label, p))
+    return list(out.values())
+
+
+# ---------------------------------------------------------------- the check
+
+
+def run_check(
+    args,
+    baseline: str | Path | None = None,
+    update: bool = False,
+    tolerance: Fraction = Fraction(0),
+    overrides: dict | None = None,
+    max_layers: int = MAX_LAYERS,
+) -> CheckResult:
+    """Check every spec named in args; with update, rewrite the baseline from the figures now.
+
+    Raises a FlopcountError (SpecError, ShapeError, BaselineError) when a spec or the
+    baseline cannot be read; drift is data in the result, never an exception.
+    """
+    if update and baseline is None:
+        raise FlopcountError("--update needs --baseline FILE: the file to write.")
+    specs = expand_specs(args, exclude=baseline)
+    recorded: dict = {}
+    if baseline is not None and (not update or Path(baseline).exists()):
+        recorded = read_baseline(baseline)
+    checks: list[SpecCheck] = []
+    fresh: dict = {}
+    for label, path in specs:
+        for check, graph in _check_spec(label, path, baseline, recorded, update, tolerance, overrides or {}, max_layers):
+            checks.append(check)
+            if graph is not None:
+                fresh[baseline_key(path, baseline, check.setting)] = baseline_entry(graph)
+    if update:
+        write_baseline(baseline, {**recorded, **fresh})
+    return CheckResult(checks, tolerance, None if baseline is None else str(baseline), update)
+
+
+def _check_spec(label, path, baseline, recorded, update, tolerance, overrides, max_layers):
+    """Yield (SpecCheck, graph to record in the baseline or None) for each setting checked."""
+    try:
+        doc = parse_json(path.read_bytes(), label)
+    except OSError as err:
+        raise SpecError(f"cannot read the file: {err.strerror}.", file=label) from None
+
+    def load(setting, graph=True):
+        try:
+            spec = parse_spec(doc, file=label, overrides=setting, max_layers=max_layers)
+            return build_graph(spec) if graph else spec
+        except FlopcountError as err:
+            raise err.located(file=label)
+
+    here = load(overrides)  # also validates the spec before its expect block is read
+    declared = doc.get("variables", {})
+    try:
+        entries = parse_expect(doc.get("expect"), declared)
+    except FlopcountError as err:
+        raise err.located(file=label)
+
+    # each setting to check: (setting as asked, graph, expect entries that apply)
+    plan = []
+    if overrides:
+        matching = []
+        for entry in entries:
+            if load(entry.when, graph=False).variables == here.spec.variables:
+                matching.append(entry)
+        plan.append(({k: here.spec.variables[k] for k in overrides}, here, matching, True))
+    else:
+        default = [e for e in entries if not e.when]
+        if default or baseline is not None or not entries:
+            plan.append(({}, here, default, True))
+        for entry in entries:
+            if entry.when:
+                graph = load(entry.when)
+                plan.append(({k: graph.spec.variables[k] for k in entry.when}, graph, [entry], False))
+
+    for setting, graph, matching, with_baseline in plan:
+        check = SpecCheck(label, graph.name, setting, totals_figures(graph.totals))
+        for entry in matching:
+            check.drifts += compare_expect(entry, graph, tolerance)
+        if matching:
+            check.sources.append("expect")
+        if with_baseline and baseline is not None:
+            key = baseline_key(path, baseline, setting)
+            if update:
+                check.sources.append("baseline (updated)")
+            elif key in recorded:
+                check.sources.append("baseline")
+                drifts, layers = compare_baseline(recorded[key], graph, tolerance)
+                check.drifts += drifts
+                check.layers += layers
+            else:
+                check.missing.append(f"not in the baseline {baseline} (as '{key}'); add it with --update.")
+        if not check.sources and not check.missing:
+            if overrides:
+                check.missing.append("no expect entry has this setting, and no --baseline was given.")
+            else:
+                check.missing.append("nothing to compare: the spec has no 'expect' and no --baseline was given.")
+        yield check, (graph if with_baseline and update else None)
