@@ -109,12 +109,21 @@ def _axis(attr, raw, evaluate):
     return _integer(attr, raw, evaluate, None)
 
 
+def _each(attr, raw, convert):
+    """Convert every item of a list; an error shows the whole list as received."""
+    try:
+        return tuple(convert(v) for v in raw)
+    except SpecError as err:
+        err.received, err.has_received = raw, True
+        raise
+
+
 def _sizes(attr, raw, evaluate):
     """An int for both spatial axes, or a pair [height, width]."""
     if isinstance(raw, list):
         if len(raw) != 2:
             raise _bad(attr, "a positive integer or a pair [height, width]", raw)
-        return tuple(_integer(attr, v, evaluate, 1) for v in raw)
+        return _each(attr, raw, lambda v: _integer(attr, v, evaluate, 1))
     v = _integer(attr, raw, evaluate, 1)
     return (v, v)
 
@@ -188,7 +197,7 @@ def _choice(attr, raw, evaluate):
 def _shape(attr, raw, evaluate):
     if not isinstance(raw, list) or not raw:
         raise _bad(attr, "a non-empty list of positive integers such as [224, 224, 3]", raw)
-    return tuple(_integer(attr, v, evaluate, 1) for v in raw)
+    return _each(attr, raw, lambda v: _integer(attr, v, evaluate, 1))
 
 
 _CONVERTERS = {

@@ -105,6 +105,8 @@ def parse_json(data: bytes | str, file: str | None = None):
             data = data.decode("utf-8-sig")
         except UnicodeDecodeError as err:
             raise SpecError(f"the file is not UTF-8 text (byte {err.start}).", file=file) from None
+    if not data.strip():
+        raise SpecError("the file is empty; a spec is a JSON object.", file=file)
     try:
         return json.loads(data, parse_constant=_reject_constant)
     except json.JSONDecodeError as err:
