@@ -233,15 +233,15 @@ LAYERS = [
     pytest.param("alexnet", "pool5", (6, 6, 256), 0, id="alexnet-pool5"),
     pytest.param("alexnet", "fc6", (4096,), 9216 * 4096 + 4096, id="alexnet-fc6"),
     # He et al., Table 1: conv2_x at 56x56, conv5_x at 7x7; 64 gamma/beta + 64 running statistics per BN
-    pytest.param("resnet18", "conv2_x/block_1/bn2", (56, 56, 64), 4 * 64, id="resnet18-conv2_x-bn"),
-    pytest.param("resnet18", "conv5_x/block_1/relu2", (7, 7, 512), 0, id="resnet18-conv5_x-out"),
-    pytest.param("resnet34", "conv4_x/block_5/conv2", (14, 14, 256), 3 * 3 * 256 * 256, id="resnet34-conv4_x-last"),
+    pytest.param("resnet18", "conv2_x/block_2/bn2", (56, 56, 64), 4 * 64, id="resnet18-conv2_x-bn"),
+    pytest.param("resnet18", "conv5_x/block_2/relu2", (7, 7, 512), 0, id="resnet18-conv5_x-out"),
+    pytest.param("resnet34", "conv4_x/block_6/conv2", (14, 14, 256), 3 * 3 * 256 * 256, id="resnet34-conv4_x-last"),
     # v1.5: the first 1x1 of conv3_x still runs at 56x56, the 3x3 halves the resolution
-    pytest.param("resnet50", "conv3_x/block_0/conv1", (56, 56, 128), 256 * 128, id="resnet50-conv3_x-conv1"),
-    pytest.param("resnet50", "conv3_x/block_0/conv2", (28, 28, 128), 3 * 3 * 128 * 128, id="resnet50-conv3_x-conv2"),
-    pytest.param("resnet50", "conv3_x/block_0/downsample", (28, 28, 512), 256 * 512, id="resnet50-projection"),
+    pytest.param("resnet50", "conv3_x/block_1/conv1", (56, 56, 128), 256 * 128, id="resnet50-conv3_x-conv1"),
+    pytest.param("resnet50", "conv3_x/block_1/conv2", (28, 28, 128), 3 * 3 * 128 * 128, id="resnet50-conv3_x-conv2"),
+    pytest.param("resnet50", "conv3_x/block_1/downsample", (28, 28, 512), 256 * 512, id="resnet50-projection"),
     # He et al., Table 1: the last feature map is 7x7 with 4 x 512 = 2048 channels
-    pytest.param("resnet50", "conv5_x/block_2/relu3", (7, 7, 2048), 0, id="resnet50-features"),
+    pytest.param("resnet50", "conv5_x/block_3/relu3", (7, 7, 2048), 0, id="resnet50-features"),
     pytest.param("resnet50", "fc", (1000,), 2048 * 1000 + 1000, id="resnet50-fc"),
     # Howard et al., Table 1: Conv / s2, 3x3x3x32 on 224x224x3; Keras summary: conv1 864, conv1_bn 128
     pytest.param("mobilenet_v1", "conv1", (112, 112, 32), 3 * 3 * 3 * 32, id="mobilenet-conv1"),
