@@ -27,9 +27,18 @@ class Node:
     non_trainable: int
     macs: int
     other_ops: int
-    rf: tuple[int, ...]  # receptive field on the input, per spatial axis
-    jump: tuple[int, ...]  # distance on the input between neighbouring outputs
+    paths: tuple[dict, dict]  # per spatial axis, {jump: largest receptive field} over the input's paths here
     group: str | None = None
+
+    @property
+    def rf(self) -> tuple[int, int]:
+        """Receptive field on the input per spatial axis, the largest over all paths."""
+        return tuple(max(p.values()) for p in self.paths)
+
+    @property
+    def jump(self) -> tuple[int, int]:
+        """Distance on the input between neighbouring outputs (effective stride), per axis."""
+        return tuple(max(p) for p in self.paths)
 
     @property
     def params(self) -> int:
@@ -118,7 +127,7 @@ def _node(flat, index_of, nodes) -> Node:
             trainable += prod(s)
         else:
             non_trainable += prod(s)
-    rf, jump = _receptive_field(layer, in_shapes, parents)
+    paths = _receptive_field(layer, in_shapes, parents)
     return Node(
         index=flat.index,
         name=flat.name,
@@ -132,26 +141,32 @@ def _node(flat, index_of, nodes) -> Node:
         non_trainable=non_trainable,
         macs=layer.macs(in_shapes, shape),
         other_ops=layer.other_ops(in_shapes, shape),
-        rf=rf,
-        jump=jump,
+        paths=paths,
         group=flat.group,
     )
 
 
 def _receptive_field(layer, in_shapes, parents):
-    """rf_out = rf_in + (k - 1) x jump_in and jump_out = jump_in x stride, largest over inputs."""
+    """Per axis, the paths from the input as {jump: largest rf}; rf_out = rf_in + (k - 1) x jump_in.
+
+    Paths with the same jump grow alike, so only the largest rf per jump is kept; paths with
+    different jumps (a strided 1x1 shortcut beside a chain of convolutions) stay apart until
+    the reported field, the largest over all paths, is taken.
+    """
     if not parents:
-        return (1, 1), (1, 1)
-    rf, jump = parents[0].rf, parents[0].jump
-    for p in parents[1:]:
-        rf = (max(rf[0], p.rf[0]), max(rf[1], p.rf[1]))
-        jump = (max(jump[0], p.jump[0]), max(jump[1], p.jump[1]))
+        return ({1: 1}, {1: 1})
+    merged = []
+    for axis in range(2):
+        paths = dict(parents[0].paths[axis])
+        for p in parents[1:]:
+            for jump, rf in p.paths[axis].items():
+                paths[jump] = max(rf, paths.get(jump, 0))
+        merged.append(paths)
     window = layer.window(in_shapes)
     if window is None:
-        return rf, jump
-    return (
-        tuple(r + (k - 1) * j for r, j, (k, _) in zip(rf, jump, window)),
-        tuple(j * s for j, (_, s) in zip(jump, window)),
+        return tuple(merged)
+    return tuple(
+        {jump * s: rf + (k - 1) * jump for jump, rf in paths.items()} for paths, (k, s) in zip(merged, window)
     )
 
 
