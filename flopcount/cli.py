@@ -24,10 +24,10 @@ class Command(click.Command):
             ctx.exit(2)
 
 
-def console():
+def console(stderr: bool = False):
     from rich.console import Console
 
-    return Console(highlight=False)
+    return Console(highlight=False, stderr=stderr)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -49,7 +49,8 @@ max_layers_option = click.option("--max-layers", type=click.IntRange(min=1), def
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 @click.option("--by", type=click.Choice(["type", "block"]), help="Group totals by layer type or by top-level block.")
 @click.option("--flops", is_flag=True, help="Also show other ops and FLOPs = 2 x MACs + other ops.")
-def analyze(spec, sets, max_layers, fmt, by, flops):
+@click.option("--verify", is_flag=True, help="Then run SPEC with NumPy (batch 1) and exit 1 if any layer disagrees.")
+def analyze(spec, sets, max_layers, fmt, by, flops, verify):
     """Per-layer output shape, parameters and MACs of SPEC, with totals.
 
     SPEC is a JSON spec file, or the name of a bundled reference spec (vgg16, resnet50, ...).
@@ -67,6 +68,8 @@ def analyze(spec, sets, max_layers, fmt, by, flops):
         click.echo(report.to_csv(graph, by, flops), nl=False)
     else:
         click.echo(report.to_markdown(graph, by, flops), nl=False)
+    if verify:
+        verify_run(graph, fmt)
 
 
 @main.command(cls=Command)
@@ -110,6 +113,50 @@ def schema():
     from .schema import spec_schema
 
     click.echo(json.dumps(spec_schema(), indent=2))
+
+
+@main.command(cls=Command)
+@spec_argument
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random weights and input.")
+@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True, help="Samples in the input batch.")
+@click.option("--max-memory", default="4GiB", show_default=True, metavar="SIZE", help="Refuse when the estimated peak memory is larger, e.g. 512MiB.")
+@set_option
+@max_layers_option
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def run(spec, seed, batch, max_memory, sets, max_layers, fmt, quiet):
+    """Execute SPEC with NumPy and check each layer's shape, parameters and MACs against the analysis.
+
+    Exit status 0 when every layer agrees, 1 when any differs.
+    """
+    from . import report
+    from .graph import analyze as analyze_spec
+    from .runner import parse_bytes, run_graph
+    from .spec import parse_overrides
+
+    graph = analyze_spec(spec, parse_overrides(sets), max_layers)
+    out = console()
+    with report.run_progress(out, enabled=not quiet) as progress:
+        result = run_graph(graph, seed=seed, batch=batch, max_memory=parse_bytes(max_memory), progress=progress)
+    if fmt == "json":
+        click.echo(report.run_to_json(result))
+    else:
+        report.render_run(result, out)
+    sys.exit(0 if result.ok else 1)
+
+
+def verify_run(graph, fmt):
+    """analyze --verify: run the graph, print the verdict (to stderr beside machine formats), exit 1 on a mismatch."""
+    from . import report
+    from .runner import run_graph
+
+    out = console(stderr=fmt != "table")
+    with report.run_progress(out) as progress:
+        result = run_graph(graph, progress=progress)
+    report.render_verdict(result, out)
+    if not result.ok:
+        sys.exit(1)
+
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -270,6 +270,14 @@ def render_verdict(result, console) -> None:
         console.print(Text(line))
 
 
+def _run_cell(ran, analyzed, agree, mark_first):
+    from rich.text import Text
+
+    figure = ran if agree else f"{ran} (analyzer {analyzed})"
+    mark = (MARK[agree], MARK_STYLE[agree])
+    return Text.assemble(mark, " ", figure) if mark_first else Text.assemble(figure, " ", mark)
+
+
 def render_run(result, console) -> None:
     """Per-layer ✓/✗ for shape, params and MACs as run, then the verdict, into a rich console."""
     from rich.table import Table
@@ -282,17 +290,18 @@ def render_run(result, console) -> None:
     )
     rows = []
     for r in result.layers:
-        cells = [str(r.index), r.name, r.type]
-        for _, ran, analyzed, agree in run_figures(r):
-            cells += [ran if agree else f"{ran} (analyzer {analyzed})", MARK[agree]]
-        rows.append(cells)
-    heads = ("#", "name", "type", "output shape", "", "params read", "", "MACs metered", "")
-    for i, head in enumerate(heads):
-        wide = max([len(head)] + [len(row[i]) for row in rows])
-        table.add_column(head, justify="right" if i in (0, 5, 7) else "left", min_width=min(wide, 32), overflow="fold")
+        (shape, params, macs) = run_figures(r)
+        rows.append([Text(str(r.index)), Text(r.name), Text(r.type), _run_cell(*shape[1:], True),
+                     _run_cell(*params[1:], False), _run_cell(*macs[1:], False)])
+    heads = ("#", "name", "type", "output shape", "params read", "MACs metered")
+    widths = [max([len(h)] + [row[i].cell_len for row in rows]) for i, h in enumerate(heads)]
+    for i, (head, width) in enumerate(zip(heads, widths)):
+        table.add_column(head, justify="left" if i in (1, 2, 3) else "right", width=width, no_wrap=True)
     for row in rows:
-        table.add_row(*[Text(c, style=MARK_STYLE[c == MARK[True]]) if c in MARK.values() else Text(c) for c in row])
-    fit_width(console, table)
+        table.add_row(*row)
+    needed = sum(widths) + 3 * len(widths) + 1  # cells, their padding and the borders
+    if not console.is_terminal and needed > console.width:
+        console.width = needed  # a pipe or a file gets the whole table, never a cropped one
     console.print(table)
     console.print(
         f"forward {result.seconds:.3f} s, weights {result.weight_seconds:.3f} s, "

@@ -1,0 +1,390 @@
+"""NumPy kernels that the layers' ``forward`` methods call, and the meter that counts their MACs.
+
+Arrays are float32 and NHWC with a leading batch axis: images (N, H, W, C), vectors
+(N, C). Padding amounts are ((top, bottom), (left, right)). Convolution kernels are
+(kh, kw, C / groups, F) and depthwise kernels (kh, kw, C, multiplier), whose output
+channel c x multiplier + m comes from input channel c (Keras order).
+
+Every multiply-accumulate goes through the current :class:`Meter`, which counts it
+from the shapes of the operands it is handed: m x k x n for each matrix product,
+one per element for each element-wise multiply-add. Nothing here knows the
+analyzer's formulas.
+"""
+
+from __future__ import annotations
+
+import math
+from contextlib import contextmanager
+from math import prod
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+DTYPE = np.float32
+
+
+class Meter:
+    """Runs every contraction and counts its multiply-accumulates from the operand shapes."""
+
+    def __init__(self):
+        self.macs = 0
+
+    def matmul(self, a, b, out=None):
+        """a @ b for (..., m, k) by (..., k, n): batch x m x k x n MACs."""
+        out = np.matmul(a, b, out=out)
+        *batch, m, k = a.shape
+        n = b.shape[-1]
+        self.macs += prod(np.broadcast_shapes(tuple(batch), b.shape[:-2])) * m * k * n
+        return out
+
+    def multiply_add(self, acc, a, b, scratch=None):
+        """acc += a * b element-wise (acc=None starts a sum); one MAC per product."""
+        shape = np.broadcast_shapes(a.shape, b.shape)
+        if acc is None:
+            acc = np.multiply(a, b)
+        else:
+            if shape != acc.shape:
+                raise ValueError(f"products of shape {shape} cannot accumulate into {acc.shape}")
+            acc += np.multiply(a, b, out=scratch)
+        self.macs += prod(shape)
+        return acc
+
+
+_meter = Meter()  # a throw-away meter when nothing is metering
+
+
+@contextmanager
+def metering():
+    """Route the kernels' contractions through a fresh Meter for the duration of the block."""
+    global _meter
+    outer, _meter = _meter, Meter()
+    try:
+        yield _meter
+    finally:
+        _meter = outer
+
+
+# ---------------------------------------------------------------- scratch buffers
+
+_buffers: dict | None = None  # name -> flat array while reusing_buffers() is active
+
+
+@contextmanager
+def reusing_buffers():
+    """Keep scratch buffers (padded inputs, im2col patches) for reuse by every call in the block.
+
+    A fresh large array costs a page fault per page on first touch; reusing one buffer
+    per role across layers pays that once per run instead of once per layer.
+    """
+    global _buffers
+    outer, _buffers = _buffers, {}
+    try:
+        yield
+    finally:
+        _buffers = outer
+
+
+def _scratch(role, shape, dtype=DTYPE):
+    """An uninitialised array for temporary use inside one kernel call; never returned to a caller."""
+    if _buffers is None:
+        return np.empty(shape, dtype)
+    size = prod(shape)
+    buf = _buffers.get(role)
+    if buf is None or buf.size < size:
+        _buffers.pop(role, None)
+        buf = _buffers[role] = np.empty(size, dtype)
+    return buf[:size].reshape(shape)
+
+
+# ---------------------------------------------------------------- convolutions
+
+
+def _padded(x, pads, value=0.0, scratch=True):
+    """(N, H, W, C) -> (N, H + top + bottom, W + left + right, C) with the border filled with value."""
+    (t, b), (l, r) = pads
+    if not (t or b or l or r):
+        return x
+    n, h, w, c = x.shape
+    shape = (n, h + t + b, w + l + r, c)
+    out = _scratch("padded", shape, x.dtype) if scratch else np.empty(shape, x.dtype)
+    out[:, :t] = value
+    out[:, t + h :] = value
+    out[:, t : t + h, :l] = value
+    out[:, t : t + h, l + w :] = value
+    out[:, t : t + h, l : l + w] = x
+    return out
+
+
+def _out_size(size, k, stride, dilation):
+    span = dilation * (k - 1) + 1
+    if size < span:
+        raise ValueError(f"a window of {span} does not fit in {size}")
+    return (size - span) // stride + 1
+
+
+def _windows(xp, kernel, stride, dilation):
+    """Read-only view (N, OH, OW, kh, kw, C) of every window of the padded input; no copy."""
+    n, h, w, c = xp.shape
+    (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
+    oh, ow = _out_size(h, kh, sh, dh), _out_size(w, kw, sw, dw)
+    bn, bh, bw, bc = xp.strides
+    return as_strided(
+        xp, (n, oh, ow, kh, kw, c), (bn, bh * sh, bw * sw, bh * dh, bw * dw, bc), writeable=False
+    )
+
+
+def _taps(xp, kernel, stride, dilation, out_hw):
+    """Yield (i, j, view) per kernel tap: the (N, OH, OW, C) inputs that tap meets."""
+    (kh, kw), (sh, sw), (dh, dw), (oh, ow) = kernel, stride, dilation, out_hw
+    for i in range(kh):
+        for j in range(kw):
+            y, x = i * dh, j * dw
+            yield i, j, xp[:, y : y + (oh - 1) * sh + 1 : sh, x : x + (ow - 1) * sw + 1 : sw]
+
+
+def _add_bias(out, bias):
+    if bias is not None:
+        if bias.shape != (out.shape[-1],):
+            raise ValueError(f"bias of shape {bias.shape} does not match {out.shape[-1]} output channels")
+        out += bias
+    return out
+
+
+CHUNK_BYTES = 16 * 2**20  # im2col patches per GEMM: small enough to be in cache when BLAS reads them
+
+
+def _chunks(n, oh, row_bytes):
+    """(image slice, output-row slice) pieces of at most about CHUNK_BYTES of patches, covering (n, oh) in order."""
+    if n * oh * row_bytes <= CHUNK_BYTES:
+        yield slice(0, n), slice(0, oh)
+    elif oh * row_bytes <= CHUNK_BYTES:
+        step = CHUNK_BYTES // (oh * row_bytes)
+        for i in range(0, n, step):
+            yield slice(i, min(n, i + step)), slice(0, oh)
+    else:
+        step = max(1, CHUNK_BYTES // row_bytes)
+        for i in range(n):
+            for y in range(0, oh, step):
+                yield slice(i, i + 1), slice(y, min(oh, y + step))
+
+
+def im2col_bytes(n, oh, ow, kh, kw, c, itemsize=4) -> int:
+    """Bytes of the largest im2col chunk conv2d builds for this layer (0 for a 1x1 kernel)."""
+    if kh == kw == 1:
+        return 0
+    row = ow * kh * kw * c * itemsize
+    return max((s.stop - s.start) * (r.stop - r.start) * row for s, r in _chunks(n, oh, row))
+
+
+def conv2d(x, kernel, bias, stride, pads, dilation, groups):
+    """(N, H, W, C) conv (kh, kw, C / groups, F) -> (N, OH, OW, F) as GEMMs over im2col patches.
+
+    The patch matrix (N OH OW, kh kw C) is the strided windows view copied out, in
+    chunks of whole output rows (see CHUNK_BYTES) so each chunk is still in cache for
+    its GEMM; a 1x1 kernel at stride 1 needs no copy. With groups > 1 each chunk is
+    regrouped to (groups, rows, kh kw C / groups) for one batched matmul.
+    """
+    n, _, _, c = x.shape
+    kh, kw, cg, f = kernel.shape
+    if cg * groups != c or f % groups:
+        raise ValueError(
+            f"kernel {kernel.shape} with {groups} group(s) does not fit an input of {c} channels"
+        )
+    if bias is not None and bias.shape != (f,):
+        raise ValueError(f"bias of shape {bias.shape} does not match {f} output channels")
+    xp = _padded(x, pads)
+    win = _windows(xp, (kh, kw), stride, dilation)
+    _, oh, ow = win.shape[:3]
+    out = np.empty((n, oh, ow, f), dtype=x.dtype)
+    fg = f // groups
+    weights = kernel.reshape(kh * kw * cg, groups, fg).transpose(1, 0, 2)  # (groups, kh kw cg, fg)
+    if groups == 1 and kh == kw == 1 and tuple(stride) == (1, 1):
+        # every input position is one patch: the padded input is already the patch matrix
+        _meter.matmul(xp.reshape(-1, c), weights[0], out=out.reshape(-1, f))
+        return _add_bias(out, bias)
+    for images, rows in _chunks(n, oh, ow * kh * kw * c * x.itemsize):
+        src, dst = win[images, rows], out[images, rows]
+        m = src.shape[0] * src.shape[1] * ow
+        if groups == 1:
+            cols = _scratch("cols", src.shape, x.dtype)
+            np.copyto(cols, src)
+            _meter.matmul(cols.reshape(m, kh * kw * c), weights[0], out=dst.reshape(m, f))
+        else:
+            cols = _scratch("cols", (groups, *src.shape[:5], cg), x.dtype)
+            np.copyto(cols, src.reshape(*src.shape[:5], groups, cg).transpose(5, 0, 1, 2, 3, 4, 6))
+            # each group's product lands in its own channel range of the output
+            _meter.matmul(cols.reshape(groups, m, kh * kw * cg), weights, out=dst.reshape(m, groups, fg).transpose(1, 0, 2))
+        _add_bias(dst, bias)
+    return out
+
+
+def depthwise_conv2d(x, kernel, bias, stride, pads, dilation):
+    """(N, H, W, C) depthwise (kh, kw, C, mult) -> (N, OH, OW, C x mult), vectorised over channels.
+
+    One multiply-add over the whole (N, OH, OW, C, mult) output per kernel tap.
+    """
+    n, h, w, c = x.shape
+    kh, kw, kc, mult = kernel.shape
+    if kc != c:
+        raise ValueError(f"depthwise kernel {kernel.shape} does not fit an input of {c} channels")
+    (t, b), (l, r) = pads
+    oh = _out_size(h + t + b, kh, stride[0], dilation[0])
+    ow = _out_size(w + l + r, kw, stride[1], dilation[1])
+    xp = _padded(x, pads)
+    acc = scratch = None
+    for i, j, tap in _taps(xp, (kh, kw), stride, dilation, (oh, ow)):
+        acc = _meter.multiply_add(acc, tap[..., None], kernel[i, j], scratch)
+        if scratch is None:
+            scratch = _scratch("products", acc.shape, acc.dtype)
+    return _add_bias(acc.reshape(n, oh, ow, c * mult), bias)
+
+
+def dense(x, kernel, bias):
+    """(N, ..., C_in) @ (C_in, units) -> (N, ..., units).
+
+    kernel is an array, or a weight too large to hold whole that yields (row slice,
+    block) pieces from row_blocks() (the runner's TiledWeight): then the product is
+    summed over row blocks.
+    """
+    c_in, units = kernel.shape
+    if x.shape[-1] != c_in:
+        raise ValueError(f"dense kernel {kernel.shape} does not fit an input of {x.shape[-1]} features")
+    a = x.reshape(-1, c_in)
+    if isinstance(kernel, np.ndarray):
+        out = _meter.matmul(a, kernel)
+    else:
+        out = np.zeros((a.shape[0], units), dtype=a.dtype)
+        for rows, block in kernel.row_blocks():
+            out += _meter.matmul(a[:, rows], block)
+    return _add_bias(out, bias).reshape(*x.shape[:-1], units)
+
+
+# ---------------------------------------------------------------- pooling
+
+
+def _valid_counts(size, k, stride, pad_before, out):
+    """Per output position along one axis, how many window elements lie inside the input."""
+    start = np.arange(out) * stride - pad_before
+    return np.minimum(start + k, size) - np.maximum(start, 0)
+
+
+def pool(x, mode, pool, stride, pads):
+    """Max or average over (kh, kw) windows; padding never wins a max and is left out of an average."""
+    n, h, w, c = x.shape
+    (t, b), (l, r) = pads
+    oh = _out_size(h + t + b, pool[0], stride[0], 1)
+    ow = _out_size(w + l + r, pool[1], stride[1], 1)
+    xp = _padded(x, pads, -np.inf if mode == "max" else 0.0)
+    out = None
+    for _, _, tap in _taps(xp, pool, stride, (1, 1), (oh, ow)):
+        if out is None:
+            out = tap.copy()
+        elif mode == "max":
+            np.maximum(out, tap, out=out)
+        else:
+            out += tap
+    if mode == "avg":
+        rows = _valid_counts(h, pool[0], stride[0], t, oh)
+        cols = _valid_counts(w, pool[1], stride[1], l, ow)
+        counts = np.maximum(np.outer(rows, cols), 1).astype(x.dtype)
+        out /= counts[None, :, :, None]
+    return out
+
+
+def global_pool(x, mode):
+    """(N, H, W, C) -> (N, C): mean or max over all positions."""
+    return x.max(axis=(1, 2)) if mode == "max" else x.mean(axis=(1, 2), dtype=x.dtype)
+
+
+def adaptive_avg_pool(x, size):
+    """(N, H, W, C) -> (N, oh, ow, C) with PyTorch's bins [floor(i H / oh), ceil((i + 1) H / oh))."""
+    n, h, w, c = x.shape
+    oh, ow = size
+    rows = np.stack([x[:, (i * h) // oh : -(-((i + 1) * h) // oh)].mean(axis=1) for i in range(oh)], axis=1)
+    return np.stack([rows[:, :, (j * w) // ow : -(-((j + 1) * w) // ow)].mean(axis=2) for j in range(ow)], axis=2)
+
+
+# ---------------------------------------------------------------- element-wise and structural
+
+
+def flatten(x):
+    """(N, H, W, C) -> (N, H x W x C) in row-major (H, W, C) order."""
+    return x.reshape(x.shape[0], -1)
+
+
+def batch_norm(x, gamma, beta, mean, var, eps):
+    """Inference form: (x - mean) / sqrt(var + eps) x gamma + beta, folded to one scale and shift."""
+    scale = 1.0 / np.sqrt(var + eps)
+    if gamma is not None:
+        scale = scale * gamma
+    shift = -mean * scale
+    if beta is not None:
+        shift = shift + beta
+    out = x * scale
+    out += shift
+    return out
+
+
+def _sigmoid(x):
+    return 0.5 * (1.0 + np.tanh(0.5 * x))  # = 1 / (1 + e^-x) without overflow
+
+
+def _relu6(x):
+    return np.clip(x, 0.0, 6.0)
+
+
+def _erf(x):
+    """Abramowitz and Stegun 7.1.26: |error| < 1.5e-7, below float32 resolution near 1."""
+    sign = np.sign(x)
+    a = np.abs(x)
+    t = 1.0 / (1.0 + 0.3275911 * a)
+    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
+    return sign * (1.0 - poly * np.exp(-a * a))
+
+
+_ACTIVATIONS = {
+    "relu": lambda x, alpha: np.maximum(x, 0.0),
+    "relu6": lambda x, alpha: _relu6(x),
+    "leaky_relu": lambda x, alpha: np.where(x > 0, x, alpha * x),
+    "elu": lambda x, alpha: np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0.0))),
+    "sigmoid": lambda x, alpha: _sigmoid(x),
+    "hard_sigmoid": lambda x, alpha: _relu6(x + 3.0) / 6.0,
+    "tanh": lambda x, alpha: np.tanh(x),
+    "swish": lambda x, alpha: x * _sigmoid(x),
+    "hard_swish": lambda x, alpha: x * (_relu6(x + 3.0) / 6.0),
+    "gelu": lambda x, alpha: 0.5 * x * (1.0 + _erf(x * (1.0 / math.sqrt(2.0)))),
+    "linear": lambda x, alpha: x,
+}
+
+
+def activation(x, fn, alpha):
+    """Element-wise fn; alpha is leaky_relu's negative slope and elu's scale.
+
+    hard_sigmoid is relu6(x + 3) / 6 (Keras 3, PyTorch); gelu is the exact erf form.
+    """
+    return _ACTIVATIONS[fn](x, float(alpha)).astype(x.dtype, copy=False)
+
+
+def pad(x, pads):
+    """Zero-pad height and width by ((top, bottom), (left, right))."""
+    return _padded(x, pads, scratch=False)
+
+
+def add(xs):
+    """Element-wise sum of same-shape arrays."""
+    out = xs[0] + xs[1]
+    for y in xs[2:]:
+        out += y
+    return out
+
+
+def concat(xs, axis):
+    """Join along axis, counted with the batch axis."""
+    return np.concatenate(xs, axis=axis)
+
+
+def softmax(x):
+    """Softmax over the last axis, shifted by the maximum so exp never overflows."""
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    e /= e.sum(axis=-1, keepdims=True)
+    return e

@@ -1,0 +1,481 @@
+"""Execute a graph with NumPy: the second, independent witness of shapes, parameters and MACs.
+
+Each layer runs its ``forward`` on seeded random float32 arrays. Three figures come
+from what actually ran and are compared with the analyzer's: the output array's
+shape, the sizes of the weight arrays the layer read (a mapping records each read),
+and the multiply-accumulates its contractions performed (the kernels' Meter counts
+them from operand shapes). The analyzer's rules are never called here.
+
+Layers run in file order (a topological order); an activation is freed once its
+last consumer has run, and a layer's weights exist only while it runs.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from fractions import Fraction
+from functools import lru_cache
+from math import prod, sqrt
+
+import numpy as np
+
+from . import kernels
+from .errors import FlopcountError
+from .graph import Graph, Node
+
+ITEMSIZE = np.dtype(kernels.DTYPE).itemsize
+BASE_BYTES = 96 * 2**20  # the interpreter, NumPy and OpenBLAS's buffers before any array (measured: 80-100 MiB)
+POOL_SIZE = (1 << 20) + 7  # odd length, so tiled weights do not repeat along power-of-two axes
+
+
+class RunError(FlopcountError):
+    """The graph cannot be run as asked (memory limit, a layer that fails in forward())."""
+
+
+# ---------------------------------------------------------------- weights
+
+
+@lru_cache(maxsize=2)
+def _pool(seed: int):
+    """POOL_SIZE uniform values in [-1, 1), stored twice so any rotation is one slice."""
+    values = np.random.default_rng(seed).random(POOL_SIZE, dtype=kernels.DTYPE) * 2 - 1
+    return np.concatenate([values, values])
+
+
+# weight name -> (centre, spread): values are centre + spread x u with u uniform in [-1, 1)
+_INIT = {
+    "bias": (0.0, 0.1),
+    "beta": (0.0, 0.1),
+    "moving_mean": (0.0, 0.1),
+    "gamma": (1.0, 0.25),
+    "moving_variance": (1.0, 0.5),
+}
+
+
+def _spread(node: Node, name: str, shape) -> tuple[float, float]:
+    if name in _INIT:
+        return _INIT[name]
+    # He-uniform on the products each output sums, so deep stacks stay finite
+    fan_in = prod(shape[:2]) if node.type == "depthwise_conv2d" else prod(shape[:-1])
+    return 0.0, sqrt(6 / max(fan_in, 1))
+
+
+def _pattern(node: Node, name: str) -> tuple[int, float, float]:
+    """(pool offset, centre, spread): weight element f is centre + spread x pool[(offset + f) % POOL_SIZE]."""
+    shape, _ = node.weights[name]
+    offset = zlib.crc32(f"{node.index}/{node.name}/{name}".encode()) % POOL_SIZE
+    return (offset, *_spread(node, name, shape))
+
+
+def make_weight(node: Node, name: str, seed: int):
+    """A layer's weight array: the seeded random pool, rotated, tiled and scaled.
+
+    Deterministic per (seed, layer index, layer name, weight name), and one pass of
+    writes for any size: no random numbers are drawn per weight.
+    """
+    shape, _ = node.weights[name]
+    pool = _pool(seed)
+    offset, centre, spread = _pattern(node, name)
+    out = np.empty(prod(shape), dtype=kernels.DTYPE)
+    for at in range(0, out.size, POOL_SIZE):
+        n = min(POOL_SIZE, out.size - at)
+        np.multiply(pool[offset : offset + n], spread, out=out[at : at + n])
+    if centre:
+        out += centre
+    return out.reshape(shape)
+
+
+TILE_ELEMENTS = 4 * 2**20  # 2-D weights larger than this (16 MiB) are handed over in row blocks
+BLOCK_BYTES = 4 * 2**20  # at most one pool's length, so every block is one slice of the scaled pool
+
+
+def _tiled(shape) -> bool:
+    return len(shape) == 2 and prod(shape) > TILE_ELEMENTS and shape[1] <= POOL_SIZE
+
+
+def _block_rows(shape) -> int:
+    return max(1, min(BLOCK_BYTES // ITEMSIZE, POOL_SIZE) // shape[1])
+
+
+class TiledWeight:
+    """A large (rows, cols) weight that is never whole: it yields row blocks for kernels.dense.
+
+    Its values are make_weight's, which repeat with period POOL_SIZE; so one scaled
+    copy of the pool (8 MB) holds every block as a contiguous slice, and a 400 MB
+    weight costs one 8 MB pass instead of 400 MB of page faults and writes.
+    """
+
+    dtype = np.dtype(kernels.DTYPE)
+    ndim = 2
+
+    def __init__(self, node: Node, name: str, seed: int):
+        self.node, self.name, self.seed = node, name, seed
+        self.shape = tuple(node.weights[name][0])
+        self.size = prod(self.shape)
+        self.seconds = 0.0  # spent scaling the pool
+
+    def row_blocks(self):
+        """Yield (row slice, read-only block) covering every row once, in order."""
+        start = time.perf_counter()
+        offset, centre, spread = _pattern(self.node, self.name)
+        scaled = _pool(self.seed) * spread
+        if centre:
+            scaled += centre
+        scaled.flags.writeable = False
+        self.seconds += time.perf_counter() - start
+        rows, cols = self.shape
+        step = _block_rows(self.shape)
+        for r0 in range(0, rows, step):
+            r1 = min(rows, r0 + step)
+            at = (offset + r0 * cols) % POOL_SIZE
+            yield slice(r0, r1), scaled[at : at + (r1 - r0) * cols].reshape(r1 - r0, cols)
+
+    def __array__(self, dtype=None, copy=None):
+        whole = make_weight(self.node, self.name, self.seed)
+        return whole if dtype is None else whole.astype(dtype)
+
+
+class Weights(Mapping):
+    """A layer's declared weights, created on first read; records what forward() read."""
+
+    def __init__(self, node: Node, seed: int):
+        self.node = node
+        self.seed = seed
+        self.arrays: dict = {}
+        self.params = [0, 0]  # (trainable, non-trainable) elements read
+        self.created = 0.0  # seconds spent creating whole arrays
+
+    @property
+    def seconds(self) -> float:
+        """Time spent creating weights, including the row blocks of tiled ones."""
+        return self.created + sum(a.seconds for a in self.arrays.values() if isinstance(a, TiledWeight))
+
+    def __getitem__(self, name):
+        if name not in self.node.weights:
+            declared = ", ".join(self.node.weights) or "none"
+            raise KeyError(f"{name!r} is not a declared weight of this layer (declared: {declared})")
+        if name not in self.arrays:
+            shape, trainable = self.node.weights[name]
+            start = time.perf_counter()
+            if _tiled(shape):
+                self.arrays[name] = TiledWeight(self.node, name, self.seed)
+            else:
+                self.arrays[name] = make_weight(self.node, name, self.seed)
+            self.created += time.perf_counter() - start
+            self.params[0 if trainable else 1] += self.arrays[name].size
+        return self.arrays[name]
+
+    def __contains__(self, name):
+        return name in self.node.weights  # asking is not reading
+
+    def __iter__(self):
+        return iter(self.node.weights)
+
+    def __len__(self):
+        return len(self.node.weights)
+
+    def drop(self) -> None:
+        """Free the arrays; the counts of what was read and the creation time stay."""
+        self.created = self.seconds
+        self.arrays.clear()
+
+
+# ---------------------------------------------------------------- memory
+
+
+def _bytes(shape, batch=1) -> int:
+    return ITEMSIZE * batch * prod(shape)
+
+
+def _scratch_buffers(node: Node, batch: int) -> dict[str, int]:
+    """Bytes of the kernels' reused scratch buffers (see kernels.reusing_buffers) this layer needs, per role."""
+    need = {}
+    pads = getattr(node.layer, "pads", None)
+    if pads and any(p for pair in pads for p in pair):
+        (t, b), (l, r) = pads
+        h, w, c = node.in_shapes[0]
+        need["padded"] = _bytes((h + t + b, w + l + r, c), batch)
+    if node.type == "conv2d":
+        oh, ow, _ = node.shape
+        need["cols"] = kernels.im2col_bytes(batch, oh, ow, *node.layer.kernel, node.in_shapes[0][2], ITEMSIZE)
+    if node.type == "depthwise_conv2d":
+        need["products"] = _bytes(node.shape, batch)
+    return need
+
+
+def estimate_peak(graph: Graph, batch: int = 1) -> tuple[int, Node]:
+    """Largest working set in bytes, and the layer where it occurs.
+
+    A layer's working set is every activation still alive, its output, one more
+    output-sized temporary, its weights, and the scratch buffers held so far (each
+    role's buffer only grows during a run), on top of BASE_BYTES for the process.
+    """
+    last = _last_use(graph)
+    alive: dict[int, int] = {}
+    held: dict[str, int] = {}
+    peak, where = BASE_BYTES, graph.nodes[0]
+    for node in graph.nodes:
+        for role, size in _scratch_buffers(node, batch).items():
+            held[role] = max(held.get(role, 0), size)
+        weights = sum(_bytes((_block_rows(s), s[1]) if _tiled(s) else s) for s, _ in node.weights.values())
+        need = BASE_BYTES + sum(alive.values()) + 2 * _bytes(node.shape, batch) + weights + sum(held.values())
+        if need > peak:
+            peak, where = need, node
+        alive[node.index] = _bytes(node.shape, batch)
+        for i in _freed_after(node, last):
+            alive.pop(i, None)
+    return peak, where
+
+
+def _last_use(graph: Graph) -> dict[int, int]:
+    """For each node index, the index of the last node reading it (itself if none does)."""
+    return {i: max(c, default=i) for i, c in graph.consumers().items()}
+
+
+def _freed_after(node: Node, last: dict[int, int]) -> list[int]:
+    return [i for i in {*node.inputs, node.index} if last[i] == node.index]
+
+
+_UNITS = {"": 1, "b": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}
+
+
+def parse_bytes(text: str) -> int:
+    """'4GiB', '512 MiB', '1.5G', '2GB' or a plain number of bytes -> bytes (K, M, G, T are binary)."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*", str(text), re.IGNORECASE)
+    if not match:
+        raise RunError(f"--max-memory takes a size such as 4GiB, 512MiB or 1.5G. Received: {text}")
+    number, unit = match.groups()
+    return int(Fraction(number) * _UNITS[unit.lower()])
+
+
+def fmt_bytes(n: int) -> str:
+    for unit, size in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n >= size:
+            return f"{n / size:.2f} {unit}"
+    return f"{n} B"
+
+
+def check_memory(graph: Graph, batch: int, max_memory: int | None) -> int:
+    """Estimated peak bytes; raises RunError when it is above max_memory."""
+    peak, node = estimate_peak(graph, batch)
+    if max_memory is not None and peak > max_memory:
+        smaller = "--set resolution=..." if "resolution" in graph.spec.variables else "a smaller input shape"
+        raise RunError(
+            f"running {graph.name} at batch {batch} needs about {fmt_bytes(peak)} at its peak "
+            f"(layer {node.index} '{node.name}'), more than the limit of {fmt_bytes(max_memory)}. "
+            f"Use a smaller --batch or resolution ({smaller}), or raise --max-memory. Received: batch={batch}"
+        )
+    return peak
+
+
+# ---------------------------------------------------------------- execution
+
+
+@dataclass
+class LayerRun:
+    """One layer's figures as run, beside the analyzer's."""
+
+    index: int
+    name: str
+    type: str
+    batch: int
+    expected_shape: tuple
+    expected_trainable: int
+    expected_non_trainable: int
+    expected_macs: int
+    shape: tuple | None = None  # output shape without the batch axis; None if it did not run
+    trainable: int = 0  # elements of the trainable weight arrays read
+    non_trainable: int = 0
+    metered_macs: int = 0  # over the whole batch
+    error: str | None = None
+    seconds: float = 0.0  # forward() time, weight creation excluded
+    weight_seconds: float = 0.0
+
+    @property
+    def params(self) -> int:
+        return self.trainable + self.non_trainable
+
+    @property
+    def expected_params(self) -> int:
+        return self.expected_trainable + self.expected_non_trainable
+
+    @property
+    def macs(self) -> int | Fraction:
+        """Metered MACs per sample."""
+        q = Fraction(self.metered_macs, self.batch)
+        return q.numerator if q.denominator == 1 else q
+
+    @property
+    def shape_ok(self) -> bool:
+        return self.error is None and self.shape == self.expected_shape
+
+    @property
+    def params_ok(self) -> bool:
+        return self.error is None and (self.trainable, self.non_trainable) == (
+            self.expected_trainable,
+            self.expected_non_trainable,
+        )
+
+    @property
+    def macs_ok(self) -> bool:
+        return self.error is None and self.metered_macs == self.batch * self.expected_macs
+
+    @property
+    def ok(self) -> bool:
+        return self.shape_ok and self.params_ok and self.macs_ok
+
+
+@dataclass
+class RunResult:
+    """Every layer's run beside the analysis, with the overall verdict."""
+
+    name: str
+    seed: int
+    batch: int
+    layers: list[LayerRun] = field(default_factory=list)
+    peak_estimate: int = 0  # bytes
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.layers)
+
+    @property
+    def mismatches(self) -> list[LayerRun]:
+        return [r for r in self.layers if not r.ok]
+
+    @property
+    def seconds(self) -> float:
+        """Time in forward() over all layers (graph execution), weight creation excluded."""
+        return sum(r.seconds for r in self.layers)
+
+    @property
+    def weight_seconds(self) -> float:
+        return sum(r.weight_seconds for r in self.layers)
+
+
+def _inputs_for(graph: Graph, batch: int, seed: int) -> dict[int, np.ndarray]:
+    out = {}
+    for node in graph.nodes:
+        if node.type == "input":
+            rng = np.random.default_rng((seed, node.index))
+            out[node.index] = rng.standard_normal((batch, *node.shape), dtype=kernels.DTYPE)
+    return out
+
+
+def _execute(graph: Graph, inputs: dict, seed: int, keep=(), on_layer=None):
+    """Run every node in order; calls on_layer(node, output or None, Weights, meter, seconds, error).
+
+    Returns the outputs of the nodes in keep.
+    """
+    with kernels.reusing_buffers():
+        return _execute_nodes(graph, inputs, seed, set(keep), on_layer)
+
+
+def _execute_nodes(graph, inputs, seed, keep, on_layer):
+    last = _last_use(graph)
+    acts: dict[int, np.ndarray] = {}
+    for node in graph.nodes:
+        w = Weights(node, seed)
+        out = error = None
+        start = time.perf_counter()
+        with kernels.metering() as meter:
+            missing = [graph.nodes[i].name for i in node.inputs if i not in acts]
+            if node.type == "input":
+                out = inputs[node.index]
+            elif missing:
+                error = f"not run: input '{missing[0]}' did not run"
+            else:
+                try:
+                    out = node.layer.forward([acts[i] for i in node.inputs], w, kernels)
+                except Exception as exc:  # a kernel's failure is a finding to report, not a crash
+                    error = f"{type(exc).__name__}: {exc}"
+        w.drop()
+        seconds = time.perf_counter() - start - w.seconds
+        if out is not None:
+            acts[node.index] = out
+        for i in _freed_after(node, last):
+            if i not in keep:
+                acts.pop(i, None)
+        if on_layer is not None:
+            on_layer(node, out, w, meter, seconds, error)
+        out = None
+    return {i: acts[i] for i in keep if i in acts}
+
+
+def run_graph(
+    graph: Graph, *, seed: int = 0, batch: int = 1, max_memory: int | None = 4 * 2**30, progress=None
+) -> RunResult:
+    """Run a seeded random batch through the graph and compare every layer with the analysis.
+
+    progress, if given, is called as progress(done, total, node) after each layer.
+    Raises RunError before running when the estimated peak memory is above max_memory.
+    """
+    peak = check_memory(graph, batch, max_memory)
+    result = RunResult(graph.name, seed, batch, peak_estimate=peak)
+    total = len(graph.nodes)
+
+    def record(node, out, w, meter, seconds, error):
+        run = LayerRun(
+            node.index,
+            node.name,
+            node.type,
+            batch,
+            expected_shape=node.shape,
+            expected_trainable=node.trainable,
+            expected_non_trainable=node.non_trainable,
+            expected_macs=node.macs,
+            trainable=w.params[0],
+            non_trainable=w.params[1],
+            metered_macs=meter.macs,
+            error=error,
+            seconds=seconds,
+            weight_seconds=w.seconds,
+        )
+        if out is not None:
+            shape = tuple(np.shape(out))
+            if shape[:1] != (batch,):
+                run.error = f"output of shape {shape} lost the batch axis of {batch}"
+            else:
+                run.shape = shape[1:]
+        result.layers.append(run)
+        if progress is not None:
+            progress(len(result.layers), total, node)
+
+    _execute(graph, _inputs_for(graph, batch, seed), seed, on_layer=record)
+    return result
+
+
+def forward(graph: Graph, x, *, seed: int = 0, keep=None) -> dict[int, np.ndarray]:
+    """Outputs of the nodes in keep (default: the last) for input x of shape (batch, *input shape).
+
+    x is one array for a graph with one input layer, or {input node index: array}.
+    Weights depend only on seed and the layer, so two calls differ only where x does.
+    Raises RunError if a layer fails.
+    """
+    sources = [n.index for n in graph.nodes if n.type == "input"]
+    inputs = dict(x) if isinstance(x, dict) else {sources[0]: x}
+    missing = [graph.nodes[i].name for i in sources if i not in inputs]
+    if missing:
+        raise RunError(
+            f"the graph has {len(sources)} input layers; pass {{node index: array}} for each. "
+            f"Received: no array for {', '.join(missing)}"
+        )
+    for i in sources:
+        array = np.asarray(inputs[i], dtype=kernels.DTYPE)
+        if array.shape[1:] != graph.nodes[i].shape:
+            raise RunError(
+                f"input '{graph.nodes[i].name}' needs shape (batch, {', '.join(map(str, graph.nodes[i].shape))}). "
+                f"Received: shape={list(array.shape)}"
+            )
+        inputs[i] = array
+    keep = [graph.nodes[-1].index] if keep is None else list(keep)
+
+    def fail_fast(node, out, w, meter, seconds, error):
+        if error is not None:
+            raise RunError(error, layer=node.index, name=node.name)
+
+    return _execute(graph, inputs, seed, keep, on_layer=fail_fast)

@@ -1,0 +1,379 @@
+"""Each fast kernel against a plain loop implementation kept here, on small seeded random inputs."""
+
+import itertools
+import math
+import zlib
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from flopcount import kernels
+from flopcount.layers import ACTIVATIONS, resolve_pads
+
+RTOL, ATOL = 1e-4, 1e-5  # float32 kernels against float64 loops
+
+
+def rand(rng, *shape):
+    return rng.standard_normal(shape).astype(np.float32)
+
+
+def close(fast, slow):
+    assert fast.dtype == np.float32
+    np.testing.assert_allclose(fast, np.asarray(slow), rtol=RTOL, atol=ATOL)
+
+
+# ---------------------------------------------------------------- loop references
+
+
+def padded_lists(x, pads, value=0.0):
+    """x (N, H, W, C) as nested lists with the padding written out element by element."""
+    n, h, w, c = x.shape
+    (t, b), (l, r) = pads
+    return [
+        [
+            [[float(x[i, y - t, z - l, k]) if t <= y < t + h and l <= z < l + w else value for k in range(c)]
+             for z in range(w + l + r)]
+            for y in range(h + t + b)
+        ]
+        for i in range(n)
+    ]
+
+
+def loop_conv2d(x, kernel, bias, stride, pads, dilation, groups):
+    n, h, w, c = x.shape
+    kh, kw, cg, f = kernel.shape
+    (t, b), (l, r) = pads
+    (sh, sw), (dh, dw) = stride, dilation
+    xp, k = padded_lists(x, pads), kernel.tolist()
+    oh = (h + t + b - dh * (kh - 1) - 1) // sh + 1
+    ow = (w + l + r - dw * (kw - 1) - 1) // sw + 1
+    fg = f // groups
+    out = np.zeros((n, oh, ow, f))
+    for i in range(n):
+        for y in range(oh):
+            for z in range(ow):
+                for o in range(f):
+                    g = o // fg
+                    total = 0.0 if bias is None else float(bias[o])
+                    for p in range(kh):
+                        for q in range(kw):
+                            for ci in range(cg):
+                                total += xp[i][y * sh + p * dh][z * sw + q * dw][g * cg + ci] * k[p][q][ci][o]
+                    out[i, y, z, o] = total
+    return out
+
+
+def loop_depthwise(x, kernel, bias, stride, pads, dilation):
+    n, h, w, c = x.shape
+    kh, kw, _, mult = kernel.shape
+    (t, b), (l, r) = pads
+    (sh, sw), (dh, dw) = stride, dilation
+    xp, k = padded_lists(x, pads), kernel.tolist()
+    oh = (h + t + b - dh * (kh - 1) - 1) // sh + 1
+    ow = (w + l + r - dw * (kw - 1) - 1) // sw + 1
+    out = np.zeros((n, oh, ow, c * mult))
+    for i in range(n):
+        for y in range(oh):
+            for z in range(ow):
+                for ch in range(c):
+                    for m in range(mult):
+                        total = 0.0 if bias is None else float(bias[ch * mult + m])
+                        for p in range(kh):
+                            for q in range(kw):
+                                total += xp[i][y * sh + p * dh][z * sw + q * dw][ch] * k[p][q][ch][m]
+                        out[i, y, z, ch * mult + m] = total
+    return out
+
+
+def loop_pool(x, mode, pool, stride, pads):
+    """Max or mean over the window elements that lie inside the input (padding never counts)."""
+    n, h, w, c = x.shape
+    (t, b), (l, r) = pads
+    oh = (h + t + b - pool[0]) // stride[0] + 1
+    ow = (w + l + r - pool[1]) // stride[1] + 1
+    out = np.zeros((n, oh, ow, c))
+    for i in range(n):
+        for y in range(oh):
+            for z in range(ow):
+                for ch in range(c):
+                    inside = [
+                        float(x[i, yy, zz, ch])
+                        for yy in range(y * stride[0] - t, y * stride[0] - t + pool[0])
+                        for zz in range(z * stride[1] - l, z * stride[1] - l + pool[1])
+                        if 0 <= yy < h and 0 <= zz < w
+                    ]
+                    out[i, y, z, ch] = max(inside) if mode == "max" else sum(inside) / len(inside)
+    return out
+
+
+def loop_adaptive_avg_pool(x, size):
+    n, h, w, c = x.shape
+    out = np.zeros((n, *size, c))
+    for i in range(n):
+        for y in range(size[0]):
+            for z in range(size[1]):
+                rows = range(math.floor(y * h / size[0]), math.ceil((y + 1) * h / size[0]))
+                cols = range(math.floor(z * w / size[1]), math.ceil((z + 1) * w / size[1]))
+                for ch in range(c):
+                    values = [float(x[i, yy, zz, ch]) for yy in rows for zz in cols]
+                    out[i, y, z, ch] = sum(values) / len(values)
+    return out
+
+
+def loop_dense(x, kernel, bias):
+    n, c_in = x.shape
+    units = kernel.shape[1]
+    out = np.zeros((n, units))
+    for i in range(n):
+        for u in range(units):
+            out[i, u] = sum(float(x[i, k]) * float(kernel[k, u]) for k in range(c_in)) + (
+                0.0 if bias is None else float(bias[u])
+            )
+    return out
+
+
+def scalar_activation(v, fn, alpha):
+    sigmoid = 1 / (1 + math.exp(-v))
+    relu6 = min(max(v, 0.0), 6.0)
+    return {
+        "relu": max(v, 0.0),
+        "relu6": relu6,
+        "leaky_relu": v if v > 0 else alpha * v,
+        "elu": v if v > 0 else alpha * (math.exp(v) - 1),
+        "sigmoid": sigmoid,
+        "hard_sigmoid": min(max(v + 3, 0.0), 6.0) / 6,
+        "tanh": math.tanh(v),
+        "swish": v * sigmoid,
+        "hard_swish": v * min(max(v + 3, 0.0), 6.0) / 6,
+        "gelu": 0.5 * v * (1 + math.erf(v / math.sqrt(2))),
+        "linear": v,
+    }[fn]
+
+
+# ---------------------------------------------------------------- convolutions
+
+PADS = {
+    "valid": ((0, 0), (0, 0)),
+    "p1": ((1, 1), (1, 1)),
+    "asym": ((0, 2), (1, 0)),
+    "same": "same",
+}
+
+
+def conv_cases():
+    for kernel, stride, dilation, groups, pads in itertools.product(
+        [(1, 1), (3, 3), (2, 3)], [(1, 1), (2, 2), (2, 1)], [(1, 1), (2, 1)], [1, 2, 3], PADS
+    ):
+        yield pytest.param(kernel, stride, dilation, groups, pads, id=f"k{kernel}-s{stride}-d{dilation}-g{groups}-{pads}")
+
+
+@pytest.mark.parametrize("kernel, stride, dilation, groups, pads", conv_cases())
+def test_conv2d(kernel, stride, dilation, groups, pads):
+    rng = np.random.default_rng(zlib.crc32(repr((kernel, stride, dilation, groups, pads)).encode()))
+    x = rand(rng, 2, 7, 6, 6)
+    f = 6
+    w = rand(rng, *kernel, 6 // groups, f)
+    bias = rand(rng, f)
+    k_eff = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+    explicit = resolve_pads("same", (7, 6), k_eff, stride) if pads == "same" else PADS[pads]
+    with kernels.metering() as meter:
+        out = kernels.conv2d(x, w, bias, stride, explicit, dilation, groups)
+    close(out, loop_conv2d(x, w, bias, stride, explicit, dilation, groups))
+    n, oh, ow, _ = out.shape
+    assert meter.macs == n * oh * ow * f * kernel[0] * kernel[1] * (6 // groups)
+
+
+@pytest.mark.parametrize("groups", [1, 2])
+@pytest.mark.parametrize("chunk", [1, 3 * 864, 2 * 7 * 864], ids=["row-by-row", "3-rows", "2-images"])
+def test_conv2d_in_chunks(monkeypatch, chunk, groups):
+    """Patches for (3, 7, 6, 4) -> 3x3 'same' take 864 bytes per output row (6 x 3 x 3 x 4 floats)."""
+    monkeypatch.setattr(kernels, "CHUNK_BYTES", chunk)
+    rng = np.random.default_rng(2)
+    x, w, b = rand(rng, 3, 7, 6, 4), rand(rng, 3, 3, 4 // groups, 6), rand(rng, 6)
+    with kernels.metering() as meter, kernels.reusing_buffers():
+        out = kernels.conv2d(x, w, b, (1, 1), PADS["p1"], (1, 1), groups)
+    close(out, loop_conv2d(x, w, b, (1, 1), PADS["p1"], (1, 1), groups))
+    assert meter.macs == 3 * 7 * 6 * 6 * 3 * 3 * (4 // groups)
+    assert kernels.im2col_bytes(3, 7, 6, 3, 3, 4) == {1: 864, 3 * 864: 3 * 864, 2 * 7 * 864: 2 * 7 * 864}[chunk]
+
+
+def test_conv2d_without_bias_and_pointwise_view():
+    rng = np.random.default_rng(1)
+    x, w = rand(rng, 1, 4, 5, 3), rand(rng, 1, 1, 3, 2)
+    close(kernels.conv2d(x, w, None, (1, 1), PADS["valid"], (1, 1), 1), loop_conv2d(x, w, None, (1, 1), PADS["valid"], (1, 1), 1))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    h=st.integers(3, 8), w=st.integers(3, 8), cg=st.integers(1, 3), groups=st.integers(1, 3), fg=st.integers(1, 3),
+    k=st.tuples(st.integers(1, 3), st.integers(1, 3)), s=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+    d=st.tuples(st.integers(1, 2), st.integers(1, 2)),
+    p=st.tuples(st.tuples(st.integers(0, 2), st.integers(0, 2)), st.tuples(st.integers(0, 2), st.integers(0, 2))),
+    seed=st.integers(0, 2**16),
+)
+def test_conv2d_random_configurations(h, w, cg, groups, fg, k, s, d, p, seed):
+    (t, b), (l, r) = p
+    if h + t + b < d[0] * (k[0] - 1) + 1 or w + l + r < d[1] * (k[1] - 1) + 1:
+        return
+    rng = np.random.default_rng(seed)
+    x, kern, bias = rand(rng, 1, h, w, cg * groups), rand(rng, *k, cg, fg * groups), rand(rng, fg * groups)
+    close(kernels.conv2d(x, kern, bias, s, p, d, groups), loop_conv2d(x, kern, bias, s, p, d, groups))
+
+
+@pytest.mark.parametrize("mult", [1, 3])
+@pytest.mark.parametrize("stride, dilation", [((1, 1), (1, 1)), ((2, 2), (1, 1)), ((1, 2), (2, 1))])
+@pytest.mark.parametrize("pads", ["valid", "p1", "asym", "same"])
+@pytest.mark.parametrize("kernel", [(3, 3), (2, 3)])
+@pytest.mark.parametrize("bias", [True, False])
+def test_depthwise_conv2d(mult, stride, dilation, pads, kernel, bias):
+    rng = np.random.default_rng(7)
+    x = rand(rng, 2, 7, 6, 4)
+    w = rand(rng, *kernel, 4, mult)
+    b = rand(rng, 4 * mult) if bias else None
+    k_eff = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+    explicit = resolve_pads("same", (7, 6), k_eff, stride) if pads == "same" else PADS[pads]
+    with kernels.metering() as meter:
+        out = kernels.depthwise_conv2d(x, w, b, stride, explicit, dilation)
+    close(out, loop_depthwise(x, w, b, stride, explicit, dilation))
+    n, oh, ow, _ = out.shape
+    assert meter.macs == n * oh * ow * 4 * mult * kernel[0] * kernel[1]
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_dense(bias):
+    rng = np.random.default_rng(3)
+    x, w = rand(rng, 3, 7), rand(rng, 7, 5)
+    b = rand(rng, 5) if bias else None
+    with kernels.metering() as meter:
+        out = kernels.dense(x, w, b)
+    close(out, loop_dense(x, w, b))
+    assert meter.macs == 3 * 7 * 5
+
+
+def test_dense_on_the_last_axis_of_an_image():
+    rng = np.random.default_rng(4)
+    x, w, b = rand(rng, 2, 3, 3, 4), rand(rng, 4, 6), rand(rng, 6)
+    close(kernels.dense(x, w, b), loop_dense(x.reshape(-1, 4), w, b).reshape(2, 3, 3, 6))
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: kernels.conv2d(np.zeros((1, 4, 4, 3), np.float32), np.zeros((3, 3, 2, 4), np.float32), None, (1, 1), PADS["valid"], (1, 1), 1),
+        lambda: kernels.conv2d(np.zeros((1, 4, 4, 4), np.float32), np.zeros((3, 3, 2, 4), np.float32), np.zeros(3, np.float32), (1, 1), PADS["valid"], (1, 1), 2),
+        lambda: kernels.depthwise_conv2d(np.zeros((1, 4, 4, 3), np.float32), np.zeros((3, 3, 2, 1), np.float32), None, (1, 1), PADS["valid"], (1, 1)),
+        lambda: kernels.dense(np.zeros((1, 6), np.float32), np.zeros((3, 4), np.float32), None),
+    ],
+    ids=["conv-channels", "conv-bias", "depthwise-channels", "dense-features"],
+)
+def test_kernels_refuse_weights_that_do_not_fit(call):
+    with pytest.raises(ValueError):
+        call()
+
+
+# ---------------------------------------------------------------- pooling
+
+
+@pytest.mark.parametrize("mode", ["max", "avg"])
+@pytest.mark.parametrize(
+    "pool, stride, pads",
+    [
+        ((2, 2), (2, 2), "valid"),
+        ((3, 3), (2, 2), "p1"),
+        ((3, 3), (2, 2), "same"),
+        ((3, 2), (1, 2), "asym"),
+        ((3, 3), (3, 3), "valid"),
+    ],
+)
+def test_pool(mode, pool, stride, pads):
+    rng = np.random.default_rng(5)
+    x = rand(rng, 2, 7, 6, 3)
+    explicit = resolve_pads("same", (7, 6), pool, stride) if pads == "same" else PADS[pads]
+    with kernels.metering() as meter:
+        out = kernels.pool(x, mode, pool, stride, explicit)
+    close(out, loop_pool(x, mode, pool, stride, explicit))
+    assert meter.macs == 0
+
+
+@pytest.mark.parametrize("mode", ["max", "avg"])
+def test_global_pool(mode):
+    x = rand(np.random.default_rng(6), 2, 5, 4, 3)
+    close(kernels.global_pool(x, mode), loop_pool(x, mode, (5, 4), (1, 1), PADS["valid"]).reshape(2, 3))
+
+
+@pytest.mark.parametrize("size", [(1, 1), (2, 2), (3, 2), (5, 4), (6, 6), (7, 3)])
+def test_adaptive_avg_pool(size):
+    x = rand(np.random.default_rng(8), 2, 5, 4, 3)
+    close(kernels.adaptive_avg_pool(x, size), loop_adaptive_avg_pool(x, size))
+
+
+# ---------------------------------------------------------------- element-wise and structural
+
+
+@pytest.mark.parametrize("fn", ACTIVATIONS)
+def test_activation(fn):
+    x = rand(np.random.default_rng(9), 2, 3, 4, 5) * 4
+    x[0, 0, 0, :3] = [-100.0, 100.0, 0.0]  # far tails must stay finite
+    alpha = 0.3
+    out = kernels.activation(x, fn, alpha)
+    expected = np.vectorize(lambda v: scalar_activation(float(v), fn, alpha))(x)
+    close(out, expected)
+
+
+@pytest.mark.parametrize("gamma, beta", [(True, True), (False, True), (True, False), (False, False)])
+def test_batch_norm(gamma, beta):
+    rng = np.random.default_rng(10)
+    x = rand(rng, 2, 3, 3, 4)
+    g, b, mean = rand(rng, 4), rand(rng, 4), rand(rng, 4)
+    var = np.abs(rand(rng, 4)) + 0.5
+    out = kernels.batch_norm(x, g if gamma else None, b if beta else None, mean, var, 0.001)
+    expected = np.zeros(x.shape)
+    for idx in np.ndindex(*x.shape):
+        c = idx[-1]
+        v = (float(x[idx]) - float(mean[c])) / math.sqrt(float(var[c]) + 0.001)
+        expected[idx] = v * (float(g[c]) if gamma else 1.0) + (float(b[c]) if beta else 0.0)
+    close(out, expected)
+
+
+def test_softmax():
+    x = rand(np.random.default_rng(11), 3, 7) * 30
+    out = kernels.softmax(x)
+    for i in range(3):
+        exps = [math.exp(float(v) - max(map(float, x[i]))) for v in x[i]]
+        close(out[i], [e / sum(exps) for e in exps])
+
+
+def test_pad():
+    x = rand(np.random.default_rng(12), 1, 2, 3, 2)
+    out = kernels.pad(x, ((1, 0), (0, 2)))
+    close(out, np.asarray(padded_lists(x, ((1, 0), (0, 2)))))
+
+
+def test_add_concat_flatten():
+    rng = np.random.default_rng(13)
+    a, b, c = rand(rng, 2, 3, 3, 2), rand(rng, 2, 3, 3, 2), rand(rng, 2, 3, 3, 2)
+    close(kernels.add([a, b, c]), a.astype(np.float64) + b + c)
+    joined = kernels.concat([a, b], 3)
+    assert joined.shape == (2, 3, 3, 4)
+    close(joined[..., 2:], b)
+    flat = kernels.flatten(a)
+    assert flat.shape == (2, 18)
+    # row-major (H, W, C): element (h, w, c) lands at (h x W + w) x C + c
+    assert flat[1, (2 * 3 + 1) * 2 + 1] == a[1, 2, 1, 1]
+
+
+def test_meter_counts_batched_matmul():
+    rng = np.random.default_rng(14)
+    with kernels.metering() as meter:
+        kernels._meter.matmul(rand(rng, 4, 5, 6), rand(rng, 4, 6, 7))
+    assert meter.macs == 4 * 5 * 6 * 7
+
+
+def test_metering_is_scoped():
+    with kernels.metering() as outer:
+        kernels.dense(np.ones((1, 2), np.float32), np.ones((2, 3), np.float32), None)
+        with kernels.metering() as inner:
+            kernels.dense(np.ones((1, 4), np.float32), np.ones((4, 5), np.float32), None)
+    assert (outer.macs, inner.macs) == (1 * 2 * 3, 1 * 4 * 5)
