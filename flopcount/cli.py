@@ -73,6 +73,42 @@ def analyze(spec, sets, max_layers, fmt, by, flops, verify):
 
 
 @main.command(cls=Command)
+@click.argument("a", required=False)
+@click.argument("b", required=False)
+@click.option("--M", "M", type=int, help="Input channels M.")
+@click.option("--N", "N", type=int, help="Output channels N.")
+@click.option("--DK", "DK", type=int, default=3, show_default=True, help="Kernel size D_K.")
+@click.option("--DF", "DF", type=int, default=112, show_default=True, help="Input height and width D_F.")
+@click.option("--stride", type=int, default=1, show_default=True, help="Stride of the (first) strided layer.")
+@click.option("--C", "C", type=int, help="Channels of the C → C stacks (default: --M when it equals --N).")
+@click.option("--t", "t", type=int, default=6, show_default=True, help="Expansion of the inverted residual.")
+@click.option("--bias", is_flag=True, help="Give every convolution a bias (off, so the seed's formulas hold).")
+@click.option("--no-run", is_flag=True, help="Skip executing both sides with the NumPy runner.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--list", "list_blocks", is_flag=True, help="List the built-in blocks and exit.")
+def compare(a, b, M, N, DK, DF, stride, C, t, bias, no_run, fmt, list_blocks):
+    """Compare A and B side by side: counts, the seed's formulas, the exact ratio B / A.
+
+    A and B are built-in blocks (see --list) or spec files. Exit status 1 when a check fails.
+    """
+    from . import compare_report
+    from .compare import Sizes, compare as compare_blocks, run_sides
+
+    if list_blocks:
+        return compare_report.render_block_list(console())
+    if not (a and b):
+        raise click.UsageError("compare takes two blocks or specs, A and B (or --list).")
+    cmp = compare_blocks(a, b, Sizes(M, N, DK, DF, stride, C, t, bias))
+    if not no_run:
+        run_sides(cmp)
+    if fmt == "json":
+        click.echo(compare_report.to_json(cmp))
+    else:
+        compare_report.render_comparison(cmp, console())
+    sys.exit(0 if cmp.ok else 1)
+
+
+@main.command(cls=Command)
 @click.argument("specs", nargs=-1, required=True, metavar="SPEC...")
 @click.option("--baseline", type=click.Path(dir_okay=False), metavar="FILE", help="Compare with (or, with --update, write) this baseline file.")
 @click.option("--update", is_flag=True, help="Rewrite the baseline entries of these specs from their figures now.")
