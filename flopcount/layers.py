@@ -248,23 +248,6 @@ def resolve_pads(padding, hw, k_eff, stride):
     return padding
 
 
-def window_out(layer, hw, kernel, stride, dilation, padding):
-    """Output (H, W) and explicit pads of a sliding window; floor rule."""
-    k_eff = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
-    pads = resolve_pads(padding, hw, k_eff, stride)
-    out = []
-    for axis, size, k, s, (p0, p1) in zip(("height", "width"), hw, k_eff, stride, pads):
-        padded = size + p0 + p1
-        if padded < k:
-            raise ShapeError(
-                f"the {'dilated ' if k_eff != tuple(kernel) else ''}window of {k} is larger than the "
-                f"padded input {axis} of {padded}.",
-                attribute="kernel" if hasattr(layer, "kernel") else "pool",
-            )
-        out.append((padded - k) // s + 1)
-    return tuple(out), pads
-
-
 # ---------------------------------------------------------------- base class
 
 
@@ -331,6 +314,40 @@ class Layer:
         return xs[0]
 
 
+class _Sliding(Layer):
+    """A layer that slides a window of ``size`` (its kernel or pool) with stride, dilation and padding."""
+
+    size_attr: ClassVar[str] = "kernel"
+    dilation = (1, 1)
+
+    def extent(self):
+        """Window extent per axis, dilation included: d x (k - 1) + 1."""
+        return tuple(d * (k - 1) + 1 for k, d in zip(getattr(self, self.size_attr), self.dilation))
+
+    def pads(self, shapes):
+        """Explicit ((top, bottom), (left, right)) padding for these input shapes."""
+        return resolve_pads(self.padding, shapes[0][:2], self.extent(), self.stride)
+
+    def spatial_out(self, shapes):
+        """Output (H, W) by the floor rule; an error when the window exceeds the padded input."""
+        _spatial(shapes[0], self)
+        out = []
+        extent = self.extent()
+        for axis, size, k, s, (p0, p1) in zip(("height", "width"), shapes[0], extent, self.stride, self.pads(shapes)):
+            padded = size + p0 + p1
+            if padded < k:
+                dilated = "dilated " if extent != tuple(getattr(self, self.size_attr)) else ""
+                raise ShapeError(
+                    f"the {dilated}window of {k} is larger than the padded input {axis} of {padded}.",
+                    attribute=self.size_attr,
+                )
+            out.append((padded - k) // s + 1)
+        return tuple(out)
+
+    def window(self, shapes):
+        return tuple(zip(self.extent(), self.stride))
+
+
 def _bias_ops(layer, out):
     return prod(out) if layer.bias else 0
 
@@ -357,7 +374,7 @@ _CONV_COMMON = (
 
 
 @register("conv2d")
-class Conv2D(Layer):
+class Conv2D(_Sliding):
     doc = "Standard 2-D convolution, optionally grouped."
     attrs = (
         (Attr("filters", "size", doc="output channels N"),)
@@ -379,8 +396,7 @@ class Conv2D(Layer):
             raise ShapeError(
                 f"input channels ({c}) must be divisible by groups ({self.groups}).", attribute="groups"
             )
-        (oh, ow), self.pads = window_out(self, (h, w), self.kernel, self.stride, self.dilation, self.padding)
-        return (oh, ow, self.filters)
+        return (*self.spatial_out(shapes), self.filters)
 
     def weights(self, shapes):
         c = shapes[0][2]
@@ -397,15 +413,13 @@ class Conv2D(Layer):
     def other_ops(self, shapes, out):
         return _bias_ops(self, out)
 
-    def window(self, shapes):
-        return tuple((d * (k - 1) + 1, s) for k, d, s in zip(self.kernel, self.dilation, self.stride))
-
     def forward(self, xs, w, k):
-        return k.conv2d(xs[0], w["kernel"], w.get("bias"), self.stride, self.pads, self.dilation, self.groups)
+        pads = self.pads([x.shape[1:] for x in xs])
+        return k.conv2d(xs[0], w["kernel"], w.get("bias"), self.stride, pads, self.dilation, self.groups)
 
 
 @register("depthwise_conv2d")
-class DepthwiseConv2D(Layer):
+class DepthwiseConv2D(_Sliding):
     doc = "Depthwise 2-D convolution: one D_K x D_K filter per input channel (times multiplier)."
     attrs = (
         _CONV_COMMON
@@ -416,9 +430,7 @@ class DepthwiseConv2D(Layer):
     )
 
     def output_shape(self, shapes):
-        h, w, c = _spatial(shapes[0], self)
-        (oh, ow), self.pads = window_out(self, (h, w), self.kernel, self.stride, self.dilation, self.padding)
-        return (oh, ow, c * self.multiplier)
+        return (*self.spatial_out(shapes), shapes[0][2] * self.multiplier)
 
     def weights(self, shapes):
         w = {"kernel": ((*self.kernel, shapes[0][2], self.multiplier), True)}
@@ -432,10 +444,10 @@ class DepthwiseConv2D(Layer):
         return prod(out) * kh * kw
 
     other_ops = Conv2D.other_ops
-    window = Conv2D.window
 
     def forward(self, xs, w, k):
-        return k.depthwise_conv2d(xs[0], w["kernel"], w.get("bias"), self.stride, self.pads, self.dilation)
+        pads = self.pads([x.shape[1:] for x in xs])
+        return k.depthwise_conv2d(xs[0], w["kernel"], w.get("bias"), self.stride, pads, self.dilation)
 
 
 @register("dense")
@@ -462,8 +474,9 @@ class Dense(Layer):
         return k.dense(xs[0], w["kernel"], w.get("bias"))
 
 
-class _Pool(Layer):
+class _Pool(_Sliding):
     mode: ClassVar[str]
+    size_attr = "pool"
     attrs = (
         Attr("pool", "sizes", doc="window size, or [height, width]"),
         Attr("stride", "sizes", None, "step of the window (default: the pool size)"),
@@ -475,20 +488,15 @@ class _Pool(Layer):
             self.stride = self.pool
 
     def output_shape(self, shapes):
-        h, w, c = _spatial(shapes[0], self)
-        (oh, ow), self.pads = window_out(self, (h, w), self.pool, self.stride, (1, 1), self.padding)
-        return (oh, ow, c)
+        return (*self.spatial_out(shapes), shapes[0][2])
 
     def other_ops(self, shapes, out):
         # k - 1 comparisons (max) or k - 1 additions and a division (avg) per output element
         window = self.pool[0] * self.pool[1]
         return prod(out) * (window - 1 if self.mode == "max" else window)
 
-    def window(self, shapes):
-        return tuple(zip(self.pool, self.stride))
-
     def forward(self, xs, w, k):
-        return k.pool(xs[0], self.mode, self.pool, self.stride, self.pads)
+        return k.pool(xs[0], self.mode, self.pool, self.stride, self.pads([x.shape[1:] for x in xs]))
 
 
 @register("max_pool")
@@ -621,14 +629,16 @@ class Activation(Layer):
     doc = "Element-wise activation function."
     attrs = (
         Attr("fn", "choice", doc="the function", choices=ACTIVATIONS),
-        Attr("alpha", "number", Fraction(1, 100), "slope of leaky_relu for x < 0, scale of elu"),
+        Attr("alpha", "number", None, "slope of leaky_relu for x < 0 (default 0.01), scale of elu (default 1)"),
     )
+    ALPHA = {"leaky_relu": Fraction(1, 100), "elu": Fraction(1)}  # PyTorch's defaults
 
     def other_ops(self, shapes, out):
         return 0 if self.fn == "linear" else prod(out)
 
     def forward(self, xs, w, k):
-        return k.activation(xs[0], self.fn, float(self.alpha))
+        alpha = self.ALPHA.get(self.fn, 0) if self.alpha is None else self.alpha
+        return k.activation(xs[0], self.fn, float(alpha))
 
 
 @register("dropout")

@@ -194,7 +194,7 @@ def _bytes(shape, batch=1) -> int:
 def _scratch_buffers(node: Node, batch: int) -> dict[str, int]:
     """Bytes of the kernels' reused scratch buffers (see kernels.reusing_buffers) this layer needs, per role."""
     need = {}
-    pads = getattr(node.layer, "pads", None)
+    pads = node.layer.pads(node.in_shapes) if hasattr(node.layer, "pads") else None
     if pads and any(p for pair in pads for p in pair):
         (t, b), (l, r) = pads
         h, w, c = node.in_shapes[0]

@@ -78,7 +78,7 @@ def test_same_padding_follows_tensorflow(size, kernel, stride, out, pads):
             "layers": [{"type": "conv2d", "filters": 1, "kernel": kernel, "stride": stride, "padding": "same"}]}
     node = build_graph(parse_spec(spec)).nodes[-1]
     assert node.shape[:2] == (out, out)
-    assert node.layer.pads == (pads, pads)
+    assert node.layer.pads(node.in_shapes) == (pads, pads)
 
 
 def test_counts_are_exact_python_integers_beyond_64_bits():
