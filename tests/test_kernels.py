@@ -169,7 +169,7 @@ def conv_cases():
         yield pytest.param(kernel, stride, dilation, groups, pads, id=f"k{kernel}-s{stride}-d{dilation}-g{groups}-{pads}")
 
 
-@pytest.mark.parametrize("kernel, stride, dilation, groups, pads", conv_cases())
+@pytest.mark.parametrize("kernel, stride, dilation, groups, pads", list(conv_cases()))
 def test_conv2d(kernel, stride, dilation, groups, pads):
     rng = np.random.default_rng(zlib.crc32(repr((kernel, stride, dilation, groups, pads)).encode()))
     x = rand(rng, 2, 7, 6, 6)
