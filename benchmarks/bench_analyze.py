@@ -12,6 +12,7 @@ Run: python benchmarks/bench_analyze.py [--runs 15]
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import platform
 import statistics
@@ -75,6 +76,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--runs", type=int, default=15)
     args = ap.parse_args()
+    # as after `pip install .`, which byte-compiles; this environment may set PYTHONDONTWRITEBYTECODE
+    compileall.compile_dir(ROOT / "flopcount", quiet=1)
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.python_implementation()} "
           f"{platform.python_version()}; medians of {args.runs} runs")
     times = process_times(args.runs)
