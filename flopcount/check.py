@@ -437,10 +437,13 @@ def write_baseline(path: str | Path, specs: dict) -> None:
             os.fsync(f.fileno())
         os.chmod(tmp, mode)
         os.replace(tmp, path)
+        tmp = None
     except OSError as err:
+        raise BaselineError(f"cannot write the baseline: {err.strerror}.", file=str(path)) from None
+    finally:
+        # interrupted (even by Ctrl-C) before the rename: the old baseline stands, the temporary goes
         if tmp and os.path.exists(tmp):
             os.unlink(tmp)
-        raise BaselineError(f"cannot write the baseline: {err.strerror}.", file=str(path)) from None
 
 
 def baseline_key(spec_path: Path, baseline: str | Path, setting: dict) -> str:

@@ -173,7 +173,12 @@ def im2col_bytes(n, oh, ow, kh, kw, c, itemsize=4) -> int:
     if kh == kw == 1:
         return 0
     row = ow * kh * kw * c * itemsize
-    return max((s.stop - s.start) * (r.stop - r.start) * row for s, r in _chunks(n, oh, row))
+    # the largest piece _chunks yields, in closed form (the layer may have billions of rows)
+    if n * oh * row <= CHUNK_BYTES:
+        return n * oh * row
+    if oh * row <= CHUNK_BYTES:
+        return min(n, CHUNK_BYTES // (oh * row)) * oh * row
+    return min(oh, max(1, CHUNK_BYTES // row)) * row
 
 
 def conv2d(x, kernel, bias, stride, pads, dilation, groups):

@@ -471,3 +471,26 @@ def test_every_bundled_spec_carries_expect_and_passes():
     for check in result.checks:
         assert check.sources == ["expect"]
         assert set(check.totals) == set(FIGURES)
+
+
+@pytest.mark.parametrize("fail_in, error", [("fsync", KeyboardInterrupt), ("replace", OSError)])
+def test_interrupted_update_leaves_the_old_baseline_whole(write_spec, tmp_path, monkeypatch, fail_in, error):
+    import os
+
+    from flopcount import check
+
+    spec = write_spec({"name": "t", "input": [4], "layers": [{"type": "dense", "units": 3}]})
+    baseline = tmp_path / "base.json"
+    run_check([spec], baseline=baseline, update=True)
+    before = baseline.read_bytes()
+    spec.write_text(json.dumps({"name": "t", "input": [4], "layers": [{"type": "dense", "units": 5}]}))
+
+    def interrupted(*args, **kw):
+        raise error(5, "Input/output error") if error is OSError else error()
+
+    monkeypatch.setattr(check.os, fail_in, interrupted)
+    with pytest.raises((KeyboardInterrupt, check.BaselineError)):
+        run_check([spec], baseline=baseline, update=True)
+    monkeypatch.undo()
+    assert baseline.read_bytes() == before
+    assert sorted(os.listdir(tmp_path)) == ["base.json", "spec.json"]

@@ -377,3 +377,12 @@ def test_metering_is_scoped():
         with kernels.metering() as inner:
             kernels.dense(np.ones((1, 4), np.float32), np.ones((4, 5), np.float32), None)
     assert (outer.macs, inner.macs) == (1 * 2 * 3, 1 * 4 * 5)
+
+
+@pytest.mark.parametrize("n, oh, ow, c", [(1, 7, 7, 3), (4, 224, 224, 64), (64, 56, 56, 256), (1, 10**6, 10**6, 3), (3, 5000, 900, 8)])
+def test_im2col_bytes_is_the_largest_chunk(n, oh, ow, c):
+    row = ow * 3 * 3 * c * 4
+    if n * oh < 10**5:
+        largest = max((s.stop - s.start) * (r.stop - r.start) * row for s, r in kernels._chunks(n, oh, row))
+        assert kernels.im2col_bytes(n, oh, ow, 3, 3, c) == largest
+    assert kernels.im2col_bytes(n, oh, ow, 3, 3, c) <= max(kernels.CHUNK_BYTES, row)

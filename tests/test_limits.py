@@ -70,3 +70,13 @@ def test_billion_sized_dimensions_are_analysed_exactly():
     node = bounded(lambda: build_graph(parse_spec(json.dumps(spec)))).nodes[-1]
     assert node.shape == (10**9, 10**9, 64)
     assert node.macs == 64 * 10**9 * 10**9 * 3 * 3 * 3
+
+
+def test_runner_refuses_billion_sized_input_before_allocating(cli, write_spec):
+    spec = write_spec({"name": "big", "input": [10**9, 10**9, 3],
+                       "layers": [{"type": "conv2d", "filters": 64, "kernel": 3, "padding": "same"}]})
+    result = bounded(lambda: cli("run", spec, "--quiet"), mebibytes=20)
+    assert result.exit_code == 2
+    assert "at its peak (layer 1 'conv2d_1'), more than the limit of 4.00 GiB" in result.output
+    assert "--batch" in result.output
+    assert result.output.count("\n") == 1
