@@ -11,7 +11,7 @@ import random
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from flopcount import FlopcountError, build_graph, parse_spec
@@ -111,3 +111,69 @@ def test_commands_exit_0_1_or_2_without_traceback(fuzz_dir, cli, name, rnd, data
     assert result.exit_code in (0, 1, 2)
     if result.exit_code == 2:
         assert result.output.startswith("Error: ") and result.output.count("\n") == 1
+
+
+# ---------------------------------------------------------------- run and compare
+
+# mostly sensible sizes, sometimes hostile ones
+sensible = st.integers(1, 4)
+hostile = st.integers(-1, 9) | st.sampled_from([0, 2**40, "2 * 2", "same", "valid", 1.5, True, [2, 3], [[0, 1], [2, 0]]])
+small = st.one_of(sensible, sensible, sensible, hostile)
+LAYER_KINDS = ["conv2d", "depthwise_conv2d", "dense", "max_pool", "avg_pool", "global_avg_pool", "flatten",
+               "batch_norm", "activation", "dropout", "zero_pad", "adaptive_avg_pool", "softmax", "add", "concat"]
+
+
+@st.composite
+def small_layers(draw):
+    """A random chain of layers whose attributes are mostly sensible, sometimes extreme."""
+    from flopcount.layers import REGISTRY, REQUIRED
+
+    layers = []
+    for i in range(draw(st.integers(1, 6))):
+        kind = draw(st.sampled_from(LAYER_KINDS))
+        layer = {"type": kind, "name": f"l{i}"}
+        for attr in REGISTRY[kind].attrs:
+            required = attr.default is REQUIRED
+            if draw(st.integers(0, 9)) >= (9 if required else 5):
+                continue  # left out: its default, or (rarely) a missing required attribute
+            if attr.kind == "choice":
+                layer[attr.name] = draw(st.sampled_from(attr.choices))
+            elif attr.kind in ("size", "sizes", "count", "pad_amount", "padding", "axis"):
+                layer[attr.name] = draw(small)
+            elif attr.kind == "bool":
+                layer[attr.name] = draw(st.booleans())
+        if kind in ("add", "concat"):
+            layer["inputs"] = [f"l{i - 1}" if i else "input", draw(st.sampled_from(["input"] + [f"l{j}" for j in range(i)]))]
+        layers.append(layer)
+    return layers
+
+
+@settings(max_examples=max(EXAMPLES // 3, 30), deadline=None, suppress_health_check=list(HealthCheck), database=None)
+@given(small_layers(), st.sampled_from([[6, 6, 2], [9, 7, 3], [5], [1, 1, 1], [10**9, 10**9, 3]]))
+def test_run_agrees_with_the_analysis_or_refuses(fuzz_dir, cli, layers, shape):
+    path = fuzz_dir / "run.json"
+    path.write_text(json.dumps({"name": "fuzz", "input": shape, "layers": layers}))
+    result = cli("run", path, "--quiet", "--max-memory", "256MiB", "--format", "json")
+    event(f"exit {result.exit_code}")
+    # 1 would mean the runner and the analyzer disagree on a valid spec: never acceptable
+    assert result.exit_code in (0, 2), result.output
+    if result.exit_code == 2:
+        assert result.output.startswith("Error: ") and result.output.count("\n") == 1
+
+
+sizes = st.sampled_from([None, -3, 0, 1, 2, 3, 4, 7, 64, 10**6, 10**12])
+
+
+@settings(max_examples=max(EXAMPLES // 3, 30), deadline=None, suppress_health_check=list(HealthCheck), database=None)
+@given(st.sampled_from(["standard", "depthwise", "3x3x2", "5x5", "3x3x3", "7x7", "basic", "bottleneck",
+                        "inverted_residual", "nonsense", "vgg16"]),
+       st.sampled_from(["standard", "depthwise", "5x5", "bottleneck", "inverted_residual"]),
+       st.fixed_dictionaries({}, optional={"--M": sizes, "--N": sizes, "--DK": sizes, "--DF": sizes,
+                                           "--stride": sizes, "--C": sizes, "--t": sizes}),
+       st.booleans())
+def test_compare_ends_in_a_verdict_or_a_clean_error(cli, a, b, options, bias):
+    args = ["compare", a, b, "--no-run"] + [str(x) for k, v in options.items() if v is not None for x in (k, v)]
+    result = cli(*args + (["--bias"] if bias else []))
+    assert result.exit_code in (0, 1, 2)
+    if result.exit_code == 2:
+        assert "Traceback" not in result.output and result.output.count("\n") <= 3
