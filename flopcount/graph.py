@@ -61,6 +61,17 @@ class Totals:
         """FLOPs as 2 x MACs + other element-wise ops."""
         return 2 * self.macs + self.other_ops
 
+    def as_dict(self) -> dict:
+        """Every total as an exact integer, for JSON."""
+        return {
+            "params": self.params,
+            "trainable": self.trainable,
+            "non_trainable": self.non_trainable,
+            "macs": self.macs,
+            "other_ops": self.other_ops,
+            "flops": self.flops,
+        }
+
     def add(self, node: Node) -> None:
         self.trainable += node.trainable
         self.non_trainable += node.non_trainable

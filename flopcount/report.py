@@ -32,17 +32,6 @@ def fmt_rf(rf) -> str:
     return str(rf[0]) if rf[0] == rf[1] else f"{rf[0]}x{rf[1]}"
 
 
-def totals_dict(t: Totals) -> dict:
-    return {
-        "params": t.params,
-        "trainable": t.trainable,
-        "non_trainable": t.non_trainable,
-        "macs": t.macs,
-        "other_ops": t.other_ops,
-        "flops": t.flops,
-    }
-
-
 def graph_dict(graph: Graph) -> dict:
     """Every per-layer figure and the totals, as exact integers."""
     layers = []
@@ -68,7 +57,7 @@ def graph_dict(graph: Graph) -> dict:
         "name": graph.name,
         "variables": {k: _jsonable(v) for k, v in graph.spec.variables.items()},
         "layers": layers,
-        "totals": totals_dict(graph.totals),
+        "totals": graph.totals.as_dict(),
     }
 
 
@@ -177,7 +166,7 @@ def to_json(graph: Graph, by: str | None = None) -> str:
     data = graph_dict(graph)
     if by:
         data["groups"] = [
-            {by: key, "layers": count, **totals_dict(t)} for key, count, t in grouped(graph, by)
+            {by: key, "layers": count, **t.as_dict()} for key, count, t in grouped(graph, by)
         ]
     return json.dumps(data, indent=2)
 
