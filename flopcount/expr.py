@@ -81,6 +81,15 @@ def exact(value):
     return value
 
 
+def plain(value):
+    """An exact value for JSON or display: int, bool, a float when not whole, or 'p/q' beyond a float's range."""
+    if isinstance(value, Fraction):
+        if value.denominator == 1:
+            return value.numerator
+        return float(value) if abs(value) < Fraction(10) ** 300 else str(value)
+    return value
+
+
 def _number(text: str):
     value = Fraction(text)
     return value.numerator if value.denominator == 1 else value
