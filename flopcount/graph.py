@@ -27,13 +27,13 @@ class Node:
     non_trainable: int
     macs: int
     other_ops: int
-    paths: tuple[dict, dict]  # per spatial axis, {jump: largest receptive field} over the input's paths here
+    paths: tuple[dict, dict]  # per spatial axis, {jump: (first, last) input position seen from output 0}
     group: str | None = None
 
     @property
     def rf(self) -> tuple[int, int]:
-        """Receptive field on the input per spatial axis, the largest over all paths."""
-        return tuple(max(p.values()) for p in self.paths)
+        """Receptive field on the input per spatial axis: the extent of what all paths see."""
+        return tuple(max(last for _, last in p.values()) - min(first for first, _ in p.values()) + 1 for p in self.paths)
 
     @property
     def jump(self) -> tuple[int, int]:
@@ -158,26 +158,30 @@ def _node(flat, index_of, nodes) -> Node:
 
 
 def _receptive_field(layer, in_shapes, parents):
-    """Per axis, the paths from the input as {jump: largest rf}; rf_out = rf_in + (k - 1) x jump_in.
+    """Per axis, the input interval each path sees from output position 0: {jump: (first, last)}.
 
-    Paths with the same jump grow alike, so only the largest rf per jump is kept; paths with
-    different jumps (a strided 1x1 shortcut beside a chain of convolutions) stay apart until
-    the reported field, the largest over all paths, is taken.
+    A window of extent k, stride s and padding p before maps (first, last) at jump j to
+    (first - p j, last + (k - 1 - p) j) at jump j s. Paths with the same jump move alike from
+    here on, so their intervals merge into one; paths with different jumps (a strided 1x1
+    shortcut beside a chain of convolutions) stay apart. The field is the extent of the union.
     """
     if not parents:
-        return ({1: 1}, {1: 1})
+        return ({1: (0, 0)}, {1: (0, 0)})
     merged = []
     for axis in range(2):
         paths = dict(parents[0].paths[axis])
         for p in parents[1:]:
-            for jump, rf in p.paths[axis].items():
-                paths[jump] = max(rf, paths.get(jump, 0))
+            for jump, (first, last) in p.paths[axis].items():
+                if jump in paths:
+                    first, last = min(first, paths[jump][0]), max(last, paths[jump][1])
+                paths[jump] = (first, last)
         merged.append(paths)
     window = layer.window(in_shapes)
     if window is None:
         return tuple(merged)
     return tuple(
-        {jump * s: rf + (k - 1) * jump for jump, rf in paths.items()} for paths, (k, s) in zip(merged, window)
+        {j * s: (first - p * j, last + (k - 1 - p) * j) for j, (first, last) in paths.items()}
+        for paths, (k, s, p) in zip(merged, window)
     )
 
 

@@ -307,7 +307,7 @@ class Layer:
         return 0
 
     def window(self, shapes):
-        """Per spatial axis (kernel extent, stride) for the receptive field; None if pointwise."""
+        """Per spatial axis (kernel extent, stride, padding before) for the receptive field; None if pointwise."""
         return None
 
     def forward(self, xs, w, k):
@@ -345,7 +345,7 @@ class _Sliding(Layer):
         return tuple(out)
 
     def window(self, shapes):
-        return tuple(zip(self.extent(), self.stride))
+        return tuple(zip(self.extent(), self.stride, (before for before, _ in self.pads(shapes))))
 
 
 def _bias_ops(layer, out):
@@ -523,7 +523,7 @@ class _GlobalPool(Layer):
 
     def window(self, shapes):
         h, w, _ = shapes[0]
-        return ((h, 1), (w, 1))
+        return ((h, 1, 0), (w, 1, 0))
 
     def forward(self, xs, w, k):
         return k.global_pool(xs[0], self.mode)
@@ -561,8 +561,9 @@ class AdaptiveAvgPool(Layer):
         out = []
         for n, o in zip((h, w), self.size):
             bins = _bins(n, o)
-            # uniform windows only when the input divides evenly; else the widest bin
-            out.append((max(e - s for s, e in bins), n // o if n % o == 0 else 1))
+            # bins are uniform only when o divides n; otherwise the widest bin and the widest
+            # step between bins, so the field is the largest over output positions
+            out.append((max(e - s for s, e in bins), -(-n // o), 0))
         return tuple(out)
 
     def forward(self, xs, w, k):
@@ -584,7 +585,7 @@ class Flatten(Layer):
     def window(self, shapes):
         if len(shapes[0]) == 3:
             h, w, _ = shapes[0]
-            return ((h, 1), (w, 1))
+            return ((h, 1, 0), (w, 1, 0))
         return None
 
     def forward(self, xs, w, k):

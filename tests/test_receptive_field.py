@@ -102,6 +102,16 @@ def test_paths_with_different_jumps_are_followed_apart():
     assert measure_receptive_fields(graph)[len(graph.nodes) - 1].rf == (23, 23)
 
 
+def test_branches_offset_by_padding_widen_the_field():
+    # two 3x3 branches, one padded above and one below: at output row 0 they see rows -2..0 and 0..2
+    layers = [{"type": "conv2d", "filters": 2, "kernel": 3, "padding": [[2, 0], [2, 0]], "name": "up"},
+              {"type": "conv2d", "filters": 2, "kernel": 3, "padding": [[0, 2], [0, 2]], "inputs": "input", "name": "down"},
+              {"type": "add", "inputs": ["up", "down"]}]
+    graph = case_graph(layers, size=15, channels=2)
+    assert graph.nodes[-1].rf == (5, 5)
+    assert measure_receptive_fields(graph)[len(graph.nodes) - 1].rf == (5, 5)
+
+
 def test_global_pool_covers_the_whole_map():
     graph = case_graph([conv(3, 2), {"type": "global_avg_pool"}], size=16)
     # 8x8 map with jump 2 behind a 3-wide field: 3 + (8 - 1) x 2
@@ -109,7 +119,7 @@ def test_global_pool_covers_the_whole_map():
 
 
 def test_a_wrong_rule_is_caught_by_execution(monkeypatch):
-    monkeypatch.setattr(Conv2D, "window", lambda self, shapes: tuple((k, s) for k, s in zip(self.kernel, self.stride)))
+    monkeypatch.setattr(Conv2D, "window", lambda self, shapes: tuple((k, s, 0) for k, s in zip(self.kernel, self.stride)))
     graph = case_graph([conv(3, d=2), conv(3, d=2)], size=21)  # dilation ignored: computes 5, runs 9
     (_, computed, _, measured), = verify_receptive_fields(graph, [len(graph.nodes) - 1])
     assert computed == (5, 5) and measured.rf == (9, 9)
