@@ -137,7 +137,7 @@ def parse_spec(data, file=None, overrides=None, max_layers=MAX_LAYERS) -> Spec:
     entries = doc.get("layers")
     if not isinstance(entries, list) or not entries:
         raise spec_error("a spec needs a non-empty list 'layers'.", attribute="layers", received=entries)
-    ex = _Expander(blocks, max_layers)
+    ex = _Expander(blocks, max_layers, variables)
     prev = None
     if "input" in doc:
         ex.emit("input", "input", {"shape": doc["input"]}, dict(variables), (), None)
@@ -212,8 +212,9 @@ def _check_block(bname, bdef):
 class _Expander:
     """Walks entries depth-first, emitting FlatLayers and counting them against a limit."""
 
-    def __init__(self, blocks, max_layers):
+    def __init__(self, blocks, max_layers, variables):
         self.blocks = blocks
+        self.variables = variables  # what every block body sees, besides its own parameters
         self.max_layers = max_layers
         self.out: list[FlatLayer] = []
         self.names: dict[str, str] = {}  # every usable name -> the layer name it stands for
@@ -234,8 +235,11 @@ class _Expander:
         return name
 
     def auto_name(self, scope, base):
+        """type_N, numbered per type within a scope, skipping names already taken."""
         key = f"{scope}/{base}" if scope else base
         n = self.counters.get(key, 0) + 1
+        while _qualify(scope, f"{base}_{n}") in self.names:
+            n += 1
         self.counters[key] = n
         return f"{base}_{n}"
 
@@ -405,7 +409,7 @@ class _Expander:
                     attribute=key,
                 )
         # block bodies see the spec's variables and their own parameters, not the caller's locals
-        benv = {k: v for k, v in env.items() if k != REPEAT_INDEX}
+        benv = dict(self.variables)
         for p, default in params.items():
             try:
                 if p in args:

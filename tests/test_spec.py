@@ -225,3 +225,18 @@ def test_padding_may_be_a_block_parameter():
     blocks = {"c": {"params": {"pad": 1}, "layers": [{"type": "conv2d", "filters": 2, "kernel": 3, "padding": "pad"}]}}
     spec = {"name": "t", "input": [6, 6, 1], "blocks": blocks, "layers": [{"block": "c"}, {"block": "c", "pad": 0}]}
     assert build_graph(parse_spec(spec)).nodes[-1].shape == (4, 4, 2)
+
+
+def test_a_block_sees_only_the_variables_and_its_own_parameters():
+    blocks = {
+        "outer": {"params": {"filters": 7}, "layers": [{"block": "inner"}]},
+        "inner": {"layers": [{"type": "dense", "units": "filters"}]},
+    }
+    spec = {"name": "t", "input": [4], "blocks": blocks, "layers": [{"block": "outer"}]}
+    with pytest.raises(SpecError, match="undefined variable 'filters'"):
+        build_graph(parse_spec(spec))
+
+
+def test_generated_names_skip_names_already_taken():
+    g = graph([{"type": "flatten", "name": "flatten_2"}, {"type": "flatten"}, {"type": "flatten"}])
+    assert [n.name for n in g.nodes] == ["input", "flatten_2", "flatten_1", "flatten_3"]
