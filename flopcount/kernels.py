@@ -168,9 +168,9 @@ def _chunks(n, oh, row_bytes):
                 yield slice(i, i + 1), slice(y, min(oh, y + step))
 
 
-def im2col_bytes(n, oh, ow, kh, kw, c, itemsize=4) -> int:
-    """Bytes of the largest im2col chunk conv2d builds for this layer (0 for a 1x1 kernel)."""
-    if kh == kw == 1:
+def im2col_bytes(n, oh, ow, kh, kw, c, itemsize=4, stride=(1, 1), groups=1) -> int:
+    """Bytes of the largest im2col chunk conv2d builds for this layer (0 where it needs none)."""
+    if kh == kw == 1 and tuple(stride) == (1, 1) and groups == 1:
         return 0
     row = ow * kh * kw * c * itemsize
     # the largest piece _chunks yields, in closed form (the layer may have billions of rows)
@@ -319,6 +319,10 @@ def flatten(x):
 
 def batch_norm(x, gamma, beta, mean, var, eps):
     """Inference form: (x - mean) / sqrt(var + eps) x gamma + beta, folded to one scale and shift."""
+    c = x.shape[-1]
+    for name, w in (("gamma", gamma), ("beta", beta), ("moving_mean", mean), ("moving_variance", var)):
+        if w is not None and w.shape != (c,):
+            raise ValueError(f"batch norm {name} of shape {w.shape} does not match {c} channels")
     scale = 1.0 / np.sqrt(var + eps)
     if gamma is not None:
         scale = scale * gamma

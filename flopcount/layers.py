@@ -488,7 +488,15 @@ class _Pool(_Sliding):
             self.stride = self.pool
 
     def output_shape(self, shapes):
-        return (*self.spatial_out(shapes), shapes[0][2])
+        out = self.spatial_out(shapes)
+        for (before, after), k in zip(self.pads(shapes), self.extent()):
+            if max(before, after) >= k:
+                raise ShapeError(
+                    f"padding of {max(before, after)} on a window of {k} leaves windows that see only "
+                    "padding; pooling padding must be smaller than the window.",
+                    attribute="padding",
+                )
+        return (*out, shapes[0][2])
 
     def other_ops(self, shapes, out):
         # k - 1 comparisons (max) or k - 1 additions and a division (avg) per output element

@@ -201,7 +201,10 @@ def _scratch_buffers(node: Node, batch: int) -> dict[str, int]:
         need["padded"] = _bytes((h + t + b, w + l + r, c), batch)
     if node.type == "conv2d":
         oh, ow, _ = node.shape
-        need["cols"] = kernels.im2col_bytes(batch, oh, ow, *node.layer.kernel, node.in_shapes[0][2], ITEMSIZE)
+        layer = node.layer
+        need["cols"] = kernels.im2col_bytes(
+            batch, oh, ow, *layer.kernel, node.in_shapes[0][2], ITEMSIZE, stride=layer.stride, groups=layer.groups
+        )
     if node.type == "depthwise_conv2d":
         need["products"] = _bytes(node.shape, batch)
     return need

@@ -386,3 +386,15 @@ def test_im2col_bytes_is_the_largest_chunk(n, oh, ow, c):
         largest = max((s.stop - s.start) * (r.stop - r.start) * row for s, r in kernels._chunks(n, oh, row))
         assert kernels.im2col_bytes(n, oh, ow, 3, 3, c) == largest
     assert kernels.im2col_bytes(n, oh, ow, 3, 3, c) <= max(kernels.CHUNK_BYTES, row)
+
+
+def test_batch_norm_refuses_statistics_of_the_wrong_size():
+    x = np.ones((1, 2, 2, 3), np.float32)
+    one = np.ones((1,), np.float32)
+    with pytest.raises(ValueError, match=r"batch norm gamma of shape \(1,\) does not match 3 channels"):
+        kernels.batch_norm(x, one, None, np.zeros(3, np.float32), np.ones(3, np.float32), 1e-3)
+
+
+@pytest.mark.parametrize("stride, groups, needs_cols", [((1, 1), 1, False), ((2, 2), 1, True), ((1, 1), 2, True)])
+def test_im2col_estimate_matches_whether_a_1x1_conv_copies(stride, groups, needs_cols):
+    assert (kernels.im2col_bytes(1, 32, 32, 1, 1, 8, 4, stride=stride, groups=groups) > 0) == needs_cols

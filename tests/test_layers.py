@@ -87,3 +87,11 @@ def test_counts_are_exact_python_integers_beyond_64_bits():
     node = build_graph(parse_spec(spec)).nodes[-1]
     assert node.macs == 2**20 * 2**20 * 2**10 * 9 * 2**10
     assert node.macs > 2**63
+
+
+@pytest.mark.parametrize("pool", [{"type": "max_pool", "pool": 2, "padding": 2}, {"type": "avg_pool", "pool": 3, "padding": [[0, 3], [0, 0]]}])
+def test_pool_padding_must_be_smaller_than_the_window(pool):
+    from flopcount import ShapeError
+
+    with pytest.raises(ShapeError, match="leaves windows that see only padding"):
+        build_graph(parse_spec({"name": "t", "input": [6, 6, 1], "layers": [pool]}))
