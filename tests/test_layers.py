@@ -95,3 +95,12 @@ def test_pool_padding_must_be_smaller_than_the_window(pool):
 
     with pytest.raises(ShapeError, match="leaves windows that see only padding"):
         build_graph(parse_spec({"name": "t", "input": [6, 6, 1], "layers": [pool]}))
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_free_is_a_decision_listed_in_FREE(case):
+    """A layer costs nothing (no MACs, no other ops) exactly when its type is listed in FREE."""
+    from flopcount.layers import FREE
+
+    node = analyzed(case)
+    assert (node.macs + node.other_ops == 0) == (case.layer["type"] in FREE)
