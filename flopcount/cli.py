@@ -65,7 +65,7 @@ def analyze(spec, sets, max_layers, fmt, by, flops, verify):
     elif fmt == "json":
         click.echo(report.to_json(graph, by))
     elif fmt == "csv":
-        click.echo(report.to_csv(graph, by, flops), nl=False)
+        click.echo(report.to_csv(graph, by), nl=False)
     else:
         click.echo(report.to_markdown(graph, by, flops), nl=False)
     if verify:

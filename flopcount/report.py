@@ -171,7 +171,8 @@ def to_json(graph: Graph, by: str | None = None) -> str:
     return json.dumps(data, indent=2)
 
 
-def to_csv(graph: Graph, by: str | None = None, flops: bool = False) -> str:
+def to_csv(graph: Graph, by: str | None = None) -> str:
+    """Every figure, FLOPs included, one row per layer (or group) and a total row."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     if by:
@@ -179,11 +180,13 @@ def to_csv(graph: Graph, by: str | None = None, flops: bool = False) -> str:
         for key, count, t in grouped(graph, by):
             w.writerow([key, count, t.params, t.trainable, t.non_trainable, t.macs, t.other_ops, t.flops])
     else:
-        w.writerow(["index", "name", "type", "shape", "params", "trainable", "non_trainable", "macs", "other_ops", "receptive_field"])
+        w.writerow(["index", "name", "type", "shape", "params", "trainable", "non_trainable", "macs", "other_ops",
+                    "flops", "receptive_field"])
         for n in graph.nodes:
-            w.writerow([n.index, n.name, n.type, "x".join(map(str, n.shape)), n.params, n.trainable, n.non_trainable, n.macs, n.other_ops, fmt_rf(n.rf)])
+            w.writerow([n.index, n.name, n.type, "x".join(map(str, n.shape)), n.params, n.trainable, n.non_trainable,
+                        n.macs, n.other_ops, 2 * n.macs + n.other_ops, fmt_rf(n.rf)])
     t = graph.totals
-    w.writerow(["total", "", "", "", t.params, t.trainable, t.non_trainable, t.macs, t.other_ops, ""] if not by
+    w.writerow(["total", "", "", "", t.params, t.trainable, t.non_trainable, t.macs, t.other_ops, t.flops, ""] if not by
                else ["total", len(graph.nodes), t.params, t.trainable, t.non_trainable, t.macs, t.other_ops, t.flops])
     return buf.getvalue()
 

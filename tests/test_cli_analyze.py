@@ -53,7 +53,7 @@ def test_csv_rows_sum_to_total_row(cli):
     result = cli("analyze", TINY, "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(result.output)))
     body, total = rows[:-1], rows[-1]
-    for column in ("params", "trainable", "non_trainable", "macs", "other_ops"):
+    for column in ("params", "trainable", "non_trainable", "macs", "other_ops", "flops"):
         assert sum(int(r[column]) for r in body) == int(total[column])
     assert int(total["macs"]) == TINY_MACS
 
