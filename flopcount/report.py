@@ -135,6 +135,29 @@ def fit_width(console, renderable) -> None:
         console.width = needed
 
 
+NUMERIC = {"#", "params", "% params", "MACs", "% MACs", "RF", "other ops", "FLOPs", "layers"}
+LARGE = 1000  # rows beyond which rich's per-cell layout is too slow (about 2 ms a row) and text is drawn directly
+
+
+def plain_table(title: str, heads: list[str], rows: list[list[str]]) -> str:
+    """The table rich draws with its default heavy-head box, drawn directly: linear in the rows."""
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(heads)]
+
+    def line(cells, bar):
+        out = []
+        for cell, h, w in zip(cells, heads, widths):
+            out.append(f" {cell.rjust(w) if h in NUMERIC else cell.ljust(w)} ")
+        return bar + bar.join(out) + bar
+
+    def rule(left, mid, right, fill):
+        return left + mid.join(fill * (w + 2) for w in widths) + right
+
+    body = [rule("┏", "┳", "┓", "━"), line(heads, "┃"), rule("┡", "╇", "┩", "━")]
+    body += [line(r, "│") for r in rows]
+    body.append(rule("└", "┴", "┘", "─"))
+    return "\n".join([title.ljust(len(body[0]))] + body)
+
+
 def render_table(graph: Graph, console, by: str | None = None, flops: bool = False) -> None:
     """Print the per-layer (or grouped) table and the totals into a rich console."""
     from rich.table import Table
@@ -143,16 +166,19 @@ def render_table(graph: Graph, console, by: str | None = None, flops: bool = Fal
     title = f"{graph.name}"
     if graph.spec.variables:
         title += " (" + ", ".join(f"{k}={_jsonable(v)}" for k, v in graph.spec.variables.items()) + ")"
-    table = Table(title=Text(title), title_justify="left", header_style="bold")
-    numeric = {"#", "params", "% params", "MACs", "% MACs", "RF", "other ops", "FLOPs", "layers"}
     rows = group_rows(graph, by, flops) if by else layer_rows(graph, flops)
-    for i, h in enumerate(headers(by, flops)):
-        wide = max([len(h)] + [len(r[i]) for r in rows])
-        table.add_column(h, justify="right" if h in numeric else "left", min_width=min(wide, 32), overflow="fold")
-    for row in rows:
-        table.add_row(*(Text(cell) for cell in row))  # plain text: names may contain [brackets]
-    fit_width(console, table)
-    console.print(table)
+    heads = headers(by, flops)
+    if len(rows) > LARGE:
+        console.out(plain_table(title, heads, rows), highlight=False)
+    else:
+        table = Table(title=Text(title), title_justify="left", header_style="bold")
+        for i, h in enumerate(heads):
+            wide = max([len(h)] + [len(r[i]) for r in rows])
+            table.add_column(h, justify="right" if h in NUMERIC else "left", min_width=min(wide, 32), overflow="fold")
+        for row in rows:
+            table.add_row(*(Text(cell) for cell in row))  # plain text: names may contain [brackets]
+        fit_width(console, table)
+        console.print(table)
     summary = Table.grid(padding=(0, 2))
     summary.add_column()
     summary.add_column(justify="right")

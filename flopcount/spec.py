@@ -289,7 +289,7 @@ class _Expander:
         least = 0 if "when" in entry else repeat * (self.min_size(kind) if is_block else 1)
         if len(self.out) + least > self.max_layers:
             raise SpecError(
-                f"this entry expands to at least {least:,} layers, more than the limit of "
+                f"the spec would expand to at least {len(self.out) + least:,} layers, more than the limit of "
                 f"{self.max_layers:,}; raise it with --max-layers if that is intended.",
                 attribute="repeat" if repeat > 1 else "block",
             )

@@ -148,3 +148,13 @@ def test_names_with_brackets_are_printed_verbatim(write_spec):
     spec = {"name": "net [v2]", "input": [4], "layers": [{"type": "dense", "units": 2, "name": "fc[0]"}]}
     text = rendered(analyze(write_spec(spec)))
     assert "fc[0]" in text and "net [v2]" in text
+
+
+@pytest.mark.parametrize("by, flops", [(None, False), ("type", True)])
+def test_large_tables_are_drawn_like_rich_draws_small_ones(monkeypatch, by, flops):
+    from flopcount import report
+
+    graph = analyze(TINY)
+    small = rendered(graph, by=by, flops=flops)
+    monkeypatch.setattr(report, "LARGE", 0)
+    assert rendered(graph, by=by, flops=flops) == small

@@ -155,7 +155,7 @@ def test_recursive_block_is_reported():
 
 def test_expansion_limit():
     spec = {"name": "t", "input": [2], "layers": [{"type": "dropout", "repeat": 50}]}
-    with pytest.raises(SpecError, match="expands to at least 50 layers, more than the limit of 10"):
+    with pytest.raises(SpecError, match="would expand to at least 51 layers, more than the limit of 10"):
         parse_spec(spec, max_layers=10)
 
 
