@@ -27,7 +27,8 @@ class Command(click.Command):
 def console(stderr: bool = False):
     from rich.console import Console
 
-    return Console(highlight=False, stderr=stderr)
+    # markup off: spec, layer and file names are printed as written, [brackets] included
+    return Console(highlight=False, markup=False, stderr=stderr)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

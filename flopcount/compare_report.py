@@ -61,9 +61,10 @@ def render_comparison(cmp: Comparison, console) -> None:
     """Both sides' figures and formulas, the exact ratios, the closed form and every verdict."""
     from rich import box
     from rich.table import Table
+    from rich.text import Text
 
     a, b = cmp.a, cmp.b
-    console.print(f"[bold]{a.label} (A) vs {b.label} (B)[/bold]" + _sizes_line(cmp), soft_wrap=True)
+    console.print(Text(f"{a.label} (A) vs {b.label} (B)", style="bold") + _sizes_line(cmp), soft_wrap=True)
     table = Table(header_style="bold", box=box.SIMPLE_HEAD)
     table.add_column("", no_wrap=True)
     for head in ("A", "B", "B / A"):  # fold rather than cut a long number
@@ -93,7 +94,7 @@ def render_comparison(cmp: Comparison, console) -> None:
         console.print(f"Note: {note}", soft_wrap=True)
     failed = [k for k, v in cmp.verdicts.items() if v is False]
     if failed:
-        console.print(f"[bold]{CROSS} Failed checks: {', '.join(failed)}[/bold]", soft_wrap=True)
+        console.print(Text(f"{CROSS} Failed checks: {', '.join(failed)}", style="bold"), soft_wrap=True)
 
 
 def _blocks(cmp):

@@ -302,7 +302,7 @@ def render_run(result, console) -> None:
     from rich.text import Text
 
     table = Table(
-        title=f"{result.name}: run with NumPy (batch {result.batch}, seed {result.seed})",
+        title=Text(f"{result.name}: run with NumPy (batch {result.batch}, seed {result.seed})"),
         title_justify="left",
         header_style="bold",
     )

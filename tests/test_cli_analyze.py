@@ -158,3 +158,13 @@ def test_large_tables_are_drawn_like_rich_draws_small_ones(monkeypatch, by, flop
     small = rendered(graph, by=by, flops=flops)
     monkeypatch.setattr(report, "LARGE", 0)
     assert rendered(graph, by=by, flops=flops) == small
+
+
+@pytest.mark.parametrize("command", [["analyze"], ["run", "--quiet"], ["compare", "SELF", "--no-run"], ["check"]])
+def test_names_that_look_like_markup_are_printed_verbatim(cli, write_spec, command):
+    path = write_spec({"name": "n[/x] [red]z", "input": [4], "layers": [{"type": "dense", "units": 2, "name": "fc[b]"}]},
+                      name="m[x].json")
+    args = [str(path) if a == "SELF" else a for a in command]
+    result = cli(*args[:1], path, *args[1:])
+    assert result.exit_code in (0, 1)
+    assert "n[/x] [red]z" in result.output or "m[x].json" in result.output
