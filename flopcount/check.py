@@ -20,9 +20,10 @@ Two sources of expected figures, both exact integers:
   entry without ``set`` those of the spec as written. Every entry is checked at its own
   setting; under ``--set`` only the entries whose setting equals the one asked for.
 
-* a baseline file for a set of specs, written by ``--update`` (see ``dump_baseline``):
-  totals and per-layer figures keyed by the spec's path relative to the baseline's
-  folder, with ``[name=value, ...]`` appended for a ``--set`` run.
+* a baseline file for a set of specs, written by ``--update`` (its format is
+  flopcount.baseline's): totals and per-layer figures keyed by the spec's path relative
+  to the baseline's folder, or by its name for a bundled spec named as such (``vgg16``),
+  with ``[name=value, ...]`` appended for a ``--set`` run.
 
 Parameters are compared exactly; MACs exactly unless a tolerance is given, as a
 fraction of the expected figure.
@@ -33,22 +34,22 @@ from __future__ import annotations
 import glob
 import json
 import os
-import tempfile
+import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
+from .baseline import FIGURES, read_baseline, write_baseline
 from .errors import FlopcountError, SpecError, spec_error, suggest
+from .expr import plain
 from .graph import Graph, Totals, build_graph
-from .spec import MAX_LAYERS, parse_json, parse_spec, resolve_path
+from .spec import MAX_LAYERS, bundled_dir, load_spec, parse_spec, resolve_path
 
-FIGURES = ("params", "trainable", "non_trainable", "macs")
 EXPECT_KEYS = ("set", "source") + FIGURES + ("layers", "blocks")
-BASELINE_FORMAT = 1  # the value of "flopcount_baseline" in files this module writes
-
-
-class BaselineError(FlopcountError):
-    """A baseline file that cannot be read, understood or written."""
+SCHEMA_SUFFIX = ".schema.json"  # a JSON Schema kept beside the specs, skipped in folders and globs
+# a tolerance is a short decimal, optionally with a small exponent, or p/q: never 10**99999999
+TOLERANCE = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,2})?|\d+/\d+", re.ASCII)
+MAX_TOLERANCE_CHARS = 30
 
 
 # ---------------------------------------------------------------- results
@@ -143,13 +144,6 @@ def show_value(value) -> str:
     return str(value)
 
 
-def plain_value(value):
-    """A variable's value for JSON: int, bool, or float when it is not whole."""
-    if isinstance(value, Fraction):
-        return value.numerator if value.denominator == 1 else float(value)
-    return value
-
-
 def setting_suffix(setting: dict) -> str:
     """' [alpha=0.75, rho=1]' for a non-empty setting, '' otherwise."""
     if not setting:
@@ -161,12 +155,17 @@ def parse_tolerance(text: str | None) -> Fraction:
     """'0.5%' (or '0.5') -> Fraction(1, 200): the allowed MAC drift as a fraction of expected."""
     raw = (text or "0").strip()
     number = raw[:-1].strip() if raw.endswith("%") else raw
-    try:
-        value = Fraction(number)
-    except (ValueError, ZeroDivisionError):
-        value = None
-    if value is None or value < 0 or value >= 100:
-        raise FlopcountError(f"--tolerance takes a percentage from 0 to 100, such as 0.5%. Received: {text}")
+    value = None
+    if len(number) <= MAX_TOLERANCE_CHARS and TOLERANCE.fullmatch(number):
+        try:
+            value = Fraction(number)
+        except ZeroDivisionError:
+            pass
+    if value is None or not 0 <= value < 100:
+        shown = raw if len(raw) <= 40 else raw[:37] + "..."
+        raise FlopcountError(
+            f"--tolerance takes a percentage from 0 up to (not including) 100, such as 0.5%. Received: {shown}"
+        )
     return value / 100
 
 
@@ -257,20 +256,23 @@ def _figures(item: dict, at: str) -> dict:
 # ---------------------------------------------------------------- comparing
 
 
-def node_figures(node) -> dict:
-    return {"params": node.params, "trainable": node.trainable, "non_trainable": node.non_trainable, "macs": node.macs}
+def figures(totals: Totals) -> dict:
+    """The compared figures of some totals, in FIGURES order."""
+    every = totals.as_dict()
+    return {fig: every[fig] for fig in FIGURES}
 
 
-def totals_figures(t: Totals) -> dict:
-    return {"params": t.params, "trainable": t.trainable, "non_trainable": t.non_trainable, "macs": t.macs}
+def totals_by(graph: Graph, key) -> dict[str, Totals]:
+    """Totals of the graph's nodes grouped by key(node)."""
+    out: dict[str, Totals] = {}
+    for n in graph.nodes:
+        out.setdefault(key(n), Totals()).add(n)
+    return out
 
 
 def block_totals(graph: Graph) -> dict[str, Totals]:
     """Totals per top-level entry, keyed as ``analyze --by block`` keys them."""
-    out: dict[str, Totals] = {}
-    for n in graph.nodes:
-        out.setdefault(n.group or n.name, Totals()).add(n)
-    return out
+    return totals_by(graph, lambda n: n.group or n.name)
 
 
 def within(figure: str, expected: int, actual: int | None, tolerance: Fraction) -> bool:
@@ -285,12 +287,12 @@ def within(figure: str, expected: int, actual: int | None, tolerance: Fraction) 
 def compare_expect(entry: Expectation, graph: Graph, tolerance: Fraction = Fraction(0)) -> list[Drift]:
     """Drift of the graph from one expect entry, totals first, then layers and blocks."""
     out = []
-    actual = totals_figures(graph.totals)
+    actual = figures(graph.totals)
     for fig in FIGURES:
         if fig in entry.totals and not within(fig, entry.totals[fig], actual[fig], tolerance):
             out.append(Drift("expect", "total", "", fig, entry.totals[fig], actual[fig]))
-    nodes = {n.name: node_figures(n) for n in graph.nodes}
-    blocks = {k: totals_figures(t) for k, t in block_totals(graph).items()}
+    nodes = {k: figures(t) for k, t in totals_by(graph, lambda n: n.name).items()}
+    blocks = {k: figures(t) for k, t in block_totals(graph).items()}
     for scope, expected_part, found in (("layer", entry.layers, nodes), ("block", entry.blocks, blocks)):
         for name, figs in expected_part.items():
             now = found.get(name)
@@ -305,8 +307,8 @@ def baseline_entry(graph: Graph) -> dict:
     """What a baseline records for one spec: totals and per-layer figures, exact integers."""
     return {
         "name": graph.name,
-        "variables": {k: plain_value(v) for k, v in graph.spec.variables.items()},
-        "totals": totals_figures(graph.totals),
+        "variables": {k: plain(v) for k, v in graph.spec.variables.items()},
+        "totals": figures(graph.totals),
         "layers": [
             {"name": n.name, "type": n.type, "shape": list(n.shape), "params": n.params, "macs": n.macs}
             for n in graph.nodes
@@ -341,113 +343,17 @@ def compare_baseline(entry: dict, graph: Graph, tolerance: Fraction = Fraction(0
     return drifts, changes
 
 
-# ---------------------------------------------------------------- baseline files
+# ---------------------------------------------------------------- baseline keys
 
 
-def dump_baseline(specs: dict) -> str:
-    """Baseline text: sorted keys, one block per spec, one line per layer, exact integers."""
-    blocks = []
-    for key in sorted(specs):
-        e = specs[key]
-        layers = ",\n".join("        " + json.dumps(layer, sort_keys=True) for layer in e["layers"])
-        blocks.append(
-            f"    {json.dumps(key)}: {{\n"
-            f'      "layers": [\n{layers}\n      ],\n'
-            f'      "name": {json.dumps(e["name"])},\n'
-            f'      "totals": {json.dumps(e["totals"], sort_keys=True)},\n'
-            f'      "variables": {json.dumps(e["variables"], sort_keys=True)}\n'
-            "    }"
-        )
-    body = ",\n\n".join(blocks)
-    return f'{{\n  "flopcount_baseline": {BASELINE_FORMAT},\n  "specs": {{\n{body}\n  }}\n}}\n' if blocks else (
-        f'{{\n  "flopcount_baseline": {BASELINE_FORMAT},\n  "specs": {{}}\n}}\n'
-    )
+def baseline_key(spec_path: Path, baseline: str | Path, setting: dict, bundled: bool = False) -> str:
+    """The spec's path relative to the baseline's folder in / form, or a bundled spec's name; plus its setting.
 
-
-def read_baseline(path: str | Path) -> dict:
-    """The specs of a baseline file, spec key -> entry; BaselineError if it is unusable."""
-    file = str(path)
-    try:
-        data = Path(path).read_bytes()
-    except OSError as err:
-        hint = " Create it with --update." if isinstance(err, FileNotFoundError) else ""
-        raise BaselineError(f"cannot read the baseline: {err.strerror}.{hint}", file=file) from None
-    try:
-        doc = json.loads(data.decode("utf-8-sig"))
-    except UnicodeDecodeError as err:
-        raise BaselineError(f"the baseline is not UTF-8 text (byte {err.start}).", file=file) from None
-    except json.JSONDecodeError as err:
-        raise BaselineError(f"invalid JSON at line {err.lineno}, column {err.colno}: {err.msg}.", file=file) from None
-    if not isinstance(doc, dict) or doc.get("flopcount_baseline") != BASELINE_FORMAT or not isinstance(doc.get("specs"), dict):
-        raise BaselineError(
-            f'not a flopcount baseline: expected {{"flopcount_baseline": {BASELINE_FORMAT}, "specs": {{...}}}} '
-            "as written by flopcount check --update.",
-            file=file,
-        )
-    for key, entry in doc["specs"].items():
-        _check_entry(entry, file, f"specs.{key}")
-    return doc["specs"]
-
-
-def _check_entry(entry, file, at):
-    def bad(where, what, value):
-        return BaselineError(f"must be {what}.", file=file, attribute=where, received=value, has_received=True)
-
-    def integer(value):
-        return isinstance(value, int) and not isinstance(value, bool) and value >= 0
-
-    if not isinstance(entry, dict):
-        raise bad(at, "an object with 'name', 'totals' and 'layers'", entry)
-    if not isinstance(entry.get("name"), str):
-        raise bad(f"{at}.name", "a string", entry.get("name"))
-    if not isinstance(entry.get("variables", {}), dict):
-        raise bad(f"{at}.variables", "an object", entry.get("variables"))
-    totals = entry.get("totals")
-    if not isinstance(totals, dict) or any(k not in FIGURES or not integer(v) for k, v in totals.items()):
-        raise bad(f"{at}.totals", f"an object of exact integers keyed by {', '.join(FIGURES)}", totals)
-    layers = entry.get("layers")
-    if not isinstance(layers, list):
-        raise bad(f"{at}.layers", "a list of layers", layers)
-    for i, layer in enumerate(layers):
-        ok = (
-            isinstance(layer, dict)
-            and isinstance(layer.get("name"), str)
-            and isinstance(layer.get("type"), str)
-            and isinstance(layer.get("shape"), list)
-            and all(integer(d) for d in layer["shape"])
-            and integer(layer.get("params"))
-            and integer(layer.get("macs"))
-        )
-        if not ok:
-            raise bad(f"{at}.layers[{i}]", 'an object {"name", "type", "shape", "params", "macs"} of exact integers', layer)
-
-
-def write_baseline(path: str | Path, specs: dict) -> None:
-    """Write a baseline atomically: a temporary file in the same folder, then os.replace."""
-    path = Path(path)
-    text = dump_baseline(specs)
-    folder = path.parent if str(path.parent) else Path(".")
-    tmp = None
-    try:
-        mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-        tmp = None
-    except OSError as err:
-        raise BaselineError(f"cannot write the baseline: {err.strerror}.", file=str(path)) from None
-    finally:
-        # interrupted (even by Ctrl-C) before the rename: the old baseline stands, the temporary goes
-        if tmp and os.path.exists(tmp):
-            os.unlink(tmp)
-
-
-def baseline_key(spec_path: Path, baseline: str | Path, setting: dict) -> str:
-    """The spec's path relative to the baseline's folder, in / form, plus its setting."""
+    A bundled spec named as such ('vgg16') is keyed by that name: its path depends on
+    where flopcount is installed, which differs between machines and virtual environments.
+    """
+    if bundled:
+        return spec_path.stem + setting_suffix(setting)
     folder = os.path.dirname(os.path.abspath(baseline))
     rel = os.path.relpath(os.path.abspath(spec_path), folder)
     return Path(rel).as_posix() + setting_suffix(setting)
@@ -456,30 +362,48 @@ def baseline_key(spec_path: Path, baseline: str | Path, setting: dict) -> str:
 # ---------------------------------------------------------------- specs on the command line
 
 
-def expand_specs(args, exclude: str | Path | None = None) -> list[tuple[str, Path]]:
-    """(label, path) for every spec named: files, bundled names, folders (*.json) and globs."""
-    out: dict[str, tuple[str, Path]] = {}
+@dataclass(frozen=True)
+class SpecArg:
+    """One spec to check, as found on the command line."""
+
+    label: str  # the path as given or found, or the bundled name
+    path: Path
+    bundled: bool = False  # named as a bundled spec ('vgg16'), not by a path
+
+
+def is_spec_file(path: Path) -> bool:
+    """A file, but not a JSON Schema kept beside the specs (spec.schema.json)."""
+    return path.is_file() and not path.name.endswith(SCHEMA_SUFFIX)
+
+
+def expand_specs(args, exclude: str | Path | None = None) -> list[SpecArg]:
+    """Every spec named: files, bundled names, folders (*.json) and globs, each once.
+
+    Folders and globs skip *.schema.json; a schema named on its own is taken as a spec.
+    """
+    out: dict[str, SpecArg] = {}
     skip = os.path.abspath(exclude) if exclude else None
     for arg in args:
         path = Path(arg)
         if path.is_dir():
-            found = sorted(p for p in path.glob("*.json") if p.is_file())
+            found = sorted(p for p in path.glob("*.json") if is_spec_file(p))
             if not found:
                 raise SpecError("the folder holds no .json specs.", file=str(arg))
-            pairs = [(p.as_posix(), p) for p in found]
+            specs = [SpecArg(p.as_posix(), p) for p in found]
         elif path.exists():
-            pairs = [(str(arg), path)]
+            specs = [SpecArg(str(arg), path)]
         elif any(ch in str(arg) for ch in "*?["):
-            found = sorted(Path(p) for p in glob.glob(str(arg), recursive=True) if Path(p).is_file())
+            found = sorted(Path(p) for p in glob.glob(str(arg), recursive=True) if is_spec_file(Path(p)))
             if not found:
                 raise SpecError("no file matches this pattern.", file=str(arg))
-            pairs = [(p.as_posix(), p) for p in found]
+            specs = [SpecArg(p.as_posix(), p) for p in found]
         else:
-            pairs = [(str(arg), resolve_path(str(arg)))]
-        for label, p in pairs:
-            full = os.path.abspath(p)
+            found = resolve_path(str(arg))
+            specs = [SpecArg(str(arg), found, bundled=found.parent == bundled_dir())]
+        for spec in specs:
+            full = os.path.abspath(spec.path)
             if full != skip:
-                out.setdefault(full, (label, p))
+                out.setdefault(full, spec)
     return list(out.values())
 
 
@@ -507,31 +431,31 @@ def run_check(
         recorded = read_baseline(baseline)
     checks: list[SpecCheck] = []
     fresh: dict = {}
-    for label, path in specs:
-        for check, graph in _check_spec(label, path, baseline, recorded, update, tolerance, overrides or {}, max_layers):
+    for spec in specs:
+        for check, graph in _check_spec(spec, baseline, recorded, update, tolerance, overrides or {}, max_layers):
             checks.append(check)
             if graph is not None:
-                fresh[baseline_key(path, baseline, check.setting)] = baseline_entry(graph)
+                fresh[baseline_key(spec.path, baseline, check.setting, spec.bundled)] = baseline_entry(graph)
     if update:
         write_baseline(baseline, {**recorded, **fresh})
     return CheckResult(checks, tolerance, None if baseline is None else str(baseline), update)
 
 
-def _check_spec(label, path, baseline, recorded, update, tolerance, overrides, max_layers):
+def _check_spec(arg: SpecArg, baseline, recorded, update, tolerance, overrides, max_layers):
     """Yield (SpecCheck, graph to record in the baseline or None) for each setting checked."""
-    try:
-        doc = parse_json(path.read_bytes(), label)
-    except OSError as err:
-        raise SpecError(f"cannot read the file: {err.strerror}.", file=label) from None
+    label = arg.label
+    # read and expanded as every command reads a spec; the label resolves to arg.path again
+    here = build_graph(load_spec(label, overrides=overrides, max_layers=max_layers))
+    doc = here.spec.data
 
     def load(setting, graph=True):
+        """The same spec at another setting, expanded from the text already read."""
         try:
             spec = parse_spec(doc, file=label, overrides=setting, max_layers=max_layers)
             return build_graph(spec) if graph else spec
         except FlopcountError as err:
             raise err.located(file=label)
 
-    here = load(overrides)  # also validates the spec before its expect block is read
     declared = doc.get("variables", {})
     try:
         entries = parse_expect(doc.get("expect"), declared)
@@ -556,13 +480,13 @@ def _check_spec(label, path, baseline, recorded, update, tolerance, overrides, m
                 plan.append(({k: graph.spec.variables[k] for k in entry.when}, graph, [entry], False))
 
     for setting, graph, matching, with_baseline in plan:
-        check = SpecCheck(label, graph.name, setting, totals_figures(graph.totals))
+        check = SpecCheck(label, graph.name, setting, figures(graph.totals))
         for entry in matching:
             check.drifts += compare_expect(entry, graph, tolerance)
         if matching:
             check.sources.append("expect")
         if with_baseline and baseline is not None:
-            key = baseline_key(path, baseline, setting)
+            key = baseline_key(arg.path, baseline, setting, arg.bundled)
             if update:
                 check.sources.append("baseline (updated)")
             elif key in recorded:

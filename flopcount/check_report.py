@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 
-from .check import CheckResult, Drift, LayerChange, SpecCheck, plain_value
+from .check import CheckResult, Drift, LayerChange, SpecCheck
+from .expr import plain
 from .layers import fmt_shape
 from .report import fit_width, markdown_table
 
@@ -124,7 +125,7 @@ def check_dict(result: CheckResult) -> dict:
             {
                 "spec": c.spec,
                 "name": c.name,
-                "setting": {k: plain_value(v) for k, v in c.setting.items()},
+                "setting": {k: plain(v) for k, v in c.setting.items()},
                 "status": c.status,
                 "sources": c.sources,
                 "totals": c.totals,

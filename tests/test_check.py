@@ -9,14 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from flopcount.check import (
-    FIGURES,
-    dump_baseline,
-    parse_expect,
-    parse_tolerance,
-    read_baseline,
-    run_check,
-)
+from flopcount.baseline import dump_baseline, read_baseline
+from flopcount.check import FIGURES, parse_expect, parse_tolerance, run_check
 from flopcount.errors import FlopcountError, SpecError
 from flopcount.spec import bundled_dir
 
@@ -215,10 +209,26 @@ def test_parse_tolerance(text, value):
     assert parse_tolerance(text) == value
 
 
-@pytest.mark.parametrize("text", ["-1%", "abc", "100%", "%"])
+@pytest.mark.parametrize(
+    "text",
+    ["-1%", "abc", "100%", "%", "1e2%", "nan", "1/0", "1e-9999", "1e-99999999", "1e99999999%", "0." + "0" * 40 + "1%"],
+    ids=["negative", "word", "hundred", "bare-percent", "hundred-by-exponent", "nan", "zero-denominator",
+         "tiny-exponent", "huge-exponent", "huge-positive-exponent", "too-long"],
+)
 def test_parse_tolerance_rejects(text):
+    # an unbounded exponent made Fraction build a 10**99999999 integer: minutes, not an error
     with pytest.raises(FlopcountError, match="--tolerance"):
         parse_tolerance(text)
+
+
+@pytest.mark.parametrize("text, value", [("5e-1%", Fraction(1, 200)), ("1e-20", Fraction(1, 10**22)), ("99.99%", Fraction(9999, 10000))])
+def test_parse_tolerance_accepts_a_short_exponent(text, value):
+    assert parse_tolerance(text) == value
+
+
+def test_huge_tolerance_exponent_exits_2(cli, write_spec):
+    result = cli("check", write_spec(family(expect={"params": PARAMS_8})), "--tolerance", "1e-99999999")
+    assert result.exit_code == 2 and "--tolerance" in result.output
 
 
 def test_tolerance_loosens_macs_only(cli, write_spec):
@@ -282,6 +292,26 @@ def test_baseline_keys_are_relative_to_the_baseline_folder(write_spec, tmp_path,
     assert run_check(["spec.json"], baseline="ci/base.json").ok
 
 
+@pytest.mark.parametrize("name", ["vgg16", "vgg16.json"])
+def test_a_bundled_name_is_keyed_by_that_name(write_spec, tmp_path, monkeypatch, name):
+    # not by its path relative to the baseline, which depends on where flopcount is installed
+    (tmp_path / "ci").mkdir()
+    monkeypatch.chdir(tmp_path)
+    run_check([name], baseline="ci/bl.json", update=True)
+    assert list(read_baseline(tmp_path / "ci" / "bl.json")) == ["vgg16"]
+    monkeypatch.chdir(tmp_path / "ci")
+    (check,) = run_check(["vgg16"], baseline="bl.json").checks
+    assert check.ok and check.sources == ["expect", "baseline"]
+
+
+def test_a_bundled_name_with_a_setting_is_keyed_by_name_and_setting(tmp_path):
+    from flopcount.spec import parse_overrides
+
+    baseline = tmp_path / "bl.json"
+    run_check(["mobilenet_v1"], baseline=baseline, update=True, overrides=parse_overrides(["alpha=0.75"]))
+    assert list(read_baseline(baseline)) == ["mobilenet_v1 [alpha=0.75]"]
+
+
 def test_layers_added_removed_and_changed(write_spec, tmp_path):
     path = write_spec(family())
     baseline = tmp_path / "base.json"
@@ -311,13 +341,20 @@ def test_spec_missing_from_baseline_fails(cli, write_spec, tmp_path):
         ("[]", "not a flopcount baseline"),
         ('{"flopcount_baseline": 1, "specs": {"spec.json": {"name": "x", "totals": {"params": 1.5}, "layers": []}}}', "specs.spec.json.totals"),
         ('{"flopcount_baseline": 1, "specs": {"spec.json": {"name": "x", "totals": {}, "layers": [{"name": "a"}]}}}', "specs.spec.json.layers[0]"),
+        ("[" * 100_000, "nested too deeply"),
+        ('{"flopcount_baseline": 1, "specs": {"spec.json": {"name": "x", "totals": {"params": ' + "1" * 5001 + '}, "layers": []}}}', "invalid JSON"),
+        ('{"flopcount_baseline": 1, "specs": {"spec.json": {"name": "x", "totals": {}, "layers": [' + "[" * 900 + "]" * 900 + ']}}}', "specs.spec.json.layers[0]"),
+        ('{"flopcount_baseline": 1, "specs": {"spec.json": {"name": "x", "totals": {"macs": NaN}, "layers": []}}}', "NaN"),
+        (" \n", "empty"),
+        (b"\xff{}", "not UTF-8"),
     ],
-    ids=["missing", "bad-json", "not-a-baseline", "decimal-total", "bad-layer"],
+    ids=["missing", "bad-json", "not-a-baseline", "decimal-total", "bad-layer", "deeply-nested", "5001-digit-integer",
+         "deep-layer", "nan", "empty", "not-utf8"],
 )
 def test_unreadable_baseline_exits_2_with_one_line(cli, write_spec, tmp_path, text, message):
     baseline = tmp_path / "base.json"
     if text is not None:
-        baseline.write_text(text)
+        baseline.write_bytes(text if isinstance(text, bytes) else text.encode())
     result = cli("check", write_spec(family()), "--baseline", baseline)
     assert result.exit_code == 2
     assert message in result.output and str(baseline) in result.output
@@ -363,6 +400,23 @@ def test_baseline_inside_the_folder_is_not_a_spec(cli, write_spec, tmp_path):
     baseline = tmp_path / "baseline.json"
     assert cli("check", tmp_path, "--baseline", baseline, "--update").exit_code == 0
     assert cli("check", tmp_path, "--baseline", baseline).exit_code == 0
+
+
+def test_a_schema_beside_the_specs_is_not_a_spec(cli, write_spec, tmp_path):
+    from flopcount.schema import spec_schema
+
+    write_spec(family(expect={"params": PARAMS_8}, **{"$schema": "./spec.schema.json"}), name="a.json")
+    (tmp_path / "spec.schema.json").write_text(json.dumps(spec_schema(), indent=2))
+    for arg in (tmp_path, tmp_path / "*.json"):
+        result = cli("check", arg, "--format", "json")
+        assert result.exit_code == 0, result.output
+        assert [Path(c["spec"]).name for c in json.loads(result.output)["checks"]] == ["a.json"]
+
+
+def test_a_folder_of_schemas_only_holds_no_specs(cli, tmp_path):
+    (tmp_path / "spec.schema.json").write_text("{}")
+    result = cli("check", tmp_path)
+    assert result.exit_code == 2 and "no .json specs" in result.output
 
 
 @pytest.mark.parametrize("arg, message", [("nothing-*.json", "no file matches"), ("missing.json", "no such file")])
@@ -447,6 +501,16 @@ def test_json_carries_exact_figures_and_status(cli, mixed):
     }
 
 
+def test_json_setting_beyond_float_range_is_exact_text():
+    from flopcount.check import CheckResult, SpecCheck
+    from flopcount.check_report import check_dict
+
+    huge = Fraction(10**400 + 1, 2)
+    check = SpecCheck("spec.json", "family", {"alpha": huge, "beta": Fraction(3, 4), "gamma": Fraction(2)}, {})
+    setting = check_dict(CheckResult([check]))["checks"][0]["setting"]
+    assert setting == {"alpha": str(huge), "beta": 0.75, "gamma": 2}
+
+
 def test_table_summary_and_exit_code(cli, mixed):
     result = cli("check", *mixed)
     assert result.exit_code == 1
@@ -477,7 +541,7 @@ def test_every_bundled_spec_carries_expect_and_passes():
 def test_interrupted_update_leaves_the_old_baseline_whole(write_spec, tmp_path, monkeypatch, fail_in, error):
     import os
 
-    from flopcount import check
+    from flopcount import baseline as baseline_file
 
     spec = write_spec({"name": "t", "input": [4], "layers": [{"type": "dense", "units": 3}]})
     baseline = tmp_path / "base.json"
@@ -488,8 +552,8 @@ def test_interrupted_update_leaves_the_old_baseline_whole(write_spec, tmp_path, 
     def interrupted(*args, **kw):
         raise error(5, "Input/output error") if error is OSError else error()
 
-    monkeypatch.setattr(check.os, fail_in, interrupted)
-    with pytest.raises((KeyboardInterrupt, check.BaselineError)):
+    monkeypatch.setattr(baseline_file.os, fail_in, interrupted)
+    with pytest.raises((KeyboardInterrupt, baseline_file.BaselineError)):
         run_check([spec], baseline=baseline, update=True)
     monkeypatch.undo()
     assert baseline.read_bytes() == before

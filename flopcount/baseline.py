@@ -1,0 +1,145 @@
+"""Baseline files for ``flopcount check``: their text format, validation and atomic writes.
+
+A baseline is one JSON object, written by ``check --update``::
+
+    {
+      "flopcount_baseline": 1,
+      "specs": {
+        "models/vgg16.json": {
+          "layers": [
+            {"macs": 0, "name": "input", "params": 0, "shape": [224, 224, 3], "type": "input"},
+            ...
+          ],
+          "name": "VGG16",
+          "totals": {"macs": 15470264320, "non_trainable": 0, "params": 138357544, "trainable": 138357544},
+          "variables": {"classes": 1000, "resolution": 224}
+        }
+      }
+    }
+
+Keys are sorted, each spec is one block and each layer one line, so a pull request shows
+exactly what changed. What the keys are and how entries are compared is flopcount.check's
+business; this module only reads and writes the file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from .errors import FlopcountError, SpecError
+from .spec import parse_json
+
+FIGURES = ("params", "trainable", "non_trainable", "macs")  # the figures recorded and compared
+BASELINE_FORMAT = 1  # the value of "flopcount_baseline" in files this module writes
+
+
+class BaselineError(FlopcountError):
+    """A baseline file that cannot be read, understood or written."""
+
+
+def dump_baseline(specs: dict) -> str:
+    """Baseline text: sorted keys, one block per spec, one line per layer, exact integers."""
+    blocks = []
+    for key in sorted(specs):
+        e = specs[key]
+        layers = ",\n".join("        " + json.dumps(layer, sort_keys=True) for layer in e["layers"])
+        blocks.append(
+            f"    {json.dumps(key)}: {{\n"
+            f'      "layers": [\n{layers}\n      ],\n'
+            f'      "name": {json.dumps(e["name"])},\n'
+            f'      "totals": {json.dumps(e["totals"], sort_keys=True)},\n'
+            f'      "variables": {json.dumps(e["variables"], sort_keys=True)}\n'
+            "    }"
+        )
+    body = "{\n" + ",\n\n".join(blocks) + "\n  }" if blocks else "{}"
+    return f'{{\n  "flopcount_baseline": {BASELINE_FORMAT},\n  "specs": {body}\n}}\n'
+
+
+def read_baseline(path: str | Path) -> dict:
+    """The specs of a baseline file, spec key -> entry; BaselineError if it is unusable."""
+    file = str(path)
+    try:
+        data = Path(path).read_bytes()
+    except OSError as err:
+        hint = " Create it with --update." if isinstance(err, FileNotFoundError) else ""
+        raise BaselineError(f"cannot read the baseline: {err.strerror}.{hint}", file=file) from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise BaselineError(f"the baseline is not UTF-8 text (byte {err.start}).", file=file) from None
+    if not text.strip():
+        raise BaselineError("the baseline is empty; write it with --update.", file=file)
+    try:
+        # the spec reader's guards: too deep, too many digits, NaN and Infinity
+        doc = parse_json(text, file)
+    except SpecError as err:
+        raise BaselineError(err.message, file=file) from None
+    if not isinstance(doc, dict) or doc.get("flopcount_baseline") != BASELINE_FORMAT or not isinstance(doc.get("specs"), dict):
+        raise BaselineError(
+            f'not a flopcount baseline: expected {{"flopcount_baseline": {BASELINE_FORMAT}, "specs": {{...}}}} '
+            "as written by flopcount check --update.",
+            file=file,
+        )
+    for key, entry in doc["specs"].items():
+        _check_entry(entry, file, f"specs.{key}")
+    return doc["specs"]
+
+
+def _check_entry(entry, file, at):
+    def bad(where, what, value):
+        return BaselineError(f"must be {what}.", file=file, attribute=where, received=value, has_received=True)
+
+    def integer(value):
+        return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+    if not isinstance(entry, dict):
+        raise bad(at, "an object with 'name', 'totals' and 'layers'", entry)
+    if not isinstance(entry.get("name"), str):
+        raise bad(f"{at}.name", "a string", entry.get("name"))
+    if not isinstance(entry.get("variables", {}), dict):
+        raise bad(f"{at}.variables", "an object", entry.get("variables"))
+    totals = entry.get("totals")
+    if not isinstance(totals, dict) or any(k not in FIGURES or not integer(v) for k, v in totals.items()):
+        raise bad(f"{at}.totals", f"an object of exact integers keyed by {', '.join(FIGURES)}", totals)
+    layers = entry.get("layers")
+    if not isinstance(layers, list):
+        raise bad(f"{at}.layers", "a list of layers", layers)
+    for i, layer in enumerate(layers):
+        ok = (
+            isinstance(layer, dict)
+            and isinstance(layer.get("name"), str)
+            and isinstance(layer.get("type"), str)
+            and isinstance(layer.get("shape"), list)
+            and all(integer(d) for d in layer["shape"])
+            and integer(layer.get("params"))
+            and integer(layer.get("macs"))
+        )
+        if not ok:
+            raise bad(f"{at}.layers[{i}]", 'an object {"name", "type", "shape", "params", "macs"} of exact integers', layer)
+
+
+def write_baseline(path: str | Path, specs: dict) -> None:
+    """Write a baseline atomically: a temporary file in the same folder, then os.replace."""
+    path = Path(path)
+    text = dump_baseline(specs)
+    folder = path.parent if str(path.parent) else Path(".")
+    tmp = None
+    try:
+        mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+        tmp = None
+    except OSError as err:
+        raise BaselineError(f"cannot write the baseline: {err.strerror}.", file=str(path)) from None
+    finally:
+        # interrupted (even by Ctrl-C) before the rename: the old baseline stands, the temporary goes
+        if tmp and os.path.exists(tmp):
+            os.unlink(tmp)
