@@ -7,6 +7,7 @@ import sys
 import click
 
 from .errors import FlopcountError
+from .spec import MAX_LAYERS
 
 FORMATS = ("table", "json", "csv", "markdown")
 
@@ -20,8 +21,13 @@ class Command(click.Command):
         except FlopcountError as err:
             if ctx.find_root().params.get("debug"):
                 raise
-            click.echo(f"Error: {err}", err=True)
+            click.echo(f"Error: {one_line(str(err))}", err=True)
             ctx.exit(2)
+
+
+def one_line(text: str) -> str:
+    """Control characters escaped (a newline in a layer name or an option value), so an error stays one line."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def console(stderr: bool = False):
@@ -40,7 +46,8 @@ def main(debug):
 
 spec_argument = click.argument("spec", metavar="SPEC")
 set_option = click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="Override a spec variable, e.g. --set alpha=0.75 (repeatable).")
-max_layers_option = click.option("--max-layers", type=click.IntRange(min=1), default=100_000, show_default=True, help="Refuse specs that expand to more layers.")
+max_layers_option = click.option("--max-layers", type=click.IntRange(min=1), default=MAX_LAYERS, show_default=True, help="Refuse specs that expand to more layers.")
+max_memory_option = click.option("--max-memory", default="4GiB", show_default=True, metavar="SIZE", help="Refuse to run when the estimated peak memory is larger, e.g. 512MiB.")
 
 
 @main.command(cls=Command)
@@ -51,7 +58,8 @@ max_layers_option = click.option("--max-layers", type=click.IntRange(min=1), def
 @click.option("--by", type=click.Choice(["type", "block"]), help="Group totals by layer type or by top-level block.")
 @click.option("--flops", is_flag=True, help="Also show other ops and FLOPs = 2 x MACs + other ops.")
 @click.option("--verify", is_flag=True, help="Then run SPEC with NumPy (batch 1) and exit 1 if any layer disagrees.")
-def analyze(spec, sets, max_layers, fmt, by, flops, verify):
+@max_memory_option  # used by --verify
+def analyze(spec, sets, max_layers, fmt, by, flops, verify, max_memory):
     """Per-layer output shape, parameters and MACs of SPEC, with totals.
 
     SPEC is a JSON spec file, or the name of a bundled reference spec (vgg16, resnet50, ...).
@@ -60,6 +68,10 @@ def analyze(spec, sets, max_layers, fmt, by, flops, verify):
     from .graph import analyze as analyze_spec
     from .spec import parse_overrides
 
+    if verify:  # the runner (and NumPy) only with --verify; a bad size is an error before any output
+        from .runner import parse_bytes
+
+        max_memory = parse_bytes(max_memory)
     graph = analyze_spec(spec, parse_overrides(sets), max_layers)
     if fmt == "table":
         report.render_table(graph, console(), by=by, flops=flops)
@@ -70,7 +82,7 @@ def analyze(spec, sets, max_layers, fmt, by, flops, verify):
     else:
         click.echo(report.to_markdown(graph, by, flops), nl=False)
     if verify:
-        verify_run(graph, fmt)
+        verify_run(graph, fmt, max_memory)
 
 
 @main.command(cls=Command)
@@ -154,9 +166,9 @@ def schema():
 
 @main.command(cls=Command)
 @spec_argument
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random weights and input.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of the random weights and input.")
 @click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True, help="Samples in the input batch.")
-@click.option("--max-memory", default="4GiB", show_default=True, metavar="SIZE", help="Refuse when the estimated peak memory is larger, e.g. 512MiB.")
+@max_memory_option
 @set_option
 @max_layers_option
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
@@ -174,7 +186,8 @@ def run(spec, seed, batch, max_memory, sets, max_layers, fmt, quiet):
     graph = analyze_spec(spec, parse_overrides(sets), max_layers)
     out = console()
     with report.run_progress(out, enabled=not quiet) as progress:
-        result = run_graph(graph, seed=seed, batch=batch, max_memory=parse_bytes(max_memory), progress=progress)
+        result = run_graph(graph, seed=seed, batch=batch, max_memory=parse_bytes(max_memory), progress=progress,
+                           advice=memory_advice(graph, batch_option=True))
     if fmt == "json":
         click.echo(report.run_to_json(result))
     else:
@@ -182,17 +195,24 @@ def run(spec, seed, batch, max_memory, sets, max_layers, fmt, quiet):
     sys.exit(0 if result.ok else 1)
 
 
-def verify_run(graph, fmt):
+def verify_run(graph, fmt, max_memory):
     """analyze --verify: run the graph, print the verdict (to stderr beside machine formats), exit 1 on a mismatch."""
     from . import report
     from .runner import run_graph
 
     out = console(stderr=fmt != "table")
     with report.run_progress(out) as progress:
-        result = run_graph(graph, progress=progress)
+        result = run_graph(graph, max_memory=max_memory, progress=progress, advice=memory_advice(graph, batch_option=False))
     report.render_verdict(result, out)
     if not result.ok:
         sys.exit(1)
+
+
+def memory_advice(graph, batch_option: bool) -> str:
+    """What lowers a refused run's memory, naming only options the command has (analyze --verify has no --batch)."""
+    smaller = "--set resolution=..." if "resolution" in graph.spec.variables else "a smaller input shape"
+    what = "a smaller --batch or resolution" if batch_option else "a smaller resolution"
+    return f"Use {what} ({smaller}), or raise --max-memory."
 
 
 if __name__ == "__main__":  # pragma: no cover

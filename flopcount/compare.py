@@ -18,6 +18,7 @@ from math import prod
 from typing import Callable
 
 from .errors import FlopcountError, ShapeError, SpecError, suggest
+from .expr import fixed, plain
 from .graph import Graph, Node, build_graph
 from .spec import bundled_dir, load_spec, parse_spec
 
@@ -570,7 +571,7 @@ def _bias_note(cmp: Comparison) -> str:
     if weights is not None and r["params"].value is not None and weights != r["params"].value:
         text += (
             f"The weights alone keep the ratio {fraction_text(weights)}, but the biases are not in that proportion, "
-            f"so the parameter ratio moves to {fraction_text(r['params'].value)} ({float(r['params'].value):.6f})"
+            f"so the parameter ratio moves to {fraction_text(r['params'].value)} ({fixed(r['params'].value, 6)})"
             + (", no longer the closed form. " if cmp.closed else ". ")
         )
     text += (
@@ -579,7 +580,7 @@ def _bias_note(cmp: Comparison) -> str:
         "so the FLOP ratio (2 × MACs + other ops) moves"
     )
     if r["flops"].value is not None:
-        text += f" to {fraction_text(r['flops'].value)} ({float(r['flops'].value):.6f})"
+        text += f" to {fraction_text(r['flops'].value)} ({fixed(r['flops'].value, 6)})"
     return text + "."
 
 
@@ -673,7 +674,7 @@ def comparison_dict(cmp: Comparison) -> dict:
             "combined": cmp.closed.combined,
             "substituted": cmp.closed.substituted,
             "fraction": fraction_text(cmp.closed.value),
-            "decimal": float(cmp.closed.value),
+            "decimal": plain(cmp.closed.value),
             "holds_for": ["macs", "params"] if cmp.closed.params_exact else ["macs"],
         },
         "layers": [
@@ -724,7 +725,7 @@ def _ratio_dict(r: Ratio) -> dict:
     saving = r.saving
     return {
         "fraction": None if r.value is None else fraction_text(r.value),
-        "decimal": None if r.value is None else float(r.value),
+        "decimal": None if r.value is None else plain(r.value),
         "closed_form": None if r.closed is None else fraction_text(r.closed),
         "equals_closed_form": r.equal,
         "cheaper": None if saving is None else saving[0].lower(),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from fractions import Fraction
 
+from .expr import fixed
 from .layers import fmt_shape
 from .compare import STACK_WEIGHTS, Comparison, Formula, Side, comparison_dict, fraction_text, list_blocks
 
@@ -14,14 +15,14 @@ LABELS = {"params": "params", "macs": "MACs", "flops": "FLOPs"}
 
 def decimal(f: Fraction, digits: int = 6) -> str:
     """0.126736… for 73/576; no ellipsis when the decimal is exact."""
-    text = f"{float(f):.{digits}f}"
+    text = fixed(f, digits)
     return text if Fraction(text) == f else text + "…"
 
 
 def percent(f: Fraction) -> str:
     """7/25 -> '28 %', 22/49 -> '44.9 %'."""
     for digits in range(1, 12):  # enough digits that 0.99999 does not print as 100 %
-        text = f"{float(f) * 100:.{digits}f}"
+        text = fixed(f * 100, digits)
         if Fraction(text) not in (0, 100) or Fraction(text) == 100 * f:
             break
     return (text[:-2] if text.endswith(".0") else text) + " %"

@@ -79,8 +79,10 @@ def _show(value: object) -> str:
     import json
     from fractions import Fraction
 
+    from .expr import plain  # imported here: expr builds on this module
+
     try:
-        text = json.dumps(value, default=lambda v: float(v) if isinstance(v, Fraction) else repr(v))
+        text = json.dumps(value, default=lambda v: plain(v) if isinstance(v, Fraction) else repr(v))
     except (TypeError, ValueError):
         text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."

@@ -26,6 +26,7 @@ from .errors import SpecError, suggest
 MAX_LENGTH = 1000
 MAX_DEPTH = 50
 MAX_BITS = 4096  # the largest magnitude any intermediate value may reach
+MAX_ROUND_DIGITS = 100  # round(x, n) takes |n| up to this
 
 _TOKEN = re.compile(
     r"\s*(?:(?P<num>\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)"
@@ -90,8 +91,29 @@ def plain(value):
     return value
 
 
-def _number(text: str):
-    value = Fraction(text)
+def fixed(value, places: int = 2) -> str:
+    """An exact value as a decimal with places digits (Fraction(1383575, 10000) -> '138.36').
+
+    Integer arithmetic, so any size; a tie rounds away from zero, as round() does in a spec.
+    """
+    value = Fraction(value)
+    q, r = divmod(abs(value.numerator) * 10**places, value.denominator)
+    if 2 * r >= value.denominator:
+        q += 1
+    digits = str(q).rjust(places + 1, "0")
+    text = f"{digits[:-places]}.{digits[-places:]}" if places else digits
+    return "-" + text if value < 0 else text
+
+
+def _number(literal: str, text: str):
+    """A number literal, exactly; refused before it is built when its exponent alone passes MAX_BITS."""
+    too_big = ExprError(f"the number {literal} in expression {text!r} is too large or too precise to be a size.")
+    # 10 ** 9999 is cheap to build and then check; a longer exponent (1e99999999) would hang Fraction()
+    if len(literal.lower().partition("e")[2].lstrip("+-").lstrip("0")) > 4:
+        raise too_big
+    value = Fraction(literal)
+    if _bits(value) > MAX_BITS:
+        raise too_big
     return value.numerator if value.denominator == 1 else value
 
 
@@ -199,7 +221,7 @@ class _Parser:
     def atom(self, depth):
         kind, value = self.take()
         if kind == "num":
-            return ("num", _number(value))
+            return ("num", _number(value, self.text))
         if kind == "name":
             if value in ("true", "false"):
                 return ("num", value == "true")
@@ -228,12 +250,14 @@ def evaluate(text: str, env: dict):
     return _eval(parse(text), env, text)
 
 
+def _bits(value) -> int:
+    """Bits of the larger of an exact value's numerator and denominator."""
+    value = Fraction(value)
+    return max(abs(value.numerator).bit_length(), value.denominator.bit_length())
+
+
 def _check_size(value, text):
-    if isinstance(value, Fraction):
-        big = max(abs(value.numerator).bit_length(), value.denominator.bit_length())
-    else:
-        big = abs(int(value)).bit_length()
-    if big > MAX_BITS:
+    if _bits(value) > MAX_BITS:
         raise ExprError(f"expression {text!r} produces a number too large to be a size.")
     if isinstance(value, Fraction) and value.denominator == 1:
         return value.numerator
@@ -303,9 +327,7 @@ def _eval(node, env, text):
             raise ExprError(f"the exponent must be a whole number in expression {text!r}.")
         if a == 0 and b < 0:
             raise ExprError(f"division by zero in expression {text!r}.")
-        mag = Fraction(a)
-        bits = max(abs(mag.numerator).bit_length(), mag.denominator.bit_length())
-        if bits * abs(b) > MAX_BITS:
+        if _bits(a) * abs(b) > MAX_BITS:
             raise ExprError(f"expression {text!r} produces a number too large to be a size.")
         return _check_size(Fraction(a) ** b, text)
     raise ExprError(f"cannot evaluate expression {text!r}.")  # pragma: no cover
@@ -325,4 +347,9 @@ def _call(name, args, text):
     args = [_num(a, text) for a in args]
     if name == "make_divisible" and any(a <= 0 for a in args[1:]):
         raise ExprError(f"make_divisible needs a positive divisor in expression {text!r}.")
+    if name == "round" and len(args) == 2 and not (isinstance(args[1], int) and abs(args[1]) <= MAX_ROUND_DIGITS):
+        raise ExprError(
+            f"function 'round' takes a whole number of digits from -{MAX_ROUND_DIGITS} to {MAX_ROUND_DIGITS}, "
+            f"in expression {text!r}."
+        )
     return _check_size(fn(*args), text)

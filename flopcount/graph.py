@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from math import prod
 
 from . import expr
-from .errors import FlopcountError, SpecError, spec_error
-from .layers import Layer, layer_class
+from .errors import FlopcountError, ShapeError, SpecError, spec_error
+from .layers import MAX_INTEGER, Layer, fmt_shape, layer_class
 from .spec import Spec
 
 
@@ -131,6 +131,10 @@ def _node(flat, index_of, nodes) -> Node:
     parents = [nodes[i] for i in inputs]
     in_shapes = tuple([p.shape for p in parents])
     shape = tuple(layer.output_shape(in_shapes))
+    if max(shape, default=0) > MAX_INTEGER:  # concat and zero_pad grow a dimension; keep every count bounded
+        raise ShapeError(
+            f"its output shape {fmt_shape(shape)} has a dimension above 10^15 ({MAX_INTEGER:,}), the largest supported."
+        )
     weights = layer.weights(in_shapes)
     trainable = non_trainable = 0
     for s, is_trainable in weights.values():
@@ -139,6 +143,11 @@ def _node(flat, index_of, nodes) -> Node:
         else:
             non_trainable += prod(s)
     paths = _receptive_field(layer, in_shapes, parents)
+    # strides multiply along a chain; beyond 10^15 a field or jump means nothing and only bloats output
+    if any(max(j, -a, b) > MAX_INTEGER for p in paths for j, (a, b) in p.items()):
+        raise ShapeError(
+            f"its receptive field or jump on the input grows above 10^15 ({MAX_INTEGER:,}), the largest supported."
+        )
     return Node(
         index=flat.index,
         name=flat.name,

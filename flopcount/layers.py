@@ -73,6 +73,13 @@ class Attr:
         return _CONVERTERS[self.kind](self, raw, evaluate)
 
 
+# Every integer attribute and dimension is at most MAX_INTEGER and a shape has at most MAX_RANK
+# axes, so every count stays far inside a float's range and str()'s 4300 digits.
+MAX_INTEGER = 10**15
+MAX_RANK = 8
+_LIMIT = f"10^15 ({MAX_INTEGER:,})"
+
+
 def _bad(attr, what, raw):
     return spec_error(f"must be {what}.", attribute=attr.name, received=raw)
 
@@ -83,6 +90,10 @@ def _integer(attr, raw, evaluate, minimum):
         raise _bad(attr, "an integer, not a decimal number", raw)
     if isinstance(value, bool) or not isinstance(value, (int, Fraction)):
         raise _bad(attr, "an integer" if minimum is None else f"an integer >= {minimum}", raw)
+    if not -MAX_INTEGER <= value <= MAX_INTEGER:
+        if value > 0:
+            raise _bad(attr, f"at most {_LIMIT}", raw)
+        raise _bad(attr, f"an integer >= {minimum}" if minimum is not None else f"at least -10^15 (-{MAX_INTEGER:,})", raw)
     if isinstance(value, Fraction):
         if value.denominator != 1:
             raise spec_error(
@@ -175,6 +186,8 @@ def _number(attr, raw, evaluate):
     value = evaluate(raw) if isinstance(raw, str) else exact(raw)
     if isinstance(value, bool) or not isinstance(value, (int, Fraction)):
         raise _bad(attr, "a number", raw)
+    if abs(value) > MAX_INTEGER:
+        raise _bad(attr, f"a number of magnitude at most {_LIMIT}", raw)
     return Fraction(value)
 
 
@@ -197,6 +210,8 @@ def _choice(attr, raw, evaluate):
 def _shape(attr, raw, evaluate):
     if not isinstance(raw, list) or not raw:
         raise _bad(attr, "a non-empty list of positive integers such as [224, 224, 3]", raw)
+    if len(raw) > MAX_RANK:
+        raise _bad(attr, f"a list of at most {MAX_RANK} dimensions", raw)
     return _each(attr, raw, lambda v: _integer(attr, v, evaluate, 1))
 
 

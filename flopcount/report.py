@@ -12,15 +12,16 @@ import json
 from contextlib import contextmanager
 from fractions import Fraction
 
+from .expr import fixed, plain
 from .graph import Graph, Totals
 from .layers import fmt_shape
 
 
 def human(n: int) -> str:
-    """138357544 -> '138.36 M'; exact integers stay available beside it."""
+    """138357544 -> '138.36 M', in integer arithmetic (no float to overflow); exact integers stay beside it."""
     for unit, size in (("T", 10**12), ("G", 10**9), ("M", 10**6), ("K", 10**3)):
         if abs(n) >= size:
-            return f"{n / size:.2f} {unit}"
+            return f"{fixed(Fraction(n, size))} {unit}"
     return str(n)
 
 
@@ -55,16 +56,10 @@ def graph_dict(graph: Graph) -> dict:
         )
     return {
         "name": graph.name,
-        "variables": {k: _jsonable(v) for k, v in graph.spec.variables.items()},
+        "variables": {k: plain(v) for k, v in graph.spec.variables.items()},
         "layers": layers,
         "totals": graph.totals.as_dict(),
     }
-
-
-def _jsonable(v):
-    if isinstance(v, Fraction):
-        return v.numerator if v.denominator == 1 else float(v)
-    return v
 
 
 def grouped(graph: Graph, by: str) -> list[tuple[str, int, Totals]]:
@@ -165,7 +160,7 @@ def render_table(graph: Graph, console, by: str | None = None, flops: bool = Fal
 
     title = f"{graph.name}"
     if graph.spec.variables:
-        title += " (" + ", ".join(f"{k}={_jsonable(v)}" for k, v in graph.spec.variables.items()) + ")"
+        title += " (" + ", ".join(f"{k}={plain(v)}" for k, v in graph.spec.variables.items()) + ")"
     rows = group_rows(graph, by, flops) if by else layer_rows(graph, flops)
     heads = headers(by, flops)
     if len(rows) > LARGE:
@@ -331,9 +326,6 @@ def render_run(result, console) -> None:
 def run_to_json(result) -> str:
     """The run's per-layer figures beside the analyzer's, exact integers, and the verdict."""
 
-    def num(v):
-        return v if isinstance(v, int) else float(v)
-
     layers = []
     for r in result.layers:
         layers.append(
@@ -347,7 +339,7 @@ def run_to_json(result) -> str:
                     "analyzer": {"trainable": r.expected_trainable, "non_trainable": r.expected_non_trainable},
                     "ok": r.params_ok,
                 },
-                "macs": {"run": num(r.macs), "analyzer": r.expected_macs, "ok": r.macs_ok},
+                "macs": {"run": plain(r.macs), "analyzer": r.expected_macs, "ok": r.macs_ok},
                 "error": r.error,
                 "seconds": round(r.seconds, 6),
             }
@@ -361,7 +353,7 @@ def run_to_json(result) -> str:
         "layers": layers,
         "totals": {
             "params": {"run": sum(r.params for r in result.layers), "analyzer": sum(r.expected_params for r in result.layers)},
-            "macs": {"run": num(sum(r.macs for r in result.layers)), "analyzer": sum(r.expected_macs for r in result.layers)},
+            "macs": {"run": plain(sum(r.macs for r in result.layers)), "analyzer": sum(r.expected_macs for r in result.layers)},
         },
         "forward_seconds": round(result.seconds, 6),
         "weight_seconds": round(result.weight_seconds, 6),

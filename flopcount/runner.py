@@ -25,6 +25,7 @@ import numpy as np
 
 from . import kernels
 from .errors import FlopcountError
+from .expr import fixed
 from .graph import Graph, Node
 
 ITEMSIZE = np.dtype(kernels.DTYPE).itemsize
@@ -246,33 +247,55 @@ def _freed_after(node: Node, last: dict[int, int]) -> list[int]:
 _UNITS = {"": 1, "b": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}
 
 
+MAX_BYTES = 2**64  # the whole 64-bit address space: no machine has more
+
+
 def parse_bytes(text: str) -> int:
     """'4GiB', '512 MiB', '1.5G', '2GB' or a plain number of bytes -> bytes (K, M, G, T are binary)."""
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*", str(text), re.IGNORECASE)
+    text = str(text)
+    shown = text if len(text) <= 40 else text[:37] + "..."
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*", text, re.IGNORECASE)
     if not match:
-        raise RunError(f"--max-memory takes a size such as 4GiB, 512MiB or 1.5G. Received: {text}")
+        raise RunError(f"--max-memory takes a size such as 4GiB, 512MiB or 1.5G. Received: {shown}")
     number, unit = match.groups()
-    return int(Fraction(number) * _UNITS[unit.lower()])
+    whole, _, decimals = number.partition(".")
+    whole = whole.lstrip("0") or "0"
+    # 30 digits before the point are beyond 2^64 bytes in any unit, and 30 after it below one byte:
+    # Fraction() never sees thousands of digits
+    if len(whole) > 30:
+        raise RunError(f"--max-memory must be at most 16 EiB (2^64 bytes). Received: {shown}")
+    size = int(Fraction(f"{whole}.{decimals[:30] or 0}") * _UNITS[unit.lower()])
+    if size > MAX_BYTES:
+        raise RunError(f"--max-memory must be at most 16 EiB (2^64 bytes). Received: {shown}")
+    return size
 
 
 def fmt_bytes(n: int) -> str:
+    """1610612736 -> '1.50 GiB', in integer arithmetic (no float to overflow)."""
     for unit, size in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
         if n >= size:
-            return f"{n / size:.2f} {unit}"
+            return f"{fixed(Fraction(n, size))} {unit}"
     return f"{n} B"
 
 
-def check_memory(graph: Graph, batch: int, max_memory: int | None) -> int:
-    """Estimated peak bytes; raises RunError when it is above max_memory."""
+def check_memory(graph: Graph, batch: int, max_memory: int | None, advice: str | None = None) -> int:
+    """Estimated peak bytes; raises RunError when it is above max_memory.
+
+    advice ends the message: what the caller's user can change (the command line names its own options).
+    """
     peak, node = estimate_peak(graph, batch)
     if max_memory is not None and peak > max_memory:
-        smaller = "--set resolution=..." if "resolution" in graph.spec.variables else "a smaller input shape"
         raise RunError(
             f"running {graph.name} at batch {batch} needs about {fmt_bytes(peak)} at its peak "
             f"(layer {node.index} '{node.name}'), more than the limit of {fmt_bytes(max_memory)}. "
-            f"Use a smaller --batch or resolution ({smaller}), or raise --max-memory. Received: batch={batch}"
+            f"{advice or 'Use a smaller batch or input shape, or a higher memory limit.'} Received: batch={batch}"
         )
     return peak
+
+
+def _check_seed(seed) -> None:
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise RunError(f"the seed must be an integer >= 0. Received: seed={seed!r}")
 
 
 # ---------------------------------------------------------------- execution
@@ -410,14 +433,22 @@ def _execute_nodes(graph, inputs, seed, keep, on_layer):
 
 
 def run_graph(
-    graph: Graph, *, seed: int = 0, batch: int = 1, max_memory: int | None = 4 * 2**30, progress=None
+    graph: Graph,
+    *,
+    seed: int = 0,
+    batch: int = 1,
+    max_memory: int | None = 4 * 2**30,
+    progress=None,
+    advice: str | None = None,
 ) -> RunResult:
     """Run a seeded random batch through the graph and compare every layer with the analysis.
 
     progress, if given, is called as progress(done, total, node) after each layer.
-    Raises RunError before running when the estimated peak memory is above max_memory.
+    Raises RunError before running when the seed is negative or the estimated peak memory
+    is above max_memory (advice, if given, ends that message).
     """
-    peak = check_memory(graph, batch, max_memory)
+    _check_seed(seed)
+    peak = check_memory(graph, batch, max_memory, advice)
     result = RunResult(graph.name, seed, batch, peak_estimate=peak)
     total = len(graph.nodes)
 
@@ -457,8 +488,9 @@ def forward(graph: Graph, x, *, seed: int = 0, keep=None) -> dict[int, np.ndarra
 
     x is one array for a graph with one input layer, or {input node index: array}.
     Weights depend only on seed and the layer, so two calls differ only where x does.
-    Raises RunError if a layer fails.
+    Raises RunError if a layer fails or the seed is negative.
     """
+    _check_seed(seed)
     sources = [n.index for n in graph.nodes if n.type == "input"]
     inputs = dict(x) if isinstance(x, dict) else {sources[0]: x}
     missing = [graph.nodes[i].name for i in sources if i not in inputs]

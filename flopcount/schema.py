@@ -8,10 +8,8 @@ which only the loader can evaluate; unknown attributes are refused.
 
 from __future__ import annotations
 
-from fractions import Fraction
-
 from .check import FIGURES
-from .expr import MAX_LENGTH
+from .expr import MAX_LENGTH, plain
 from .layers import REGISTRY, REQUIRED, Attr
 from .spec import BLOCK_IN, ENTRY_KEYS, REPEAT_INDEX
 
@@ -68,19 +66,13 @@ def _kind_schema(attr: Attr) -> dict:
     raise ValueError(f"no schema for attribute kind {kind!r}")  # a new kind needs a rule here
 
 
-def _json_default(value):
-    if isinstance(value, Fraction):
-        return value.numerator if value.denominator == 1 else float(value)
-    return value
-
-
 def attribute_schema(attr: Attr) -> dict:
     """One attribute: its kind's schema with description and default."""
     out = dict(_kind_schema(attr))
     if attr.doc:
         out["description"] = attr.doc
     if attr.default is not REQUIRED and attr.default is not None:
-        out["default"] = _json_default(attr.default)
+        out["default"] = plain(attr.default)
     return out
 
 

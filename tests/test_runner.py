@@ -97,9 +97,12 @@ def test_a_wrong_shape_rule_is_reported(monkeypatch):
 
 def test_memory_refusal_suggests_a_smaller_batch():
     graph = chain({"type": "conv2d", "filters": 8, "kernel": 3})
-    with pytest.raises(RunError, match="smaller --batch") as err:
+    with pytest.raises(RunError, match="Use a smaller batch or input shape, or a higher memory limit") as err:
         run_graph(graph, batch=64, max_memory=BASE_BYTES + 100_000)
     assert "Received: batch=64" in str(err.value)
+    # a caller names its own options
+    with pytest.raises(RunError, match=r"\. Lower --DF\. Received: batch=64"):
+        run_graph(graph, batch=64, max_memory=BASE_BYTES + 100_000, advice="Lower --DF.")
 
 
 def test_run_exits_2_when_memory_is_refused(cli):
