@@ -95,7 +95,7 @@ def load_spec(spec: str | Path, overrides: dict | None = None, max_layers: int =
 
 
 def _reject_constant(name):
-    raise SpecError(f"{name} is not a number a spec can use.")
+    raise SpecError(f"invalid JSON: {name} is not a JSON number.")
 
 
 def parse_json(data: bytes | str, file: str | None = None):
