@@ -5,6 +5,7 @@
     alternately in the same run; medians of N runs.
 (b) analysis time in-process (load, expand, build graph) of generated specs of 100,
     1,000 and 10,000 layers; median of N runs; time per layer shows linear growth.
+(c) the time to render their default table.
 
 Run: python benchmarks/bench_analyze.py [--runs 15]
 """
@@ -72,6 +73,28 @@ def scaling(runs: int) -> list[tuple[int, float]]:
     return out
 
 
+def rendering(runs: int) -> list[tuple[int, float]]:
+    """Time to render the default table of a generated spec into an in-memory console."""
+    import io
+
+    from rich.console import Console
+
+    from flopcount import build_graph, parse_spec
+    from flopcount.report import render_table
+
+    out = []
+    for n in (100, 1_000, 10_000):
+        graph = build_graph(parse_spec(generated_spec(n)))
+        times = []
+        for _ in range(max(3, runs // 3)):
+            console = Console(file=io.StringIO(), width=140, color_system=None)
+            t = time.perf_counter()
+            render_table(graph, console)
+            times.append(time.perf_counter() - t)
+        out.append((n, statistics.median(times)))
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--runs", type=int, default=15)
@@ -88,6 +111,9 @@ def main():
     print(f"  analyze / import click+rich: {ratio:.2f}x (target <= 2x)")
     print("in-process analysis (load + expand + graph):")
     for n, t in scaling(args.runs):
+        print(f"  {n:6d} layers {t * 1000:8.1f} ms  {t / n * 1e6:6.1f} us/layer")
+    print("rendering the default table (rich up to 1,000 rows, drawn directly beyond):")
+    for n, t in rendering(args.runs):
         print(f"  {n:6d} layers {t * 1000:8.1f} ms  {t / n * 1e6:6.1f} us/layer")
 
 

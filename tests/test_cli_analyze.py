@@ -151,13 +151,11 @@ def test_names_with_brackets_are_printed_verbatim(write_spec):
 
 
 @pytest.mark.parametrize("by, flops", [(None, False), ("type", True)])
-def test_large_tables_are_drawn_like_rich_draws_small_ones(monkeypatch, by, flops):
-    from flopcount import report
-
+def test_direct_drawing_equals_richs_table(by, flops):
     graph = analyze(TINY)
-    small = rendered(graph, by=by, flops=flops)
-    monkeypatch.setattr(report, "LARGE", 0)
-    assert rendered(graph, by=by, flops=flops) == small
+    terminal = Console(file=io.StringIO(), width=140, color_system=None, highlight=False, force_terminal=True)
+    render_table(graph, terminal, by=by, flops=flops)  # a terminal gets rich's own layout
+    assert terminal.file.getvalue() == rendered(graph, by=by, flops=flops)
 
 
 @pytest.mark.parametrize("command", [["analyze"], ["run", "--quiet"], ["compare", "SELF", "--no-run"], ["check"]])
