@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from math import prod
+from math import gcd, prod
 from typing import Callable, ClassVar
 
 from .errors import ShapeError, SpecError, spec_error, suggest
@@ -576,26 +576,28 @@ class AdaptiveAvgPool(Layer):
     def other_ops(self, shapes, out):
         # each output averages its own bin: bin size additions-and-division
         h, w, c = shapes[0]
-        bins = [_bins(n, o) for n, o in zip((h, w), self.size)]
-        return c * sum(eh - sh for sh, eh in bins[0]) * sum(ew - sw for sw, ew in bins[1])
+        (total_h, _), (total_w, _) = (_bin_sizes(n, o) for n, o in zip((h, w), self.size))
+        return c * total_h * total_w
 
     def window(self, shapes):
         h, w, _ = shapes[0]
-        out = []
-        for n, o in zip((h, w), self.size):
-            bins = _bins(n, o)
-            # bins are uniform only when o divides n; otherwise the widest bin and the widest
-            # step between bins, so the field is the largest over output positions
-            out.append((max(e - s for s, e in bins), -(-n // o), 0))
-        return tuple(out)
+        # bins are uniform only when o divides n; otherwise the widest bin and the widest
+        # step between bins, so the field is the largest over output positions
+        return tuple((_bin_sizes(n, o)[1], -(-n // o), 0) for n, o in zip((h, w), self.size))
 
     def forward(self, xs, w, k):
         return k.adaptive_avg_pool(xs[0], self.size)
 
 
-def _bins(n, o):
-    """PyTorch's bins of adaptive pooling: [floor(i n / o), ceil((i + 1) n / o))."""
-    return [((i * n) // o, -(-((i + 1) * n) // o)) for i in range(o)]
+def _bin_sizes(n, o):
+    """Sum and largest of the sizes of PyTorch's adaptive bins [floor(i n / o), ceil((i + 1) n / o)).
+
+    In closed form, since o may be huge: with g = gcd(n, o), bin i has size ceil((r + n) / o)
+    where r = i n mod o runs over the multiples of g below o, so the sizes sum to n + o - g
+    and the largest is ceil((o - g + n) / o).
+    """
+    g = gcd(n, o)
+    return n + o - g, -(-(o - g + n) // o)
 
 
 @register("flatten")

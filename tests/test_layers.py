@@ -104,3 +104,18 @@ def test_free_is_a_decision_listed_in_FREE(case):
 
     node = analyzed(case)
     assert (node.macs + node.other_ops == 0) == (case.layer["type"] in FREE)
+
+
+@pytest.mark.parametrize("n, o", [(21, 9), (5, 3), (6, 6), (7, 3), (13, 1), (1, 4), (224, 7), (100, 33)])
+def test_adaptive_bins_in_closed_form_match_the_bins(n, o):
+    from flopcount.layers import _bin_sizes
+
+    # PyTorch's bins, listed one by one
+    sizes = [-(-((i + 1) * n) // o) - (i * n) // o for i in range(o)]
+    assert _bin_sizes(n, o) == (sum(sizes), max(sizes))
+
+
+def test_huge_adaptive_pool_is_analysed_without_listing_its_bins():
+    spec = {"name": "t", "input": [10**12, 10**12, 2], "layers": [{"type": "adaptive_avg_pool", "size": 10**12 - 1}]}
+    node = build_graph(parse_spec(spec)).nodes[-1]
+    assert node.other_ops == 2 * (2 * 10**12 - 2) ** 2  # n + o - gcd(n, o) per axis, gcd 1
