@@ -134,14 +134,17 @@ NUMERIC = {"#", "params", "% params", "MACs", "% MACs", "RF", "other ops", "FLOP
 LARGE = 1000  # rows beyond which rich's per-cell layout (about 1 ms a row) is too slow even for a terminal
 
 
-def plain_table(title: str, heads: list[str], rows: list[list[str]]) -> str:
-    """The table rich draws with its default heavy-head box, drawn directly: linear in the rows."""
+def plain_table(title: str, heads: list[str], rows: list[list[str]], right: set[int]) -> str:
+    """The table rich draws with its default heavy-head box, drawn directly: linear in the rows.
+
+    right: indices of the right-justified columns.
+    """
     widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(heads)]
 
     def line(cells, bar):
         out = []
-        for cell, h, w in zip(cells, heads, widths):
-            out.append(f" {cell.rjust(w) if h in NUMERIC else cell.ljust(w)} ")
+        for i, (cell, w) in enumerate(zip(cells, widths)):
+            out.append(f" {cell.rjust(w) if i in right else cell.ljust(w)} ")
         return bar + bar.join(out) + bar
 
     def rule(left, mid, right, fill):
@@ -165,7 +168,8 @@ def render_table(graph: Graph, console, by: str | None = None, flops: bool = Fal
     heads = headers(by, flops)
     if len(rows) > LARGE or not console.is_terminal:
         # the same drawing, without rich's layout: a pipe or file has no width to fit
-        console.out(plain_table(title, heads, rows), highlight=False)
+        right = {i for i, h in enumerate(heads) if h in NUMERIC}
+        console.out(plain_table(title, heads, rows, right), highlight=False)
     else:
         table = Table(title=Text(title), title_justify="left", header_style="bold")
         for i, h in enumerate(heads):
@@ -307,15 +311,18 @@ def render_run(result, console) -> None:
         rows.append([Text(str(r.index)), Text(r.name), Text(r.type), _run_cell(*shape[1:], True),
                      _run_cell(*params[1:], False), _run_cell(*macs[1:], False)])
     heads = ("#", "name", "type", "output shape", "params read", "MACs metered")
-    widths = [max([len(h)] + [row[i].cell_len for row in rows]) for i, h in enumerate(heads)]
-    for i, (head, width) in enumerate(zip(heads, widths)):
-        table.add_column(head, justify="left" if i in (1, 2, 3) else "right", width=width, no_wrap=True)
-    for row in rows:
-        table.add_row(*row)
-    needed = sum(widths) + 3 * len(widths) + 1  # cells, their padding and the borders
-    if not console.is_terminal and needed > console.width:
-        console.width = needed  # a pipe or a file gets the whole table, never a cropped one
-    console.print(table)
+    right = {0, 4, 5}
+    if not console.is_terminal:
+        # a pipe or a file: the same drawing without rich's per-cell layout, never cropped
+        console.out(plain_table(table.title.plain, list(heads), [[c.plain for c in row] for row in rows], right),
+                    highlight=False)
+    else:
+        widths = [max([len(h)] + [row[i].cell_len for row in rows]) for i, h in enumerate(heads)]
+        for i, (head, width) in enumerate(zip(heads, widths)):
+            table.add_column(head, justify="right" if i in right else "left", width=width, no_wrap=True)
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
     console.print(
         f"forward {result.seconds:.3f} s, weights {result.weight_seconds:.3f} s, "
         f"estimated peak memory {result.peak_estimate / 2**20:,.1f} MiB"

@@ -331,3 +331,20 @@ def test_progress_bar_only_on_a_terminal():
     with report.run_progress(Console(file=screen, force_terminal=True)) as progress:
         run_graph(graph, progress=progress)
     assert "2/2" in screen.getvalue()
+
+
+def test_run_table_drawn_directly_equals_richs_table():
+    import io
+
+    from rich.console import Console
+
+    from flopcount.report import render_run
+
+    graph = chain({"type": "conv2d", "filters": 2, "kernel": 3, "name": "c"}, {"type": "flatten"})
+    result = run_graph(graph)
+    consoles = [Console(file=io.StringIO(), width=160, color_system=None, highlight=False, force_terminal=t)
+                for t in (True, False)]
+    for console in consoles:
+        render_run(result, console)
+    terminal, pipe = (c.file.getvalue() for c in consoles)
+    assert terminal == pipe and "✓" in pipe and "forward" in pipe
