@@ -232,14 +232,22 @@ for _name, _k, _n, _what in (
 STACK_WEIGHTS = {"3x3x2": (2, 3), "5x5": (1, 5), "3x3x3": (3, 3), "7x7": (1, 7)}  # (convolutions, kernel)
 
 
-def _shortcut(m, n, s, doc_layers, params_terms, macs_terms, M, N, DG):
-    """ResNet's shortcut: identity when shapes allow, else a 1×1 projection with batch norm."""
-    if s.stride == 1 and m == n:
-        return "in"
-    doc_layers += [_conv(n, 1, s, s.stride, name="proj", inputs="input"), _bn("proj_bn")]
-    params_terms += [(M, N), s.bias and (N,), (Factor("4", 4), N)]
-    macs_terms += [(N, DG, M)]
-    return "proj_bn"
+def _conv_bn(weights, out, s):
+    """Parameter terms of a convolution followed by batch norm: its weights, its bias if any,
+    and gamma, beta, moving mean and moving variance per output channel."""
+    return [weights, s.bias and out, (Factor("4", 4), *out)]
+
+
+def _residual_tail(m, n, s, last, layers, params, macs, M, N, DG):
+    """ResNet's shortcut added to the last layer, then ReLU: identity when shapes allow, else a
+    1×1 projection with batch norm."""
+    short = "input"
+    if not (s.stride == 1 and m == n):
+        layers += [_conv(n, 1, s, s.stride, name="proj", inputs="input"), _bn("proj_bn")]
+        params += _conv_bn((M, N), (N,), s)
+        macs += [(N, DG, M)]
+        short = "proj_bn"
+    layers += [{"type": "add", "name": "add", "inputs": [last, short]}, _act("relu")]
 
 
 @block("basic", "ResNet basic block: two D_K×D_K convolutions M → N → N with batch norm and ReLU, "
@@ -250,11 +258,9 @@ def _basic(s):
     M, N, DK, DG = Factor("M", m), Factor("N", n), Factor("D_K", s.DK, 2), Factor("D_G", s.DG, 2)
     layers = [_conv(n, s.DK, s, s.stride, name="conv1"), _bn("bn1"), _act("relu"),
               _conv(n, s.DK, s, name="conv2"), _bn("bn2")]
-    # batch norm: gamma, beta, moving mean and moving variance per channel
-    params = [(DK, M, N), s.bias and (N,), (Factor("4", 4), N), (DK, N, N), s.bias and (N,), (Factor("4", 4), N)]
+    params = _conv_bn((DK, M, N), (N,), s) + _conv_bn((DK, N, N), (N,), s)
     macs = [(N, DG, DK, M), (N, DG, DK, N)]
-    short = _shortcut(m, n, s, layers, params, macs, M, N, DG)
-    layers += [{"type": "add", "name": "add", "inputs": ["bn2", "input" if short == "in" else short]}, _act("relu")]
+    _residual_tail(m, n, s, "bn2", layers, params, macs, M, N, DG)
     return _spec("basic", s, m, layers), formula(*params), formula(*macs)
 
 
@@ -270,15 +276,12 @@ def _bottleneck(s):
     _fits("bottleneck", s.DK, s, "DK")
     M, N, W = Factor("M", m), Factor("N", n), Factor("N/4", n // 4)
     DK, DF, DG = Factor("D_K", s.DK, 2), Factor("D_F", s.DF, 2), Factor("D_G", s.DG, 2)
-    four = Factor("4", 4)
     layers = [_conv(n // 4, 1, s, name="conv1"), _bn("bn1"), _act("relu"),
               _conv(n // 4, s.DK, s, s.stride, name="conv2"), _bn("bn2"), _act("relu"),
               _conv(n, 1, s, name="conv3"), _bn("bn3")]
-    params = [(M, W), s.bias and (W,), (four, W), (DK, W, W), s.bias and (W,), (four, W),
-              (W, N), s.bias and (N,), (four, N)]
+    params = _conv_bn((M, W), (W,), s) + _conv_bn((DK, W, W), (W,), s) + _conv_bn((W, N), (N,), s)
     macs = [(W, DF, M), (W, DG, DK, W), (N, DG, W)]
-    short = _shortcut(m, n, s, layers, params, macs, M, N, DG)
-    layers += [{"type": "add", "name": "add", "inputs": ["bn3", "input" if short == "in" else short]}, _act("relu")]
+    _residual_tail(m, n, s, "bn3", layers, params, macs, M, N, DG)
     return _spec("bottleneck", s, m, layers), formula(*params), formula(*macs)
 
 
@@ -289,15 +292,14 @@ def _inverted_residual(s):
     _fits("inverted_residual", s.DK, s, "DK")
     M, N, T = Factor("M", m), Factor("N", n), Factor("t", s.t)
     DK, DF, DG = Factor("D_K", s.DK, 2), Factor("D_F", s.DF, 2), Factor("D_G", s.DG, 2)
-    four = Factor("4", 4)
     layers, params, macs = [], [], []
     if s.t != 1:  # MobileNetV2 leaves out the expansion when t = 1
         layers += [_conv(s.t * m, 1, s, name="expand"), _bn("expand_bn"), _act("relu6")]
-        params += [(T, M, M), s.bias and (T, M), (four, T, M)]
+        params += _conv_bn((T, M, M), (T, M), s)
         macs += [(T, M, DF, M)]
     layers += [_dw(s.DK, s, s.stride, name="depthwise"), _bn("depthwise_bn"), _act("relu6"),
                _conv(n, 1, s, name="project"), _bn("project_bn")]
-    params += [(DK, T, M), s.bias and (T, M), (four, T, M), (T, M, N), s.bias and (N,), (four, N)]
+    params += _conv_bn((DK, T, M), (T, M), s) + _conv_bn((T, M, N), (N,), s)
     macs += [(T, M, DG, DK), (N, DG, T, M)]
     if s.stride == 1 and m == n:
         layers.append({"type": "add", "name": "add", "inputs": ["input", "project_bn"]})
