@@ -1,19 +1,83 @@
-"""The bundled reference specs against the totals their sources publish.
+"""The bundled reference specs against exact figures that flopcount did not produce.
 
-Conventions of the sources: torchvision's ``num_params`` counts trainable weights only
-(our ``trainable``: batch norm's running statistics are buffers, not parameters), and
-its "GFLOPS" are conv + dense multiply-adds in units of 10^9 (our ``macs``). Keras'
-"Total params" and MXNet Gluon's "# Parameters" include the moving statistics (our
-``params``). A figure published only rounded is checked at the published precision, and
-the exact integer this spec gives is pinned beside it as a regression value.
+Every bundled spec's three totals (trainable parameters, non-trainable parameters, MACs)
+are compared with an independent source:
+
+* torchvision's models: ``torchvision-exact.json`` in the team's shared reference folder
+  (``shared/reference/`` beside the repository's checkout). Its ``about`` field states its
+  provenance: torchvision 0.29.1 models built with ``weights=None`` in eval mode at batch 1,
+  counted with PyTorch alone (``numel()`` of the parameters that require grad; elements of the
+  batch-norm ``running_mean`` and ``running_var`` buffers; conv + linear multiply-accumulates,
+  equal to ``torch.utils.flop_counter.FlopCounterMode``'s total / 2). Those are our
+  ``trainable``, ``non_trainable`` and ``macs``. The file is required: without it these tests
+  fail (they never skip), since nothing else pins the exact MACs.
+* MobileNet v1 (not in torchvision): Keras' ``MobileNet().summary()`` for the parameters, and
+  the MACs summed from the MobileNet paper's Table 1 layer by layer below, which must round
+  to the paper's published mult-adds (Tables 2, 6, 7: millions, rounded to the nearest one).
+
+Where a source publishes only a rounded figure (torchvision's "GFLOPS" in its weight docs,
+two decimals), the exact reference is checked against it at the published precision, so a
+wrong reference file cannot pass unnoticed either.
 """
 
 import json
-from dataclasses import dataclass, field
+import os
+from fractions import Fraction
+from pathlib import Path
 
 import pytest
 
 from flopcount import analyze
+from flopcount.spec import bundled_dir
+
+REFERENCE_NAME = "torchvision-exact.json"
+
+
+def shared_candidates() -> list[Path]:
+    """Where the shared reference folder may be: $FLOPCOUNT_SHARED, beside this checkout, beside the main checkout."""
+    root = Path(__file__).resolve().parent.parent
+    found = [Path(os.environ["FLOPCOUNT_SHARED"])] if os.environ.get("FLOPCOUNT_SHARED") else []
+    found.append(root.parent / "shared")
+    git = root / ".git"
+    if git.is_file() and git.read_text().startswith("gitdir:"):
+        # a linked worktree: .git names <main checkout>/.git/worktrees/<name>
+        gitdir = Path(git.read_text().split(":", 1)[1].strip())
+        found.append(gitdir.parents[2].parent / "shared")
+    return found
+
+
+@pytest.fixture(scope="module")
+def torchvision_exact() -> dict:
+    """The "models" of shared/reference/torchvision-exact.json; fails (never skips) when it is absent."""
+    paths = [p / "reference" / REFERENCE_NAME for p in shared_candidates()]
+    for path in paths:
+        if path.is_file():
+            doc = json.loads(path.read_text())
+            # the provenance these tests rely on, as the file states it
+            assert "independently of flopcount" in doc["about"] and "weights=None" in doc["about"]
+            return doc["models"]
+    pytest.fail(
+        f"{REFERENCE_NAME} not found (looked in {', '.join(map(str, paths))}); the reference tests need "
+        "shared/reference/ beside the checkout, or FLOPCOUNT_SHARED naming the shared folder",
+        pytrace=False,
+    )
+
+
+# torchvision's weight metadata per model (torchvision/models/*.py, IMAGENET1K_V1): "num_params" exact,
+# "_ops" in GFLOPS (conv + linear multiply-adds / 10^9) rounded to three decimals (VGG16's to two: 15.47)
+TORCHVISION_META = {
+    "alexnet": (61_100_840, 0.714),
+    "vgg16": (138_357_544, 15.47),
+    "vgg19": (143_667_240, 19.632),
+    "resnet18": (11_689_512, 1.814),
+    "resnet34": (21_797_672, 3.664),
+    "resnet50": (25_557_032, 4.089),
+    "googlenet": (6_624_904, 1.498),
+    "mobilenet_v2": (3_504_872, 0.301),
+    "mobilenet_v3_large": (5_483_032, 0.217),
+    "efficientnet_b0": (5_288_548, 0.386),
+    "shufflenet_v2_x1_0": (2_278_604, 0.145),
+}
 
 # VGG16 conv weights per stage: 3x3 kernels, input channels of each conv summed (paper's Table 1, column D)
 VGG16_MACS = (
@@ -27,197 +91,92 @@ VGG16_MACS = (
     + 4096 * 1000
 )
 
-
-@dataclass(frozen=True)
-class Published:
-    """What sources publish for one spec at one variable setting, and what this spec computes."""
-
-    spec: str
-    trainable: int | None  # exact, published
-    params: int | None  # exact, published; moving statistics included
-    listed: tuple  # (figure, unit, digits): published MACs rounded, figure == round(macs / unit, digits)
-    macs: int  # exact: published where `exact_macs`, else computed by this spec (regression pin)
-    exact_macs: bool = False
-    overrides: dict = field(default_factory=dict)
+# MobileNet paper's Table 1 after conv1: (stride, pointwise filters) of the 13 depthwise separable blocks
+# (block 13 at stride 1: the table's "s2" there is a misprint, the map stays 7x7, as Keras builds it)
+MOBILENET_BLOCKS = [(1, 64), (2, 128), (1, 128), (2, 256), (1, 256), (2, 512)] + [(1, 512)] * 5 + [(2, 1024), (1, 1024)]
 
 
-CASES = [
-    pytest.param(
-        Published(
-            "vgg16",
-            # torchvision VGG16_Weights.IMAGENET1K_V1 num_params (torchvision/models/vgg.py); Keras VGG16 summary agrees
-            trainable=138_357_544,
-            params=138_357_544,
-            # torchvision VGG16_Weights docs: GFLOPS 15.47
-            listed=(15.47, 10**9, 2),
-            # exact: the sum of products above, which is 15,470,264,320
-            macs=VGG16_MACS,
-            exact_macs=True,
-        ),
-        id="vgg16",
-    ),
-    pytest.param(
-        Published(
-            "vgg19",
-            # torchvision VGG19_Weights.IMAGENET1K_V1 num_params; MXNet Gluon model zoo vgg19 agrees
-            trainable=143_667_240,
-            params=143_667_240,
-            # torchvision VGG19_Weights docs: GFLOPS 19.63 (meta '_ops': 19.632)
-            listed=(19.63, 10**9, 2),
-            # computed by this spec, matches the rounded published figure
-            macs=19_632_062_464,
-        ),
-        id="vgg19",
-    ),
-    pytest.param(
-        Published(
-            "resnet18",
-            # torchvision ResNet18_Weights.IMAGENET1K_V1 num_params (torchvision/models/resnet.py)
-            trainable=11_689_512,
-            # MXNet Gluon model zoo table, resnet18_v1 (same network; counts BN running mean/variance)
-            params=11_699_112,
-            # torchvision ResNet18_Weights docs: GFLOPS 1.81 (meta '_ops': 1.814)
-            listed=(1.81, 10**9, 2),
-            # computed by this spec, matches the rounded published figure
-            macs=1_814_073_344,
-        ),
-        id="resnet18",
-    ),
-    pytest.param(
-        Published(
-            "resnet34",
-            # torchvision ResNet34_Weights.IMAGENET1K_V1 num_params
-            trainable=21_797_672,
-            # MXNet Gluon model zoo table, resnet34_v1
-            params=21_814_696,
-            # torchvision ResNet34_Weights docs: GFLOPS 3.66 (meta '_ops': 3.664)
-            listed=(3.66, 10**9, 2),
-            # computed by this spec, matches the rounded published figure
-            macs=3_663_761_408,
-        ),
-        id="resnet34",
-    ),
-    pytest.param(
-        Published(
-            "resnet50",
-            # torchvision ResNet50_Weights.IMAGENET1K_V1 num_params (v1.5); Gluon's resnet50_v1 differs (biased 1x1 convs)
-            trainable=25_557_032,
-            params=None,
-            # torchvision ResNet50_Weights docs: GFLOPS 4.09 (meta '_ops': 4.089)
-            listed=(4.09, 10**9, 2),
-            # computed by this spec, matches the rounded published figure
-            macs=4_089_184_256,
-        ),
-        id="resnet50",
-    ),
-    pytest.param(
-        Published(
-            "alexnet",
-            # torchvision AlexNet_Weights.IMAGENET1K_V1 num_params (torchvision/models/alexnet.py)
-            trainable=61_100_840,
-            params=61_100_840,
-            # torchvision AlexNet_Weights docs: GFLOPS 0.71 (meta '_ops': 0.714)
-            listed=(0.71, 10**9, 2),
-            # computed by this spec, matches the rounded published figure
-            macs=714_188_480,
-        ),
-        id="alexnet",
-    ),
-    pytest.param(
-        Published(
-            "mobilenet_v1",
-            # Keras MobileNet(weights=None).summary(): Trainable params 4,231,976, Total params 4,253,864
-            trainable=4_231_976,
-            params=4_253_864,
-            # Howard et al. 2017, Table 2 (and Table 6, 1.0 MobileNet-224): 569 million mult-adds
-            listed=(569, 10**6, 0),
-            # computed by this spec, matches the rounded published figure
-            macs=568_740_352,
-        ),
-        id="mobilenet_v1",
-    ),
-    pytest.param(
-        Published(
-            "mobilenet_v1",
-            trainable=None,
-            # MXNet Gluon model zoo table, mobilenet0.75 (int(c * 0.75) channels, BN statistics counted)
-            params=2_601_976,
-            # Howard et al. 2017, Table 6: 0.75 MobileNet-224, 325 million mult-adds
-            listed=(325, 10**6, 0),
-            # computed by this spec, matches the rounded published figure
-            macs=325_400_448,
-            overrides={"alpha": "0.75"},
-        ),
-        id="mobilenet_v1-alpha=0.75",
-    ),
-    pytest.param(
-        Published(
-            "mobilenet_v1",
-            trainable=None,
-            # MXNet Gluon model zoo table, mobilenet0.5
-            params=1_342_536,
-            # Howard et al. 2017, Table 6: 0.50 MobileNet-224, 149 million mult-adds
-            listed=(149, 10**6, 0),
-            # computed by this spec, matches the rounded published figure
-            macs=149_497_088,
-            overrides={"alpha": "0.5"},
-        ),
-        id="mobilenet_v1-alpha=0.5",
-    ),
-    pytest.param(
-        Published(
-            "mobilenet_v1",
-            trainable=None,
-            # MXNet Gluon model zoo table, mobilenet0.25
-            params=475_544,
-            # Howard et al. 2017, Table 6: 0.25 MobileNet-224, 41 million mult-adds
-            listed=(41, 10**6, 0),
-            # computed by this spec, matches the rounded published figure
-            macs=41_030_272,
-            overrides={"alpha": "0.25"},
-        ),
-        id="mobilenet_v1-alpha=0.25",
-    ),
-    pytest.param(
-        Published(
-            "mobilenet_v1",
-            # Howard et al. 2017, Table 7: the same 4.2 M parameters at every resolution (global pooling)
-            trainable=4_231_976,
-            params=4_253_864,
-            # Howard et al. 2017, Table 7: 1.0 MobileNet-192, 418 million mult-adds
-            listed=(418, 10**6, 0),
-            # computed by this spec, matches the rounded published figure
-            macs=418_121_728,
-            overrides={"resolution": "192"},
-        ),
-        id="mobilenet_v1-resolution=192",
-    ),
-    pytest.param(
-        Published(
-            "mobilenet_v1",
-            trainable=4_231_976,
-            params=4_253_864,
-            # Howard et al. 2017, Table 7: 1.0 MobileNet-128, 186 million mult-adds
-            listed=(186, 10**6, 0),
-            # computed by this spec, matches the rounded published figure
-            macs=186_400_768,
-            overrides={"resolution": "128"},
-        ),
-        id="mobilenet_v1-resolution=128",
-    ),
+def mobilenet_v1_figures(alpha=Fraction(1), resolution=224, classes=1000) -> tuple[int, int, int]:
+    """(trainable, non-trainable, MACs) of Keras' MobileNet(alpha, resolution), walked from Table 1.
+
+    Keras' choices: int(filters x alpha) channels, no conv bias, a batch norm (gamma, beta
+    trainable; moving mean and variance not) after every conv, conv1 'same' at stride 2,
+    stride-2 depthwise 'valid' after one row and column of padding, a biased 1x1 classifier.
+    """
+    channels = int(32 * alpha)
+    size = -(-resolution // 2)
+    trainable = 3 * 3 * 3 * channels + 2 * channels
+    statistics = 2 * channels
+    macs = size * size * 3 * 3 * 3 * channels
+    for stride, filters in MOBILENET_BLOCKS:
+        if stride == 2:
+            size = (size + 1 - 3) // 2 + 1
+        out = int(filters * alpha)
+        trainable += 3 * 3 * channels + 2 * channels + channels * out + 2 * out
+        statistics += 2 * channels + 2 * out
+        macs += size * size * 3 * 3 * channels + size * size * channels * out
+        channels = out
+    trainable += channels * classes + classes
+    macs += channels * classes
+    return trainable, statistics, macs
+
+
+def test_vgg16_product_form_is_the_reference_figure(torchvision_exact):
+    assert VGG16_MACS == torchvision_exact["vgg16"]["macs_conv_linear"] == 15_470_264_320
+
+
+@pytest.mark.parametrize("model", sorted(TORCHVISION_META))
+def test_reference_file_agrees_with_torchvision_metadata(torchvision_exact, model):
+    num_params, gflops = TORCHVISION_META[model]
+    assert torchvision_exact[model]["params_trainable"] == num_params
+    assert round(torchvision_exact[model]["macs_conv_linear"] / 10**9, 3) == gflops
+
+
+def test_mobilenet_v1_walk_matches_keras_and_the_paper():
+    # Keras MobileNet(weights=None).summary(): Trainable params 4,231,976, Non-trainable params 21,888
+    trainable, statistics, macs = mobilenet_v1_figures()
+    assert (trainable, statistics) == (4_231_976, 21_888)
+    assert round(macs / 10**6) == 569  # Howard et al. 2017, Table 2: 569 million mult-adds
+
+
+# Howard et al. 2017: (setting, published mult-adds in millions, exact total parameters or None)
+MOBILENET_SETTINGS = [
+    pytest.param({}, 569, 4_253_864, id="mobilenet_v1"),  # Table 2; Keras summary: Total params 4,253,864
+    # Table 6 mult-adds; MXNet Gluon model zoo table: mobilenet0.75, 0.5, 0.25 parameters (BN statistics counted)
+    pytest.param({"alpha": "0.75"}, 325, 2_601_976, id="mobilenet_v1-alpha=0.75"),
+    pytest.param({"alpha": "0.5"}, 149, 1_342_536, id="mobilenet_v1-alpha=0.5"),
+    pytest.param({"alpha": "0.25"}, 41, 475_544, id="mobilenet_v1-alpha=0.25"),
+    # Table 7: the same 4.2 million parameters at every resolution (global pooling)
+    pytest.param({"resolution": "192"}, 418, 4_253_864, id="mobilenet_v1-resolution=192"),
+    pytest.param({"resolution": "128"}, 186, 4_253_864, id="mobilenet_v1-resolution=128"),
 ]
 
 
-@pytest.mark.parametrize("case", CASES)
-def test_totals_match_published_figures(case):
-    totals = analyze(case.spec, case.overrides).totals
-    if case.trainable is not None:
-        assert totals.trainable == case.trainable
-    if case.params is not None:
-        assert totals.params == case.params
-    figure, unit, digits = case.listed
-    assert round(totals.macs / unit, digits) == figure
-    assert totals.macs == case.macs
+@pytest.mark.parametrize("setting, millions, total", MOBILENET_SETTINGS)
+def test_mobilenet_v1_settings(setting, millions, total):
+    alpha = Fraction(setting.get("alpha", 1))
+    trainable, statistics, macs = mobilenet_v1_figures(alpha, int(setting.get("resolution", 224)))
+    assert trainable + statistics == total
+    assert round(macs / 10**6) == millions
+    totals = analyze("mobilenet_v1", setting).totals
+    assert (totals.trainable, totals.non_trainable, totals.macs) == (trainable, statistics, macs)
+
+
+BUNDLED = sorted(p.stem for p in bundled_dir().glob("*.json"))
+OTHER_SOURCES = {"mobilenet_v1": test_mobilenet_v1_settings}  # specs checked against other sources, and where
+
+
+@pytest.mark.parametrize("spec", [s for s in BUNDLED if s not in OTHER_SOURCES])
+def test_bundled_spec_totals_match_independent_figures(torchvision_exact, spec):
+    assert spec in torchvision_exact, (
+        f"bundled spec {spec!r} has no independent reference figures: add them to this file "
+        f"(from {REFERENCE_NAME}, a paper's table or a framework's summary)"
+    )
+    ref = torchvision_exact[spec]
+    totals = analyze(spec).totals
+    assert totals.trainable == ref["params_trainable"]
+    assert totals.non_trainable == ref["bn_running_stats"]
+    assert totals.macs == ref["macs_conv_linear"]
 
 
 # (spec, layer, output shape, params): shapes from the papers' tables, params as weight-array products
