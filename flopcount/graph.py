@@ -122,7 +122,7 @@ def _node(flat, index_of, nodes) -> Node:
     layer = cls.from_raw(flat.raw, lambda text: expr.evaluate(text, flat.env))
     lo, hi = cls.inputs
     n_in = len(flat.inputs)
-    if flat.type == "input":
+    if cls.source:
         n_in = 0
     elif n_in < lo or (hi is not None and n_in > hi):
         want = f"at least {lo}" if hi is None else f"exactly {lo}"

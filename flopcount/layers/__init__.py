@@ -1,0 +1,75 @@
+"""The registry of layer types: each class holds one type's attributes and all of its rules.
+
+One module per family (convolution, pooling, dense, normalization, activation, merge,
+shape, io) holds the types; ``base`` holds the Layer class and the registry, ``kinds``
+the attribute kinds and ``window`` the sliding-window rule.
+
+Counting conventions (mirrored in the README):
+
+* ``macs``: multiply-accumulates of convolutions and dense layers, one per product
+  that is summed (N x D_G^2 x D_K^2 x M for a standard convolution). Nothing else
+  is a MAC.
+* ``other_ops``: every other floating-point operation at inference, counted per
+  output element: a bias add is 1, batch norm is 2 (one scale, one shift once folded),
+  an activation is 1 whatever its function, an n-way add is n - 1, a pooling window
+  of k elements is k - 1 comparisons (max) or k - 1 additions plus 1 division (avg),
+  softmax is 3 (exponential, sum, division). FLOPs = 2 x macs + other_ops.
+* ``params``: sizes of the weight arrays a layer declares in ``weights``; batch
+  norm's moving mean and variance are non-trainable, as in Keras.
+* Free layers (input, flatten, dropout, zero_pad, concat) say ``free = True`` and are
+  listed in FREE: zero cost on purpose.
+
+Shapes are tuples without the batch axis: (H, W, C) for images as in the MobileNet
+paper's (D_F, D_F, M), (C,) for vectors. ``forward`` receives arrays with a leading batch
+axis, a mapping of weights and ``k``, the runner's kernel module; this package never
+imports NumPy.
+"""
+
+from .base import FREE, REGISTRY, REQUIRED, Attr, Layer, bias_ops, fmt_shape, layer_class, register
+from .kinds import _CONVERTERS, MAX_INTEGER, MAX_RANK
+from .window import Sliding, resolve_pads, spatial
+
+# importing a family registers its types
+from .io import Input
+from .convolution import Conv2D, DepthwiseConv2D
+from .dense import Dense
+from .pooling import AdaptiveAvgPool, AvgPool, GlobalAvgPool, GlobalMaxPool, MaxPool, _bin_sizes
+from .shape import Dropout, Flatten, ZeroPad
+from .normalization import BatchNorm
+from .activation import ACTIVATIONS, Activation, Softmax
+from .merge import Add, Concat
+
+__all__ = [
+    "ACTIVATIONS",
+    "FREE",
+    "MAX_INTEGER",
+    "MAX_RANK",
+    "REGISTRY",
+    "REQUIRED",
+    "Attr",
+    "Layer",
+    "Sliding",
+    "bias_ops",
+    "fmt_shape",
+    "layer_class",
+    "register",
+    "resolve_pads",
+    "spatial",
+    "Input",
+    "Conv2D",
+    "DepthwiseConv2D",
+    "Dense",
+    "MaxPool",
+    "AvgPool",
+    "GlobalAvgPool",
+    "GlobalMaxPool",
+    "AdaptiveAvgPool",
+    "Flatten",
+    "Dropout",
+    "ZeroPad",
+    "BatchNorm",
+    "Activation",
+    "Softmax",
+    "Add",
+    "Concat",
+]

@@ -1,0 +1,136 @@
+"""The layer base class, its attributes and the registry every layer type adds itself to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from math import prod
+from typing import Callable, ClassVar
+
+from ..errors import SpecError, spec_error, suggest
+from .kinds import _CONVERTERS
+
+REGISTRY: dict[str, type["Layer"]] = {}
+FREE: set[str] = set()  # types that cost nothing, on purpose: each says so with free = True
+
+REQUIRED = object()
+
+
+def register(name: str):
+    """Class decorator that adds a layer type to the registry under name."""
+
+    def add(cls):
+        cls.type = name
+        cls.known = {a.name: a for a in cls.attrs}
+        # defaults are literals, so they are converted once here rather than per layer
+        cls.defaults = {
+            a.name: a.default if a.default is None else a.convert(a.default, None)
+            for a in cls.attrs
+            if a.default is not REQUIRED
+        }
+        REGISTRY[name] = cls
+        if cls.free:
+            FREE.add(name)
+        return cls
+
+    return add
+
+
+def layer_class(type_name: str) -> type["Layer"]:
+    """Look up a layer type by name, with a suggestion when it is unknown."""
+    if type_name not in REGISTRY:
+        raise spec_error(
+            f"unknown layer type.{suggest(type_name, REGISTRY)} Known types: {', '.join(sorted(REGISTRY))}.",
+            attribute="type",
+            received=type_name,
+        )
+    return REGISTRY[type_name]
+
+
+@dataclass(frozen=True)
+class Attr:
+    """One JSON attribute of a layer type: its kind, default and meaning."""
+
+    name: str
+    kind: str  # size, sizes, count, bool, number, fraction, choice, padding, pad_amount, shape, axis
+    default: object = REQUIRED
+    doc: str = ""
+    choices: tuple = ()
+
+    def convert(self, raw, evaluate: Callable):
+        """Turn a raw JSON value into this attribute's typed value."""
+        return _CONVERTERS[self.kind](self, raw, evaluate)
+
+
+def fmt_shape(shape) -> str:
+    """(224, 224, 3) and (1000,) as Python writes tuples."""
+    return "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+class Layer:
+    """A layer type. Subclasses declare ``attrs`` and override the rules they need."""
+
+    type: ClassVar[str]
+    attrs: ClassVar[tuple[Attr, ...]] = ()
+    known: ClassVar[dict]  # attribute name -> Attr, set by register
+    defaults: ClassVar[dict]  # attribute name -> converted default, set by register
+    doc: ClassVar[str] = ""
+    inputs: ClassVar[tuple[int, int | None]] = (1, 1)  # min and max number of inputs
+    source: ClassVar[bool] = False  # True for a network input: the runner feeds it, nothing reads into it
+    free: ClassVar[bool] = False  # True when the type costs nothing (no MACs, no other ops) by design
+
+    def __init__(self, **values):
+        for key, value in values.items():
+            setattr(self, key, value)
+
+    @classmethod
+    def from_raw(cls, raw: dict, evaluate: Callable) -> "Layer":
+        """Validate and convert a layer's JSON attributes; unknown ones are errors."""
+        known = cls.known
+        for key in raw:
+            if key not in known:
+                hint = suggest(key, known)
+                listing = ", ".join(known) or "none"
+                raise SpecError(
+                    f"unknown attribute for {cls.type}.{hint} Its attributes are: {listing}.",
+                    attribute=key,
+                )
+        values = dict(cls.defaults)
+        for attr in cls.attrs:
+            if attr.name in raw:
+                try:
+                    values[attr.name] = attr.convert(raw[attr.name], evaluate)
+                except SpecError as err:
+                    raise err.located(attribute=attr.name)
+            elif attr.name not in values:
+                raise SpecError(f"{cls.type} needs this attribute ({attr.doc}).", attribute=attr.name)
+        layer = cls(**values)
+        layer.check()
+        return layer
+
+    def check(self):
+        """Validate attributes against each other (before shapes are known)."""
+
+    def output_shape(self, shapes):
+        return shapes[0]
+
+    def weights(self, shapes) -> dict:
+        """Weight arrays this layer owns: name -> (shape, trainable)."""
+        return {}
+
+    def macs(self, shapes, out) -> int:
+        return 0
+
+    def other_ops(self, shapes, out) -> int:
+        return 0
+
+    def window(self, shapes):
+        """Per spatial axis (kernel extent, stride, padding before) for the receptive field; None if pointwise."""
+        return None
+
+    def forward(self, xs, w, k):
+        return xs[0]
+
+
+def bias_ops(layer, out):
+    """One add per output element when the layer has a bias."""
+    return prod(out) if layer.bias else 0

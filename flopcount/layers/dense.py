@@ -1,0 +1,32 @@
+"""Fully connected layers."""
+
+from __future__ import annotations
+
+from math import prod
+
+from .base import Attr, Layer, bias_ops, register
+
+
+@register("dense")
+class Dense(Layer):
+    doc = "Fully connected layer on the last axis."
+    attrs = (Attr("units", "size", doc="output features"), Attr("bias", "bool", True, "add a bias per unit"))
+
+    def output_shape(self, shapes):
+        return (*shapes[0][:-1], self.units)
+
+    def weights(self, shapes):
+        w = {"kernel": ((shapes[0][-1], self.units), True)}
+        if self.bias:
+            w["bias"] = ((self.units,), True)
+        return w
+
+    def macs(self, shapes, out):
+        # (..., C_in) -> (..., units): every output element sums C_in products
+        return prod(out) * shapes[0][-1]
+
+    def other_ops(self, shapes, out):
+        return bias_ops(self, out)
+
+    def forward(self, xs, w, k):
+        return k.dense(xs[0], w["kernel"], w.get("bias"))

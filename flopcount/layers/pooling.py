@@ -1,0 +1,121 @@
+"""Pooling: sliding max and average, global, and PyTorch's adaptive average."""
+
+from __future__ import annotations
+
+from math import gcd, prod
+from typing import ClassVar
+
+from ..errors import ShapeError
+from .base import Attr, Layer, register
+from .window import Sliding, spatial
+
+
+class _Pool(Sliding):
+    mode: ClassVar[str]
+    size_attr = "pool"
+    attrs = (
+        Attr("pool", "sizes", doc="window size, or [height, width]"),
+        Attr("stride", "sizes", None, "step of the window (default: the pool size)"),
+        Attr("padding", "padding", "valid", "'same', 'valid' or explicit amounts"),
+    )
+
+    def check(self):
+        if self.stride is None:
+            self.stride = self.pool
+
+    def output_shape(self, shapes):
+        out = self.spatial_out(shapes)
+        for (before, after), k in zip(self.pads(shapes), self.extent()):
+            if max(before, after) >= k:
+                raise ShapeError(
+                    f"padding of {max(before, after)} on a window of {k} leaves windows that see only "
+                    "padding; pooling padding must be smaller than the window.",
+                    attribute="padding",
+                )
+        return (*out, shapes[0][2])
+
+    def other_ops(self, shapes, out):
+        # k - 1 comparisons (max) or k - 1 additions and a division (avg) per output element
+        window = self.pool[0] * self.pool[1]
+        return prod(out) * (window - 1 if self.mode == "max" else window)
+
+    def forward(self, xs, w, k):
+        return k.pool(xs[0], self.mode, self.pool, self.stride, self.pads([x.shape[1:] for x in xs]))
+
+
+@register("max_pool")
+class MaxPool(_Pool):
+    doc = "Max pooling over a sliding window."
+    mode = "max"
+
+
+@register("avg_pool")
+class AvgPool(_Pool):
+    doc = "Average pooling over a sliding window (padding excluded from the average)."
+    mode = "avg"
+
+
+class _GlobalPool(Layer):
+    mode: ClassVar[str]
+
+    def output_shape(self, shapes):
+        return (spatial(shapes[0], self)[2],)
+
+    def other_ops(self, shapes, out):
+        h, w, c = shapes[0]
+        return c * (h * w - 1 if self.mode == "max" else h * w)
+
+    def window(self, shapes):
+        h, w, _ = shapes[0]
+        return ((h, 1, 0), (w, 1, 0))
+
+    def forward(self, xs, w, k):
+        return k.global_pool(xs[0], self.mode)
+
+
+@register("global_avg_pool")
+class GlobalAvgPool(_GlobalPool):
+    doc = "Average over all positions: (H, W, C) -> (C,)."
+    mode = "avg"
+
+
+@register("global_max_pool")
+class GlobalMaxPool(_GlobalPool):
+    doc = "Maximum over all positions: (H, W, C) -> (C,)."
+    mode = "max"
+
+
+@register("adaptive_avg_pool")
+class AdaptiveAvgPool(Layer):
+    doc = "PyTorch's adaptive average pooling to a fixed output size."
+    attrs = (Attr("size", "sizes", doc="output size, or [height, width]"),)
+
+    def output_shape(self, shapes):
+        spatial(shapes[0], self)
+        return (*self.size, shapes[0][2])
+
+    def other_ops(self, shapes, out):
+        # each output averages its own bin: bin size additions-and-division
+        h, w, c = shapes[0]
+        (total_h, _), (total_w, _) = (_bin_sizes(n, o) for n, o in zip((h, w), self.size))
+        return c * total_h * total_w
+
+    def window(self, shapes):
+        h, w, _ = shapes[0]
+        # bins are uniform only when o divides n; otherwise the widest bin and the widest
+        # step between bins, so the field is the largest over output positions
+        return tuple((_bin_sizes(n, o)[1], -(-n // o), 0) for n, o in zip((h, w), self.size))
+
+    def forward(self, xs, w, k):
+        return k.adaptive_avg_pool(xs[0], self.size)
+
+
+def _bin_sizes(n, o):
+    """Sum and largest of the sizes of PyTorch's adaptive bins [floor(i n / o), ceil((i + 1) n / o)).
+
+    In closed form, since o may be huge: with g = gcd(n, o), bin i has size ceil((r + n) / o)
+    where r = i n mod o runs over the multiples of g below o, so the sizes sum to n + o - g
+    and the largest is ceil((o - g + n) / o).
+    """
+    g = gcd(n, o)
+    return n + o - g, -(-(o - g + n) // o)
