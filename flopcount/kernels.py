@@ -362,6 +362,8 @@ _ACTIVATIONS = {
     "swish": lambda x, alpha: x * _sigmoid(x),
     "hard_swish": lambda x, alpha: x * (_relu6(x + 3.0) / 6.0),
     "gelu": lambda x, alpha: 0.5 * x * (1.0 + _erf(x * (1.0 / math.sqrt(2.0)))),
+    "gelu_tanh": lambda x, alpha: 0.5 * x * (1.0 + np.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x**3))),
+    "silu": lambda x, alpha: x * _sigmoid(x),
     "linear": lambda x, alpha: x,
 }
 
@@ -397,3 +399,160 @@ def softmax(x):
     e = np.exp(x - x.max(axis=-1, keepdims=True))
     e /= e.sum(axis=-1, keepdims=True)
     return e
+
+
+# ---------------------------------------------------------------- sequences, normalisation and attention
+
+
+def layer_norm(x, gamma, beta, axes, eps):
+    """Normalise over the last ``axes`` axes to zero mean and unit variance, then scale by gamma and shift by beta.
+
+    gamma and beta (or None) have the shape of those axes, x.shape[-axes:].
+    """
+    shape = x.shape[-axes:]
+    for name, w in (("gamma", gamma), ("beta", beta)):
+        if w is not None and w.shape != shape:
+            raise ValueError(f"layer norm {name} of shape {w.shape} does not match the normalised axes {shape}")
+    over = tuple(range(x.ndim - axes, x.ndim))
+    centred = x - x.mean(axis=over, keepdims=True, dtype=x.dtype)
+    variance = np.mean(np.square(centred), axis=over, keepdims=True, dtype=x.dtype)
+    centred *= 1.0 / np.sqrt(variance + np.float32(eps))
+    if gamma is not None:
+        centred *= gamma
+    if beta is not None:
+        centred += beta
+    return centred
+
+
+def rms_norm(x, gamma, eps):
+    """x / sqrt(mean(x^2) + eps) over the last axis, times gamma (or None) of shape (C,)."""
+    if gamma is not None and gamma.shape != x.shape[-1:]:
+        raise ValueError(f"RMS norm gamma of shape {gamma.shape} does not match {x.shape[-1]} features")
+    out = x * (1.0 / np.sqrt(np.mean(np.square(x), axis=-1, keepdims=True, dtype=x.dtype) + np.float32(eps)))
+    if gamma is not None:
+        out *= gamma
+    return out
+
+
+def embedding(ids, table):
+    """Integer ids (N, ...) -> rows of table (vocab, dim): (N, ..., dim).
+
+    table is an array, or a weight too large to hold whole that yields (row slice, block)
+    pieces from row_blocks(): then each block serves the ids that fall in its rows.
+    """
+    if not np.issubdtype(ids.dtype, np.integer):
+        raise ValueError(f"embedding ids must be integers, not {ids.dtype}")
+    vocab, dim = table.shape
+    if ids.size and (ids.min() < 0 or ids.max() >= vocab):
+        raise ValueError(f"token ids must lie in [0, {vocab}), got {ids.min()} to {ids.max()}")
+    if isinstance(table, np.ndarray):
+        return table[ids]
+    flat = ids.reshape(-1)
+    out = np.empty((flat.size, dim), dtype=table.dtype)
+    for rows, block in table.row_blocks():
+        hit = (flat >= rows.start) & (flat < rows.stop)
+        out[hit] = block[flat[hit] - rows.start]
+    return out.reshape(*ids.shape, dim)
+
+
+def matmul(a, b, transpose_a=False, transpose_b=False):
+    """(N, ..., m, k) @ (N, ..., k, n) -> (N, ..., m, n), either operand read transposed; batch axes broadcast."""
+    if transpose_a:
+        a = np.swapaxes(a, -1, -2)
+    if transpose_b:
+        b = np.swapaxes(b, -1, -2)
+    if a.shape[-1] != b.shape[-2]:
+        raise ValueError(f"cannot multiply (..., {a.shape[-2]}, {a.shape[-1]}) by (..., {b.shape[-2]}, {b.shape[-1]})")
+    return _meter.matmul(a, b)
+
+
+def rotary(x, positions, base):
+    """Rotary position embedding (RoPE) in the rotate-half form of GPT-NeoX and Llama.
+
+    x is (N, heads, L, head_dim) with head_dim even; positions (L,) are absolute. Feature i
+    and i + head_dim / 2 rotate by the angle position x base^(-2i / head_dim).
+    """
+    half = x.shape[-1] // 2
+    freq = base ** (-np.arange(half, dtype=np.float64) * 2 / x.shape[-1])
+    angle = np.asarray(positions, dtype=np.float64)[:, None] * freq  # (L, half)
+    cos, sin = np.cos(angle).astype(x.dtype), np.sin(angle).astype(x.dtype)
+    x1, x2 = x[..., :half], x[..., half:]
+    return np.concatenate([x1 * cos - x2 * sin, x2 * cos + x1 * sin], axis=-1)
+
+
+def attention(x, memory, w, heads, kv_heads, head_dim, causal=False, cache=None, rotary_base=None):
+    """Multi-head attention with grouped key/value heads: (N, Lq, D) -> (N, Lq, D_out).
+
+    w holds the projections as (in, out) kernels and optional biases: self attention
+    (memory None) reads "qkv_kernel" (D, (heads + 2 kv_heads) head_dim) and "qkv_bias";
+    cross attention reads "q_kernel" from x and "kv_kernel" (D_kv, 2 kv_heads head_dim) from
+    memory (N, Lm, D_kv); both end with "out_kernel" (heads head_dim, D_out) and "out_bias".
+    cache, if given, is (past keys, past values), each (N, P, kv_heads, head_dim): the keys and
+    values of P earlier positions, already projected (and rotated). The new keys follow them,
+    so query i sits at position P + i; causal masks the keys after it. Scores are scaled by
+    1 / sqrt(head_dim) and normalised by a softmax over the keys; the products QK^T and AV are
+    batched matrix products, metered like every projection.
+    """
+    n, lq, _ = x.shape
+    group = heads // kv_heads
+    kv_width = kv_heads * head_dim
+    if memory is None:
+        qkv = dense(x, w["qkv_kernel"], w.get("qkv_bias"))
+        q, kv = qkv[..., : heads * head_dim], qkv[..., heads * head_dim :]
+    else:
+        q = dense(x, w["q_kernel"], w.get("q_bias"))
+        kv = dense(memory, w["kv_kernel"], w.get("kv_bias"))
+    if kv.shape[-1] != 2 * kv_width or q.shape[-1] != heads * head_dim:
+        raise ValueError(f"projections of width {q.shape[-1]} and {kv.shape[-1]} do not fit {heads} heads and {kv_heads} key/value heads of {head_dim}")
+    lk = kv.shape[1]
+    # (N, L, heads, head_dim) -> (N, heads, L, head_dim)
+    q = q.reshape(n, lq, heads, head_dim).transpose(0, 2, 1, 3)
+    k = kv[..., :kv_width].reshape(n, lk, kv_heads, head_dim).transpose(0, 2, 1, 3)
+    v = kv[..., kv_width:].reshape(n, lk, kv_heads, head_dim).transpose(0, 2, 1, 3)
+    past = 0 if cache is None else cache[0].shape[1]
+    if rotary_base is not None:
+        q = rotary(q, np.arange(past, past + lq), rotary_base)
+        k = rotary(k, np.arange(past, past + lk), rotary_base)
+    if cache is not None:
+        k = np.concatenate([cache[0].transpose(0, 2, 1, 3), k], axis=2)
+        v = np.concatenate([cache[1].transpose(0, 2, 1, 3), v], axis=2)
+    keys = k.shape[2]
+    # the heads of one group share their key and value head: (N, kv_heads, group x Lq, head_dim)
+    q = np.ascontiguousarray(q).reshape(n, kv_heads, group * lq, head_dim)
+    scores = _meter.matmul(q, np.swapaxes(k, -1, -2))  # (N, kv_heads, group x Lq, keys)
+    scores *= np.float32(1.0 / math.sqrt(head_dim))
+    if causal:
+        # query i at position past + i sees keys 0 .. past + i
+        hidden = np.arange(keys)[None, :] > past + np.arange(lq)[:, None]
+        scores.reshape(n, kv_heads, group, lq, keys)[..., hidden] = -np.inf
+    weights = softmax(scores)
+    mixed = _meter.matmul(weights, v)  # (N, kv_heads, group x Lq, head_dim)
+    mixed = mixed.reshape(n, heads, lq, head_dim).transpose(0, 2, 1, 3).reshape(n, lq, heads * head_dim)
+    return dense(mixed, w["out_kernel"], w.get("out_bias"))
+
+
+def reshape(x, shape):
+    """(N, ...) -> (N, *shape), row-major."""
+    return x.reshape(x.shape[0], *shape)
+
+
+def transpose(x, perm):
+    """Permute the axes after the batch axis: output axis i is input axis perm[i]."""
+    return x.transpose(0, *(p + 1 for p in perm))
+
+
+def slice_axis(x, axis, start, stop, step=1):
+    """Positions start, start + step, ... below stop along axis (counted without the batch axis)."""
+    index = [slice(None)] * x.ndim
+    index[axis + 1] = slice(start, stop, step)
+    return x[tuple(index)]
+
+
+def select(x, axis, index):
+    """One position along axis (counted without the batch axis), which disappears: BERT's first token."""
+    return np.take(x, index, axis=axis + 1)
+
+
+def mean(x, axes, keepdims=False):
+    """Mean over the given axes (counted without the batch axis)."""
+    return x.mean(axis=tuple(a + 1 for a in axes), keepdims=keepdims, dtype=x.dtype)
