@@ -432,7 +432,9 @@ class Side:
 
     @property
     def bias_params(self) -> int:
-        return sum(prod(shape) for n in self.graph.nodes for w, (shape, _) in n.weights.items() if w == "bias")
+        """Parameters --bias adds to a block: its count less the same block's without biases."""
+        graph, _, _ = BLOCKS[self.label].build(replace(self.sizes, bias=False))
+        return self.params - graph.totals.params
 
     @property
     def formulas_ok(self) -> bool | None:

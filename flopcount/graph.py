@@ -7,7 +7,7 @@ from math import prod
 
 from . import expr
 from .errors import FlopcountError, ShapeError, SpecError, spec_error
-from .layers import MAX_INTEGER, Layer, fmt_shape, layer_class
+from .layers import MAX_INTEGER, Layer, Weight, fmt_shape, layer_class
 from .spec import Spec
 
 
@@ -22,7 +22,7 @@ class Node:
     inputs: tuple[int, ...]
     in_shapes: tuple[tuple[int, ...], ...]
     shape: tuple[int, ...]
-    weights: dict  # name -> (shape, trainable)
+    weights: dict[str, Weight]
     trainable: int
     non_trainable: int
     macs: int
@@ -137,11 +137,11 @@ def _node(flat, index_of, nodes) -> Node:
         )
     weights = layer.weights(in_shapes)
     trainable = non_trainable = 0
-    for s, is_trainable in weights.values():
-        if is_trainable:
-            trainable += prod(s)
+    for w in weights.values():
+        if w.trainable:
+            trainable += prod(w.shape)
         else:
-            non_trainable += prod(s)
+            non_trainable += prod(w.shape)
     paths = _receptive_field(layer, in_shapes, parents)
     # strides multiply along a chain; beyond 10^15 a field or jump means nothing and only bloats output
     if any(max(j, -a, b) > MAX_INTEGER for p in paths for j, (a, b) in p.items()):

@@ -21,6 +21,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 DTYPE = np.float32
+ITEMSIZE = np.dtype(DTYPE).itemsize
 
 
 class Meter:
@@ -84,8 +85,12 @@ def reusing_buffers():
         _buffers = outer
 
 
-def _scratch(role, shape, dtype=DTYPE):
-    """An uninitialised array for temporary use inside one kernel call; never returned to a caller."""
+def scratch(role, shape, dtype=DTYPE):
+    """An uninitialised array for temporary use inside one kernel call; never returned to a caller.
+
+    Reused per role while reusing_buffers() is active; a layer states each role's bytes in
+    its scratch() rule so the runner's memory estimate counts them.
+    """
     if _buffers is None:
         return np.empty(shape, dtype)
     size = prod(shape)
@@ -99,14 +104,14 @@ def _scratch(role, shape, dtype=DTYPE):
 # ---------------------------------------------------------------- convolutions
 
 
-def _padded(x, pads, value=0.0, scratch=True):
+def _padded(x, pads, value=0.0, reuse=True):
     """(N, H, W, C) -> (N, H + top + bottom, W + left + right, C) with the border filled with value."""
     (t, b), (l, r) = pads
     if not (t or b or l or r):
         return x
     n, h, w, c = x.shape
     shape = (n, h + t + b, w + l + r, c)
-    out = _scratch("padded", shape, x.dtype) if scratch else np.empty(shape, x.dtype)
+    out = scratch("padded", shape, x.dtype) if reuse else np.empty(shape, x.dtype)
     out[:, :t] = value
     out[:, t + h :] = value
     out[:, t : t + h, :l] = value
@@ -211,11 +216,11 @@ def conv2d(x, kernel, bias, stride, pads, dilation, groups):
         src, dst = win[images, rows], out[images, rows]
         m = src.shape[0] * src.shape[1] * ow
         if groups == 1:
-            cols = _scratch("cols", src.shape, x.dtype)
+            cols = scratch("cols", src.shape, x.dtype)
             np.copyto(cols, src)
             _meter.matmul(cols.reshape(m, kh * kw * c), weights[0], out=dst.reshape(m, f))
         else:
-            cols = _scratch("cols", (groups, *src.shape[:5], cg), x.dtype)
+            cols = scratch("cols", (groups, *src.shape[:5], cg), x.dtype)
             np.copyto(cols, src.reshape(*src.shape[:5], groups, cg).transpose(5, 0, 1, 2, 3, 4, 6))
             # each group's product lands in its own channel range of the output
             _meter.matmul(cols.reshape(groups, m, kh * kw * cg), weights, out=dst.reshape(m, groups, fg).transpose(1, 0, 2))
@@ -236,11 +241,11 @@ def depthwise_conv2d(x, kernel, bias, stride, pads, dilation):
     oh = _out_size(h + t + b, kh, stride[0], dilation[0])
     ow = _out_size(w + l + r, kw, stride[1], dilation[1])
     xp = _padded(x, pads)
-    acc = scratch = None
+    acc = products = None
     for i, j, tap in _taps(xp, (kh, kw), stride, dilation, (oh, ow)):
-        acc = _meter.multiply_add(acc, tap[..., None], kernel[i, j], scratch)
-        if scratch is None:
-            scratch = _scratch("products", acc.shape, acc.dtype)
+        acc = _meter.multiply_add(acc, tap[..., None], kernel[i, j], products)
+        if products is None:
+            products = scratch("products", acc.shape, acc.dtype)
     return _add_bias(acc.reshape(n, oh, ow, c * mult), bias)
 
 
@@ -378,7 +383,7 @@ def activation(x, fn, alpha):
 
 def pad(x, pads):
     """Zero-pad height and width by ((top, bottom), (left, right))."""
-    return _padded(x, pads, scratch=False)
+    return _padded(x, pads, reuse=False)
 
 
 def add(xs):

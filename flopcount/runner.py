@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import lru_cache
-from math import prod, sqrt
+from math import prod
 
 import numpy as np
 
@@ -28,7 +28,7 @@ from .errors import FlopcountError
 from .expr import fixed
 from .graph import Graph, Node
 
-ITEMSIZE = np.dtype(kernels.DTYPE).itemsize
+ITEMSIZE = kernels.ITEMSIZE
 BASE_BYTES = 96 * 2**20  # the interpreter, NumPy and OpenBLAS's buffers before any array (measured: 80-100 MiB)
 POOL_SIZE = (1 << 20) + 7  # odd length, so tiled weights do not repeat along power-of-two axes
 
@@ -47,29 +47,14 @@ def _pool(seed: int):
     return np.concatenate([values, values])
 
 
-# weight name -> (centre, spread): values are centre + spread x u with u uniform in [-1, 1)
-_INIT = {
-    "bias": (0.0, 0.1),
-    "beta": (0.0, 0.1),
-    "moving_mean": (0.0, 0.1),
-    "gamma": (1.0, 0.25),
-    "moving_variance": (1.0, 0.5),
-}
-
-
-def _spread(node: Node, name: str, shape) -> tuple[float, float]:
-    if name in _INIT:
-        return _INIT[name]
-    # He-uniform on the products each output sums, so deep stacks stay finite
-    fan_in = prod(shape[:2]) if node.type == "depthwise_conv2d" else prod(shape[:-1])
-    return 0.0, sqrt(6 / max(fan_in, 1))
-
-
 def _pattern(node: Node, name: str) -> tuple[int, float, float]:
-    """(pool offset, centre, spread): weight element f is centre + spread x pool[(offset + f) % POOL_SIZE]."""
-    shape, _ = node.weights[name]
+    """(pool offset, centre, spread): weight element f is centre + spread x pool[(offset + f) % POOL_SIZE].
+
+    Centre and spread are the weight's declared init.
+    """
+    init = node.weights[name].init
     offset = zlib.crc32(f"{node.index}/{node.name}/{name}".encode()) % POOL_SIZE
-    return (offset, *_spread(node, name, shape))
+    return (offset, init.centre, init.spread)
 
 
 def make_weight(node: Node, name: str, seed: int):
@@ -78,7 +63,7 @@ def make_weight(node: Node, name: str, seed: int):
     Deterministic per (seed, layer index, layer name, weight name), and one pass of
     writes for any size: no random numbers are drawn per weight.
     """
-    shape, _ = node.weights[name]
+    shape = node.weights[name].shape
     pool = _pool(seed)
     offset, centre, spread = _pattern(node, name)
     out = np.empty(prod(shape), dtype=kernels.DTYPE)
@@ -115,7 +100,7 @@ class TiledWeight:
 
     def __init__(self, node: Node, name: str, seed: int):
         self.node, self.name, self.seed = node, name, seed
-        self.shape = tuple(node.weights[name][0])
+        self.shape = node.weights[name].shape
         self.size = prod(self.shape)
         self.seconds = 0.0  # spent scaling the pool
 
@@ -160,14 +145,14 @@ class Weights(Mapping):
             declared = ", ".join(self.node.weights) or "none"
             raise KeyError(f"{name!r} is not a declared weight of this layer (declared: {declared})")
         if name not in self.arrays:
-            shape, trainable = self.node.weights[name]
+            declared = self.node.weights[name]
             start = time.perf_counter()
-            if _tiled(shape):
+            if _tiled(declared.shape):
                 self.arrays[name] = TiledWeight(self.node, name, self.seed)
             else:
                 self.arrays[name] = make_weight(self.node, name, self.seed)
             self.created += time.perf_counter() - start
-            self.params[0 if trainable else 1] += self.arrays[name].size
+            self.params[0 if declared.trainable else 1] += self.arrays[name].size
         return self.arrays[name]
 
     def __contains__(self, name):
@@ -192,40 +177,22 @@ def _bytes(shape, batch=1) -> int:
     return ITEMSIZE * batch * prod(shape)
 
 
-def _scratch_buffers(node: Node, batch: int) -> dict[str, int]:
-    """Bytes of the kernels' reused scratch buffers (see kernels.reusing_buffers) this layer needs, per role."""
-    need = {}
-    pads = node.layer.pads(node.in_shapes) if hasattr(node.layer, "pads") else None
-    if pads and any(p for pair in pads for p in pair):
-        (t, b), (l, r) = pads
-        h, w, c = node.in_shapes[0]
-        need["padded"] = _bytes((h + t + b, w + l + r, c), batch)
-    if node.type == "conv2d":
-        oh, ow, _ = node.shape
-        layer = node.layer
-        need["cols"] = kernels.im2col_bytes(
-            batch, oh, ow, *layer.kernel, node.in_shapes[0][2], ITEMSIZE, stride=layer.stride, groups=layer.groups
-        )
-    if node.type == "depthwise_conv2d":
-        need["products"] = _bytes(node.shape, batch)
-    return need
-
-
 def estimate_peak(graph: Graph, batch: int = 1) -> tuple[int, Node]:
     """Largest working set in bytes, and the layer where it occurs.
 
     A layer's working set is every activation still alive, its output, one more
     output-sized temporary, its weights, and the scratch buffers held so far (each
-    role's buffer only grows during a run), on top of BASE_BYTES for the process.
+    role's buffer only grows during a run; each layer states its own in Layer.scratch),
+    on top of BASE_BYTES for the process.
     """
     last = _last_use(graph)
     alive: dict[int, int] = {}
     held: dict[str, int] = {}
     peak, where = BASE_BYTES, graph.nodes[0]
     for node in graph.nodes:
-        for role, size in _scratch_buffers(node, batch).items():
+        for role, size in node.layer.scratch(node.in_shapes, node.shape, batch, kernels).items():
             held[role] = max(held.get(role, 0), size)
-        weights = sum(_bytes((_block_rows(s), s[1]) if _tiled(s) else s) for s, _ in node.weights.values())
+        weights = sum(_bytes((_block_rows(s), s[1]) if _tiled(s) else s) for s in (w.shape for w in node.weights.values()))
         need = BASE_BYTES + sum(alive.values()) + 2 * _bytes(node.shape, batch) + weights + sum(held.values())
         if need > peak:
             peak, where = need, node
@@ -386,7 +353,7 @@ class RunResult:
 def _inputs_for(graph: Graph, batch: int, seed: int) -> dict[int, np.ndarray]:
     out = {}
     for node in graph.nodes:
-        if node.type == "input":
+        if node.layer.source:
             rng = np.random.default_rng((seed, node.index))
             out[node.index] = rng.standard_normal((batch, *node.shape), dtype=kernels.DTYPE)
     return out
@@ -410,7 +377,7 @@ def _execute_nodes(graph, inputs, seed, keep, on_layer):
         start = time.perf_counter()
         with kernels.metering() as meter:
             missing = [graph.nodes[i].name for i in node.inputs if i not in acts]
-            if node.type == "input":
+            if node.layer.source:
                 out = inputs[node.index]
             elif missing:
                 error = f"not run: input '{missing[0]}' did not run"
@@ -491,7 +458,7 @@ def forward(graph: Graph, x, *, seed: int = 0, keep=None) -> dict[int, np.ndarra
     Raises RunError if a layer fails or the seed is negative.
     """
     _check_seed(seed)
-    sources = [n.index for n in graph.nodes if n.type == "input"]
+    sources = [n.index for n in graph.nodes if n.layer.source]
     inputs = dict(x) if isinstance(x, dict) else {sources[0]: x}
     missing = [graph.nodes[i].name for i in sources if i not in inputs]
     if missing:

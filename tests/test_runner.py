@@ -8,7 +8,7 @@ import pytest
 
 from flopcount import build_graph, kernels, parse_spec
 from flopcount.graph import analyze
-from flopcount.layers import REGISTRY, Conv2D
+from flopcount.layers import REGISTRY, Conv2D, Weight
 from flopcount.runner import BASE_BYTES, RunError, estimate_peak, forward, parse_bytes, run_graph
 from flopcount.spec import bundled_dir
 from layer_cases import CASES, case_spec
@@ -64,7 +64,7 @@ def test_run_exits_1_naming_the_layer_and_both_figures(cli, write_spec, monkeypa
 def test_a_wrong_weight_rule_is_reported(monkeypatch):
     rule = Conv2D.weights
     # declares a bias of the wrong length: the kernel refuses it
-    monkeypatch.setattr(Conv2D, "weights", lambda self, shapes: {**rule(self, shapes), "bias": ((5,), True)})
+    monkeypatch.setattr(Conv2D, "weights", lambda self, shapes: {**rule(self, shapes), "bias": Weight((5,))})
     result = run_graph(chain({"type": "conv2d", "filters": 4, "kernel": 3, "name": "c1"}, {"type": "flatten"}))
     first, second = result.layers[1:]
     assert "bias of shape (5,)" in first.error
@@ -74,7 +74,7 @@ def test_a_wrong_weight_rule_is_reported(monkeypatch):
 
 def test_an_unread_weight_is_a_params_mismatch(monkeypatch):
     rule = Conv2D.weights
-    monkeypatch.setattr(Conv2D, "weights", lambda self, shapes: {**rule(self, shapes), "unused": ((7,), False)})
+    monkeypatch.setattr(Conv2D, "weights", lambda self, shapes: {**rule(self, shapes), "unused": Weight((7,), trainable=False)})
     (bad,) = run_graph(chain({"type": "conv2d", "filters": 4, "kernel": 3})).mismatches
     assert (bad.non_trainable, bad.expected_non_trainable, bad.params_ok) == (0, 7, False)
 

@@ -14,7 +14,8 @@ Counting conventions (mirrored in the README):
   an activation is 1 whatever its function, an n-way add is n - 1, a pooling window
   of k elements is k - 1 comparisons (max) or k - 1 additions plus 1 division (avg),
   softmax is 3 (exponential, sum, division). FLOPs = 2 x macs + other_ops.
-* ``params``: sizes of the weight arrays a layer declares in ``weights``; batch
+* ``params``: sizes of the weight arrays a layer declares in ``weights`` (each a
+  :class:`Weight` with its shape, trainable flag and the initialiser a run uses); batch
   norm's moving mean and variance are non-trainable, as in Keras.
 * Free layers (input, flatten, dropout, zero_pad, concat) say ``free = True`` and are
   listed in FREE: zero cost on purpose.
@@ -25,7 +26,24 @@ axis, a mapping of weights and ``k``, the runner's kernel module; this package n
 imports NumPy.
 """
 
-from .base import FREE, REGISTRY, REQUIRED, Attr, Layer, bias_ops, fmt_shape, layer_class, register
+from .base import (
+    FREE,
+    NEAR_ONE,
+    NEAR_ZERO,
+    POSITIVE,
+    REGISTRY,
+    REQUIRED,
+    Attr,
+    Init,
+    Layer,
+    Weight,
+    bias_ops,
+    bias_weight,
+    fan_in,
+    fmt_shape,
+    layer_class,
+    register,
+)
 from .kinds import _CONVERTERS, MAX_INTEGER, MAX_RANK
 from .window import Sliding, resolve_pads, spatial
 
@@ -46,10 +64,17 @@ __all__ = [
     "MAX_RANK",
     "REGISTRY",
     "REQUIRED",
+    "NEAR_ONE",
+    "NEAR_ZERO",
+    "POSITIVE",
     "Attr",
+    "Init",
     "Layer",
+    "Weight",
+    "fan_in",
     "Sliding",
     "bias_ops",
+    "bias_weight",
     "fmt_shape",
     "layer_class",
     "register",

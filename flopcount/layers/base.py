@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from math import prod
+from math import prod, sqrt
 from typing import Callable, ClassVar
 
 from ..errors import SpecError, spec_error, suggest
@@ -61,6 +61,46 @@ class Attr:
         return _CONVERTERS[self.kind](self, raw, evaluate)
 
 
+@dataclass(frozen=True)
+class Init:
+    """How the runner fills a weight for execution: centre + spread x u, u uniform in [-1, 1)."""
+
+    centre: float
+    spread: float
+
+
+def fan_in(n: int) -> Init:
+    """He-uniform for a weight whose every output sums n products, so deep stacks stay finite."""
+    return Init(0.0, sqrt(6 / max(n, 1)))
+
+
+NEAR_ZERO = Init(0.0, 0.1)  # biases, shifts, running means
+NEAR_ONE = Init(1.0, 0.25)  # scales
+POSITIVE = Init(1.0, 0.5)  # variances and other divisors: in [0.5, 1.5), never zero or negative
+
+
+@dataclass(frozen=True)
+class Weight:
+    """A weight array a layer owns: its shape, whether training updates it, how a run fills it.
+
+    Without an init, a kernel is assumed: every output sums the products over all axes
+    but the last, so init is fan_in(product of those axes).
+    """
+
+    shape: tuple[int, ...]
+    trainable: bool = True
+    init: Init | None = None
+
+    def __post_init__(self):
+        object.__setattr__(self, "shape", tuple(self.shape))
+        if self.init is None:
+            object.__setattr__(self, "init", fan_in(prod(self.shape[:-1])))
+
+    @property
+    def size(self) -> int:
+        return prod(self.shape)
+
+
 def fmt_shape(shape) -> str:
     """(224, 224, 3) and (1000,) as Python writes tuples."""
     return "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
@@ -113,8 +153,8 @@ class Layer:
     def output_shape(self, shapes):
         return shapes[0]
 
-    def weights(self, shapes) -> dict:
-        """Weight arrays this layer owns: name -> (shape, trainable)."""
+    def weights(self, shapes) -> dict[str, Weight]:
+        """Weight arrays this layer owns, by name; parameters are counted from these."""
         return {}
 
     def macs(self, shapes, out) -> int:
@@ -123,12 +163,24 @@ class Layer:
     def other_ops(self, shapes, out) -> int:
         return 0
 
+    def scratch(self, shapes, out, batch, k) -> dict[str, int]:
+        """Bytes per role of the kernels' reused scratch buffers (k.scratch) that forward() needs at this batch.
+
+        The runner's memory estimate sums them; k is the kernel module, as in forward().
+        """
+        return {}
+
     def window(self, shapes):
         """Per spatial axis (kernel extent, stride, padding before) for the receptive field; None if pointwise."""
         return None
 
     def forward(self, xs, w, k):
         return xs[0]
+
+
+def bias_weight(n: int) -> Weight:
+    """A trainable bias of n values, filled near zero for a run."""
+    return Weight((n,), init=NEAR_ZERO)
 
 
 def bias_ops(layer, out):

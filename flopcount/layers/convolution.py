@@ -5,7 +5,7 @@ from __future__ import annotations
 from math import prod
 
 from ..errors import ShapeError, spec_error
-from .base import Attr, bias_ops, register
+from .base import Attr, Weight, bias_ops, bias_weight, fan_in, register
 from .window import Sliding, spatial
 
 _CONV_COMMON = (
@@ -43,9 +43,9 @@ class Conv2D(Sliding):
 
     def weights(self, shapes):
         c = shapes[0][2]
-        w = {"kernel": ((*self.kernel, c // self.groups, self.filters), True)}
+        w = {"kernel": Weight((*self.kernel, c // self.groups, self.filters))}
         if self.bias:
-            w["bias"] = ((self.filters,), True)
+            w["bias"] = bias_weight(self.filters)
         return w
 
     def macs(self, shapes, out):
@@ -55,6 +55,12 @@ class Conv2D(Sliding):
 
     def other_ops(self, shapes, out):
         return bias_ops(self, out)
+
+    def scratch(self, shapes, out, batch, k):
+        # the im2col patches, in chunks (see kernels.conv2d)
+        oh, ow, _ = out
+        cols = k.im2col_bytes(batch, oh, ow, *self.kernel, shapes[0][2], k.ITEMSIZE, stride=self.stride, groups=self.groups)
+        return {**super().scratch(shapes, out, batch, k), "cols": cols}
 
     def forward(self, xs, w, k):
         pads = self.pads([x.shape[1:] for x in xs])
@@ -76,9 +82,10 @@ class DepthwiseConv2D(Sliding):
         return (*self.spatial_out(shapes), shapes[0][2] * self.multiplier)
 
     def weights(self, shapes):
-        w = {"kernel": ((*self.kernel, shapes[0][2], self.multiplier), True)}
+        # each output sums the products of its own channel's window only
+        w = {"kernel": Weight((*self.kernel, shapes[0][2], self.multiplier), init=fan_in(prod(self.kernel)))}
         if self.bias:
-            w["bias"] = ((shapes[0][2] * self.multiplier,), True)
+            w["bias"] = bias_weight(shapes[0][2] * self.multiplier)
         return w
 
     def macs(self, shapes, out):
@@ -88,6 +95,10 @@ class DepthwiseConv2D(Sliding):
 
     def other_ops(self, shapes, out):
         return bias_ops(self, out)
+
+    def scratch(self, shapes, out, batch, k):
+        # one tap's products, added into the output
+        return {**super().scratch(shapes, out, batch, k), "products": k.ITEMSIZE * batch * prod(out)}
 
     def forward(self, xs, w, k):
         pads = self.pads([x.shape[1:] for x in xs])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from math import prod
 
-from .base import Attr, Layer, bias_ops, register
+from .base import Attr, Layer, Weight, bias_ops, bias_weight, register
 
 
 @register("dense")
@@ -16,9 +16,9 @@ class Dense(Layer):
         return (*shapes[0][:-1], self.units)
 
     def weights(self, shapes):
-        w = {"kernel": ((shapes[0][-1], self.units), True)}
+        w = {"kernel": Weight((shapes[0][-1], self.units))}
         if self.bias:
-            w["bias"] = ((self.units,), True)
+            w["bias"] = bias_weight(self.units)
         return w
 
     def macs(self, shapes, out):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fractions import Fraction
 from math import prod
 
-from .base import Attr, Layer, register
+from .base import NEAR_ONE, NEAR_ZERO, POSITIVE, Attr, Layer, Weight, register
 
 
 @register("batch_norm")
@@ -21,11 +21,11 @@ class BatchNorm(Layer):
         c = (shapes[0][-1],)
         w = {}
         if self.scale:
-            w["gamma"] = (c, True)
+            w["gamma"] = Weight(c, init=NEAR_ONE)
         if self.center:
-            w["beta"] = (c, True)
-        w["moving_mean"] = (c, False)
-        w["moving_variance"] = (c, False)
+            w["beta"] = Weight(c, init=NEAR_ZERO)
+        w["moving_mean"] = Weight(c, trainable=False, init=NEAR_ZERO)
+        w["moving_variance"] = Weight(c, trainable=False, init=POSITIVE)
         return w
 
     def other_ops(self, shapes, out):

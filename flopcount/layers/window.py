@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from math import prod
 from typing import ClassVar
 
 from ..errors import ShapeError
@@ -64,6 +65,14 @@ class Sliding(Layer):
                 )
             out.append((padded - k) // s + 1)
         return tuple(out)
+
+    def scratch(self, shapes, out, batch, k):
+        # the padded copy of the input the kernels slide over
+        pads = self.pads(shapes)
+        if not any(p for pair in pads for p in pair):
+            return {}
+        padded = [size + before + after for size, (before, after) in zip(shapes[0], pads)]
+        return {"padded": k.ITEMSIZE * batch * prod(padded) * shapes[0][-1]}
 
     def window(self, shapes):
         return tuple(zip(self.extent(), self.stride, (before for before, _ in self.pads(shapes))))
