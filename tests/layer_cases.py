@@ -56,7 +56,8 @@ CASES = [
     Case("max_pool-2x2", {"type": "max_pool", "pool": 2}, (224, 224, 64), (112, 112, 64)),
     Case("max_pool-3x3-s2-p1", {"type": "max_pool", "pool": 3, "stride": 2, "padding": 1}, (112, 112, 64),
          (56, 56, 64)),
-    Case("max_pool-3x3-s2-floor", {"type": "max_pool", "pool": 3, "stride": 2}, (55, 55, 64), (27, 27, 64)),
+    # floor((56 - 3) / 2) + 1 = 27 (ceil rounding would give 28)
+    Case("max_pool-3x3-s2-floor", {"type": "max_pool", "pool": 3, "stride": 2}, (56, 56, 64), (27, 27, 64)),
     Case("avg_pool-same", {"type": "avg_pool", "pool": 3, "stride": 2, "padding": "same"}, (7, 7, 5), (4, 4, 5)),
     Case("global_avg_pool", {"type": "global_avg_pool"}, (7, 7, 2048), (2048,)),
     Case("global_max_pool", {"type": "global_max_pool"}, (5, 4, 3), (3,)),
@@ -64,7 +65,11 @@ CASES = [
     Case("adaptive_avg_pool-uneven", {"type": "adaptive_avg_pool", "size": [3, 2]}, (7, 5, 2), (3, 2, 2)),
     Case("flatten", {"type": "flatten"}, (7, 7, 512), (7 * 7 * 512,)),
     Case("batch_norm", {"type": "batch_norm"}, (56, 56, 64), (56, 56, 64), 2 * 64, 2 * 64),
+    # batch norm: gamma and beta trainable, moving mean and variance not (Keras, PyTorch's buffers)
     Case("batch_norm-noscale", {"type": "batch_norm", "scale": False}, (4, 4, 8), (4, 4, 8), 8, 2 * 8),
+    Case("batch_norm-nocenter", {"type": "batch_norm", "center": False}, (4, 4, 8), (4, 4, 8), 8, 2 * 8),
+    Case("batch_norm-statistics-only", {"type": "batch_norm", "center": False, "scale": False}, (3, 5), (3, 5),
+         0, 2 * 5),
     Case("activation-relu", {"type": "activation", "fn": "relu"}, (4, 4, 3), (4, 4, 3)),
     Case("activation-relu6", {"type": "activation", "fn": "relu6"}, (4, 4, 3), (4, 4, 3)),
     Case("activation-leaky", {"type": "activation", "fn": "leaky_relu", "alpha": 0.1}, (5,), (5,)),

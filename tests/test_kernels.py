@@ -154,6 +154,35 @@ def scalar_activation(v, fn, alpha):
 
 # ---------------------------------------------------------------- convolutions
 
+
+def tf_same_pads(hw, k_eff, stride):
+    """TensorFlow's 'same' padding as its docs state it (tf.nn, "Notes on padding"), per axis (before, after).
+
+    pad = max(k - s, 0) when s divides the size, else max(k - size % s, 0); the odd one goes after.
+    """
+    out = []
+    for size, k, s in zip(hw, k_eff, stride):
+        total = max(k - s, 0) if size % s == 0 else max(k - size % s, 0)
+        out.append((total // 2, total - total // 2))
+    return tuple(out)
+
+
+def both_pads(name, hw, k_eff, stride):
+    """(pads the layers hand their kernel, pads the loop reference uses); 'same' from each side's own rule."""
+    if name != "same":
+        return PADS[name], PADS[name]
+    ours = resolve_pads("same", hw, k_eff, stride)
+    theirs = tf_same_pads(hw, k_eff, stride)
+    # 'same' keeps ceil(size / stride) outputs
+    assert [(n + a + b - k) // s + 1 for n, (a, b), k, s in zip(hw, theirs, k_eff, stride)] == [-(-n // s) for n, s in zip(hw, stride)]
+    return ours, theirs
+
+
+def test_tf_same_pads_by_hand():
+    # 7 wide, 3 taps, stride 2: outputs at 0, 2, 4, 6 need one column each side; 6 wide: one at the end only
+    assert tf_same_pads((7, 6), (3, 3), (2, 2)) == ((1, 1), (0, 1))
+    assert tf_same_pads((7, 6), (5, 2), (1, 1)) == ((2, 2), (0, 1))
+
 PADS = {
     "valid": ((0, 0), (0, 0)),
     "p1": ((1, 1), (1, 1)),
@@ -177,10 +206,10 @@ def test_conv2d(kernel, stride, dilation, groups, pads):
     w = rand(rng, *kernel, 6 // groups, f)
     bias = rand(rng, f)
     k_eff = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
-    explicit = resolve_pads("same", (7, 6), k_eff, stride) if pads == "same" else PADS[pads]
+    ours, theirs = both_pads(pads, (7, 6), k_eff, stride)
     with kernels.metering() as meter:
-        out = kernels.conv2d(x, w, bias, stride, explicit, dilation, groups)
-    close(out, loop_conv2d(x, w, bias, stride, explicit, dilation, groups))
+        out = kernels.conv2d(x, w, bias, stride, ours, dilation, groups)
+    close(out, loop_conv2d(x, w, bias, stride, theirs, dilation, groups))
     n, oh, ow, _ = out.shape
     assert meter.macs == n * oh * ow * f * kernel[0] * kernel[1] * (6 // groups)
 
@@ -232,10 +261,10 @@ def test_depthwise_conv2d(mult, stride, dilation, pads, kernel, bias):
     w = rand(rng, *kernel, 4, mult)
     b = rand(rng, 4 * mult) if bias else None
     k_eff = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
-    explicit = resolve_pads("same", (7, 6), k_eff, stride) if pads == "same" else PADS[pads]
+    ours, theirs = both_pads(pads, (7, 6), k_eff, stride)
     with kernels.metering() as meter:
-        out = kernels.depthwise_conv2d(x, w, b, stride, explicit, dilation)
-    close(out, loop_depthwise(x, w, b, stride, explicit, dilation))
+        out = kernels.depthwise_conv2d(x, w, b, stride, ours, dilation)
+    close(out, loop_depthwise(x, w, b, stride, theirs, dilation))
     n, oh, ow, _ = out.shape
     assert meter.macs == n * oh * ow * 4 * mult * kernel[0] * kernel[1]
 
@@ -257,18 +286,40 @@ def test_dense_on_the_last_axis_of_an_image():
     close(kernels.dense(x, w, b), loop_dense(x.reshape(-1, 4), w, b).reshape(2, 3, 3, 6))
 
 
+def zeros(*shape):
+    return np.zeros(shape, np.float32)
+
+
 @pytest.mark.parametrize(
-    "call",
+    "call, message",
     [
-        lambda: kernels.conv2d(np.zeros((1, 4, 4, 3), np.float32), np.zeros((3, 3, 2, 4), np.float32), None, (1, 1), PADS["valid"], (1, 1), 1),
-        lambda: kernels.conv2d(np.zeros((1, 4, 4, 4), np.float32), np.zeros((3, 3, 2, 4), np.float32), np.zeros(3, np.float32), (1, 1), PADS["valid"], (1, 1), 2),
-        lambda: kernels.depthwise_conv2d(np.zeros((1, 4, 4, 3), np.float32), np.zeros((3, 3, 2, 1), np.float32), None, (1, 1), PADS["valid"], (1, 1)),
-        lambda: kernels.dense(np.zeros((1, 6), np.float32), np.zeros((3, 4), np.float32), None),
+        (lambda: kernels.conv2d(zeros(1, 4, 4, 3), zeros(3, 3, 2, 4), None, (1, 1), PADS["valid"], (1, 1), 1),
+         r"kernel \(3, 3, 2, 4\) with 1 group\(s\) does not fit an input of 3 channels"),
+        # channels fit (2 x 2 = 4) but 3 filters do not split into 2 groups
+        (lambda: kernels.conv2d(zeros(1, 4, 4, 4), zeros(3, 3, 2, 3), None, (1, 1), PADS["valid"], (1, 1), 2),
+         r"kernel \(3, 3, 2, 3\) with 2 group\(s\) does not fit an input of 4 channels"),
+        (lambda: kernels.conv2d(zeros(1, 4, 4, 4), zeros(3, 3, 2, 4), zeros(3), (1, 1), PADS["valid"], (1, 1), 2),
+         r"bias of shape \(3,\) does not match 4 output channels"),
+        (lambda: kernels.conv2d(zeros(1, 2, 4, 3), zeros(3, 3, 3, 4), None, (1, 1), PADS["valid"], (1, 1), 1),
+         "a window of 3 does not fit in 2"),
+        (lambda: kernels.depthwise_conv2d(zeros(1, 4, 4, 3), zeros(3, 3, 2, 1), None, (1, 1), PADS["valid"], (1, 1)),
+         r"depthwise kernel \(3, 3, 2, 1\) does not fit an input of 3 channels"),
+        (lambda: kernels.depthwise_conv2d(zeros(1, 4, 4, 3), zeros(3, 3, 3, 2), zeros(3), (1, 1), PADS["valid"], (1, 1)),
+         r"bias of shape \(3,\) does not match 6 output channels"),
+        (lambda: kernels.depthwise_conv2d(zeros(1, 4, 4, 3), zeros(3, 3, 3, 1), None, (1, 1), PADS["valid"], (3, 1)),
+         "a window of 7 does not fit in 4"),
+        (lambda: kernels.dense(zeros(1, 6), zeros(3, 4), None), r"dense kernel \(3, 4\) does not fit an input of 6 features"),
+        (lambda: kernels.dense(zeros(1, 3), zeros(3, 4), zeros(5)), r"bias of shape \(5,\) does not match 4 output channels"),
+        (lambda: kernels.pool(zeros(1, 4, 2, 3), "max", (3, 3), (1, 1), PADS["valid"]), "a window of 3 does not fit in 2"),
+        (lambda: kernels._meter.multiply_add(zeros(2, 3), zeros(2, 1), zeros(1, 4)),
+         r"products of shape \(2, 4\) cannot accumulate into \(2, 3\)"),
     ],
-    ids=["conv-channels", "conv-bias", "depthwise-channels", "dense-features"],
+    ids=["conv-channels", "conv-filters-per-group", "conv-bias", "conv-window", "depthwise-channels", "depthwise-bias",
+         "depthwise-dilated-window", "dense-features", "dense-bias", "pool-window", "meter-accumulator"],
 )
-def test_kernels_refuse_weights_that_do_not_fit(call):
-    with pytest.raises(ValueError):
+def test_kernels_refuse_weights_that_do_not_fit(call, message):
+    # the kernel's own message: without its check NumPy raises a ValueError of its own, or none at all
+    with pytest.raises(ValueError, match=message):
         call()
 
 
@@ -289,10 +340,10 @@ def test_kernels_refuse_weights_that_do_not_fit(call):
 def test_pool(mode, pool, stride, pads):
     rng = np.random.default_rng(5)
     x = rand(rng, 2, 7, 6, 3)
-    explicit = resolve_pads("same", (7, 6), pool, stride) if pads == "same" else PADS[pads]
+    ours, theirs = both_pads(pads, (7, 6), pool, stride)
     with kernels.metering() as meter:
-        out = kernels.pool(x, mode, pool, stride, explicit)
-    close(out, loop_pool(x, mode, pool, stride, explicit))
+        out = kernels.pool(x, mode, pool, stride, ours)
+    close(out, loop_pool(x, mode, pool, stride, theirs))
     assert meter.macs == 0
 
 

@@ -1,5 +1,7 @@
 """Every layer type's shape, parameter and MAC rules on a table of cases."""
 
+import math
+
 import pytest
 
 from flopcount import build_graph, parse_spec
@@ -24,29 +26,56 @@ def test_every_registered_type_has_a_case():
     assert covered == set(REGISTRY)
 
 
+OTHER_OPS = [
+    # bias: one add per output element
+    ({"type": "conv2d", "filters": 4, "kernel": 3}, (5, 5, 2), 3 * 3 * 4),
+    ({"type": "conv2d", "filters": 4, "kernel": 3, "bias": False}, (5, 5, 2), 0),
+    ({"type": "depthwise_conv2d", "kernel": 3, "multiplier": 2}, (5, 5, 2), 3 * 3 * 2 * 2),
+    ({"type": "depthwise_conv2d", "kernel": 3, "bias": False}, (5, 5, 2), 0),
+    ({"type": "dense", "units": 6}, (3, 4), 3 * 6),
+    ({"type": "dense", "units": 6, "bias": False}, (3, 4), 0),
+    # batch norm folds to one scale and one shift per element, with or without gamma and beta
+    ({"type": "batch_norm"}, (2, 2, 3), 2 * 2 * 2 * 3),
+    ({"type": "batch_norm", "center": False, "scale": False}, (2, 2, 3), 2 * 2 * 2 * 3),
+    # one op per element whatever the function; linear is the identity
+    ({"type": "activation", "fn": "relu"}, (2, 2, 3), 2 * 2 * 3),
+    ({"type": "activation", "fn": "gelu"}, (7,), 7),
+    ({"type": "activation", "fn": "linear"}, (2, 2, 3), 0),
+    # max pool: k - 1 comparisons per output; avg pool: k - 1 adds and a division
+    ({"type": "max_pool", "pool": 2}, (4, 4, 3), 2 * 2 * 3 * (2 * 2 - 1)),
+    ({"type": "max_pool", "pool": [3, 2], "stride": 1}, (4, 4, 3), 2 * 3 * 3 * (3 * 2 - 1)),
+    ({"type": "avg_pool", "pool": 2}, (4, 4, 3), 2 * 2 * 3 * (2 * 2)),
+    ({"type": "avg_pool", "pool": 3, "stride": 2, "padding": 1}, (5, 5, 1), 3 * 3 * 1 * (3 * 3)),
+    # global: H W - 1 comparisons (max), or H W - 1 adds and a division (avg), per channel
+    ({"type": "global_avg_pool"}, (7, 7, 8), 8 * 7 * 7),
+    ({"type": "global_max_pool"}, (7, 5, 8), 8 * (7 * 5 - 1)),
+    # adaptive: PyTorch's bins [floor(i n / o), ceil((i + 1) n / o)): 5 rows -> 3 bins of 2, 3, 2 (they
+    # overlap), 4 columns -> 2 bins of 2, 2; every output averages its rows x columns
+    ({"type": "adaptive_avg_pool", "size": [3, 2]}, (5, 4, 2), 2 * (2 + 3 + 2) * (2 + 2)),
+    ({"type": "softmax"}, (10,), 3 * 10),
+    ({"type": "dropout"}, (10,), 0),
+    ({"type": "flatten"}, (2, 2, 2), 0),
+    ({"type": "zero_pad", "padding": 1}, (2, 2, 2), 0),
+]
+
+
 @pytest.mark.parametrize(
-    "layer, input, ops",
-    [
-        # bias: one add per output element
-        ({"type": "conv2d", "filters": 4, "kernel": 3}, (5, 5, 2), 3 * 3 * 4),
-        ({"type": "conv2d", "filters": 4, "kernel": 3, "bias": False}, (5, 5, 2), 0),
-        # batch norm folds to one scale and one shift per element
-        ({"type": "batch_norm"}, (2, 2, 3), 2 * 2 * 2 * 3),
-        ({"type": "activation", "fn": "relu"}, (2, 2, 3), 2 * 2 * 3),
-        ({"type": "activation", "fn": "linear"}, (2, 2, 3), 0),
-        # max pool: k - 1 comparisons per output; avg pool: k - 1 adds and a division
-        ({"type": "max_pool", "pool": 2}, (4, 4, 3), 2 * 2 * 3 * (4 - 1)),
-        ({"type": "avg_pool", "pool": 2}, (4, 4, 3), 2 * 2 * 3 * 4),
-        ({"type": "global_avg_pool"}, (7, 7, 8), 8 * 7 * 7),
-        ({"type": "softmax"}, (10,), 3 * 10),
-        ({"type": "dropout"}, (10,), 0),
-        ({"type": "flatten"}, (2, 2, 2), 0),
-    ],
-    ids=lambda v: v["type"] if isinstance(v, dict) else None,
+    "layer, input, ops", OTHER_OPS, ids=lambda v: v["type"] if isinstance(v, dict) else None
 )
 def test_other_ops(layer, input, ops):
     spec = {"name": "t", "input": list(input), "layers": [layer]}
     assert build_graph(parse_spec(spec)).nodes[-1].other_ops == ops
+
+
+def test_every_registered_type_has_an_other_ops_case():
+    covered = {layer["type"] for layer, _, _ in OTHER_OPS} | {"input", "add", "concat"}  # merges: tests below
+    assert covered == set(REGISTRY), "add other-ops cases for: " + ", ".join(sorted(set(REGISTRY) - covered))
+
+
+def test_concat_is_free():
+    spec = {"name": "t", "input": [4, 4, 2], "layers": [
+        {"type": "activation", "fn": "relu", "name": "a"}, {"type": "concat", "inputs": ["input", "a"]}]}
+    assert build_graph(parse_spec(spec)).nodes[-1].other_ops == 0
 
 
 def test_add_counts_n_minus_one_adds_per_element():
@@ -119,3 +148,24 @@ def test_huge_adaptive_pool_is_analysed_without_listing_its_bins():
     spec = {"name": "t", "input": [10**12, 10**12, 2], "layers": [{"type": "adaptive_avg_pool", "size": 10**12 - 1}]}
     node = build_graph(parse_spec(spec)).nodes[-1]
     assert node.other_ops == 2 * (2 * 10**12 - 2) ** 2  # n + o - gcd(n, o) per axis, gcd 1
+
+
+@pytest.mark.parametrize(
+    "fn, alpha, expected",
+    [
+        # PyTorch's defaults: LeakyReLU(negative_slope=0.01), ELU(alpha=1.0)
+        ("leaky_relu", None, [-2 * 0.01, -0.5 * 0.01, 0.0, 1.5]),
+        ("leaky_relu", 0.2, [-2 * 0.2, -0.5 * 0.2, 0.0, 1.5]),
+        ("elu", None, [math.expm1(-2), math.expm1(-0.5), 0.0, 1.5]),
+        ("elu", 0.5, [0.5 * math.expm1(-2), 0.5 * math.expm1(-0.5), 0.0, 1.5]),
+    ],
+)
+def test_activation_slope_and_its_default(fn, alpha, expected):
+    import numpy as np
+
+    from flopcount.runner import forward
+
+    layer = {"type": "activation", "fn": fn} | ({} if alpha is None else {"alpha": alpha})
+    graph = build_graph(parse_spec({"name": "t", "input": [4], "layers": [layer]}))
+    (out,) = forward(graph, np.array([[-2.0, -0.5, 0.0, 1.5]], np.float32)).values()
+    np.testing.assert_allclose(out[0], expected, rtol=1e-6)
