@@ -29,6 +29,11 @@ class Meter:
 
     def __init__(self):
         self.macs = 0
+        self.statistics = []  # arrays a kernel consumed as running statistics, not as trained values
+
+    def running_statistics(self, *arrays):
+        """Note arrays used as statistics gathered in training (batch norm's moving mean and variance)."""
+        self.statistics.extend(a for a in arrays if a is not None)
 
     def matmul(self, a, b, out=None):
         """a @ b for (..., m, k) by (..., k, n): batch x m x k x n MACs."""
@@ -328,6 +333,7 @@ def batch_norm(x, gamma, beta, mean, var, eps):
     for name, w in (("gamma", gamma), ("beta", beta), ("moving_mean", mean), ("moving_variance", var)):
         if w is not None and w.shape != (c,):
             raise ValueError(f"batch norm {name} of shape {w.shape} does not match {c} channels")
+    _meter.running_statistics(mean, var)
     scale = 1.0 / np.sqrt(var + eps)
     if gamma is not None:
         scale = scale * gamma

@@ -2,8 +2,9 @@
 
 Each layer runs its ``forward`` on seeded random float32 arrays. Three figures come
 from what actually ran and are compared with the analyzer's: the output array's
-shape, the sizes of the weight arrays the layer read (a mapping records each read),
-and the multiply-accumulates its contractions performed (the kernels' Meter counts
+shape, the sizes of the weight arrays the layer read (a mapping records each read;
+those a kernel consumed as running statistics are non-trainable, whatever the layer
+declared), and the multiply-accumulates its contractions performed (the kernels' Meter counts
 them from operand shapes). The analyzer's rules are never called here.
 
 Layers run in file order (a topological order); an activation is freed once its
@@ -132,7 +133,8 @@ class Weights(Mapping):
         self.node = node
         self.seed = seed
         self.arrays: dict = {}
-        self.params = [0, 0]  # (trainable, non-trainable) elements read
+        self.sizes: dict[str, int] = {}  # elements of each weight read
+        self.params = [0, 0]  # (trainable, non-trainable) elements read, set by settle()
         self.created = 0.0  # seconds spent creating whole arrays
 
     @property
@@ -152,7 +154,7 @@ class Weights(Mapping):
             else:
                 self.arrays[name] = make_weight(self.node, name, self.seed)
             self.created += time.perf_counter() - start
-            self.params[0 if declared.trainable else 1] += self.arrays[name].size
+            self.sizes[name] = self.arrays[name].size
         return self.arrays[name]
 
     def __contains__(self, name):
@@ -163,6 +165,14 @@ class Weights(Mapping):
 
     def __len__(self):
         return len(self.node.weights)
+
+    def settle(self, statistics) -> None:
+        """Split the elements read into (trainable, non-trainable); statistics by how the kernels used them."""
+        # an array a kernel consumed as running statistics is non-trainable whatever the layer declared;
+        # any other array is as declared (a frozen weight is a training choice no execution can see)
+        used = {n for n, a in self.arrays.items() if any(a is s for s in statistics)}
+        fixed = sum(size for n, size in self.sizes.items() if n in used or not self.node.weights[n].trainable)
+        self.params = [sum(self.sizes.values()) - fixed, fixed]
 
     def drop(self) -> None:
         """Free the arrays; the counts of what was read and the creation time stay."""
@@ -386,6 +396,7 @@ def _execute_nodes(graph, inputs, seed, keep, on_layer):
                     out = node.layer.forward([acts[i] for i in node.inputs], w, kernels)
                 except Exception as exc:  # a kernel's failure is a finding to report, not a crash
                     error = f"{type(exc).__name__}: {exc}"
+        w.settle(meter.statistics)
         w.drop()
         seconds = time.perf_counter() - start - w.seconds
         if out is not None:

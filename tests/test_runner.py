@@ -79,6 +79,31 @@ def test_an_unread_weight_is_a_params_mismatch(monkeypatch):
     assert (bad.non_trainable, bad.expected_non_trainable, bad.params_ok) == (0, 7, False)
 
 
+
+def flags_flipped(rule):
+    """A weights rule with every declared trainable flag inverted."""
+    return lambda self, shapes: {n: Weight(w.shape, not w.trainable, w.init) for n, w in rule(self, shapes).items()}
+
+
+def test_statistics_are_what_the_kernel_used_as_statistics_not_the_declared_flag(monkeypatch):
+    from flopcount.layers import BatchNorm
+
+    monkeypatch.setattr(BatchNorm, "weights", flags_flipped(BatchNorm.weights))
+    (bad,) = run_graph(chain({"type": "batch_norm"})).mismatches
+    # the moving mean and variance (2 x 3 channels) are statistics, whatever was declared; gamma and beta
+    # are as declared, here non-trainable: the flipped flags make the run see 12 fixed values, not 6 and 6
+    assert (bad.trainable, bad.non_trainable) == (0, 4 * 3)
+    assert (bad.expected_trainable, bad.expected_non_trainable) == (2 * 3, 2 * 3)
+
+
+def test_statistics_declared_trainable_are_a_params_mismatch(monkeypatch):
+    from flopcount.layers import BatchNorm
+
+    rule = BatchNorm.weights
+    monkeypatch.setattr(BatchNorm, "weights", lambda self, shapes: {n: Weight(w.shape, True, w.init) for n, w in rule(self, shapes).items()})
+    (bad,) = run_graph(chain({"type": "batch_norm", "scale": False})).mismatches
+    assert (bad.trainable, bad.non_trainable, bad.expected_non_trainable) == (3, 2 * 3, 0)
+
 def test_a_wrong_shape_rule_is_reported(monkeypatch):
     rule = REGISTRY["max_pool"].output_shape
 
