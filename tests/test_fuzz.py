@@ -1,5 +1,10 @@
 """Property-based fuzzing: any input ends in success or in flopcount's own error, exit status 2.
 
+Random JSON, bytes and mutated reference specs test that nothing escapes; random *valid*
+graphs (``valid_specs``, at least 100 per run) must analyse, render and run with the runner
+agreeing on every layer's shape, parameters and MACs. A new layer type belongs in
+``valid_specs`` too.
+
 CI runs a bounded number of examples. A long local session:
 
     FLOPCOUNT_FUZZ_EXAMPLES=100000 python -m pytest tests/test_fuzz.py -q
@@ -35,6 +40,7 @@ edges = st.sampled_from(
      "i", "in", "input", "relu", "alpha * 3", "__import__('os')", [], {}, [1, 2], [3, 3, 3], [[0, 1], [1, 0]],
      [-1, 2], {"type": "flatten"}, [10**15] * 8, [1] * 9] + HUGE
 )
+FORMATS = st.sampled_from(["table", "json", "csv", "markdown"])
 keys = st.sampled_from(["type", "inputs", "repeat", "name", "block", "stride", "kernel", "filters", "padding",
                         "groups", "units", "when", "layers", "params", "variables", "input", "zzz"])
 
@@ -116,12 +122,17 @@ def test_random_json_values(value):
 
 
 @FUZZ
+@given(st.deferred(lambda: valid_specs()), st.integers(0, 6) | edges | json_values, st.randoms(use_true_random=False),
+       FORMATS)
+def test_random_json_spliced_into_valid_specs(spec, value, rnd, fmt):
+    # one random value in one random place of a valid spec: some still analyse and render, the rest are refused
+    analyze_any(splice(spec, value, rnd), fmt)
+
+
+@FUZZ
 @given(st.binary(max_size=300))
 def test_random_bytes(data):
     analyze_any(data)
-
-
-FORMATS = st.sampled_from(["table", "json", "csv", "markdown"])
 
 
 @FUZZ
@@ -193,6 +204,146 @@ def small_layers(draw):
             layer["inputs"] = [f"l{i - 1}" if i else "input", draw(st.sampled_from(["input"] + [f"l{j}" for j in range(i)]))]
         layers.append(layer)
     return layers
+
+
+# ---------------------------------------------------------------- random valid graphs
+
+ACTIVATION_FNS = ["relu", "relu6", "leaky_relu", "elu", "sigmoid", "hard_sigmoid", "tanh", "swish", "hard_swish",
+                  "gelu", "linear"]
+
+
+def _window(draw, hw, with_dilation):
+    """Kernel, stride, dilation and padding that fit an (H, W) map; padding 'same', 'valid' or explicit."""
+    padding = draw(st.sampled_from(["same", "valid", "explicit"]))
+    stride = [draw(st.integers(1, 3)) for _ in hw]
+    dilation = [draw(st.integers(1, 2)) if with_dilation else 1 for _ in hw]
+    pads = [(draw(st.integers(0, 2)), draw(st.integers(0, 2))) for _ in hw] if padding == "explicit" else [(0, 0)] * 2
+    kernel = []
+    for size, d, (a, b) in zip(hw, dilation, pads):
+        room = size + a + b if padding != "same" else 10**6  # 'same' pads to fit any window
+        fits = [k for k in (1, 2, 3) if d * (k - 1) + 1 <= room]
+        kernel.append(draw(st.sampled_from(fits)) if fits else 1)
+    return kernel, stride, dilation, (padding if padding != "explicit" else [list(p) for p in pads]), pads
+
+
+def _pool_window(draw, hw):
+    """Pool size, stride and padding that fit, with padding smaller than the window."""
+    pool = [draw(st.integers(1, min(3, n))) for n in hw]
+    stride = [draw(st.integers(1, 3)) for _ in hw]
+    padding = draw(st.sampled_from(["same", "valid", "explicit"]))
+    if padding == "explicit":
+        padding = [[draw(st.integers(0, k - 1)), draw(st.integers(0, k - 1))] for k in pool]
+    return pool, stride, padding
+
+
+def _divisors(n):
+    return [d for d in range(1, n + 1) if n % d == 0]
+
+
+@st.composite
+def valid_specs(draw, max_layers=7):
+    """A random small graph that passes validation: each layer is drawn to fit the shape it reads.
+
+    Chains with branches: a layer reads the previous one or, now and then, any earlier one;
+    add and concat join layers whose shapes allow it. Sizes stay small so a run takes milliseconds.
+    """
+    if draw(st.integers(0, 3)):
+        shapes = {"input": (draw(st.integers(1, 9)), draw(st.integers(1, 9)), draw(st.integers(1, 4)))}
+    else:
+        shapes = {"input": (draw(st.integers(1, 12)),)}
+    layers, last = [], "input"
+    for i in range(draw(st.integers(1, max_layers))):
+        name = f"l{i}"
+        source = last if draw(st.integers(0, 3)) else draw(st.sampled_from(sorted(shapes)))
+        s = shapes[source]
+        image = len(s) == 3
+        kinds = ["dense", "batch_norm", "activation", "dropout", "softmax", "add", "concat"]
+        if image:
+            kinds += ["conv2d", "conv2d", "depthwise_conv2d", "max_pool", "avg_pool", "global_avg_pool",
+                      "global_max_pool", "adaptive_avg_pool", "flatten", "zero_pad"]
+        kind = draw(st.sampled_from(kinds))
+        layer = {"name": name, "type": kind, "inputs": source}
+        if kind == "conv2d":
+            kernel, stride, dilation, padding, _ = _window(draw, s[:2], True)
+            groups = draw(st.sampled_from(_divisors(s[2])))
+            layer.update(filters=groups * draw(st.integers(1, 3)), kernel=kernel, stride=stride, dilation=dilation,
+                         padding=padding, groups=groups, bias=draw(st.booleans()))
+        elif kind == "depthwise_conv2d":
+            kernel, stride, dilation, padding, _ = _window(draw, s[:2], True)
+            layer.update(kernel=kernel, stride=stride, dilation=dilation, padding=padding,
+                         multiplier=draw(st.integers(1, 2)), bias=draw(st.booleans()))
+        elif kind in ("max_pool", "avg_pool"):
+            pool, stride, padding = _pool_window(draw, s[:2])
+            layer.update(pool=pool, padding=padding, **({"stride": stride} if draw(st.booleans()) else {}))
+        elif kind == "adaptive_avg_pool":
+            layer["size"] = [draw(st.integers(1, n)) for n in s[:2]]
+        elif kind == "zero_pad":
+            layer["padding"] = [[draw(st.integers(0, 2)), draw(st.integers(0, 2))] for _ in range(2)]
+        elif kind == "dense":
+            layer.update(units=draw(st.integers(1, 6)), bias=draw(st.booleans()))
+        elif kind == "batch_norm":
+            layer.update(center=draw(st.booleans()), scale=draw(st.booleans()))
+        elif kind == "activation":
+            layer["fn"] = draw(st.sampled_from(ACTIVATION_FNS))
+            if layer["fn"] in ("leaky_relu", "elu") and draw(st.booleans()):
+                layer["alpha"] = draw(st.sampled_from([0.1, 0.2, "1/3", 1]))
+        elif kind == "dropout":
+            layer["rate"] = draw(st.sampled_from([0, 0.1, 0.5]))
+        elif kind in ("add", "concat"):
+            if kind == "add":
+                partners = [n for n, t in shapes.items() if t == s and n != source]
+            else:
+                partners = [n for n, t in shapes.items() if len(t) == len(s) and t[:-1] == s[:-1] and n != source]
+            if not partners:
+                # nothing to join yet: a parallel branch of the same shape to join with
+                shapes[f"{name}_branch"] = s
+                layers.append({"name": f"{name}_branch", "type": "activation", "fn": "relu", "inputs": source})
+                partners = [f"{name}_branch"]
+            layer["inputs"] = [source] + draw(st.lists(st.sampled_from(partners), min_size=1, max_size=2, unique=True))
+        layers.append(layer)
+        shapes[name] = _shape_of(layers, shapes["input"], name)
+        last = name
+    return {"name": "random", "input": list(shapes["input"]), "layers": layers}
+
+
+def _shape_of(layers, input_shape, name):
+    """The shape flopcount infers for a layer of a spec built so far."""
+    graph = build_graph(parse_spec({"name": "partial", "input": list(input_shape), "layers": layers}))
+    return next(n.shape for n in graph.nodes if n.name == name)
+
+
+GRAPHS = max(EXAMPLES, 100)  # random valid graphs per run through analyzer and runner
+
+
+@settings(max_examples=GRAPHS, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+@given(valid_specs(), st.integers(1, 3), st.integers(0, 2**32))
+def test_random_valid_graphs_run_and_agree(spec, batch, seed):
+    from flopcount.runner import run_graph
+
+    graph = build_graph(parse_spec(spec))
+    result = run_graph(graph, batch=batch, seed=seed, max_memory=None)
+    assert result.ok, [(r.name, r.type, r.error, r.shape, r.expected_shape, r.params, r.expected_params,
+                        r.macs, r.expected_macs) for r in result.mismatches]
+    data = json.loads(render(graph, "json"))
+    assert data["totals"] == graph.totals.as_dict()
+    assert len(data["layers"]) == len(graph.nodes) == len(spec["layers"]) + 1
+
+
+def splice(doc, value, rnd: random.Random):
+    """doc with value put in one random place: replacing a value or an item, or under a new or existing key."""
+    doc = json.loads(json.dumps(doc))
+    containers, stack = [], [doc]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, (dict, list)):
+            containers.append(x)
+            stack.extend(x.values() if isinstance(x, dict) else x)
+    node = rnd.choice(containers)
+    if isinstance(node, dict):
+        node[rnd.choice(list(node) + ["zzz"])] = value
+    elif node:
+        node[rnd.randrange(len(node))] = value
+    return doc
 
 
 seeds = st.sampled_from(["0", "1", "12345", str(2**70)] + ODD)
