@@ -82,18 +82,22 @@ def assert_clean_exit(result, codes=(0, 1, 2)) -> None:
         assert len(lines) == 1 or lines[0].startswith("Usage: "), result.output
 
 
+def containers(doc) -> list:
+    """Every dict and list in a JSON document, itself included."""
+    out, stack = [], [doc]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, (dict, list)):
+            out.append(x)
+            stack.extend(x.values() if isinstance(x, dict) else x)
+    return out
+
+
 def mutate(doc, rnd: random.Random, draw):
     """Apply 1-4 random edits: delete a key or item, replace a value, add a key, shuffle a list."""
     doc = json.loads(json.dumps(doc))
     for _ in range(rnd.randint(1, 4)):
-        containers = []
-        stack = [doc]
-        while stack:
-            x = stack.pop()
-            if isinstance(x, (dict, list)):
-                containers.append(x)
-                stack.extend(x.values() if isinstance(x, dict) else x)
-        node = rnd.choice(containers)
+        node = rnd.choice(containers(doc))
         fresh = json.loads(json.dumps(draw(edges)))
         if isinstance(node, dict) and node:
             key = rnd.choice(list(node))
@@ -332,13 +336,7 @@ def test_random_valid_graphs_run_and_agree(spec, batch, seed):
 def splice(doc, value, rnd: random.Random):
     """doc with value put in one random place: replacing a value or an item, or under a new or existing key."""
     doc = json.loads(json.dumps(doc))
-    containers, stack = [], [doc]
-    while stack:
-        x = stack.pop()
-        if isinstance(x, (dict, list)):
-            containers.append(x)
-            stack.extend(x.values() if isinstance(x, dict) else x)
-    node = rnd.choice(containers)
+    node = rnd.choice(containers(doc))
     if isinstance(node, dict):
         node[rnd.choice(list(node) + ["zzz"])] = value
     elif node:
