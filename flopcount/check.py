@@ -163,8 +163,9 @@ def parse_tolerance(text: str | None) -> Fraction:
             pass
     if value is None or not 0 <= value < 100:
         shown = raw if len(raw) <= 40 else raw[:37] + "..."
-        raise FlopcountError(
-            f"--tolerance takes a percentage from 0 up to (not including) 100, such as 0.5%. Received: {shown}"
+        raise FlopcountError.about(
+            "tolerance", "{tolerance} takes a percentage from 0 up to (not including) 100, such as 0.5%. Received: {text}",
+            text=shown,
         )
     return value / 100
 
@@ -424,7 +425,7 @@ def run_check(
     baseline cannot be read; drift is data in the result, never an exception.
     """
     if update and baseline is None:
-        raise FlopcountError("--update needs --baseline FILE: the file to write.")
+        raise FlopcountError.about("update", "{update} needs {baseline}: the file to write.")
     specs = expand_specs(args, exclude=baseline)
     recorded: dict = {}
     if baseline is not None and (not update or Path(baseline).exists()):

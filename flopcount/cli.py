@@ -13,7 +13,7 @@ FORMATS = ("table", "json", "csv", "markdown")
 
 
 class Command(click.Command):
-    """A click command that turns flopcount's errors into one message and exit status 2."""
+    """A click command that turns flopcount's errors into one message and their exit status (2)."""
 
     def invoke(self, ctx):
         try:
@@ -21,8 +21,16 @@ class Command(click.Command):
         except FlopcountError as err:
             if ctx.find_root().params.get("debug"):
                 raise
-            click.echo(f"Error: {one_line(str(err))}", err=True)
-            ctx.exit(2)
+            click.echo(f"Error: {one_line(err.describe(lambda option: flag(ctx, option)))}", err=True)
+            ctx.exit(err.exit_code)
+
+
+def flag(ctx, option: str) -> str:
+    """How this command spells the library's option: its flag ('max_memory' -> '--max-memory')."""
+    for param in ctx.command.params:
+        if param.name == option and isinstance(param, click.Option):
+            return param.opts[0]
+    return option
 
 
 def one_line(text: str) -> str:
@@ -45,7 +53,7 @@ def main(debug):
 
 
 spec_argument = click.argument("spec", metavar="SPEC")
-set_option = click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="Override a spec variable, e.g. --set alpha=0.75 (repeatable).")
+set_option = click.option("--set", "overrides", multiple=True, metavar="NAME=VALUE", help="Override a spec variable, e.g. --set alpha=0.75 (repeatable).")
 max_layers_option = click.option("--max-layers", type=click.IntRange(min=1), default=MAX_LAYERS, show_default=True, help="Refuse specs that expand to more layers.")
 max_memory_option = click.option("--max-memory", default="4GiB", show_default=True, metavar="SIZE", help="Refuse to run when the estimated peak memory is larger, e.g. 512MiB.")
 
@@ -59,7 +67,7 @@ max_memory_option = click.option("--max-memory", default="4GiB", show_default=Tr
 @click.option("--flops", is_flag=True, help="Also show other ops and FLOPs = 2 x MACs + other ops.")
 @click.option("--verify", is_flag=True, help="Then run SPEC with NumPy (batch 1) and exit 1 if any layer disagrees.")
 @max_memory_option  # used by --verify
-def analyze(spec, sets, max_layers, fmt, by, flops, verify, max_memory):
+def analyze(spec, overrides, max_layers, fmt, by, flops, verify, max_memory):
     """Per-layer output shape, parameters and MACs of SPEC, with totals.
 
     SPEC is a JSON spec file, or the name of a bundled reference spec (vgg16, resnet50, ...).
@@ -72,7 +80,7 @@ def analyze(spec, sets, max_layers, fmt, by, flops, verify, max_memory):
         from .runner import parse_bytes
 
         max_memory = parse_bytes(max_memory)
-    graph = analyze_spec(spec, parse_overrides(sets), max_layers)
+    graph = analyze_spec(spec, parse_overrides(overrides), max_layers)
     if fmt == "table":
         report.render_table(graph, console(), by=by, flops=flops)
     elif fmt == "json":
@@ -130,7 +138,7 @@ def compare(a, b, M, N, DK, DF, stride, C, t, bias, no_run, fmt, list_blocks):
 @max_layers_option
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown", "junit"]), default="table", show_default=True)
 @click.pass_context
-def check(ctx, specs, baseline, update, tolerance, sets, max_layers, fmt):
+def check(ctx, specs, baseline, update, tolerance, overrides, max_layers, fmt):
     """Fail when the params or MACs of a SPEC differ from what is expected.
 
     Expected figures come from each spec's 'expect' block and, with --baseline, from a
@@ -145,7 +153,7 @@ def check(ctx, specs, baseline, update, tolerance, sets, max_layers, fmt):
 
     if update and not baseline:
         raise click.UsageError("--update needs --baseline FILE, the file to write.")
-    result = run_check(specs, baseline, update, parse_tolerance(tolerance), parse_overrides(sets), max_layers)
+    result = run_check(specs, baseline, update, parse_tolerance(tolerance), parse_overrides(overrides), max_layers)
     if fmt == "table":
         check_report.render_check(result, console())
     else:
@@ -173,7 +181,7 @@ def schema():
 @max_layers_option
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-def run(spec, seed, batch, max_memory, sets, max_layers, fmt, quiet):
+def run(spec, seed, batch, max_memory, overrides, max_layers, fmt, quiet):
     """Execute SPEC with NumPy and check each layer's shape, parameters and MACs against the analysis.
 
     Exit status 0 when every layer agrees, 1 when any differs.
@@ -183,7 +191,7 @@ def run(spec, seed, batch, max_memory, sets, max_layers, fmt, quiet):
     from .runner import parse_bytes, run_graph
     from .spec import parse_overrides
 
-    graph = analyze_spec(spec, parse_overrides(sets), max_layers)
+    graph = analyze_spec(spec, parse_overrides(overrides), max_layers)
     out = console()
     with report.run_progress(out, enabled=not quiet) as progress:
         result = run_graph(graph, seed=seed, batch=batch, max_memory=parse_bytes(max_memory), progress=progress,

@@ -6,7 +6,17 @@ import difflib
 
 
 class FlopcountError(Exception):
-    """Base of every error flopcount reports to a user (CLI exit status 2)."""
+    """Base of every error flopcount reports to a user; the CLI exits with exit_code.
+
+    Fields say where the problem is: the file, a context within it (an expect entry's
+    setting, say), the layer, the attribute, and what was received. An error about a
+    value given for a command's option says which one in ``option``, spelled as the
+    library's parameter ('max_memory'); its message is then a template in which
+    ``{max_memory}`` stands for that option's spelling, and ``text(spell)`` fills it in:
+    the library writes the parameter's name, the command line its flag (``--max-memory``).
+    """
+
+    exit_code = 2
 
     def __init__(
         self,
@@ -16,17 +26,44 @@ class FlopcountError(Exception):
         layer: int | None = None,
         name: str | None = None,
         attribute: str | None = None,
+        context: str | None = None,
         received: object = None,
         has_received: bool = False,
     ):
         super().__init__(message)
-        self.message = message
+        self.template: str | None = None  # set by about(): a message naming options
+        self.values: dict = {}  # the template's other fields, never parsed as a template themselves
+        self.option: str | None = None
+        self._message = message
         self.file = file
         self.layer = layer
         self.name = name
         self.attribute = attribute
+        self.context = context
         self.received = received
         self.has_received = has_received
+
+    @classmethod
+    def about(cls, option: str, template: str, **values) -> "FlopcountError":
+        """An error about the value of option; template names options as {option_name}, values fill its other fields.
+
+        >>> str(FlopcountError.about("tolerance", "{tolerance} must be below 100%. Received: {text}", text="200%"))
+        'tolerance must be below 100%. Received: 200%'
+        """
+        err = cls(template)
+        err.option, err.template, err.values = option, template, values
+        return err
+
+    @property
+    def message(self) -> str:
+        """The message alone, options spelled as the library names them."""
+        return self.text()
+
+    def text(self, spell=str) -> str:
+        """The message alone, each option spelled by spell(name)."""
+        if self.template is None:
+            return self._message
+        return self.template.format_map(_Fields(self.values, spell))
 
     def located(self, **where) -> "FlopcountError":
         """Fill in location fields that are still unknown and return self."""
@@ -35,10 +72,9 @@ class FlopcountError(Exception):
                 setattr(self, key, value)
         return self
 
-    def __str__(self) -> str:
-        where = []
-        if self.file is not None:
-            where.append(self.file)
+    def describe(self, spell=str) -> str:
+        """The whole one-line report: where, what, and what was received; options spelled by spell."""
+        where = [x for x in (self.file, self.context) if x is not None]
         if self.layer is not None:
             label = f"layer {self.layer}"
             if self.name is not None:
@@ -48,14 +84,33 @@ class FlopcountError(Exception):
             where.append(f"'{self.name}'")
         if self.attribute is not None:
             where.append(f"attribute '{self.attribute}'")
-        text = ": ".join(where + [self.message]) if where else self.message
+        message = self.text(spell)
+        text = ": ".join(where + [message]) if where else message
         if self.has_received:
-            text += f" Received: {self.attribute or 'value'}={_show(self.received)}"
+            text += f" Received: {self.attribute or self.option or 'value'}={_show(self.received)}"
         return text
+
+    def __str__(self) -> str:
+        return self.describe()
+
+
+class _Fields(dict):
+    """A template's fields: the values given, and any other name spelled as an option."""
+
+    def __init__(self, values: dict, spell):
+        super().__init__(values)
+        self.spell = spell
+
+    def __missing__(self, key: str) -> str:
+        return self.spell(key)
 
 
 class SpecError(FlopcountError):
     """The spec text is wrong: JSON, structure, names, attributes, variables."""
+
+
+class SpecNotFound(SpecError):
+    """A spec argument that names neither a file nor a bundled spec."""
 
 
 class ShapeError(FlopcountError):

@@ -40,6 +40,14 @@ class ExprError(SpecError):
     """An expression that cannot be parsed or evaluated."""
 
 
+class UndefinedVariable(ExprError):
+    """An expression names a variable that is not defined; variable holds the name."""
+
+    def __init__(self, message: str, variable: str):
+        super().__init__(message)
+        self.variable = variable
+
+
 def _make_divisible(v, divisor, min_value=None):
     """MobileNetV2's rounding of channel counts to a multiple of divisor."""
     if min_value is None:
@@ -277,7 +285,7 @@ def _eval(node, env, text):
     if op == "var":
         name = node[1]
         if name not in env:
-            raise ExprError(f"undefined variable '{name}' in expression {text!r}.{suggest(name, env)}")
+            raise UndefinedVariable(f"undefined variable '{name}' in expression {text!r}.{suggest(name, env)}", name)
         return env[name]
     if op == "if":
         return _eval(node[2] if _truth(_eval(node[1], env, text)) else node[3], env, text)

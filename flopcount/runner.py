@@ -225,6 +225,7 @@ _UNITS = {"": 1, "b": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}
 
 
 MAX_BYTES = 2**64  # the whole 64-bit address space: no machine has more
+TOO_LARGE = "{max_memory} must be at most 16 EiB (2^64 bytes). Received: {text}"
 
 
 def parse_bytes(text: str) -> int:
@@ -233,17 +234,17 @@ def parse_bytes(text: str) -> int:
     shown = text if len(text) <= 40 else text[:37] + "..."
     match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*", text, re.IGNORECASE)
     if not match:
-        raise RunError(f"--max-memory takes a size such as 4GiB, 512MiB or 1.5G. Received: {shown}")
+        raise RunError.about("max_memory", "{max_memory} takes a size such as 4GiB, 512MiB or 1.5G. Received: {text}", text=shown)
     number, unit = match.groups()
     whole, _, decimals = number.partition(".")
     whole = whole.lstrip("0") or "0"
     # 30 digits before the point are beyond 2^64 bytes in any unit, and 30 after it below one byte:
     # Fraction() never sees thousands of digits
     if len(whole) > 30:
-        raise RunError(f"--max-memory must be at most 16 EiB (2^64 bytes). Received: {shown}")
+        raise RunError.about("max_memory", TOO_LARGE, text=shown)
     size = int(Fraction(f"{whole}.{decimals[:30] or 0}") * _UNITS[unit.lower()])
     if size > MAX_BYTES:
-        raise RunError(f"--max-memory must be at most 16 EiB (2^64 bytes). Received: {shown}")
+        raise RunError.about("max_memory", TOO_LARGE, text=shown)
     return size
 
 

@@ -13,7 +13,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from . import expr
-from .errors import FlopcountError, SpecError, spec_error, suggest
+from .errors import FlopcountError, SpecError, SpecNotFound, spec_error, suggest
 
 MAX_LAYERS = 100_000
 MAX_NESTING = 64  # blocks inside blocks, far beyond any real network
@@ -66,17 +66,17 @@ def resolve_path(spec: str) -> Path:
             return bundled
     names = sorted(p.stem for p in bundled_dir().glob("*.json"))
     hint = suggest(stem, names)
-    raise SpecError(f"no such file, and no bundled spec of that name.{hint} Bundled: {', '.join(names)}.", file=str(spec))
+    raise SpecNotFound(f"no such file, and no bundled spec of that name.{hint} Bundled: {', '.join(names)}.", file=str(spec))
 
 
 def parse_overrides(pairs) -> dict:
-    """['alpha=0.75', ...] from --set into {'alpha': '0.75'}."""
+    """['alpha=0.75', ...] (the command line's --set) into overrides {'alpha': '0.75'}."""
     out = {}
     for pair in pairs or ():
         name, sep, value = pair.partition("=")
         name = name.strip()
         if not sep or not name.isidentifier() or not value.strip():
-            raise SpecError(f"--set takes NAME=VALUE, such as alpha=0.75. Received: {pair}")
+            raise SpecError.about("overrides", "{overrides} takes NAME=VALUE, such as alpha=0.75. Received: {pair}", pair=pair)
         out[name] = value.strip()
     return out
 
@@ -167,18 +167,30 @@ def _variables(raw, overrides) -> dict:
         raise spec_error("must be an object of name: value.", attribute="variables", received=raw)
     for name in overrides:
         if name not in raw:
-            listed = ", ".join(raw) or "none"
-            raise SpecError(f"--set {name}: the spec has no such variable.{suggest(name, raw)} Its variables: {listed}.")
+            raise SpecError.about(
+                "overrides", "{overrides} {name}: the spec has no such variable.{hint} Its variables: {listed}.",
+                name=name, hint=suggest(name, raw), listed=", ".join(raw) or "none",
+            )
     env = {}
     for name, value in raw.items():
         if not name.isidentifier() or name in (REPEAT_INDEX, BLOCK_IN):
             raise spec_error("is not a usable variable name.", attribute=f"variables.{name}", received=name)
-        value = overrides.get(name, value)
+        if name in overrides:
+            env[name] = _override(name, overrides[name], env)
+            continue
         try:
             env[name] = _value(value, env)
         except SpecError as err:
             raise err.located(attribute=f"variables.{name}")
     return env
+
+
+def _override(name, value, env):
+    """An overriding value; an error in it is about the overrides (--set on the command line), not the spec."""
+    try:
+        return _value(value, env)
+    except SpecError as err:
+        raise SpecError.about("overrides", "{overrides} {name}: {reason}", name=name, reason=str(err)) from err
 
 
 def _value(value, env):
@@ -224,9 +236,9 @@ class _Expander:
 
     def emit(self, name, type_, raw, env, inputs, group):
         if len(self.out) >= self.max_layers:
-            raise SpecError(
-                f"the spec expands to more than the limit of {self.max_layers:,} layers; raise it with "
-                "--max-layers if that is intended."
+            raise SpecError.about(
+                "max_layers", "the spec expands to more than the limit of {limit} layers; raise it with "
+                "{max_layers} if that is intended.", limit=f"{self.max_layers:,}",
             )
         if name in self.names:
             raise SpecError("two layers have this name; names must be unique.", layer=len(self.out), name=name)
@@ -288,11 +300,11 @@ class _Expander:
             inputs = self.inputs(entry.get("inputs"), prev, local)
         least = 0 if "when" in entry else repeat * (self.min_size(kind) if is_block else 1)
         if len(self.out) + least > self.max_layers:
-            raise SpecError(
-                f"the spec would expand to at least {len(self.out) + least:,} layers, more than the limit of "
-                f"{self.max_layers:,}; raise it with --max-layers if that is intended.",
-                attribute="repeat" if repeat > 1 else "block",
-            )
+            raise SpecError.about(
+                "max_layers", "the spec would expand to at least {least} layers, more than the limit of {limit}; "
+                "raise it with {max_layers} if that is intended.",
+                least=f"{len(self.out) + least:,}", limit=f"{self.max_layers:,}",
+            ).located(attribute="repeat" if repeat > 1 else "block")
         start = len(self.out)
         for i in range(repeat):
             copy_env = dict(env, **{REPEAT_INDEX: i}) if repeated else env
@@ -320,11 +332,11 @@ class _Expander:
                 # project the whole repeat from its first copy so a huge one fails before it is built
                 projected = len(self.out) + (len(self.out) - start) * (repeat - 1)
                 if projected > self.max_layers:
-                    raise SpecError(
-                        f"repeat of {repeat:,} would expand to about {projected:,} layers, more than "
-                        f"{self.max_layers:,}; raise the limit with --max-layers if that is intended.",
-                        attribute="repeat",
-                    )
+                    raise SpecError.about(
+                        "max_layers", "repeat of {repeat} would expand to about {projected} layers, more than "
+                        "{limit}; raise the limit with {max_layers} if that is intended.",
+                        repeat=f"{repeat:,}", projected=f"{projected:,}", limit=f"{self.max_layers:,}",
+                    ).located(attribute="repeat")
         if repeated and name is not None:
             local[name] = last
             self.names.setdefault(_qualify(scope, name), last)

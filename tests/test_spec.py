@@ -98,8 +98,9 @@ def test_parse_overrides(pairs, parsed):
 
 @pytest.mark.parametrize("pair", ["alpha", "=3", "1a=2", "a="])
 def test_parse_overrides_rejects(pair):
-    with pytest.raises(SpecError, match="--set takes NAME=VALUE"):
+    with pytest.raises(SpecError, match="^overrides takes NAME=VALUE") as err:
         parse_overrides([pair])
+    assert err.value.option == "overrides"  # the CLI spells it --set
 
 
 # Each bad spec names the layer and attribute it fails on.

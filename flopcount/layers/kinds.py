@@ -5,7 +5,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from ..errors import SpecError, spec_error, suggest
-from ..expr import ExprError, exact
+from ..expr import UndefinedVariable, exact
 
 # Every integer attribute and dimension is at most MAX_INTEGER and a shape has at most MAX_RANK
 # axes, so every count stays far inside a float's range and str()'s 4300 digits.
@@ -98,9 +98,9 @@ def _padding(attr, raw, evaluate):
         return raw
     try:
         return _pad_amount(attr, raw, evaluate)
-    except ExprError as err:
+    except UndefinedVariable as err:
         # a bare word that is no variable is most likely a misspelt mode
-        if isinstance(raw, str) and raw.isidentifier() and "undefined variable" in err.message:
+        if err.variable == raw:
             raise spec_error(
                 f"must be 'same', 'valid' or explicit amounts.{suggest(raw, ('same', 'valid'))}",
                 attribute=attr.name,
