@@ -64,25 +64,26 @@ def read_baseline(path: str | Path) -> dict:
     try:
         data = Path(path).read_bytes()
     except OSError as err:
-        hint = " Create it with --update." if isinstance(err, FileNotFoundError) else ""
-        raise BaselineError(f"cannot read the baseline: {err.strerror}.{hint}", file=file) from None
+        hint = " Create it with {update}." if isinstance(err, FileNotFoundError) else ""
+        raise BaselineError.about("baseline", "cannot read the baseline: {reason}." + hint, reason=err.strerror).located(
+            file=file
+        ) from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         raise BaselineError(f"the baseline is not UTF-8 text (byte {err.start}).", file=file) from None
     if not text.strip():
-        raise BaselineError("the baseline is empty; write it with --update.", file=file)
+        raise BaselineError.about("baseline", "the baseline is empty; write it with {update}.").located(file=file)
     try:
         # the spec reader's guards: too deep, too many digits, NaN and Infinity
         doc = parse_json(text, file)
     except SpecError as err:
         raise BaselineError(err.message, file=file) from None
     if not isinstance(doc, dict) or doc.get("flopcount_baseline") != BASELINE_FORMAT or not isinstance(doc.get("specs"), dict):
-        raise BaselineError(
-            f'not a flopcount baseline: expected {{"flopcount_baseline": {BASELINE_FORMAT}, "specs": {{...}}}} '
-            "as written by flopcount check --update.",
-            file=file,
-        )
+        raise BaselineError.about(
+            "baseline", 'not a flopcount baseline: expected {{"flopcount_baseline": {format}, "specs": {{...}}}} '
+            "as written by flopcount check {update}.", format=BASELINE_FORMAT,
+        ).located(file=file)
     for key, entry in doc["specs"].items():
         _check_entry(entry, file, f"specs.{key}")
     return doc["specs"]

@@ -12,8 +12,9 @@ class FlopcountError(Exception):
     setting, say), the layer, the attribute, and what was received. An error about a
     value given for a command's option says which one in ``option``, spelled as the
     library's parameter ('max_memory'); its message is then a template in which
-    ``{max_memory}`` stands for that option's spelling, and ``text(spell)`` fills it in:
-    the library writes the parameter's name, the command line its flag (``--max-memory``).
+    ``{max_memory}`` (or ``{option}``) stands for that option's spelling, and ``text(spell)``
+    fills it in: the library writes the parameter's name, the command line its flag
+    (``--max-memory``).
     """
 
     exit_code = 2
@@ -63,7 +64,7 @@ class FlopcountError(Exception):
         """The message alone, each option spelled by spell(name)."""
         if self.template is None:
             return self._message
-        return self.template.format_map(_Fields(self.values, spell))
+        return self.template.format_map(_Fields(self.values, spell, self.option))
 
     def located(self, **where) -> "FlopcountError":
         """Fill in location fields that are still unknown and return self."""
@@ -95,14 +96,14 @@ class FlopcountError(Exception):
 
 
 class _Fields(dict):
-    """A template's fields: the values given, and any other name spelled as an option."""
+    """A template's fields: the values given, and any other name spelled as an option ({option}: the error's own)."""
 
-    def __init__(self, values: dict, spell):
+    def __init__(self, values: dict, spell, option: str | None):
         super().__init__(values)
-        self.spell = spell
+        self.spell, self.option = spell, option
 
     def __missing__(self, key: str) -> str:
-        return self.spell(key)
+        return self.spell(self.option if key == "option" else key)
 
 
 class SpecError(FlopcountError):

@@ -13,6 +13,7 @@ from typing import Callable
 
 from ..errors import ShapeError, SpecError
 from ..graph import Graph, build_graph
+from ..layers import MAX_INTEGER
 from ..spec import parse_spec
 from .formulas import Factor, Formula, formula
 
@@ -21,7 +22,7 @@ from .formulas import Factor, Formula, formula
 
 @dataclass(frozen=True)
 class Sizes:
-    """The block sizes from the command line; None where not given."""
+    """The block sizes (compare's options M, N, DK, DF, stride, C, t, bias); None where not given."""
 
     M: int | None = None
     N: int | None = None
@@ -38,28 +39,33 @@ class Sizes:
         return -(-self.DF // self.stride)
 
     def checked(self) -> "Sizes":
-        """Refuse non-integer or non-positive sizes."""
+        """Refuse sizes that are not integers from 1 to 10^15, the largest a spec takes."""
         for name in ("M", "N", "DK", "DF", "stride", "C", "t"):
             value = getattr(self, name)
             if value is None:
                 continue
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise SpecError(f"--{name} must be a positive integer. Received: {name}={value!r}")
+                raise SpecError.about(name, "{option} must be a positive integer. Received: {name}={value}",
+                                      name=name, value=repr(value))
+            if value > MAX_INTEGER:
+                raise SpecError.about(name, "{option} must be at most 10^15 ({limit}). Received: {name}={value}",
+                                      name=name, limit=f"{MAX_INTEGER:,}", value=repr(value))
         return self
 
 
 def _channels(block: str, s: Sizes) -> tuple[int, int]:
-    """M and N for an M -> N block; each falls back to --C."""
+    """M and N for an M -> N block; each falls back to C."""
     m = s.M if s.M is not None else s.C
     n = s.N if s.N is not None else s.C
     for name, value, what in (("M", m, "input"), ("N", n, "output")):
         if value is None:
-            raise SpecError(f"block '{block}' needs --{name}, its number of {what} channels. Received: {name}=None")
+            raise SpecError.about(name, "block '{block}' needs {option}, its number of {what} channels. Received: {name}=None",
+                                  block=block, what=what, name=name)
     return m, n
 
 
 def _square(block: str, s: Sizes) -> int:
-    """C for a C -> C block: --C, or --M and --N when they are equal."""
+    """C for a C -> C block: C, or M and N when they are equal."""
     if s.C is not None:
         return s.C
     if s.M is not None and (s.N is None or s.N == s.M):
@@ -67,18 +73,19 @@ def _square(block: str, s: Sizes) -> int:
     if s.N is not None and s.M is None:
         return s.N
     if s.M is None:
-        raise SpecError(f"block '{block}' maps C -> C channels and needs --C (or --M equal to --N). Received: C=None")
-    raise SpecError(
-        f"block '{block}' maps C -> C channels; give --C, or --M equal to --N. Received: M={s.M}, N={s.N}"
-    )
+        raise SpecError.about("C", "block '{block}' maps C -> C channels and needs {C} (or {M} equal to {N}). "
+                              "Received: C=None", block=block)
+    raise SpecError.about("C", "block '{block}' maps C -> C channels; give {C}, or {M} equal to {N}. "
+                          "Received: M={m}, N={n}", block=block, m=s.M, n=s.N)
 
 
 def _fits(block: str, kernel: int, s: Sizes, option: str | None = None) -> None:
+    """Refuse a kernel larger than the input; option names the size that set the kernel, if one did."""
     if kernel > s.DF:
         received = f"{option}={kernel}, DF={s.DF}" if option else f"DF={s.DF}"
-        raise ShapeError(
-            f"block '{block}': its {kernel}×{kernel} kernel is larger than the {s.DF}×{s.DF} input. "
-            f"Received: {received}"
+        raise ShapeError.about(
+            option or "DF", "block '{block}': its {k}×{k} kernel is larger than the {df}×{df} input. Received: {received}",
+            block=block, k=kernel, df=s.DF, received=received,
         )
 
 
@@ -222,9 +229,9 @@ def _basic(s):
 def _bottleneck(s):
     m, n = _channels("bottleneck", s)
     if n % 4:
-        raise SpecError(
-            f"block 'bottleneck' has expansion 4: its output channels N must be divisible by 4 "
-            f"(the inner convolutions have N/4). Received: N={n}"
+        raise SpecError.about(
+            "N", "block 'bottleneck' has expansion 4: its output channels N must be divisible by 4 "
+            "(the inner convolutions have N/4). Received: N={n}", n=n,
         )
     _fits("bottleneck", s.DK, s, "DK")
     M, N, W = Factor("M", m), Factor("N", n), Factor("N/4", n // 4)
@@ -245,6 +252,9 @@ def _inverted_residual(s):
     _fits("inverted_residual", s.DK, s, "DK")
     M, N, T = Factor("M", m), Factor("N", n), Factor("t", s.t)
     DK, DF, DG = Factor("D_K", s.DK, 2), Factor("D_F", s.DF, 2), Factor("D_G", s.DG, 2)
+    if s.t * m > MAX_INTEGER:
+        raise SpecError.about("t", "block 'inverted_residual' expands M to t × M = {tm} channels, more than 10^15, "
+                              "the largest a spec takes. Received: t={t}, M={m}", tm=f"{s.t * m:,}", t=s.t, m=m)
     layers, params, macs = [], [], []
     if s.t != 1:  # MobileNetV2 leaves out the expansion when t = 1
         layers += [_conv(s.t * m, 1, s, name="expand"), _bn("expand_bn"), _act("relu6")]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
-from ..errors import SpecError, suggest
+from ..errors import SpecError, SpecNotFound, suggest
 from ..expr import fixed
 from ..graph import Graph, Node, build_graph
 from ..spec import bundled_dir, load_spec
@@ -177,15 +177,13 @@ def load_side(name: str, sizes: Sizes) -> Side:
         return Side(name, "block", blk.description, graph, params, macs, sizes)
     try:
         graph = build_graph(load_spec(name))
-    except SpecError as err:
-        if err.file == name and "no such file" in err.message:
-            bundled = sorted(p.stem for p in bundled_dir().glob("*.json"))
-            hint = suggest(name, list(BLOCKS) + bundled)
-            raise SpecError(
-                f"not a built-in block, a spec file or a bundled spec.{hint} Blocks: {', '.join(BLOCKS)} "
-                f"(see flopcount compare --list). Received: {name}"
-            ) from None
-        raise
+    except SpecNotFound:
+        bundled = sorted(p.stem for p in bundled_dir().glob("*.json"))
+        hint = suggest(name, list(BLOCKS) + bundled)
+        raise SpecError(
+            f"not a built-in block, a spec file or a bundled spec.{hint} Blocks: {', '.join(BLOCKS)}; "
+            f"bundled specs: {', '.join(bundled)}. Received: {name}"
+        ) from None
     return Side(name, "spec", graph.spec.description, graph)
 
 
