@@ -567,3 +567,301 @@ def select(x, axis, index):
 def mean(x, axes, keepdims=False):
     """Mean over the given axes (counted without the batch axis)."""
     return x.mean(axis=tuple(a + 1 for a in axes), keepdims=keepdims, dtype=x.dtype)
+
+
+# ---------------------------------------------------------------- any rank: decoders, norms, routing
+# Arrays here are channels-last with any number of spatial axes: (N, *S, C), S of length 1 to 3.
+# Padding and cropping amounts are one (before, after) pair per spatial axis.
+
+
+def _pad_nd(x, pads, value=0.0):
+    """(N, *S, C) -> (N, *(S + before + after), C) with the border filled with value."""
+    if not any(b or a for b, a in pads):
+        return x
+    return np.pad(x, ((0, 0), *pads, (0, 0)), constant_values=value)
+
+
+def conv_transpose(x, kernel, bias, stride, pads, dilation, groups, output_padding):
+    """(N, *S, C) transposed convolution with kernel (*k, C, F / groups) -> (N, *O, F).
+
+    O = (S - 1) stride - before - after + dilation (k - 1) + output_padding + 1 per axis.
+    Scatter form (col2im): one GEMM multiplies every input position by every kernel tap,
+    (N S, C / groups) @ (C / groups, taps F / groups) per group, and the products are added
+    into the output at position i stride + t dilation - before. No inserted zero is ever
+    multiplied, so the meter counts N S x taps x C x F / groups. The adds loop over kernel
+    taps or over input positions, whichever is fewer.
+    """
+    n, *size, c = x.shape
+    r = len(size)
+    *k, cin, fg = kernel.shape
+    if len(k) != r or cin != c or c % groups:
+        raise ValueError(f"transposed kernel {kernel.shape} with {groups} group(s) does not fit an input of shape {x.shape[1:]}")
+    f, cg, taps, m = fg * groups, c // groups, prod(k), n * prod(size)
+    if bias is not None and bias.shape != (f,):
+        raise ValueError(f"bias of shape {bias.shape} does not match {f} output channels")
+    full = [(i - 1) * s + d * (kk - 1) + 1 for i, s, d, kk in zip(size, stride, dilation, k)]
+    out = [fl - b - a + op for fl, (b, a), op in zip(full, pads, output_padding)]
+    if min(out) < 1:
+        raise ValueError(f"transposed convolution output {tuple(out)} is empty")
+    # (taps, g, cg, fg) -> (g, cg, taps fg); (m, g, cg) -> (g, m, cg)
+    w = kernel.reshape(taps, groups, cg, fg).transpose(1, 2, 0, 3).reshape(groups, cg, taps * fg)
+    a = x.reshape(m, groups, cg).transpose(1, 0, 2)
+    cols = _meter.matmul(a, w)  # (g, m, taps fg)
+    # -> (N, *S, *k, F) with output channel g fg + j, as a grouped convolution orders them
+    cols = cols.reshape(groups, n, *size, *k, fg)
+    cols = np.moveaxis(cols, 0, -2).reshape(n, *size, *k, f)
+    # buffer holding every position the scatter reaches and every output position
+    span = [max(fl, o + b) for fl, o, (b, _) in zip(full, out, pads)]
+    buf = np.zeros((n, *span, f), dtype=x.dtype)
+    if taps <= prod(size):
+        for t in np.ndindex(*k):
+            at = tuple(slice(tt * d, tt * d + (i - 1) * s + 1, s) for tt, d, i, s in zip(t, dilation, size, stride))
+            buf[(slice(None), *at)] += cols[(slice(None), *(slice(None),) * r, *t)]
+    else:
+        for p in np.ndindex(*size):
+            at = tuple(slice(pp * s, pp * s + (kk - 1) * d + 1, d) for pp, s, kk, d in zip(p, stride, k, dilation))
+            buf[(slice(None), *at)] += cols[(slice(None), *p)]
+    result = buf[(slice(None), *(slice(b, b + o) for o, (b, _) in zip(out, pads)))]
+    result = np.ascontiguousarray(result)
+    return _add_bias(result, bias)
+
+
+def _source_index(out_size, in_size, scale, align_corners, nearest):
+    """PyTorch's source coordinate of every output position along one axis, in exact arithmetic.
+
+    scale is the user's scale factor (a Fraction) or None when an output size was given;
+    the coordinate step is 1 / scale, or in / out. Nearest takes floor(o x step);
+    linear takes (o + 1/2) step - 1/2 clamped at 0, or o (in - 1) / (out - 1) with
+    align_corners. Returns (lower index, upper index, weight of the upper) as arrays.
+    """
+    from fractions import Fraction
+
+    if nearest:
+        step = 1 / Fraction(scale) if scale else Fraction(in_size, out_size)
+        lower = [min(int(o * step), in_size - 1) for o in range(out_size)]
+        return np.array(lower), None, None
+    if align_corners:
+        step = Fraction(in_size - 1, out_size - 1) if out_size > 1 else Fraction(0)
+        src = [o * step for o in range(out_size)]
+    else:
+        step = 1 / Fraction(scale) if scale else Fraction(in_size, out_size)
+        src = [max((o + Fraction(1, 2)) * step - Fraction(1, 2), Fraction(0)) for o in range(out_size)]
+    lower = [min(int(s), in_size - 1) for s in src]
+    upper = [min(i + 1, in_size - 1) for i in lower]
+    weight = [float(s - i) for s, i in zip(src, lower)]
+    return np.array(lower), np.array(upper), np.array(weight, dtype=DTYPE)
+
+
+def upsample(x, size, mode, align_corners=False, scales=None):
+    """(N, *S, C) -> (N, *size, C) by nearest or linear interpolation, one spatial axis at a time.
+
+    Linear interpolation is separable: bilinear and trilinear are the 1-D rule applied
+    along each axis in turn. scales holds the scale factor per axis when the layer was
+    given one (PyTorch then steps by 1 / scale), else None.
+    """
+    nearest = mode == "nearest"
+    for axis, (o, i) in enumerate(zip(size, x.shape[1:-1]), start=1):
+        scale = scales[axis - 1] if scales else None
+        lower, upper, weight = _source_index(o, i, scale, align_corners, nearest)
+        if nearest:
+            x = np.take(x, lower, axis=axis)
+            continue
+        shape = [1] * x.ndim
+        shape[axis] = o
+        weight = weight.reshape(shape)
+        below = np.take(x, lower, axis=axis)
+        x = below + (np.take(x, upper, axis=axis) - below) * weight
+    return x.astype(DTYPE, copy=False)
+
+
+def pixel_shuffle(x, block, order="CRD"):
+    """(N, H, W, C b^2) -> (N, H b, W b, C): depth to space.
+
+    CRD (PyTorch's pixel_shuffle, ONNX DepthToSpace mode CRD): output (h b + i, w b + j, c)
+    is input channel c b^2 + i b + j. DCR (TensorFlow's depth_to_space, ONNX's default):
+    input channel (i b + j) C + c.
+    """
+    n, h, w, cb = x.shape
+    c = cb // (block * block)
+    if order == "CRD":
+        y = x.reshape(n, h, w, c, block, block).transpose(0, 1, 4, 2, 5, 3)
+    else:
+        y = x.reshape(n, h, w, block, block, c).transpose(0, 1, 3, 2, 4, 5)
+    return y.reshape(n, h * block, w * block, c)
+
+
+def group_norm(x, groups, gamma, beta, eps):
+    """(N, *S, C): normalise each sample's channel groups over positions and the group's channels.
+
+    Statistics come from the input itself (no running averages): mean and biased variance
+    per (sample, group); then the per-channel affine gamma, beta when given.
+    """
+    n, c = x.shape[0], x.shape[-1]
+    for name, v in (("gamma", gamma), ("beta", beta)):
+        if v is not None and v.shape != (c,):
+            raise ValueError(f"group norm {name} of shape {v.shape} does not match {c} channels")
+    g = x.reshape(n, -1, groups, c // groups)
+    mean = g.mean(axis=(1, 3), keepdims=True, dtype=np.float64)
+    centred = g - mean
+    var = np.square(centred).mean(axis=(1, 3), keepdims=True)
+    y = (centred / np.sqrt(var + eps)).reshape(x.shape).astype(DTYPE)
+    if gamma is not None:
+        y *= gamma
+    if beta is not None:
+        y += beta
+    return y
+
+
+def multiply(xs):
+    """Element-wise product of arrays whose per-sample shapes broadcast (NumPy's rules: trailing axes
+    align, a size-1 axis repeats); the batch axis stays first."""
+    rank = max(x.ndim for x in xs)
+    xs = [x.reshape(x.shape[0], *(1,) * (rank - x.ndim), *x.shape[1:]) for x in xs]
+    out = xs[0] * xs[1]
+    for y in xs[2:]:
+        out = out * y
+    return out
+
+
+def channel_shuffle(x, groups):
+    """(..., C) -> (..., C): output channel j groups + i is input channel i (C / groups) + j."""
+    *lead, c = x.shape
+    return x.reshape(*lead, groups, c // groups).swapaxes(-1, -2).reshape(*lead, c)
+
+
+def crop(x, amounts):
+    """(N, *S, C) without amounts[a] = (before, after) positions on each spatial axis a."""
+    index = tuple(slice(b, x.shape[i + 1] - a) for i, (b, a) in enumerate(amounts))
+    return x[(slice(None), *index)]
+
+
+# ---------------------------------------------------------------- recurrent
+
+
+def recurrent(x, cell, kernel, recurrent_kernel, bias, reverse=False, reset_after=True, sequences=True):
+    """One direction of a recurrent layer over (N, T, D) -> (N, T, H), or (N, H) for the last step.
+
+    cell is 'rnn' (1 gate), 'lstm' (4: input, forget, cell, output, Keras' and PyTorch's
+    order) or 'gru' (3: reset, update, new). kernel is (D, gates H), recurrent_kernel
+    (H, gates H), bias (b, gates H) with b = 0, 1 or 2 bias vectors per gate (2: one
+    for the input product and one for the recurrent product, as PyTorch), or None.
+    The input products of all steps are one GEMM; each step adds one (N, H) @ (H, gates H)
+    product. A GRU with reset_after (PyTorch, Keras' default) applies the reset gate to
+    the recurrent product of the new gate; without it (Keras' reset_after=False, the
+    2014 paper) to the state before that product.
+    """
+    n, steps, d = x.shape
+    h_units = recurrent_kernel.shape[0]
+    gates = {"rnn": 1, "lstm": 4, "gru": 3}[cell]
+    if kernel.shape != (d, gates * h_units) or recurrent_kernel.shape != (h_units, gates * h_units):
+        raise ValueError(f"{cell} weights {kernel.shape}, {recurrent_kernel.shape} do not fit {d} features")
+    xw = _meter.matmul(x.reshape(n * steps, d), kernel).reshape(n, steps, gates * h_units)
+    b_in = b_rec = None
+    if bias is not None:
+        b_in = bias[0]
+        if len(bias) == 2:
+            b_rec = bias[1]
+    if b_in is not None:
+        xw += b_in
+    h = np.zeros((n, h_units), DTYPE)
+    c = np.zeros((n, h_units), DTYPE)
+    outs = np.empty((n, steps, h_units), DTYPE) if sequences else None
+    order = range(steps - 1, -1, -1) if reverse else range(steps)
+    for t in order:
+        pre = xw[:, t]
+        if cell == "gru" and not reset_after:
+            u_rz = _meter.matmul(h, recurrent_kernel[:, : 2 * h_units])
+            if b_rec is not None:
+                u_rz += b_rec[: 2 * h_units]
+            rz = _sigmoid(pre[:, : 2 * h_units] + u_rz)
+            r, z = rz[:, :h_units], rz[:, h_units:]
+            u_n = _meter.matmul(r * h, recurrent_kernel[:, 2 * h_units :])
+            if b_rec is not None:
+                u_n += b_rec[2 * h_units :]
+            new = np.tanh(pre[:, 2 * h_units :] + u_n)
+            h = new + z * (h - new)
+        else:
+            hu = _meter.matmul(h, recurrent_kernel)
+            if b_rec is not None:
+                hu += b_rec
+            if cell == "rnn":
+                h = np.tanh(pre + hu)
+            elif cell == "lstm":
+                z = pre + hu
+                i, f, g, o = (z[:, j * h_units : (j + 1) * h_units] for j in range(4))
+                c = _sigmoid(f) * c + _sigmoid(i) * np.tanh(g)
+                h = _sigmoid(o) * np.tanh(c)
+            else:
+                rz = _sigmoid(pre[:, : 2 * h_units] + hu[:, : 2 * h_units])
+                r, z = rz[:, :h_units], rz[:, h_units:]
+                new = np.tanh(pre[:, 2 * h_units :] + r * hu[:, 2 * h_units :])
+                h = new + z * (h - new)
+        h = h.astype(DTYPE, copy=False)
+        if sequences:
+            outs[:, t] = h
+    return outs if sequences else h
+
+
+# ---------------------------------------------------------------- pooling of any rank
+
+SMALL_WINDOW = 8  # up to this many taps along an axis, a loop over taps; beyond, one reduction over a strided view
+
+
+def pool_output_size(size, k, stride, before, after, ceil_mode=False):
+    """PyTorch's pooling output length: floor or ceil rounding; in ceil mode the last window
+    must start inside the input or its left padding, else it is dropped."""
+    span = size + before + after - k
+    out = (span + (stride - 1 if ceil_mode else 0)) // stride + 1
+    if ceil_mode and (out - 1) * stride >= size + before:
+        out -= 1
+    return out
+
+
+def _pool_axis(x, axis, k, stride, out, mode):
+    """Max or sum over windows of k with stride along one axis of an already padded array."""
+    reduce = np.maximum if mode == "max" else np.add
+    if k <= SMALL_WINDOW:
+        index = [slice(None)] * x.ndim
+        acc = None
+        for t in range(k):
+            index[axis] = slice(t, t + (out - 1) * stride + 1, stride)
+            tap = x[tuple(index)]
+            acc = tap.copy() if acc is None else reduce(acc, tap, out=acc)
+        return acc
+    view = np.lib.stride_tricks.sliding_window_view(x, k, axis=axis)
+    index = [slice(None)] * view.ndim
+    index[axis] = slice(0, (out - 1) * stride + 1, stride)
+    view = view[tuple(index)]
+    return view.max(axis=-1) if mode == "max" else view.sum(axis=-1, dtype=x.dtype)
+
+
+def pool_nd(x, mode, window, stride, pads, ceil_mode=False, include_pad=False):
+    """(N, *S, C) max or average pooling over windows of any rank -> (N, *O, C).
+
+    Separable: a max (or sum) over a box is the max (or sum) along each axis in turn, so a
+    k x k window costs 2k, not k^2, per output, and a large window is one reduction over a
+    strided view, never a loop over its taps. Padding never wins a max. The average
+    divides by the window elements inside the input, or with include_pad by those inside
+    the input and its padding (PyTorch's count_include_pad; windows that ceil mode adds
+    past the padding count only what they cover of it).
+    """
+    size = x.shape[1:-1]
+    outs = [pool_output_size(i, k, s, b, a, ceil_mode) for i, k, s, (b, a) in zip(size, window, stride, pads)]
+    # ceil mode's last window may overhang the padding: pad it too, with the same neutral value
+    fill = [(b, max(a, (o - 1) * s + k - i - b)) for i, k, s, (b, a), o in zip(size, window, stride, pads, outs)]
+    y = _pad_nd(x, fill, -np.inf if mode == "max" else 0.0)
+    for axis, (k, s, o) in enumerate(zip(window, stride, outs), start=1):
+        y = _pool_axis(y, axis, k, s, o, mode)
+    if mode == "avg":
+        divisor = np.ones((1,) * (len(size) + 2), dtype=np.float64)
+        for axis, (i, k, s, (b, a), o) in enumerate(zip(size, window, stride, pads, outs), start=1):
+            start = np.arange(o) * s - b
+            if include_pad:
+                count = np.minimum(start + k, i + a) - start
+            else:
+                count = np.minimum(start + k, i) - np.maximum(start, 0)
+            shape = [1] * (len(size) + 2)
+            shape[axis] = o
+            divisor = divisor * count.reshape(shape)
+        y = (y / divisor).astype(x.dtype)
+    return y
