@@ -142,7 +142,7 @@ def _node(flat, index_of, nodes) -> Node:
             trainable += prod(w.shape)
         else:
             non_trainable += prod(w.shape)
-    paths = _receptive_field(layer, in_shapes, parents)
+    paths = _receptive_field(layer, in_shapes, parents, shape)
     # strides multiply along a chain; beyond 10^15 a field or jump means nothing and only bloats output
     if any(max(j, -a, b) > MAX_INTEGER for p in paths for j, (a, b) in p.items()):
         raise ShapeError(
@@ -166,21 +166,27 @@ def _node(flat, index_of, nodes) -> Node:
     )
 
 
-def _receptive_field(layer, in_shapes, parents):
+def _receptive_field(layer, in_shapes, parents, shape=None):
     """Per axis, the input interval each path sees from output position 0: {jump: (first, last)}.
 
     A window of extent k, stride s and padding p before maps (first, last) at jump j to
     (first - p j, last + (k - 1 - p) j) at jump j s. Paths with the same jump move alike from
     here on, so their intervals merge into one; paths with different jumps (a strided 1x1
     shortcut beside a chain of convolutions) stay apart. The field is the extent of the union.
+    An input broadcast along an axis (size 1 there, or without the axis, against a larger
+    output: squeeze-and-excitation's scale) is read at the same place by every output, so
+    its paths there collapse into one of jump 0.
     """
     if not parents:
         return ({1: (0, 0)}, {1: (0, 0)})
     merged = []
     for axis in range(2):
-        paths = dict(parents[0].paths[axis])
-        for p in parents[1:]:
-            for jump, (first, last) in p.paths[axis].items():
+        paths = {}
+        for p, in_shape in zip(parents, in_shapes):
+            own = p.paths[axis]
+            if shape is not None and len(shape) == 3 and shape[axis] > 1 and (len(in_shape) != 3 or in_shape[axis] == 1):
+                own = {0: (min(f for f, _ in own.values()), max(last for _, last in own.values()))}
+            for jump, (first, last) in own.items():
                 if jump in paths:
                     first, last = min(first, paths[jump][0]), max(last, paths[jump][1])
                 paths[jump] = (first, last)

@@ -83,6 +83,35 @@ CASES = [
     Case("concat-channels", {"type": "concat"}, [(28, 28, 64), (28, 28, 128)], (28, 28, 192)),
     Case("concat-axis0", {"type": "concat", "axis": 0}, [(2, 3, 4), (5, 3, 4)], (7, 3, 4)),
     Case("softmax", {"type": "softmax"}, (1000,), (1000,)),
+    Case("activation-silu", {"type": "activation", "fn": "silu"}, (2, 2, 3), (2, 2, 3)),
+    # multiply broadcasts like NumPy: squeeze-and-excitation scales each channel of the map
+    Case("multiply-se", {"type": "multiply"}, [(7, 7, 32), (1, 1, 32)], (7, 7, 32)),
+    Case("multiply-vector", {"type": "multiply"}, [(4, 4, 3), (3,)], (4, 4, 3)),
+    Case("multiply-3way", {"type": "multiply"}, [(5, 2)] * 3, (5, 2)),
+    # split passes one part on; ShuffleNet halves the channels
+    Case("split-parts", {"type": "split", "parts": 2, "index": 1}, (28, 28, 116), (28, 28, 58)),
+    Case("split-sizes-axis0", {"type": "split", "sizes": [3, 5], "index": 1, "axis": 0}, (8, 4), (5, 4)),
+    Case("channel_shuffle", {"type": "channel_shuffle", "groups": 2}, (28, 28, 116), (28, 28, 116)),
+    Case("crop-amounts", {"type": "crop", "cropping": [[1, 2], [0, 3]]}, (8, 9, 2), (5, 6, 2)),
+    # U-Net: the skip map cropped at its centre to the up-convolution's size
+    Case("crop-to-second-input", {"type": "crop"}, [(64, 64, 512), (56, 56, 512)], (56, 56, 512)),
+    Case("pixel_shuffle", {"type": "pixel_shuffle", "factor": 3}, (4, 4, 18), (12, 12, 2)),
+    # group and instance norm: gamma and beta per channel when affine, no running statistics
+    Case("group_norm", {"type": "group_norm", "groups": 4}, (8, 8, 16), (8, 8, 16), 2 * 16),
+    Case("instance_norm", {"type": "instance_norm"}, (8, 8, 16), (8, 8, 16)),
+    Case("instance_norm-affine", {"type": "instance_norm", "affine": True}, (5, 3), (5, 3), 2 * 3),
+    # recurrent: per direction g gates x (D x H kernel + H x H recurrent + biases x H); MACs T x g x H x (D + H)
+    Case("simple_rnn", {"type": "simple_rnn", "units": 16}, (10, 8), (16,), 8 * 16 + 16 * 16 + 16, 0,
+         10 * 16 * (8 + 16)),
+    # Keras' IMDB example: LSTM(128) on 80 steps of 128 features, 131,584 parameters in its summary
+    Case("lstm-keras", {"type": "lstm", "units": 128}, (80, 128), (128,), 4 * (128 * 128 + 128 * 128 + 128), 0,
+         80 * 4 * 128 * (128 + 128)),
+    Case("lstm-pytorch-bidirectional-sequences",
+         {"type": "lstm", "units": 4, "biases": 2, "bidirectional": True, "return_sequences": True},
+         (5, 3), (5, 8), 2 * 4 * (3 * 4 + 4 * 4 + 2 * 4), 0, 2 * 5 * 4 * 4 * (3 + 4)),
+    Case("gru-reset-after", {"type": "gru", "units": 3}, (6, 5), (3,), 3 * (5 * 3 + 3 * 3 + 2 * 3), 0, 6 * 3 * 3 * (5 + 3)),
+    Case("gru-reset-before", {"type": "gru", "units": 3, "biases": 1, "reset_after": False}, (6, 5), (3,),
+         3 * (5 * 3 + 3 * 3 + 3), 0, 6 * 3 * 3 * (5 + 3)),
 ]
 
 

@@ -146,6 +146,7 @@ def scalar_activation(v, fn, alpha):
         "hard_sigmoid": min(max(v + 3, 0.0), 6.0) / 6,
         "tanh": math.tanh(v),
         "swish": v * sigmoid,
+        "silu": v * sigmoid,
         "hard_swish": v * min(max(v + 3, 0.0), 6.0) / 6,
         "gelu": 0.5 * v * (1 + math.erf(v / math.sqrt(2))),
         "linear": v,

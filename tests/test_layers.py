@@ -56,6 +56,21 @@ OTHER_OPS = [
     ({"type": "dropout"}, (10,), 0),
     ({"type": "flatten"}, (2, 2, 2), 0),
     ({"type": "zero_pad", "padding": 1}, (2, 2, 2), 0),
+    # moving or picking values costs nothing
+    ({"type": "split", "parts": 2, "index": 0}, (2, 2, 4), 0),
+    ({"type": "channel_shuffle", "groups": 2}, (2, 2, 4), 0),
+    ({"type": "crop", "cropping": 1}, (4, 4, 2), 0),
+    ({"type": "pixel_shuffle", "factor": 2}, (2, 2, 8), 0),
+    # statistics from the input: mean 1, variance 3 (subtract, square, add), normalise 1; affine 2 more
+    ({"type": "group_norm", "groups": 2}, (2, 2, 4), 2 * 2 * 4 * (5 + 2)),
+    ({"type": "instance_norm"}, (2, 2, 4), 2 * 2 * 4 * 5),
+    # per step and unit: one add per bias vector and gate, then the cell's own work
+    # simple RNN: tanh
+    ({"type": "simple_rnn", "units": 3}, (4, 2), 4 * 3 * (1 * 1 + 1)),
+    # LSTM: 3 sigmoids, 2 tanh, c = f c + i g (3), h = o tanh(c) (1); both directions
+    ({"type": "lstm", "units": 3, "biases": 2, "bidirectional": True}, (4, 2), 2 * 4 * 3 * (4 * 2 + 5 + 3 + 1)),
+    # GRU: 2 sigmoids and a tanh, the reset product, h = n + z (h - n) (3)
+    ({"type": "gru", "units": 3}, (4, 2), 4 * 3 * (3 * 2 + 3 + 1 + 3)),
 ]
 
 
@@ -68,7 +83,7 @@ def test_other_ops(layer, input, ops):
 
 
 def test_every_registered_type_has_an_other_ops_case():
-    covered = {layer["type"] for layer, _, _ in OTHER_OPS} | {"input", "add", "concat"}  # merges: tests below
+    covered = {layer["type"] for layer, _, _ in OTHER_OPS} | {"input", "add", "concat", "multiply"}  # merges: tests below
     assert covered == set(REGISTRY), "add other-ops cases for: " + ", ".join(sorted(set(REGISTRY) - covered))
 
 
@@ -89,6 +104,41 @@ def test_add_counts_n_minus_one_adds_per_element():
         ],
     }
     assert build_graph(parse_spec(spec)).nodes[-1].other_ops == 2 * 4 * 4 * 2
+
+
+def test_multiply_counts_n_minus_one_products_per_output_element():
+    # squeeze-and-excitation's scale (1, 1, C) broadcast over the map, and a third full-size input
+    spec = {
+        "name": "t",
+        "input": [4, 4, 2],
+        "layers": [
+            {"type": "global_avg_pool", "name": "squeeze"},
+            {"type": "activation", "fn": "sigmoid", "name": "scale"},
+            {"type": "multiply", "inputs": ["input", "scale", "input"]},
+        ],
+    }
+    node = build_graph(parse_spec(spec)).nodes[-1]
+    assert node.shape == (4, 4, 2)
+    assert node.other_ops == 2 * 4 * 4 * 2
+
+
+def test_a_broadcast_input_reaches_every_output_with_its_whole_field():
+    """The pooled scale of squeeze-and-excitation sees the whole map, and so does every output after it."""
+    spec = {
+        "name": "t",
+        "input": [9, 9, 2],
+        "layers": [
+            {"type": "conv2d", "filters": 2, "kernel": 3, "padding": 1, "name": "conv"},
+            {"type": "adaptive_avg_pool", "size": 1, "name": "squeeze"},
+            {"type": "multiply", "inputs": ["conv", "squeeze"], "name": "excite"},
+            {"type": "conv2d", "filters": 2, "kernel": 3, "stride": 2, "padding": 1},
+        ],
+    }
+    nodes = build_graph(parse_spec(spec)).nodes
+    # conv: 3; the pooled scale: every position of the padded map, 9 + 2; the jump stays the conv path's
+    assert nodes[3].rf == (11, 11) and nodes[3].jump == (1, 1)
+    # output 0 of the strided conv reads the conv path at -2..2 and the scale at -1..9
+    assert nodes[4].rf == (2 + 9 + 1, 2 + 9 + 1) and nodes[4].jump == (2, 2)
 
 
 @pytest.mark.parametrize(

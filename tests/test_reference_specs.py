@@ -211,6 +211,17 @@ LAYERS = [
     # Table 1: the body ends at 7x7x1024; Keras summary: conv_preds 1,025,000
     pytest.param("mobilenet_v1", "block_13/conv_pw_relu", (7, 7, 1024), 0, id="mobilenet-features"),
     pytest.param("mobilenet_v1", "conv_preds", (1000,), 1024 * 1000 + 1000, id="mobilenet-conv_preds"),
+    # Sandler et al., Table 2: the first t = 6 row expands 16 to 96 channels and halves 112 to 56
+    pytest.param("mobilenet_v2", "block2_1/dw", (56, 56, 96), 3 * 3 * 96, id="mobilenet_v2-dw"),
+    pytest.param("mobilenet_v2", "block7/project", (7, 7, 320), 960 * 320, id="mobilenet_v2-last-block"),
+    # torchvision SqueezeExcitation in MobileNetV3: make_divisible(72 // 4, 8) = 24 squeeze channels, with bias
+    pytest.param("mobilenet_v3_large", "bneck4/se_fc1", (1, 1, 24), 72 * 24 + 24, id="mobilenet_v3-se-squeeze"),
+    pytest.param("mobilenet_v3_large", "bneck4/se_mul", (28, 28, 72), 0, id="mobilenet_v3-se-scale"),
+    # torchvision MBConv: max(1, 16 // 4) = 4 squeeze channels from the block's input width, with bias
+    pytest.param("efficientnet_b0", "stage2/block_1/se_fc1", (1, 1, 4), 96 * 4 + 4, id="efficientnet-se-squeeze"),
+    # Ma et al., Table 5: stage 2 at 28x28 with 116 channels; a stride-1 unit splits them in halves
+    pytest.param("shufflenet_v2_x1_0", "stage2/unit_2/x2", (28, 28, 58), 0, id="shufflenet-split"),
+    pytest.param("shufflenet_v2_x1_0", "stage2/unit_2/shuffle", (28, 28, 116), 0, id="shufflenet-shuffle"),
 ]
 
 

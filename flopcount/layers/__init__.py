@@ -52,10 +52,12 @@ from .io import Input
 from .convolution import Conv2D, DepthwiseConv2D
 from .dense import Dense
 from .pooling import AdaptiveAvgPool, AvgPool, GlobalAvgPool, GlobalMaxPool, MaxPool, _bin_sizes
-from .shape import Dropout, Flatten, ZeroPad
-from .normalization import BatchNorm
+from .shape import ChannelShuffle, Crop, Dropout, Flatten, Split, ZeroPad
+from .normalization import BatchNorm, GroupNorm, InstanceNorm
 from .activation import ACTIVATIONS, Activation, Softmax
-from .merge import Add, Concat
+from .merge import Add, Concat, Multiply
+from .recurrent import GRU, LSTM, SimpleRNN
+from .resample import PixelShuffle
 
 __all__ = [
     "ACTIVATIONS",
@@ -97,4 +99,14 @@ __all__ = [
     "Softmax",
     "Add",
     "Concat",
+    "Multiply",
+    "Split",
+    "ChannelShuffle",
+    "Crop",
+    "GroupNorm",
+    "InstanceNorm",
+    "SimpleRNN",
+    "LSTM",
+    "GRU",
+    "PixelShuffle",
 ]

@@ -7,7 +7,7 @@ from math import prod
 
 from .base import Attr, Layer, register
 
-ACTIVATIONS = ("relu", "relu6", "leaky_relu", "elu", "sigmoid", "hard_sigmoid", "tanh", "swish", "hard_swish", "gelu", "linear")
+ACTIVATIONS = ("relu", "relu6", "leaky_relu", "elu", "sigmoid", "hard_sigmoid", "tanh", "swish", "silu", "hard_swish", "gelu", "linear")
 
 
 @register("activation")

@@ -52,3 +52,32 @@ class Concat(Layer):
 
     def forward(self, xs, w, k):
         return k.concat(xs, self.axis % len(xs[0].shape[1:]) + 1)
+
+
+@register("multiply")
+class Multiply(Layer):
+    doc = "Element-wise product of two or more inputs whose shapes broadcast (squeeze-and-excitation, gating)."
+    inputs = (2, None)
+
+    def output_shape(self, shapes):
+        # NumPy's rule: trailing axes align, and on each axis the sizes agree or are 1
+        rank = max(len(s) for s in shapes)
+        out = []
+        for axis in range(1, rank + 1):
+            sizes = {s[-axis] for s in shapes if len(s) >= axis} - {1}
+            if len(sizes) > 1:
+                listed = ", ".join(fmt_shape(x) for x in shapes)
+                raise ShapeError(
+                    f"cannot multiply inputs of shapes {listed}: axis {rank - axis} has sizes "
+                    f"{sorted(sizes)}; sizes must agree or be 1 (trailing axes aligned).",
+                    attribute="inputs",
+                )
+            out.append(sizes.pop() if sizes else 1)
+        return tuple(reversed(out))
+
+    def other_ops(self, shapes, out):
+        # one multiplication per output element for each input after the first
+        return (len(shapes) - 1) * prod(out)
+
+    def forward(self, xs, w, k):
+        return k.multiply(xs)

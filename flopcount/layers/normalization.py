@@ -5,7 +5,8 @@ from __future__ import annotations
 from fractions import Fraction
 from math import prod
 
-from .base import NEAR_ONE, NEAR_ZERO, POSITIVE, Attr, Layer, Weight, register
+from ..errors import ShapeError
+from .base import NEAR_ONE, NEAR_ZERO, POSITIVE, Attr, Layer, Weight, fmt_shape, register
 
 
 @register("batch_norm")
@@ -36,3 +37,74 @@ class BatchNorm(Layer):
         return k.batch_norm(
             xs[0], w.get("gamma"), w.get("beta"), w["moving_mean"], w["moving_variance"], float(self.epsilon)
         )
+
+
+def statistics_ops(elements: int, affine: bool) -> int:
+    """Other ops of a norm that computes its statistics from the input, per element normalised.
+
+    Mean: 1 add. Variance: subtract the mean, square, add: 3. Normalise: multiply the
+    centred value by 1 / sqrt(variance + epsilon): 1. Affine: a scale and a shift, 2 more.
+    The per-group divisions and square roots are not counted (they are not per element).
+    """
+    return elements * (5 + (2 if affine else 0))
+
+
+class _StatisticsNorm(Layer):
+    """A norm whose statistics come from each sample's own values over positions and channel groups."""
+
+    def groups_of(self, shapes) -> int:
+        raise NotImplementedError
+
+    def output_shape(self, shapes):
+        if len(shapes[0]) < 2:
+            raise ShapeError(
+                f"{self.type} needs positions and channels, e.g. (H, W, C) or (L, C); its input has shape "
+                f"{fmt_shape(shapes[0])}.",
+                attribute="inputs",
+            )
+        self.groups_of(shapes)
+        return shapes[0]
+
+    def weights(self, shapes):
+        if not self.affine:
+            return {}
+        c = (shapes[0][-1],)
+        return {"gamma": Weight(c, init=NEAR_ONE), "beta": Weight(c, init=NEAR_ZERO)}
+
+    def other_ops(self, shapes, out):
+        return statistics_ops(prod(out), self.affine)
+
+    def forward(self, xs, w, k):
+        groups = self.groups_of([x.shape[1:] for x in xs])
+        return k.group_norm(xs[0], groups, w.get("gamma"), w.get("beta"), float(self.epsilon))
+
+
+@register("group_norm")
+class GroupNorm(_StatisticsNorm):
+    doc = "Group normalisation: each sample's channels in groups, normalised over positions and the group's channels."
+    attrs = (
+        Attr("groups", "size", doc="channel groups, dividing the channels"),
+        Attr("epsilon", "number", Fraction(1, 100000), "added to the variance"),
+        Attr("affine", "bool", True, "learn a scale gamma and a shift beta per channel"),
+    )
+
+    def groups_of(self, shapes):
+        c = shapes[0][-1]
+        if c % self.groups:
+            raise ShapeError(
+                f"the groups do not divide the {c} channels of the input {fmt_shape(shapes[0])}.",
+                attribute="groups", received=self.groups, has_received=True,
+            )
+        return self.groups
+
+
+@register("instance_norm")
+class InstanceNorm(_StatisticsNorm):
+    doc = "Instance normalisation: each sample's channels normalised over positions (group norm with a group per channel)."
+    attrs = (
+        Attr("epsilon", "number", Fraction(1, 100000), "added to the variance"),
+        Attr("affine", "bool", False, "learn a scale gamma and a shift beta per channel (PyTorch's default: no)"),
+    )
+
+    def groups_of(self, shapes):
+        return shapes[0][-1]
