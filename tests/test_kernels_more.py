@@ -10,17 +10,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from flopcount import kernels
-
-RTOL, ATOL = 1e-4, 1e-5  # float32 kernels against float64 loops
-
-
-def rand(rng, *shape):
-    return rng.standard_normal(shape).astype(np.float32)
-
-
-def close(fast, slow):
-    assert fast.dtype == np.float32
-    np.testing.assert_allclose(fast, np.asarray(slow), rtol=RTOL, atol=ATOL)
+from test_kernels import close, rand
 
 
 def positions(shape):
