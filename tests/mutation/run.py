@@ -1,0 +1,107 @@
+"""Mutation testing of flopcount's core modules with mutmut, one module at a time.
+
+    pip install -e '.[dev]'   # or: pip install 'mutmut>=3.3,<4'
+    python tests/mutation/run.py baseline check   # the modules named
+    python tests/mutation/run.py --all            # every module in MODULES
+
+Each module runs in a fresh copy of the repository in a temporary folder, with the
+[tool.mutmut] settings of pyproject.toml, its own source files (only_mutate) and its own
+tests (the test selection); mutmut then runs, for each mutant, only those of these tests
+that execute the mutated function. One worker (--max-children 1): the machines this runs
+on are shared. Prints per module the mutants killed, survived and equivalent-or-not, and
+writes each survivor's diff to the copy's survivors.txt for tests/mutation/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# module -> (files mutated, tests that are its own)
+MODULES = {
+    "expr": (["flopcount/expr.py"], ["tests/test_expr.py", "tests/test_spec.py"]),
+    "spec": (["flopcount/spec.py"], ["tests/test_spec.py", "tests/test_bad_specs.py", "tests/test_limits.py"]),
+    "layers": (["flopcount/layers/*"], ["tests/test_layers.py", "tests/test_runner.py", "tests/test_new_layer_type.py"]),
+    "graph": (["flopcount/graph.py"], ["tests/test_layers.py", "tests/test_receptive_field.py", "tests/test_reference_specs.py"]),
+    "baseline": (["flopcount/baseline.py"], ["tests/test_check.py"]),
+    "check": (["flopcount/check.py"], ["tests/test_check.py"]),
+    "renderers": (
+        ["flopcount/report.py", "flopcount/check_report.py", "flopcount/compare_report.py"],
+        ["tests/test_cli_analyze.py", "tests/test_check.py", "tests/test_compare.py"],
+    ),
+}
+KILLED = {"killed", "timeout", "segfault", "caught by type check"}  # the tests noticed the mutant
+
+
+def toml_list(items) -> str:
+    return "[" + ", ".join(f'"{x}"' for x in items) + "]"
+
+
+def workspace(module: str) -> Path:
+    """A copy of the repository whose [tool.mutmut] mutates the module and selects its tests."""
+    files, tests = MODULES[module]
+    folder = Path(tempfile.mkdtemp(prefix=f"flopcount-mutation-{module}-"))
+    for name in ("flopcount", "tests"):
+        shutil.copytree(ROOT / name, folder / name, ignore=shutil.ignore_patterns("__pycache__", "mutants"))
+    text = (ROOT / "pyproject.toml").read_text()
+    text = re.sub(r"(?m)^only_mutate = .*$", f"only_mutate = {toml_list(files)}", text)
+    text = re.sub(r"(?m)^pytest_add_cli_args_test_selection = .*$", f"pytest_add_cli_args_test_selection = {toml_list(tests)}", text)
+    (folder / "pyproject.toml").write_text(text)
+    return folder
+
+
+def shared_folder() -> str | None:
+    """The team's shared/ folder, which the reference tests read (the copy no longer sits beside it)."""
+    sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+    from test_reference_specs import shared_candidates
+
+    return next((str(p) for p in shared_candidates() if p.is_dir()), None)
+
+
+def run_module(module: str) -> Counter:
+    folder = workspace(module)
+    env = dict(os.environ, PYTHONPATH="")
+    shared = shared_folder()
+    if shared:
+        env["FLOPCOUNT_SHARED"] = shared
+    print(f"== {module}: mutating {', '.join(MODULES[module][0])} in {folder}", flush=True)
+    subprocess.run(["mutmut", "run", "--max-children", "1"], cwd=folder, env=env, check=False)
+    listing = subprocess.run(["mutmut", "results", "--all", "true"], cwd=folder, env=env, capture_output=True, text=True, check=True).stdout
+    statuses = dict(re.findall(r"^\s*(\S+__mutmut_\d+): (.+)$", listing, re.MULTILINE))
+    survivors = [name for name, status in statuses.items() if status not in KILLED]
+    with open(folder / "survivors.txt", "w") as out:
+        for name in survivors:
+            shown = subprocess.run(["mutmut", "show", name], cwd=folder, env=env, capture_output=True, text=True, check=True).stdout
+            out.write(shown + "\n")  # begins "# name: status", then the diff
+    counts = Counter("killed" if s in KILLED else s for s in statuses.values())
+    print(f"== {module}: {len(statuses)} mutants, {dict(counts)}; survivors in {folder / 'survivors.txt'}", flush=True)
+    return counts
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("modules", nargs="*", help=", ".join(MODULES))
+    parser.add_argument("--all", action="store_true", help="every module in MODULES")
+    args = parser.parse_args()
+    modules = sorted(MODULES) if args.all else args.modules
+    unknown = [m for m in modules if m not in MODULES]
+    if not modules or unknown:
+        parser.error(f"name modules from: {', '.join(MODULES)} (or --all)")
+    if shutil.which("mutmut") is None:
+        parser.error("mutmut is not installed: pip install 'mutmut>=3.3,<4'")
+    for module in modules:
+        run_module(module)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
