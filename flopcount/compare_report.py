@@ -33,7 +33,7 @@ def mark(ok: bool | None) -> str:
 
 
 def fmt_rf(rf) -> str:
-    return f"{rf[0]}×{rf[1]}"
+    return "×".join(str(v) for v in rf) or "-"
 
 
 def to_json(cmp: Comparison) -> str:

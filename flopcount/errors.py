@@ -126,9 +126,18 @@ def spec_error(message: str, attribute: str | None = None, **kw) -> SpecError:
 
 
 def suggest(word: str, choices) -> str:
-    """Return " Did you mean 'x'?" for the closest choice, or ''."""
-    close = difflib.get_close_matches(str(word), sorted(choices), n=1, cutoff=0.6)
-    return f" Did you mean '{close[0]}'?" if close else ""
+    """Return " Did you mean 'x'?" for the closest choice (difflib's ratio, at least 0.6), or ''.
+
+    Of equally close choices the first listed wins, so a registry can list the usual one first.
+    """
+    matcher = difflib.SequenceMatcher(b=str(word))
+    best, best_score = None, 0.0
+    for choice in choices:
+        matcher.set_seq1(str(choice))
+        score = matcher.ratio()
+        if score >= 0.6 and score > best_score:
+            best, best_score = choice, score
+    return f" Did you mean '{best}'?" if best is not None else ""
 
 
 def _show(value: object) -> str:

@@ -27,18 +27,25 @@ class Node:
     non_trainable: int
     macs: int
     other_ops: int
-    paths: tuple[dict, dict]  # per spatial axis, {jump: (first, last) input position seen from output 0}
+    # per spatial axis of the network input (none for a vector input),
+    # {jump: (first, last) input position seen from output 0}
+    paths: tuple[dict, ...]
     group: str | None = None
 
     @property
-    def rf(self) -> tuple[int, int]:
+    def rf(self) -> tuple[int, ...]:
         """Receptive field on the input per spatial axis: the extent of what all paths see."""
         return tuple(max(last for _, last in p.values()) - min(first for first, _ in p.values()) + 1 for p in self.paths)
 
     @property
-    def jump(self) -> tuple[int, int]:
+    def jump(self) -> tuple[int, ...]:
         """Distance on the input between neighbouring outputs (effective stride), per axis."""
         return tuple(max(p) for p in self.paths)
+
+    @property
+    def spatial(self) -> bool:
+        """Whether the output keeps the input's spatial axes (channels last), so its field can be probed."""
+        return bool(self.paths) and len(self.shape) == len(self.paths) + 1
 
     @property
     def params(self) -> int:
@@ -166,25 +173,31 @@ def _node(flat, index_of, nodes) -> Node:
     )
 
 
-def _receptive_field(layer, in_shapes, parents, shape=None):
-    """Per axis, the input interval each path sees from output position 0: {jump: (first, last)}.
+def _receptive_field(layer, in_shapes, parents, shape):
+    """Per spatial axis, the input interval each path sees from output position 0: {jump: (first, last)}.
 
+    The axes are the network input's spatial axes (all but its last, channels last).
     A window of extent k, stride s and padding p before maps (first, last) at jump j to
     (first - p j, last + (k - 1 - p) j) at jump j s. Paths with the same jump move alike from
     here on, so their intervals merge into one; paths with different jumps (a strided 1x1
     shortcut beside a chain of convolutions) stay apart. The field is the extent of the union.
     An input broadcast along an axis (size 1 there, or without the axis, against a larger
     output: squeeze-and-excitation's scale) is read at the same place by every output, so
-    its paths there collapse into one of jump 0.
+    its paths there collapse into one of jump 0. A layer whose window has another number
+    of axes than the paths (after a reshape, say) leaves them as they are.
     """
     if not parents:
-        return ({1: (0, 0)}, {1: (0, 0)})
+        return tuple({1: (0, 0)} for _ in shape[:-1])
+    axes = max(len(p.paths) for p in parents)
+    spatial_out = len(shape) == axes + 1
     merged = []
-    for axis in range(2):
-        paths = {}
+    for axis in range(axes):
+        paths: dict = {}
         for p, in_shape in zip(parents, in_shapes):
+            if len(p.paths) != axes:
+                continue  # an input of other rank has no position on these axes
             own = p.paths[axis]
-            if shape is not None and len(shape) == 3 and shape[axis] > 1 and (len(in_shape) != 3 or in_shape[axis] == 1):
+            if spatial_out and shape[axis] > 1 and (len(in_shape) != axes + 1 or in_shape[axis] == 1):
                 own = {0: (min(f for f, _ in own.values()), max(last for _, last in own.values()))}
             for jump, (first, last) in own.items():
                 if jump in paths:
@@ -192,7 +205,7 @@ def _receptive_field(layer, in_shapes, parents, shape=None):
                 paths[jump] = (first, last)
         merged.append(paths)
     window = layer.window(in_shapes)
-    if window is None:
+    if window is None or len(window) != axes:
         return tuple(merged)
     return tuple(
         {j * s: (first - p * j, last + (k - 1 - p) * j) for j, (first, last) in paths.items()}

@@ -1,9 +1,11 @@
 """NumPy kernels that the layers' ``forward`` methods call, and the meter that counts their MACs.
 
-Arrays are float32 and NHWC with a leading batch axis: images (N, H, W, C), vectors
-(N, C). Padding amounts are ((top, bottom), (left, right)). Convolution kernels are
-(kh, kw, C / groups, F) and depthwise kernels (kh, kw, C, multiplier), whose output
-channel c x multiplier + m comes from input channel c (Keras order).
+Arrays are float32, channels last, with a leading batch axis: (N, L, C), (N, H, W, C)
+or (N, D, H, W, C) for 1 to 3 spatial axes S, vectors (N, C). Padding amounts are
+((before, after), ...) per spatial axis. Convolution kernels are (*K, C / groups, F)
+and depthwise kernels (*K, C, multiplier), whose output channel c x multiplier + m
+comes from input channel c (Keras order). A kernel that uses scratch buffers has a
+``*_scratch`` companion giving their bytes per role, for the layers' memory rules.
 
 Every multiply-accumulate goes through the current :class:`Meter`, which counts it
 from the shapes of the operands it is handed: m x k x n for each matrix product,
@@ -13,6 +15,7 @@ analyzer's formulas.
 
 from __future__ import annotations
 
+import itertools
 import math
 from contextlib import contextmanager
 from math import prod
@@ -106,22 +109,29 @@ def scratch(role, shape, dtype=DTYPE):
     return buf[:size].reshape(shape)
 
 
-# ---------------------------------------------------------------- convolutions
+# ---------------------------------------------------------------- sliding windows of any rank
+
+
+def _padded_shape(shape, pads) -> tuple:
+    """(N, *S, C) grown by ((before, after), ...) on each spatial axis."""
+    return (shape[0], *(size + b + a for size, (b, a) in zip(shape[1:-1], pads)), shape[-1])
+
+
+def _along(axis, part) -> tuple:
+    """An index that takes part (a slice) on axis and everything on the axes before it."""
+    return (slice(None),) * axis + (part,)
 
 
 def _padded(x, pads, value=0.0, reuse=True):
-    """(N, H, W, C) -> (N, H + top + bottom, W + left + right, C) with the border filled with value."""
-    (t, b), (l, r) = pads
-    if not (t or b or l or r):
+    """(N, *S, C) -> (N, *S padded, C) with the border filled with value; x itself without padding."""
+    if not any(b or a for b, a in pads):
         return x
-    n, h, w, c = x.shape
-    shape = (n, h + t + b, w + l + r, c)
+    shape = _padded_shape(x.shape, pads)
     out = scratch("padded", shape, x.dtype) if reuse else np.empty(shape, x.dtype)
-    out[:, :t] = value
-    out[:, t + h :] = value
-    out[:, t : t + h, :l] = value
-    out[:, t : t + h, l + w :] = value
-    out[:, t : t + h, l : l + w] = x
+    for axis, (size, (b, _)) in enumerate(zip(x.shape[1:-1], pads), start=1):
+        out[_along(axis, slice(0, b))] = value
+        out[_along(axis, slice(b + size, None))] = value
+    out[(slice(None), *(slice(b, b + size) for size, (b, _) in zip(x.shape[1:-1], pads)))] = x
     return out
 
 
@@ -132,24 +142,25 @@ def _out_size(size, k, stride, dilation):
     return (size - span) // stride + 1
 
 
+def _out_sizes(padded, kernel, stride, dilation) -> tuple:
+    """Output size per spatial axis of a padded (N, *S, C) shape."""
+    return tuple(_out_size(*a) for a in zip(padded[1:-1], kernel, stride, dilation))
+
+
 def _windows(xp, kernel, stride, dilation):
-    """Read-only view (N, OH, OW, kh, kw, C) of every window of the padded input; no copy."""
-    n, h, w, c = xp.shape
-    (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
-    oh, ow = _out_size(h, kh, sh, dh), _out_size(w, kw, sw, dw)
-    bn, bh, bw, bc = xp.strides
-    return as_strided(
-        xp, (n, oh, ow, kh, kw, c), (bn, bh * sh, bw * sw, bh * dh, bw * dw, bc), writeable=False
-    )
+    """Read-only view (N, *O, *K, C) of every window of the padded input; no copy."""
+    out = _out_sizes(xp.shape, kernel, stride, dilation)
+    bn, *bs, bc = xp.strides
+    steps = tuple(b * s for b, s in zip(bs, stride))
+    taps = tuple(b * d for b, d in zip(bs, dilation))
+    return as_strided(xp, (xp.shape[0], *out, *kernel, xp.shape[-1]), (bn, *steps, *taps, bc), writeable=False)
 
 
-def _taps(xp, kernel, stride, dilation, out_hw):
-    """Yield (i, j, view) per kernel tap: the (N, OH, OW, C) inputs that tap meets."""
-    (kh, kw), (sh, sw), (dh, dw), (oh, ow) = kernel, stride, dilation, out_hw
-    for i in range(kh):
-        for j in range(kw):
-            y, x = i * dh, j * dw
-            yield i, j, xp[:, y : y + (oh - 1) * sh + 1 : sh, x : x + (ow - 1) * sw + 1 : sw]
+def _taps(xp, kernel, stride, dilation, out):
+    """Yield (tap index, view) per kernel tap: the (N, *O, C) inputs that tap meets."""
+    for tap in itertools.product(*(range(k) for k in kernel)):
+        parts = (slice(i * d, i * d + (o - 1) * s + 1, s) for i, d, o, s in zip(tap, dilation, out, stride))
+        yield tap, xp[(slice(None), *parts)]
 
 
 def _add_bias(out, bias):
@@ -164,7 +175,10 @@ CHUNK_BYTES = 16 * 2**20  # im2col patches per GEMM: small enough to be in cache
 
 
 def _chunks(n, oh, row_bytes):
-    """(image slice, output-row slice) pieces of at most about CHUNK_BYTES of patches, covering (n, oh) in order."""
+    """(image slice, output-row slice) pieces of at most about CHUNK_BYTES of patches, covering (n, oh) in order.
+
+    A row is one position of the first spatial axis: all outputs along the others.
+    """
     if n * oh * row_bytes <= CHUNK_BYTES:
         yield slice(0, n), slice(0, oh)
     elif oh * row_bytes <= CHUNK_BYTES:
@@ -178,80 +192,123 @@ def _chunks(n, oh, row_bytes):
                 yield slice(i, i + 1), slice(y, min(oh, y + step))
 
 
-def im2col_bytes(n, oh, ow, kh, kw, c, itemsize=4, stride=(1, 1), groups=1) -> int:
-    """Bytes of the largest im2col chunk conv2d builds for this layer (0 where it needs none)."""
-    if kh == kw == 1 and tuple(stride) == (1, 1) and groups == 1:
+def _largest_chunk(n, oh, row_bytes) -> int:
+    """Bytes of the largest piece _chunks yields, in closed form (a layer may have billions of rows)."""
+    if n * oh * row_bytes <= CHUNK_BYTES:
+        return n * oh * row_bytes
+    if oh * row_bytes <= CHUNK_BYTES:
+        return min(n, CHUNK_BYTES // (oh * row_bytes)) * oh * row_bytes
+    return min(oh, max(1, CHUNK_BYTES // row_bytes)) * row_bytes
+
+
+def im2col_bytes(n, out, kernel, c, itemsize=ITEMSIZE, stride=None, groups=1) -> int:
+    """Bytes of the largest im2col chunk conv builds for n images, output sizes out and a kernel of
+    sizes kernel over c channels (0 where it needs none: a 1x1 kernel at stride 1, ungrouped)."""
+    if prod(kernel) == 1 and all(s == 1 for s in stride or ()) and groups == 1:
         return 0
-    row = ow * kh * kw * c * itemsize
-    # the largest piece _chunks yields, in closed form (the layer may have billions of rows)
-    if n * oh * row <= CHUNK_BYTES:
-        return n * oh * row
-    if oh * row <= CHUNK_BYTES:
-        return min(n, CHUNK_BYTES // (oh * row)) * oh * row
-    return min(oh, max(1, CHUNK_BYTES // row)) * row
+    return _largest_chunk(n, out[0], prod(out[1:]) * prod(kernel) * c * itemsize)
 
 
-def conv2d(x, kernel, bias, stride, pads, dilation, groups):
-    """(N, H, W, C) conv (kh, kw, C / groups, F) -> (N, OH, OW, F) as GEMMs over im2col patches.
+def conv(x, kernel, bias, stride, pads, dilation, groups):
+    """(N, *S, C) conv (*K, C / groups, F) -> (N, *O, F) as GEMMs over im2col patches, any rank.
 
-    The patch matrix (N OH OW, kh kw C) is the strided windows view copied out, in
+    The patch matrix (N prod(O), prod(K) C) is the strided windows view copied out, in
     chunks of whole output rows (see CHUNK_BYTES) so each chunk is still in cache for
     its GEMM; a 1x1 kernel at stride 1 needs no copy. With groups > 1 each chunk is
-    regrouped to (groups, rows, kh kw C / groups) for one batched matmul.
+    regrouped to (groups, rows, prod(K) C / groups) for one batched matmul.
     """
-    n, _, _, c = x.shape
-    kh, kw, cg, f = kernel.shape
-    if cg * groups != c or f % groups:
+    n, c = x.shape[0], x.shape[-1]
+    *ks, cg, f = kernel.shape
+    if cg * groups != c or f % groups or x.ndim != len(ks) + 2:
         raise ValueError(
             f"kernel {kernel.shape} with {groups} group(s) does not fit an input of {c} channels"
         )
     if bias is not None and bias.shape != (f,):
         raise ValueError(f"bias of shape {bias.shape} does not match {f} output channels")
+    r, taps = len(ks), prod(ks)
     xp = _padded(x, pads)
-    win = _windows(xp, (kh, kw), stride, dilation)
-    _, oh, ow = win.shape[:3]
-    out = np.empty((n, oh, ow, f), dtype=x.dtype)
+    win = _windows(xp, ks, stride, dilation)
+    out_sizes = win.shape[1 : 1 + r]
+    out = np.empty((n, *out_sizes, f), dtype=x.dtype)
     fg = f // groups
-    weights = kernel.reshape(kh * kw * cg, groups, fg).transpose(1, 0, 2)  # (groups, kh kw cg, fg)
-    if groups == 1 and kh == kw == 1 and tuple(stride) == (1, 1):
+    weights = kernel.reshape(taps * cg, groups, fg).transpose(1, 0, 2)  # (groups, prod(K) cg, fg)
+    if groups == 1 and taps == 1 and all(s == 1 for s in stride):
         # every input position is one patch: the padded input is already the patch matrix
         _meter.matmul(xp.reshape(-1, c), weights[0], out=out.reshape(-1, f))
         return _add_bias(out, bias)
-    for images, rows in _chunks(n, oh, ow * kh * kw * c * x.itemsize):
+    for images, rows in _chunks(n, out_sizes[0], prod(out_sizes[1:]) * taps * c * x.itemsize):
         src, dst = win[images, rows], out[images, rows]
-        m = src.shape[0] * src.shape[1] * ow
+        m = prod(src.shape[: 1 + r])
         if groups == 1:
             cols = scratch("cols", src.shape, x.dtype)
             np.copyto(cols, src)
-            _meter.matmul(cols.reshape(m, kh * kw * c), weights[0], out=dst.reshape(m, f))
+            _meter.matmul(cols.reshape(m, taps * c), weights[0], out=dst.reshape(m, f))
         else:
-            cols = scratch("cols", (groups, *src.shape[:5], cg), x.dtype)
-            np.copyto(cols, src.reshape(*src.shape[:5], groups, cg).transpose(5, 0, 1, 2, 3, 4, 6))
+            cols = scratch("cols", (groups, *src.shape[:-1], cg), x.dtype)
+            np.copyto(cols, np.moveaxis(src.reshape(*src.shape[:-1], groups, cg), -2, 0))
             # each group's product lands in its own channel range of the output
-            _meter.matmul(cols.reshape(groups, m, kh * kw * cg), weights, out=dst.reshape(m, groups, fg).transpose(1, 0, 2))
+            _meter.matmul(cols.reshape(groups, m, taps * cg), weights, out=dst.reshape(m, groups, fg).transpose(1, 0, 2))
         _add_bias(dst, bias)
     return out
 
 
-def depthwise_conv2d(x, kernel, bias, stride, pads, dilation):
-    """(N, H, W, C) depthwise (kh, kw, C, mult) -> (N, OH, OW, C x mult), vectorised over channels.
+def conv_scratch(shape, kernel, stride, pads, dilation, groups) -> dict[str, int]:
+    """Bytes per scratch role conv needs for an input of shape (N, *S, C) and a kernel of shape (*K, C / groups, F)."""
+    *ks, _, _ = kernel
+    padded = _padded_shape(shape, pads)
+    need = {"padded": ITEMSIZE * prod(padded)} if padded != tuple(shape) else {}
+    out = _out_sizes(padded, ks, stride, dilation)
+    need["cols"] = im2col_bytes(shape[0], out, ks, shape[-1], ITEMSIZE, stride, groups)
+    return need
 
-    One multiply-add over the whole (N, OH, OW, C, mult) output per kernel tap.
+
+TAP_LOOP = 64  # depthwise kernels up to this many taps loop over taps; larger ones go through GEMMs
+
+
+def depthwise_conv(x, kernel, bias, stride, pads, dilation):
+    """(N, *S, C) depthwise (*K, C, mult) -> (N, *O, C x mult), vectorised over channels, any rank.
+
+    Up to TAP_LOOP taps, one multiply-add over the whole (N, *O, C, mult) output per tap.
+    A larger window (a 2500 x 2500 one, say) is one batched GEMM per chunk of im2col
+    patches instead, (C, rows, prod(K)) @ (C, prod(K), mult), so Python never loops per tap.
     """
-    n, h, w, c = x.shape
-    kh, kw, kc, mult = kernel.shape
-    if kc != c:
+    n, c = x.shape[0], x.shape[-1]
+    *ks, kc, mult = kernel.shape
+    if kc != c or x.ndim != len(ks) + 2:
         raise ValueError(f"depthwise kernel {kernel.shape} does not fit an input of {c} channels")
-    (t, b), (l, r) = pads
-    oh = _out_size(h + t + b, kh, stride[0], dilation[0])
-    ow = _out_size(w + l + r, kw, stride[1], dilation[1])
+    r, taps = len(ks), prod(ks)
     xp = _padded(x, pads)
-    acc = products = None
-    for i, j, tap in _taps(xp, (kh, kw), stride, dilation, (oh, ow)):
-        acc = _meter.multiply_add(acc, tap[..., None], kernel[i, j], products)
-        if products is None:
-            products = scratch("products", acc.shape, acc.dtype)
-    return _add_bias(acc.reshape(n, oh, ow, c * mult), bias)
+    out_sizes = _out_sizes(xp.shape, ks, stride, dilation)
+    if taps <= TAP_LOOP:
+        acc = products = None
+        for tap, view in _taps(xp, ks, stride, dilation, out_sizes):
+            acc = _meter.multiply_add(acc, view[..., None], kernel[tap], products)
+            if products is None:
+                products = scratch("products", acc.shape, acc.dtype)
+        return _add_bias(acc.reshape(n, *out_sizes, c * mult), bias)
+    win = _windows(xp, ks, stride, dilation)
+    out = np.empty((n, *out_sizes, c * mult), dtype=x.dtype)
+    weights = kernel.reshape(taps, c, mult).transpose(1, 0, 2)  # (C, prod(K), mult)
+    for images, rows in _chunks(n, out_sizes[0], prod(out_sizes[1:]) * taps * c * x.itemsize):
+        src, dst = win[images, rows], out[images, rows]
+        m = prod(src.shape[: 1 + r])
+        cols = scratch("cols", (c, *src.shape[:-1]), x.dtype)
+        np.copyto(cols, np.moveaxis(src, -1, 0))
+        _meter.matmul(cols.reshape(c, m, taps), weights, out=dst.reshape(m, c, mult).transpose(1, 0, 2))
+    return _add_bias(out, bias)
+
+
+def depthwise_conv_scratch(shape, kernel, stride, pads, dilation) -> dict[str, int]:
+    """Bytes per scratch role depthwise_conv needs for an input of shape (N, *S, C) and a kernel of shape (*K, C, mult)."""
+    *ks, c, mult = kernel
+    padded = _padded_shape(shape, pads)
+    need = {"padded": ITEMSIZE * prod(padded)} if padded != tuple(shape) else {}
+    out = _out_sizes(padded, ks, stride, dilation)
+    if prod(ks) <= TAP_LOOP:
+        need["products"] = ITEMSIZE * shape[0] * prod(out) * c * mult
+    else:
+        need["cols"] = _largest_chunk(shape[0], out[0], prod(out[1:]) * prod(ks) * c * ITEMSIZE)
+    return need
 
 
 def dense(x, kernel, bias):
@@ -275,48 +332,176 @@ def dense(x, kernel, bias):
 
 
 # ---------------------------------------------------------------- pooling
+#
+# A pooling window is a box, so max and sum go one spatial axis at a time. Along an axis,
+# a window of up to SMALL_WINDOW taps is that many strided passes; a longer one is a
+# difference of running sums (avg, in float64 so long axes lose nothing) or log2(k)
+# doubling passes (max), so Python never loops per tap of a huge window.
+
+SMALL_WINDOW = 16
 
 
-def _valid_counts(size, k, stride, pad_before, out):
-    """Per output position along one axis, how many window elements lie inside the input."""
-    start = np.arange(out) * stride - pad_before
-    return np.minimum(start + k, size) - np.maximum(start, 0)
-
-
-def pool(x, mode, pool, stride, pads):
-    """Max or average over (kh, kw) windows; padding never wins a max and is left out of an average."""
-    n, h, w, c = x.shape
-    (t, b), (l, r) = pads
-    oh = _out_size(h + t + b, pool[0], stride[0], 1)
-    ow = _out_size(w + l + r, pool[1], stride[1], 1)
-    xp = _padded(x, pads, -np.inf if mode == "max" else 0.0)
-    out = None
-    for _, _, tap in _taps(xp, pool, stride, (1, 1), (oh, ow)):
-        if out is None:
-            out = tap.copy()
-        elif mode == "max":
-            np.maximum(out, tap, out=out)
-        else:
-            out += tap
-    if mode == "avg":
-        rows = _valid_counts(h, pool[0], stride[0], t, oh)
-        cols = _valid_counts(w, pool[1], stride[1], l, ow)
-        counts = np.maximum(np.outer(rows, cols), 1).astype(x.dtype)
-        out /= counts[None, :, :, None]
+def pool_output_size(size, k, stride, before, after, ceil_mode=False):
+    """PyTorch's pooling output length: floor or ceil rounding; in ceil mode the last window
+    must start inside the input or its left padding, else it is dropped."""
+    span = size + before + after - k
+    out = (span + (stride - 1 if ceil_mode else 0)) // stride + 1
+    if ceil_mode and (out - 1) * stride >= size + before:
+        out -= 1
     return out
 
 
+def _counts(size, k, stride, before, after, out, include_pad):
+    """Per output position along one axis, the elements an average divides by: those inside the
+    input, or with include_pad those inside the input and its padding (PyTorch's count_include_pad;
+    what ceil mode adds past the padding never counts)."""
+    start = np.arange(out) * stride - before
+    if include_pad:
+        return np.minimum(start + k, size + after) - start
+    return np.maximum(np.minimum(start + k, size) - np.maximum(start, 0), 1)
+
+
+def _pool_geometry(size, pool, stride, pads, ceil_mode):
+    """(output sizes, padding per axis) for pooling; ceil mode's last window may overhang the
+    padding after the input, which is then padded too, with the same neutral value."""
+    outs = []
+    for i, k, s, (b, a) in zip(size, pool, stride, pads):
+        if i + b + a < k:
+            raise ValueError(f"a window of {k} does not fit in {i + b + a}")
+        outs.append(pool_output_size(i, k, s, b, a, ceil_mode))
+    fill = tuple((b, max(a, (o - 1) * s + k - i - b)) for i, k, s, (b, a), o in zip(size, pool, stride, pads, outs))
+    return outs, fill
+
+
+def _with(shape, axis, size) -> tuple:
+    return (*shape[:axis], size, *shape[axis + 1 :])
+
+
+def _strided(a, axis, start, step, count):
+    """count positions start, start + step, ... of a along axis."""
+    return a[_along(axis, slice(start, start + (count - 1) * step + 1, step))]
+
+
+def _running_sum(src, axis):
+    """float64 sums of src along axis from its start, with a leading zero: S[i] = src[0] + ... + src[i - 1]."""
+    cum = scratch("cumsum", _with(src.shape, axis, src.shape[axis] + 1), np.float64)
+    cum[_along(axis, slice(0, 1))] = 0
+    np.cumsum(src, axis=axis, dtype=np.float64, out=cum[_along(axis, slice(1, None))])
+    return cum
+
+
+def _pool_axis(src, dst, axis, mode, k, s):
+    """dst = max or sum of src over windows of k along axis, at stride s."""
+    o = dst.shape[axis]
+    if k <= SMALL_WINDOW:
+        np.copyto(dst, _strided(src, axis, 0, s, o))
+        for j in range(1, k):
+            (np.maximum if mode == "max" else np.add)(dst, _strided(src, axis, j, s, o), out=dst)
+    elif mode == "avg":
+        cum = _running_sum(src, axis)
+        np.subtract(_strided(cum, axis, k, s, o), _strided(cum, axis, 0, s, o), out=dst, casting="same_kind")
+    else:
+        # sparse table: after each pass span[i] is the max of the width values from i
+        span, width, flip = src, 1, 0
+        while 2 * width <= k:
+            length = span.shape[axis] - width
+            nxt = scratch(f"span{flip}", _with(span.shape, axis, length), src.dtype)
+            np.maximum(_strided(span, axis, 0, 1, length), _strided(span, axis, width, 1, length), out=nxt)
+            span, width, flip = nxt, 2 * width, 1 - flip
+        # a window of k is two spans of width (a power of two, at most k) from its two ends
+        np.maximum(_strided(span, axis, 0, s, o), _strided(span, axis, k - width, s, o), out=dst)
+
+
+def pool(x, mode, pool, stride, pads, ceil_mode=False, include_pad=False):
+    """Max or average over (N, *S, C) windows of any rank -> (N, *O, C).
+
+    Padding never wins a max. An average divides by the window's elements inside the input,
+    or with include_pad inside the input and its padding; ceil_mode rounds the output size
+    up (see pool_output_size).
+    """
+    r = x.ndim - 2
+    outs, fill = _pool_geometry(x.shape[1:-1], pool, stride, pads, ceil_mode)
+    src = _padded(x, fill, -np.inf if mode == "max" else 0.0)
+    for axis in range(1, r + 1):
+        shape = _with(src.shape, axis, outs[axis - 1])
+        dst = np.empty(shape, x.dtype) if axis == r else scratch(f"pooled{axis % 2}", shape, x.dtype)
+        _pool_axis(src, dst, axis, mode, pool[axis - 1], stride[axis - 1])
+        src = dst
+    if mode == "avg":
+        for axis, (size, k, s, (b, a), o) in enumerate(zip(x.shape[1:-1], pool, stride, pads, outs), start=1):
+            counts = _counts(size, k, s, b, a, o, include_pad).astype(x.dtype)
+            dst /= counts.reshape((-1,) + (1,) * (r + 1 - axis))
+    return dst
+
+
+def pool_scratch(shape, mode, pool, stride, pads, ceil_mode=False) -> dict[str, int]:
+    """Bytes per scratch role pool needs for an input of shape (N, *S, C)."""
+    outs, fill = _pool_geometry(shape[1:-1], pool, stride, pads, ceil_mode)
+    padded = _padded_shape(shape, fill)
+    need = {"padded": ITEMSIZE * prod(padded)} if padded != tuple(shape) else {}
+    r = len(pool)
+    src = padded
+
+    def hold(role, size):
+        need[role] = max(need.get(role, 0), size)
+
+    for axis in range(1, r + 1):
+        k, length = pool[axis - 1], src[axis]
+        rest = prod(src) // length
+        if k > SMALL_WINDOW and mode == "avg":
+            hold("cumsum", 8 * rest * (length + 1))
+        elif k > SMALL_WINDOW:
+            hold("span0", ITEMSIZE * rest * (length - 1))
+            hold("span1", ITEMSIZE * rest * (length - 3))
+        src = _with(src, axis, outs[axis - 1])
+        if axis < r:
+            hold(f"pooled{axis % 2}", ITEMSIZE * prod(src))
+    return need
+
+
 def global_pool(x, mode):
-    """(N, H, W, C) -> (N, C): mean or max over all positions."""
-    return x.max(axis=(1, 2)) if mode == "max" else x.mean(axis=(1, 2), dtype=x.dtype)
+    """(N, *S, C) -> (N, C): mean or max over all positions."""
+    axes = tuple(range(1, x.ndim - 1))
+    return x.max(axis=axes) if mode == "max" else x.mean(axis=axes, dtype=x.dtype)
 
 
 def adaptive_avg_pool(x, size):
-    """(N, H, W, C) -> (N, oh, ow, C) with PyTorch's bins [floor(i H / oh), ceil((i + 1) H / oh))."""
-    n, h, w, c = x.shape
-    oh, ow = size
-    rows = np.stack([x[:, (i * h) // oh : -(-((i + 1) * h) // oh)].mean(axis=1) for i in range(oh)], axis=1)
-    return np.stack([rows[:, :, (j * w) // ow : -(-((j + 1) * w) // ow)].mean(axis=2) for j in range(ow)], axis=2)
+    """(N, *S, C) -> (N, *size, C) with PyTorch's bins [floor(i n / o), ceil((i + 1) n / o)) on each axis.
+
+    Axis by axis, each bin's sum is a difference of running sums (float64), so a huge
+    output size costs no Python loop per bin.
+    """
+    r = len(size)
+    src = x
+    for axis, o in enumerate(size, start=1):
+        n = src.shape[axis]
+        i = np.arange(o, dtype=np.int64)
+        starts, ends = (i * n) // o, -((-(i + 1) * n) // o)
+        cum = _running_sum(src, axis)
+        shape = _with(src.shape, axis, o)
+        sums = np.take(cum, ends, axis=axis, out=scratch("bin_end", shape, np.float64), mode="clip")
+        sums -= np.take(cum, starts, axis=axis, out=scratch("bin_start", shape, np.float64), mode="clip")
+        sums /= (ends - starts).reshape((-1,) + (1,) * (r + 1 - axis))
+        dst = np.empty(shape, x.dtype) if axis == r else scratch(f"pooled{axis % 2}", shape, x.dtype)
+        np.copyto(dst, sums, casting="same_kind")
+        src = dst
+    return src
+
+
+def adaptive_avg_pool_scratch(shape, size) -> dict[str, int]:
+    """Bytes per scratch role adaptive_avg_pool needs for an input of shape (N, *S, C)."""
+    need: dict[str, int] = {}
+    src = tuple(shape)
+    for axis, o in enumerate(size, start=1):
+        rest = prod(src) // src[axis]
+        need["cumsum"] = max(need.get("cumsum", 0), 8 * rest * (src[axis] + 1))
+        src = _with(src, axis, o)
+        for role in ("bin_end", "bin_start"):
+            need[role] = max(need.get(role, 0), 8 * prod(src))
+        need["bin_index"] = max(need.get("bin_index", 0), 4 * 8 * o)  # the int64 bin bounds and their temporaries
+        if axis < len(size):
+            need[f"pooled{axis % 2}"] = max(need.get(f"pooled{axis % 2}", 0), ITEMSIZE * prod(src))
+    return need
 
 
 # ---------------------------------------------------------------- element-wise and structural
@@ -574,13 +759,6 @@ def mean(x, axes, keepdims=False):
 # Padding and cropping amounts are one (before, after) pair per spatial axis.
 
 
-def _pad_nd(x, pads, value=0.0):
-    """(N, *S, C) -> (N, *(S + before + after), C) with the border filled with value."""
-    if not any(b or a for b, a in pads):
-        return x
-    return np.pad(x, ((0, 0), *pads, (0, 0)), constant_values=value)
-
-
 def conv_transpose(x, kernel, bias, stride, pads, dilation, groups, output_padding):
     """(N, *S, C) transposed convolution with kernel (*k, C, F / groups) -> (N, *O, F).
 
@@ -800,68 +978,3 @@ def recurrent(x, cell, kernel, recurrent_kernel, bias, reverse=False, reset_afte
         if sequences:
             outs[:, t] = h
     return outs if sequences else h
-
-
-# ---------------------------------------------------------------- pooling of any rank
-
-SMALL_WINDOW = 8  # up to this many taps along an axis, a loop over taps; beyond, one reduction over a strided view
-
-
-def pool_output_size(size, k, stride, before, after, ceil_mode=False):
-    """PyTorch's pooling output length: floor or ceil rounding; in ceil mode the last window
-    must start inside the input or its left padding, else it is dropped."""
-    span = size + before + after - k
-    out = (span + (stride - 1 if ceil_mode else 0)) // stride + 1
-    if ceil_mode and (out - 1) * stride >= size + before:
-        out -= 1
-    return out
-
-
-def _pool_axis(x, axis, k, stride, out, mode):
-    """Max or sum over windows of k with stride along one axis of an already padded array."""
-    reduce = np.maximum if mode == "max" else np.add
-    if k <= SMALL_WINDOW:
-        index = [slice(None)] * x.ndim
-        acc = None
-        for t in range(k):
-            index[axis] = slice(t, t + (out - 1) * stride + 1, stride)
-            tap = x[tuple(index)]
-            acc = tap.copy() if acc is None else reduce(acc, tap, out=acc)
-        return acc
-    view = np.lib.stride_tricks.sliding_window_view(x, k, axis=axis)
-    index = [slice(None)] * view.ndim
-    index[axis] = slice(0, (out - 1) * stride + 1, stride)
-    view = view[tuple(index)]
-    return view.max(axis=-1) if mode == "max" else view.sum(axis=-1, dtype=x.dtype)
-
-
-def pool_nd(x, mode, window, stride, pads, ceil_mode=False, include_pad=False):
-    """(N, *S, C) max or average pooling over windows of any rank -> (N, *O, C).
-
-    Separable: a max (or sum) over a box is the max (or sum) along each axis in turn, so a
-    k x k window costs 2k, not k^2, per output, and a large window is one reduction over a
-    strided view, never a loop over its taps. Padding never wins a max. The average
-    divides by the window elements inside the input, or with include_pad by those inside
-    the input and its padding (PyTorch's count_include_pad; windows that ceil mode adds
-    past the padding count only what they cover of it).
-    """
-    size = x.shape[1:-1]
-    outs = [pool_output_size(i, k, s, b, a, ceil_mode) for i, k, s, (b, a) in zip(size, window, stride, pads)]
-    # ceil mode's last window may overhang the padding: pad it too, with the same neutral value
-    fill = [(b, max(a, (o - 1) * s + k - i - b)) for i, k, s, (b, a), o in zip(size, window, stride, pads, outs)]
-    y = _pad_nd(x, fill, -np.inf if mode == "max" else 0.0)
-    for axis, (k, s, o) in enumerate(zip(window, stride, outs), start=1):
-        y = _pool_axis(y, axis, k, s, o, mode)
-    if mode == "avg":
-        divisor = np.ones((1,) * (len(size) + 2), dtype=np.float64)
-        for axis, (i, k, s, (b, a), o) in enumerate(zip(size, window, stride, pads, outs), start=1):
-            start = np.arange(o) * s - b
-            if include_pad:
-                count = np.minimum(start + k, i + a) - start
-            else:
-                count = np.minimum(start + k, i) - np.maximum(start, 0)
-            shape = [1] * (len(size) + 2)
-            shape[axis] = o
-            divisor = divisor * count.reshape(shape)
-        y = (y / divisor).astype(x.dtype)
-    return y

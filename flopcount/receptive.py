@@ -1,8 +1,9 @@
-"""Receptive fields measured by execution: which input rows and columns reach each output.
+"""Receptive fields measured by execution: which input positions along each axis reach each output.
 
 One forward pass of a batch does it. Item 0 is a random input; item 1 + r is the same
 input with row r poisoned (set to NaN in every column and channel), and the items
-after those poison one column each. NaN spreads through every product and sum that
+after those poison one column each (and, for a (D, H, W, C) input, one slice of each
+spatial axis in turn; for (L, C), one position). NaN spreads through every product and sum that
 reads it, and through max, so an output position depends on input row r exactly when
 its value in item 1 + r is NaN. The extent of those rows (last - first + 1) is the
 receptive field the usual calculation gives, holes of dilation included; the distance
@@ -21,8 +22,8 @@ from .graph import Graph
 class MeasuredRF:
     """Receptive field and jump of one node measured by execution, per spatial axis."""
 
-    rf: tuple[int, int]  # the largest extent over output positions whose field lies inside the input
-    jump: tuple[int, int] | None  # None when no two neighbouring outputs lie inside
+    rf: tuple[int, ...]  # the largest extent over output positions whose field lies inside the input
+    jump: tuple[int, ...] | None  # None when no two neighbouring outputs lie inside
     clipped: bool  # True when no output position's field lies wholly inside the input
 
 
@@ -40,44 +41,52 @@ def measure_receptive_fields(
 ) -> dict[int, MeasuredRF]:
     """Measure the receptive field of each spatial node in nodes (default: all) by execution.
 
-    The batch is 1 + H + W inputs; raises the runner's RunError when that would need
-    more than max_memory.
+    The input is channels last with 1 to 3 (or more) spatial axes; the batch is 1 plus
+    the sum of their sizes (1 + H + W for an image). Raises the runner's RunError when
+    that would need more than max_memory.
     """
     import numpy as np
 
     from .runner import check_memory, forward
 
-    shape = graph.nodes[0].shape
-    if len(shape) != 3:
-        raise ShapeError(f"receptive fields are measured on (H, W, C) inputs; this input has shape {shape}.")
+    source = graph.nodes[0]
+    shape = source.shape
+    if not source.spatial:
+        raise ShapeError(f"receptive fields are measured on inputs with spatial axes such as (H, W, C); "
+                         f"this input has shape {shape}.")
     if nodes is None:
-        nodes = [n.index for n in graph.nodes[1:] if len(n.shape) == 3]
+        nodes = [n.index for n in graph.nodes[1:] if n.spatial]
     for i in nodes:
-        if len(graph.nodes[i].shape) != 3:
+        if not graph.nodes[i].spatial:
             raise ShapeError(f"layer {i} '{graph.nodes[i].name}' has no spatial output; its receptive field "
                              "cannot be measured.")
-    h, w, c = shape
-    check_memory(graph, 1 + h + w, max_memory)
+    sizes = shape[:-1]
+    batch = 1 + sum(sizes)
+    check_memory(graph, batch, max_memory)
     rng = np.random.default_rng(seed)
-    x = np.repeat(rng.standard_normal((1, h, w, c), dtype=np.float32), 1 + h + w, axis=0)
-    for r in range(h):
-        x[1 + r, r, :, :] = np.nan
-    for col in range(w):
-        x[1 + h + col, :, col, :] = np.nan
+    x = np.repeat(rng.standard_normal((1, *shape), dtype=np.float32), batch, axis=0)
+    starts = [1 + sum(sizes[:axis]) for axis in range(len(sizes))]  # first batch item poisoning each axis
+    for axis, (start, size) in enumerate(zip(starts, sizes)):
+        for r in range(size):
+            # item start + r has position r of this axis poisoned everywhere else
+            x[(start + r, *(slice(None),) * axis, r)] = np.nan
     with np.errstate(all="ignore"):
         outs = forward(graph, x, seed=seed, keep=list(nodes))
     result = {}
     for i in nodes:
-        poisoned = np.isnan(outs[i])  # (1 + h + w, Ho, Wo, Co)
+        poisoned = np.isnan(outs[i])  # (batch, *O, C_out)
         if poisoned[0].any():
             raise ShapeError(f"layer {i} '{graph.nodes[i].name}' gives NaN on a clean input; cannot measure.")
-        rows = poisoned[1 : 1 + h].any(axis=(2, 3)).T  # (Ho, h): output row reads input row
-        cols = poisoned[1 + h :].any(axis=(1, 3)).T  # (Wo, w)
-        (rf_h, jump_h), (rf_w, jump_w) = _extent(rows, h), _extent(cols, w)
-        clipped = rf_h is None or rf_w is None
+        extents = []
+        for axis, (start, size) in enumerate(zip(starts, sizes)):
+            others = tuple(a for a in range(1, poisoned.ndim) if a != axis + 1)
+            reads = poisoned[start : start + size].any(axis=others).T  # (O_axis, size): output position reads input r
+            extents.append(_extent(reads, size))
+        clipped = any(rf is None for rf, _ in extents)
+        jumps = [jump for _, jump in extents]
         result[i] = MeasuredRF(
-            (rf_h or 0, rf_w or 0),
-            None if clipped or jump_h is None or jump_w is None else (jump_h, jump_w),
+            tuple(rf or 0 for rf, _ in extents),
+            None if clipped or None in jumps else tuple(jumps),
             clipped,
         )
     return result

@@ -30,7 +30,10 @@ def percent(part: int, whole: int) -> str:
 
 
 def fmt_rf(rf) -> str:
-    return str(rf[0]) if rf[0] == rf[1] else f"{rf[0]}x{rf[1]}"
+    """One figure when every spatial axis agrees, else one per axis (7x3); '-' without spatial axes."""
+    if not rf:
+        return "-"
+    return str(rf[0]) if len(set(rf)) == 1 else "x".join(str(v) for v in rf)
 
 
 def graph_dict(graph: Graph) -> dict:

@@ -11,64 +11,19 @@ from __future__ import annotations
 from .check import FIGURES
 from .expr import MAX_LENGTH, plain
 from .layers import REGISTRY, REQUIRED, Attr
+from .layers.kinds import EXPRESSION, integer_schema
 from .spec import BLOCK_IN, ENTRY_KEYS, REPEAT_INDEX
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 IDENTIFIER = "^[A-Za-z_][A-Za-z0-9_]*$"
 EXPRESSION_CHARS = "^[\\sA-Za-z0-9_.+\\-*/%()<>=!,]+$"  # the tokens of flopcount.expr
 
-EXPRESSION = {"$ref": "#/$defs/expression"}
-
-
-def _int(minimum=None) -> dict:
-    """An integer, or an expression the loader evaluates to one."""
-    number = {"type": "integer"} if minimum is None else {"type": "integer", "minimum": minimum}
-    return {"anyOf": [number, EXPRESSION]}
-
-
-def _pair(item: dict) -> dict:
-    return {"type": "array", "items": item, "minItems": 2, "maxItems": 2}
-
-
-def _pad_amount() -> dict:
-    p = _int(0)
-    return {"anyOf": [p, _pair({"anyOf": [p, _pair(p)]})]}
-
-
-def _kind_schema(attr: Attr) -> dict:
-    """The schema of one attribute kind (see layers.Attr.kind)."""
-    kind = attr.kind
-    if kind == "size":
-        return _int(1)
-    if kind == "count":
-        return _int(0)
-    if kind == "axis":
-        return _int()
-    if kind == "sizes":
-        return {"anyOf": [_int(1), _pair(_int(1))]}
-    if kind == "pad_amount":
-        return _pad_amount()
-    if kind == "padding":
-        # a bare word other than same/valid is refused by the loader as a misspelling
-        amounts = _pad_amount()
-        amounts["anyOf"][0] = {"anyOf": [{"type": "integer", "minimum": 0}, {"$ref": "#/$defs/padding_expression"}]}
-        return {"anyOf": [{"enum": ["same", "valid"]}, amounts]}
-    if kind == "bool":
-        return {"anyOf": [{"type": "boolean"}, EXPRESSION]}
-    if kind == "number":
-        return {"anyOf": [{"type": "number"}, EXPRESSION]}
-    if kind == "fraction":
-        return {"anyOf": [{"type": "number", "minimum": 0, "exclusiveMaximum": 1}, EXPRESSION]}
-    if kind == "choice":
-        return {"enum": list(attr.choices)}
-    if kind == "shape":
-        return {"type": "array", "items": _int(1), "minItems": 1}
-    raise ValueError(f"no schema for attribute kind {kind!r}")  # a new kind needs a rule here
+_int = integer_schema  # an integer, or an expression the loader evaluates to one
 
 
 def attribute_schema(attr: Attr) -> dict:
-    """One attribute: its kind's schema with description and default."""
-    out = dict(_kind_schema(attr))
+    """One attribute: its kind's own schema (layers.kinds) with description and default."""
+    out = dict(attr.kind.schema())
     if attr.doc:
         out["description"] = attr.doc
     if attr.default is not REQUIRED and attr.default is not None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 class Case:
     id: str
     layer: dict
-    input: tuple  # (H, W, C) or (C,); for multi-input layers, a list of shapes
+    input: tuple  # (H, W, C), (L, C), (D, H, W, C) or (C,); for multi-input layers, a list of shapes
     shape: tuple
     trainable: int = 0
     non_trainable: int = 0
@@ -49,6 +49,26 @@ CASES = [
          (8, 8, 3), (4, 4, 6), 3 * 3 * 3 * 2 + 6, 0, 6 * 4 * 4 * 3 * 3),
     Case("depthwise-dilated", {"type": "depthwise_conv2d", "kernel": 3, "dilation": 2}, (9, 9, 4), (5, 5, 4),
          3 * 3 * 4 + 4, 0, 4 * 5 * 5 * 3 * 3),
+    # conv1d: (L, M) -> (L_out, N), MACs = N x L_out x D_K x M
+    Case("conv1d-k3-same", {"type": "conv1d", "filters": 8, "kernel": 3, "padding": "same"}, (10, 4), (10, 8),
+         3 * 4 * 8 + 8, 0, 8 * 10 * 3 * 4),
+    Case("conv1d-k5-s2-d2-groups", {"type": "conv1d", "filters": 6, "kernel": 5, "stride": 2, "dilation": 2,
+                                     "groups": 2, "bias": False}, (21, 4), (7, 6), 5 * (4 // 2) * 6, 0,
+         6 * 7 * 5 * (4 // 2)),
+    # conv3d: (D, H, W, M) -> (D', H', W', N), MACs = N x D' H' W' x k_d k_h k_w x M
+    Case("conv3d-3x3x3-same", {"type": "conv3d", "filters": 4, "kernel": 3, "padding": "same"}, (4, 5, 6, 2),
+         (4, 5, 6, 4), 3 * 3 * 3 * 2 * 4 + 4, 0, 4 * 4 * 5 * 6 * 3 * 3 * 3 * 2),
+    Case("conv3d-1x3x3-s2-pad", {"type": "conv3d", "filters": 3, "kernel": [1, 3, 3], "stride": [1, 2, 2],
+                                  "padding": [0, 1, [0, 1]], "bias": False}, (3, 7, 8, 2), (3, 4, 4, 3),
+         1 * 3 * 3 * 2 * 3, 0, 3 * 3 * 4 * 4 * 1 * 3 * 3 * 2),
+    # depthwise of rank 1 and 3: M x multiplier x positions x taps
+    Case("depthwise_conv1d-k7-mult2", {"type": "depthwise_conv1d", "kernel": 7, "multiplier": 2, "padding": 3},
+         (12, 3), (12, 6), 7 * 3 * 2 + 6, 0, 6 * 12 * 7),
+    Case("depthwise_conv3d-3x3x3-s2", {"type": "depthwise_conv3d", "kernel": 3, "stride": 2, "bias": False},
+         (5, 7, 6, 4), (2, 3, 2, 4), 3 * 3 * 3 * 4, 0, 4 * 2 * 3 * 2 * 3 * 3 * 3),
+    # a window of 11 x 11 = 121 taps, above kernels.TAP_LOOP: the GEMM form
+    Case("depthwise-11x11-gemm", {"type": "depthwise_conv2d", "kernel": 11, "padding": 5, "multiplier": 2},
+         (13, 12, 3), (13, 12, 6), 11 * 11 * 3 * 2 + 6, 0, 6 * 13 * 12 * 11 * 11),
     # dense on the last axis: (..., C_in) -> (..., units)
     Case("dense", {"type": "dense", "units": 4096}, (25088,), (4096,), 25088 * 4096 + 4096, 0, 25088 * 4096),
     Case("dense-nobias", {"type": "dense", "units": 10, "bias": False}, (7,), (10,), 7 * 10, 0, 7 * 10),
@@ -59,6 +79,14 @@ CASES = [
     # floor((56 - 3) / 2) + 1 = 27 (ceil rounding would give 28)
     Case("max_pool-3x3-s2-floor", {"type": "max_pool", "pool": 3, "stride": 2}, (56, 56, 64), (27, 27, 64)),
     Case("avg_pool-same", {"type": "avg_pool", "pool": 3, "stride": 2, "padding": "same"}, (7, 7, 5), (4, 4, 5)),
+    Case("max_pool1d-3-s2-p1", {"type": "max_pool1d", "pool": 3, "stride": 2, "padding": 1}, (11, 5), (6, 5)),
+    Case("max_pool3d-2", {"type": "max_pool3d", "pool": 2}, (4, 6, 5, 3), (2, 3, 2, 3)),
+    Case("avg_pool1d-same", {"type": "avg_pool1d", "pool": 4, "stride": 3, "padding": "same"}, (10, 2), (4, 2)),
+    Case("avg_pool3d-2x3x3-s1", {"type": "avg_pool3d", "pool": [2, 3, 3], "stride": 1}, (3, 5, 4, 2), (2, 3, 2, 2)),
+    # windows of 20 and 17 along an axis, above kernels.SMALL_WINDOW: running sums and doubling
+    Case("max_pool-20x17-large", {"type": "max_pool", "pool": [20, 17], "stride": [3, 1], "padding": [[0, 1], 2]},
+         (25, 18, 2), ((25 + 1 - 20) // 3 + 1, (18 + 4 - 17) // 1 + 1, 2)),
+    Case("avg_pool1d-large", {"type": "avg_pool1d", "pool": 33, "stride": 5, "padding": 4}, (60, 3), ((60 + 8 - 33) // 5 + 1, 3)),
     Case("global_avg_pool", {"type": "global_avg_pool"}, (7, 7, 2048), (2048,)),
     Case("global_max_pool", {"type": "global_max_pool"}, (5, 4, 3), (3,)),
     Case("adaptive_avg_pool-identity", {"type": "adaptive_avg_pool", "size": 6}, (6, 6, 256), (6, 6, 256)),

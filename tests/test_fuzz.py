@@ -188,7 +188,7 @@ LAYER_KINDS = ["conv2d", "depthwise_conv2d", "dense", "max_pool", "avg_pool", "g
 @st.composite
 def small_layers(draw):
     """A random chain of layers whose attributes are mostly sensible, sometimes extreme."""
-    from flopcount.layers import REGISTRY, REQUIRED
+    from flopcount.layers import REGISTRY, REQUIRED, Bool, Choice, Integer, PadAmount, Padding, Sizes
 
     layers = []
     for i in range(draw(st.integers(1, 6))):
@@ -198,11 +198,11 @@ def small_layers(draw):
             required = attr.default is REQUIRED
             if draw(st.integers(0, 9)) >= (9 if required else 5):
                 continue  # left out: its default, or (rarely) a missing required attribute
-            if attr.kind == "choice":
+            if isinstance(attr.kind, Choice):
                 layer[attr.name] = draw(st.sampled_from(attr.choices))
-            elif attr.kind in ("size", "sizes", "count", "pad_amount", "padding", "axis"):
+            elif isinstance(attr.kind, (Integer, Sizes, PadAmount, Padding)):
                 layer[attr.name] = draw(small)
-            elif attr.kind == "bool":
+            elif isinstance(attr.kind, Bool):
                 layer[attr.name] = draw(st.booleans())
         if kind in ("add", "concat"):
             layer["inputs"] = [f"l{i - 1}" if i else "input", draw(st.sampled_from(["input"] + [f"l{j}" for j in range(i)]))]

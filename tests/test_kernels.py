@@ -2,6 +2,7 @@
 
 import itertools
 import math
+from math import prod
 import zlib
 
 import numpy as np
@@ -209,7 +210,7 @@ def test_conv2d(kernel, stride, dilation, groups, pads):
     k_eff = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
     ours, theirs = both_pads(pads, (7, 6), k_eff, stride)
     with kernels.metering() as meter:
-        out = kernels.conv2d(x, w, bias, stride, ours, dilation, groups)
+        out = kernels.conv(x, w, bias, stride, ours, dilation, groups)
     close(out, loop_conv2d(x, w, bias, stride, theirs, dilation, groups))
     n, oh, ow, _ = out.shape
     assert meter.macs == n * oh * ow * f * kernel[0] * kernel[1] * (6 // groups)
@@ -223,16 +224,16 @@ def test_conv2d_in_chunks(monkeypatch, chunk, groups):
     rng = np.random.default_rng(2)
     x, w, b = rand(rng, 3, 7, 6, 4), rand(rng, 3, 3, 4 // groups, 6), rand(rng, 6)
     with kernels.metering() as meter, kernels.reusing_buffers():
-        out = kernels.conv2d(x, w, b, (1, 1), PADS["p1"], (1, 1), groups)
+        out = kernels.conv(x, w, b, (1, 1), PADS["p1"], (1, 1), groups)
     close(out, loop_conv2d(x, w, b, (1, 1), PADS["p1"], (1, 1), groups))
     assert meter.macs == 3 * 7 * 6 * 6 * 3 * 3 * (4 // groups)
-    assert kernels.im2col_bytes(3, 7, 6, 3, 3, 4) == {1: 864, 3 * 864: 3 * 864, 2 * 7 * 864: 2 * 7 * 864}[chunk]
+    assert kernels.im2col_bytes(3, (7, 6), (3, 3), 4) == {1: 864, 3 * 864: 3 * 864, 2 * 7 * 864: 2 * 7 * 864}[chunk]
 
 
 def test_conv2d_without_bias_and_pointwise_view():
     rng = np.random.default_rng(1)
     x, w = rand(rng, 1, 4, 5, 3), rand(rng, 1, 1, 3, 2)
-    close(kernels.conv2d(x, w, None, (1, 1), PADS["valid"], (1, 1), 1), loop_conv2d(x, w, None, (1, 1), PADS["valid"], (1, 1), 1))
+    close(kernels.conv(x, w, None, (1, 1), PADS["valid"], (1, 1), 1), loop_conv2d(x, w, None, (1, 1), PADS["valid"], (1, 1), 1))
 
 
 @settings(max_examples=40, deadline=None)
@@ -248,7 +249,7 @@ def test_conv2d_random_configurations(h, w, cg, groups, fg, k, s, d, p, seed):
     assume(h + t + b >= d[0] * (k[0] - 1) + 1 and w + l + r >= d[1] * (k[1] - 1) + 1)
     rng = np.random.default_rng(seed)
     x, kern, bias = rand(rng, 1, h, w, cg * groups), rand(rng, *k, cg, fg * groups), rand(rng, fg * groups)
-    close(kernels.conv2d(x, kern, bias, s, p, d, groups), loop_conv2d(x, kern, bias, s, p, d, groups))
+    close(kernels.conv(x, kern, bias, s, p, d, groups), loop_conv2d(x, kern, bias, s, p, d, groups))
 
 
 @pytest.mark.parametrize("mult", [1, 3])
@@ -264,7 +265,7 @@ def test_depthwise_conv2d(mult, stride, dilation, pads, kernel, bias):
     k_eff = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
     ours, theirs = both_pads(pads, (7, 6), k_eff, stride)
     with kernels.metering() as meter:
-        out = kernels.depthwise_conv2d(x, w, b, stride, ours, dilation)
+        out = kernels.depthwise_conv(x, w, b, stride, ours, dilation)
     close(out, loop_depthwise(x, w, b, stride, theirs, dilation))
     n, oh, ow, _ = out.shape
     assert meter.macs == n * oh * ow * 4 * mult * kernel[0] * kernel[1]
@@ -294,20 +295,20 @@ def zeros(*shape):
 @pytest.mark.parametrize(
     "call, message",
     [
-        (lambda: kernels.conv2d(zeros(1, 4, 4, 3), zeros(3, 3, 2, 4), None, (1, 1), PADS["valid"], (1, 1), 1),
+        (lambda: kernels.conv(zeros(1, 4, 4, 3), zeros(3, 3, 2, 4), None, (1, 1), PADS["valid"], (1, 1), 1),
          r"kernel \(3, 3, 2, 4\) with 1 group\(s\) does not fit an input of 3 channels"),
         # channels fit (2 x 2 = 4) but 3 filters do not split into 2 groups
-        (lambda: kernels.conv2d(zeros(1, 4, 4, 4), zeros(3, 3, 2, 3), None, (1, 1), PADS["valid"], (1, 1), 2),
+        (lambda: kernels.conv(zeros(1, 4, 4, 4), zeros(3, 3, 2, 3), None, (1, 1), PADS["valid"], (1, 1), 2),
          r"kernel \(3, 3, 2, 3\) with 2 group\(s\) does not fit an input of 4 channels"),
-        (lambda: kernels.conv2d(zeros(1, 4, 4, 4), zeros(3, 3, 2, 4), zeros(3), (1, 1), PADS["valid"], (1, 1), 2),
+        (lambda: kernels.conv(zeros(1, 4, 4, 4), zeros(3, 3, 2, 4), zeros(3), (1, 1), PADS["valid"], (1, 1), 2),
          r"bias of shape \(3,\) does not match 4 output channels"),
-        (lambda: kernels.conv2d(zeros(1, 2, 4, 3), zeros(3, 3, 3, 4), None, (1, 1), PADS["valid"], (1, 1), 1),
+        (lambda: kernels.conv(zeros(1, 2, 4, 3), zeros(3, 3, 3, 4), None, (1, 1), PADS["valid"], (1, 1), 1),
          "a window of 3 does not fit in 2"),
-        (lambda: kernels.depthwise_conv2d(zeros(1, 4, 4, 3), zeros(3, 3, 2, 1), None, (1, 1), PADS["valid"], (1, 1)),
+        (lambda: kernels.depthwise_conv(zeros(1, 4, 4, 3), zeros(3, 3, 2, 1), None, (1, 1), PADS["valid"], (1, 1)),
          r"depthwise kernel \(3, 3, 2, 1\) does not fit an input of 3 channels"),
-        (lambda: kernels.depthwise_conv2d(zeros(1, 4, 4, 3), zeros(3, 3, 3, 2), zeros(3), (1, 1), PADS["valid"], (1, 1)),
+        (lambda: kernels.depthwise_conv(zeros(1, 4, 4, 3), zeros(3, 3, 3, 2), zeros(3), (1, 1), PADS["valid"], (1, 1)),
          r"bias of shape \(3,\) does not match 6 output channels"),
-        (lambda: kernels.depthwise_conv2d(zeros(1, 4, 4, 3), zeros(3, 3, 3, 1), None, (1, 1), PADS["valid"], (3, 1)),
+        (lambda: kernels.depthwise_conv(zeros(1, 4, 4, 3), zeros(3, 3, 3, 1), None, (1, 1), PADS["valid"], (3, 1)),
          "a window of 7 does not fit in 4"),
         (lambda: kernels.dense(zeros(1, 6), zeros(3, 4), None), r"dense kernel \(3, 4\) does not fit an input of 6 features"),
         (lambda: kernels.dense(zeros(1, 3), zeros(3, 4), zeros(5)), r"bias of shape \(5,\) does not match 4 output channels"),
@@ -435,8 +436,8 @@ def test_im2col_bytes_is_the_largest_chunk(n, oh, ow, c):
     row = ow * 3 * 3 * c * 4
     if n * oh < 10**5:
         largest = max((s.stop - s.start) * (r.stop - r.start) * row for s, r in kernels._chunks(n, oh, row))
-        assert kernels.im2col_bytes(n, oh, ow, 3, 3, c) == largest
-    assert kernels.im2col_bytes(n, oh, ow, 3, 3, c) <= max(kernels.CHUNK_BYTES, row)
+        assert kernels.im2col_bytes(n, (oh, ow), (3, 3), c) == largest
+    assert kernels.im2col_bytes(n, (oh, ow), (3, 3), c) <= max(kernels.CHUNK_BYTES, row)
 
 
 def test_batch_norm_refuses_statistics_of_the_wrong_size():
@@ -448,4 +449,136 @@ def test_batch_norm_refuses_statistics_of_the_wrong_size():
 
 @pytest.mark.parametrize("stride, groups, needs_cols", [((1, 1), 1, False), ((2, 2), 1, True), ((1, 1), 2, True)])
 def test_im2col_estimate_matches_whether_a_1x1_conv_copies(stride, groups, needs_cols):
-    assert (kernels.im2col_bytes(1, 32, 32, 1, 1, 8, 4, stride=stride, groups=groups) > 0) == needs_cols
+    assert (kernels.im2col_bytes(1, (32, 32), (1, 1), 8, 4, stride=stride, groups=groups) > 0) == needs_cols
+
+
+# ---------------------------------------------------------------- any rank: 1-D and 3-D windows
+
+
+def loop_window(x, kernel_sizes, stride, pads, dilation, combine):
+    """For every output position of (N, *S, C), combine(n, out position, inside) where inside lists
+    (tap index, input position) of the window's taps that fall inside the input (padding left out)."""
+    n, *sizes = x.shape[:-1]
+    out = [(s + b + a - d * (k - 1) - 1) // st + 1 for s, (b, a), k, st, d in zip(sizes, pads, kernel_sizes, stride, dilation)]
+    result = {}
+    for i in range(n):
+        for o in itertools.product(*(range(v) for v in out)):
+            inside = []
+            for tap in itertools.product(*(range(k) for k in kernel_sizes)):
+                pos = tuple(oo * st + t * d - b for oo, st, t, d, (b, _) in zip(o, stride, tap, dilation, pads))
+                if all(0 <= p < s for p, s in zip(pos, sizes)):
+                    inside.append((tap, pos))
+            result[(i, *o)] = combine(i, inside)
+    return out, result
+
+
+def loop_conv_nd(x, kernel, bias, stride, pads, dilation, groups):
+    *ks, cg, f = kernel.shape
+    fg = f // groups
+
+    def combine(i, inside):
+        return [sum(float(x[(i, *pos, (o // fg) * cg + ci)]) * float(kernel[(*tap, ci, o)])
+                    for tap, pos in inside for ci in range(cg)) + (0.0 if bias is None else float(bias[o]))
+                for o in range(f)]
+
+    out, values = loop_window(x, ks, stride, pads, dilation, combine)
+    return np.array([values[k] for k in sorted(values)]).reshape(x.shape[0], *out, f)
+
+
+def loop_depthwise_nd(x, kernel, bias, stride, pads, dilation):
+    *ks, c, mult = kernel.shape
+
+    def combine(i, inside):
+        return [sum(float(x[(i, *pos, ch)]) * float(kernel[(*tap, ch, m)]) for tap, pos in inside)
+                + (0.0 if bias is None else float(bias[ch * mult + m])) for ch in range(c) for m in range(mult)]
+
+    out, values = loop_window(x, ks, stride, pads, dilation, combine)
+    return np.array([values[k] for k in sorted(values)]).reshape(x.shape[0], *out, c * mult)
+
+
+def loop_pool_nd(x, mode, pool, stride, pads):
+    c = x.shape[-1]
+
+    def combine(i, inside):
+        values = [[float(x[(i, *pos, ch)]) for _, pos in inside] for ch in range(c)]
+        return [max(v) if mode == "max" else sum(v) / len(v) for v in values]
+
+    out, values = loop_window(x, pool, stride, pads, (1,) * len(pool), combine)
+    return np.array([values[k] for k in sorted(values)]).reshape(x.shape[0], *out, c)
+
+
+ND = [
+    # (input shape without batch, kernel, stride, dilation, pads)
+    ((9, 4), (3,), (1,), (1,), ((1, 1),)),
+    ((11, 4), (4,), (2,), (2,), ((0, 3),)),
+    ((4, 5, 6, 4), (3, 3, 3), (1, 1, 1), (1, 1, 1), ((1, 1), (1, 1), (1, 1))),
+    ((5, 6, 5, 4), (2, 3, 1), (2, 1, 2), (1, 2, 1), ((0, 1), (2, 0), (0, 0))),
+]
+
+
+@pytest.mark.parametrize("groups", [1, 2])
+@pytest.mark.parametrize("shape, kernel, stride, dilation, pads", ND)
+def test_conv_of_rank_1_and_3(shape, kernel, stride, dilation, pads, groups):
+    rng = np.random.default_rng(21)
+    x, w, b = rand(rng, 2, *shape), rand(rng, *kernel, shape[-1] // groups, 6), rand(rng, 6)
+    with kernels.metering() as meter:
+        out = kernels.conv(x, w, b, stride, pads, dilation, groups)
+    close(out, loop_conv_nd(x, w, b, stride, pads, dilation, groups))
+    assert meter.macs == prod(out.shape) * prod(kernel) * (shape[-1] // groups)
+
+
+@pytest.mark.parametrize("shape, kernel, stride, dilation, pads", ND)
+def test_depthwise_conv_of_rank_1_and_3(shape, kernel, stride, dilation, pads):
+    rng = np.random.default_rng(22)
+    x, w, b = rand(rng, 2, *shape), rand(rng, *kernel, shape[-1], 2), rand(rng, shape[-1] * 2)
+    with kernels.metering() as meter:
+        out = kernels.depthwise_conv(x, w, b, stride, pads, dilation)
+    close(out, loop_depthwise_nd(x, w, b, stride, pads, dilation))
+    assert meter.macs == prod(out.shape) * prod(kernel)
+
+
+@pytest.mark.parametrize("mode", ["max", "avg"])
+@pytest.mark.parametrize("shape, pool, stride, pads", [
+    ((9, 3), (3,), (2,), ((1, 1),)),
+    ((4, 5, 6, 2), (2, 2, 2), (2, 2, 2), ((0, 0), (0, 1), (1, 0))),
+    ((5, 4, 5, 2), (3, 1, 2), (1, 2, 1), ((1, 1), (0, 0), (0, 1))),
+])
+def test_pool_of_rank_1_and_3(mode, shape, pool, stride, pads):
+    x = rand(np.random.default_rng(23), 2, *shape)
+    close(kernels.pool(x, mode, pool, stride, pads), loop_pool_nd(x, mode, pool, stride, pads))
+
+
+def test_large_depthwise_windows_take_the_gemm_form():
+    """A window of more than TAP_LOOP taps goes through batched GEMMs and still agrees with the loop."""
+    rng = np.random.default_rng(24)
+    x, w, b = rand(rng, 2, 14, 13, 3), rand(rng, 9, 9, 3, 2), rand(rng, 6)
+    assert 9 * 9 > kernels.TAP_LOOP
+    pads = ((4, 4), (3, 5))
+    with kernels.metering() as meter:
+        out = kernels.depthwise_conv(x, w, b, (2, 1), pads, (1, 1))
+    close(out, loop_depthwise_nd(x, w, b, (2, 1), pads, (1, 1)))
+    assert meter.macs == prod(out.shape) * 9 * 9
+
+
+@pytest.mark.parametrize("mode", ["max", "avg"])
+@pytest.mark.parametrize("pool, stride, pads", [((20, 17), (3, 1), ((0, 1), (2, 2))), ((19, 2), (19, 2), ((0, 0), (0, 0)))])
+def test_large_pool_windows_take_running_sums_and_doubling(mode, pool, stride, pads):
+    """Axes of more than SMALL_WINDOW taps: a difference of running sums (avg) or doubling passes (max)."""
+    assert max(pool) > kernels.SMALL_WINDOW
+    x = rand(np.random.default_rng(25), 2, 25, 18, 2) + 5  # away from zero, as after a ReLU
+    close(kernels.pool(x, mode, pool, stride, pads), loop_pool_nd(x, mode, pool, stride, pads))
+
+
+@pytest.mark.parametrize("size", [(3,), (2, 3, 4)])
+def test_adaptive_avg_pool_of_rank_1_and_3(size):
+    shape = (7, 3) if len(size) == 1 else (5, 7, 6, 2)
+    x = rand(np.random.default_rng(26), 2, *shape)
+    sizes = shape[:-1]
+
+    def mean_of_bins(i, o):
+        bins = [range(math.floor(j * n / s), math.ceil((j + 1) * n / s)) for j, n, s in zip(o, sizes, size)]
+        return [sum(float(x[(i, *pos, ch)]) for pos in itertools.product(*bins)) / prod(len(b) for b in bins)
+                for ch in range(shape[-1])]
+
+    expected = [mean_of_bins(i, o) for i in range(2) for o in itertools.product(*(range(s) for s in size))]
+    close(kernels.adaptive_avg_pool(x, size), np.array(expected).reshape(2, *size, shape[-1]))

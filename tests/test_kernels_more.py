@@ -346,7 +346,7 @@ def test_pool_nd_random_configurations(rank, data, mode, ceil_mode, include_pad,
     pads = data.draw(st.tuples(*[st.tuples(st.integers(0, 2), st.integers(0, 2))] * rank))
     assume(all(max(b, a) < k and i + b + a >= k for i, k, (b, a) in zip(size, window, pads)))
     x = rand(np.random.default_rng(seed), 2, *size, 2)
-    fast = kernels.pool_nd(x, mode, window, stride, pads, ceil_mode, include_pad)
+    fast = kernels.pool(x, mode, window, stride, pads, ceil_mode, include_pad)
     close(fast, loop_pool_nd(x, mode, window, stride, pads, ceil_mode, include_pad))
 
 
@@ -364,5 +364,5 @@ def test_large_pool_window_is_one_reduction():
     """A 2500 x 2500 window would be 6.25 million taps; separable reductions take a moment."""
     x = np.ones((1, 2500, 2500, 1), np.float32)
     x[0, 1234, 2345, 0] = 7.0
-    assert float(kernels.pool_nd(x, "max", (2500, 2500), (1, 1), ((0, 0), (0, 0)))[0, 0, 0, 0]) == 7.0
-    assert float(kernels.pool_nd(x, "avg", (2500, 2500), (1, 1), ((0, 0), (0, 0)))[0, 0, 0, 0]) == pytest.approx(1 + 6 / 2500**2)
+    assert float(kernels.pool(x, "max", (2500, 2500), (1, 1), ((0, 0), (0, 0)))[0, 0, 0, 0]) == 7.0
+    assert float(kernels.pool(x, "avg", (2500, 2500), (1, 1), ((0, 0), (0, 0)))[0, 0, 0, 0]) == pytest.approx(1 + 6 / 2500**2)

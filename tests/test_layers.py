@@ -47,6 +47,15 @@ OTHER_OPS = [
     ({"type": "avg_pool", "pool": 2}, (4, 4, 3), 2 * 2 * 3 * (2 * 2)),
     ({"type": "avg_pool", "pool": 3, "stride": 2, "padding": 1}, (5, 5, 1), 3 * 3 * 1 * (3 * 3)),
     # global: H W - 1 comparisons (max), or H W - 1 adds and a division (avg), per channel
+    # rank 1 and 3: the window is k (1-D) or k_d x k_h x k_w (3-D) elements
+    ({"type": "max_pool1d", "pool": 3}, (9, 2), 3 * 2 * (3 - 1)),
+    ({"type": "avg_pool1d", "pool": 2, "stride": 1}, (5, 2), 4 * 2 * 2),
+    ({"type": "max_pool3d", "pool": [1, 2, 2]}, (3, 4, 4, 2), 3 * 2 * 2 * 2 * (1 * 2 * 2 - 1)),
+    ({"type": "avg_pool3d", "pool": 2}, (4, 4, 4, 1), 2 * 2 * 2 * 1 * (2 * 2 * 2)),
+    ({"type": "conv1d", "filters": 4, "kernel": 3}, (5, 2), 3 * 4),
+    ({"type": "conv3d", "filters": 4, "kernel": 3, "bias": False}, (5, 5, 5, 2), 0),
+    ({"type": "depthwise_conv1d", "kernel": 3, "multiplier": 2}, (5, 2), 3 * 2 * 2),
+    ({"type": "depthwise_conv3d", "kernel": 3}, (4, 4, 4, 2), 2 * 2 * 2 * 2),
     ({"type": "global_avg_pool"}, (7, 7, 8), 8 * 7 * 7),
     ({"type": "global_max_pool"}, (7, 5, 8), 8 * (7 * 5 - 1)),
     # adaptive: PyTorch's bins [floor(i n / o), ceil((i + 1) n / o)): 5 rows -> 3 bins of 2, 3, 2 (they

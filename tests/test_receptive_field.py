@@ -195,3 +195,47 @@ def test_analyze_shows_receptive_field_and_jump(cli, write_spec):
     ]
     table = cli("analyze", path).output
     assert "RF" in table
+
+
+# ---------------------------------------------------------------- one and three spatial axes
+
+# per axis by hand: rf_out = rf_in + (k_eff - 1) x jump_in, jump_out = jump_in x stride
+RANK_CASES = [
+    ("sequence", [12, 2], [
+        {"type": "conv1d", "filters": 3, "kernel": 3, "padding": "same"},  # 3, jump 1
+        {"type": "depthwise_conv1d", "kernel": 5, "stride": 2, "padding": "same"},  # 3 + 4 = 7, jump 2
+        {"type": "max_pool1d", "pool": 3, "stride": 2, "padding": "same"},  # 7 + 2 x 2 = 11, jump 4
+        {"type": "conv1d", "filters": 2, "kernel": 3, "dilation": 2, "padding": "same"},  # 11 + 4 x 4 = 27
+    ], (27,), (4,)),
+    ("volume", [10, 10, 10, 2], [
+        {"type": "conv3d", "filters": 3, "kernel": [1, 3, 3], "stride": [1, 2, 2], "padding": "same"},
+        {"type": "depthwise_conv3d", "kernel": 3, "padding": "same"},  # (1 + 2, 3 + 2 x 2, same)
+        {"type": "avg_pool3d", "pool": 2, "padding": "valid"},  # (3 + 1, 7 + 2, 7 + 2), jumps (2, 4, 4)
+    ], (4, 9, 9), (2, 4, 4)),
+]
+
+
+@pytest.mark.parametrize("input, layers, rf, jump", [c[1:] for c in RANK_CASES], ids=[c[0] for c in RANK_CASES])
+def test_fields_of_rank_1_and_3_computed_per_axis_and_confirmed_by_execution(input, layers, rf, jump):
+    node = build_graph(parse_spec({"name": "rf", "input": input, "layers": layers})).nodes[-1]
+    assert (node.rf, node.jump) == (rf, jump)
+    size = probe_size(rf, jump)
+    probe = build_graph(parse_spec({"name": "rf", "input": [size] * (len(input) - 1) + input[-1:], "layers": layers}))
+    results = verify_receptive_fields(probe)
+    assert len(results) == len(layers)
+    for index, computed, computed_jump, measured in results:
+        assert not measured.clipped
+        assert (measured.rf, measured.jump) == (computed, computed_jump), probe.nodes[index].name
+    assert results[-1][3].rf == rf
+
+
+def test_a_vector_input_has_no_spatial_axes(cli, write_spec):
+    path = write_spec({"name": "v", "input": [8], "layers": [{"type": "dense", "units": 4}]})
+    data = json.loads(cli("analyze", path, "--format", "json").output)
+    assert [(layer["receptive_field"], layer["jump"]) for layer in data["layers"]] == [([], [])] * 2
+
+
+def test_analyze_shows_a_field_per_axis_for_a_sequence(cli, write_spec):
+    path = write_spec({"name": "s", "input": [16, 2], "layers": [{"type": "conv1d", "filters": 2, "kernel": 5}]})
+    data = json.loads(cli("analyze", path, "--format", "json").output)
+    assert data["layers"][-1]["receptive_field"] == [5] and data["layers"][-1]["jump"] == [1]

@@ -8,7 +8,7 @@ import pytest
 
 from flopcount import build_graph, parse_spec
 from flopcount.errors import FlopcountError
-from flopcount.layers import _CONVERTERS, REGISTRY, REQUIRED
+from flopcount.layers import KINDS, REGISTRY, REQUIRED
 from flopcount.schema import attribute_schema, spec_schema
 from flopcount.spec import TOP_KEYS, bundled_dir
 
@@ -48,7 +48,7 @@ def test_schema_covers_every_top_level_key_and_layer_type():
 def test_every_attribute_kind_has_a_schema():
     from flopcount.layers import Attr
 
-    for kind in _CONVERTERS:
+    for kind in KINDS:
         assert attribute_schema(Attr("x", kind, choices=("a", "b")))
 
 
@@ -87,7 +87,7 @@ def spec(*layers, **extra):
 
 
 REJECTED = {
-    "unknown type": spec({"type": "conv3d", "filters": 4, "kernel": 3}),
+    "unknown type": spec({"type": "conv4d", "filters": 4, "kernel": 3}),
     "unknown attribute": spec({"type": "conv2d", "filters": 4, "kernel": 3, "filter": 4}),
     "misspelt attribute": spec({"type": "dense", "unit": 10}),
     "missing attribute": spec({"type": "conv2d", "kernel": 3}),

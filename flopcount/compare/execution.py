@@ -35,10 +35,10 @@ class RunCheck:
 class RFCheck:
     """The receptive field of a side's output measured by execution, against the computed one."""
 
-    computed: tuple[int, int]
-    jump: tuple[int, int]
-    measured: tuple[int, int] | None = None
-    measured_jump: tuple[int, int] | None = None
+    computed: tuple[int, ...]
+    jump: tuple[int, ...]
+    measured: tuple[int, ...] | None = None
+    measured_jump: tuple[int, ...] | None = None
     probe_size: int | None = None  # the D_F the probe ran at
     note: str = ""
 
@@ -102,7 +102,7 @@ def _block_rf_check(side: Side, seed: int, max_memory: int) -> RFCheck:
 
     node = side.output
     check = RFCheck(computed=tuple(node.rf), jump=tuple(node.jump))
-    if len(node.shape) != 3:
+    if not node.spatial:
         check.note = "the output is not spatial"
         return check
     # the block's receptive field does not depend on D_F, so probe it on an input just large enough

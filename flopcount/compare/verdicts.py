@@ -88,8 +88,8 @@ class Side:
 
     @property
     def receptive_field(self) -> tuple[int, ...]:
-        """The receptive field of the last layer with a spatial (H, W, C) output."""
-        spatial = [n for n in self.graph.nodes if len(n.shape) == 3]
+        """The receptive field of the last layer whose output keeps the input's spatial axes."""
+        spatial = [n for n in self.graph.nodes if n.spatial]
         return (spatial or self.graph.nodes)[-1].rf
 
     @property

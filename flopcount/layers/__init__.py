@@ -2,7 +2,8 @@
 
 One module per family (convolution, pooling, dense, normalization, activation, merge,
 shape, io) holds the types; ``base`` holds the Layer class and the registry, ``kinds``
-the attribute kinds and ``window`` the sliding-window rule.
+the attribute kinds (each converts a JSON value and describes itself for the JSON
+Schema) and ``window`` the sliding-window rule for 1 to 3 spatial axes.
 
 Counting conventions (mirrored in the README):
 
@@ -20,8 +21,9 @@ Counting conventions (mirrored in the README):
 * Free layers (input, flatten, dropout, zero_pad, concat) say ``free = True`` and are
   listed in FREE: zero cost on purpose.
 
-Shapes are tuples without the batch axis: (H, W, C) for images as in the MobileNet
-paper's (D_F, D_F, M), (C,) for vectors. ``forward`` receives arrays with a leading batch
+Shapes are tuples without the batch axis, channels last: (H, W, C) for images as in
+the MobileNet paper's (D_F, D_F, M), (L, C) for sequences, (D, H, W, C) for volumes,
+(C,) for vectors. ``forward`` receives arrays with a leading batch
 axis, a mapping of weights and ``k``, the runner's kernel module; this package never
 imports NumPy.
 """
@@ -44,14 +46,40 @@ from .base import (
     layer_class,
     register,
 )
-from .kinds import _CONVERTERS, MAX_INTEGER, MAX_RANK
-from .window import Sliding, resolve_pads, spatial
+from .kinds import (
+    AXES,
+    KINDS,
+    MAX_INTEGER,
+    MAX_RANK,
+    Bool,
+    Choice,
+    Fraction01,
+    Integer,
+    Kind,
+    Number,
+    PadAmount,
+    Padding,
+    Shape,
+    Sizes,
+)
+from .window import Sliding, out_size, resolve_pads, spatial, whole_map, window_attrs
 
 # importing a family registers its types
 from .io import Input
-from .convolution import Conv2D, DepthwiseConv2D
+from .convolution import Conv, Conv1D, Conv2D, Conv3D, DepthwiseConv, DepthwiseConv1D, DepthwiseConv2D, DepthwiseConv3D
 from .dense import Dense
-from .pooling import AdaptiveAvgPool, AvgPool, GlobalAvgPool, GlobalMaxPool, MaxPool, _bin_sizes
+from .pooling import (
+    AdaptiveAvgPool,
+    AvgPool,
+    AvgPool1D,
+    AvgPool3D,
+    GlobalAvgPool,
+    GlobalMaxPool,
+    MaxPool,
+    MaxPool1D,
+    MaxPool3D,
+    _bin_sizes,
+)
 from .shape import ChannelShuffle, Crop, Dropout, Flatten, Split, ZeroPad
 from .normalization import BatchNorm, GroupNorm, InstanceNorm
 from .activation import ACTIVATIONS, Activation, Softmax
@@ -61,6 +89,31 @@ from .resample import PixelShuffle
 
 __all__ = [
     "ACTIVATIONS",
+    "AXES",
+    "KINDS",
+    "Bool",
+    "Choice",
+    "Fraction01",
+    "Integer",
+    "Kind",
+    "Number",
+    "PadAmount",
+    "Padding",
+    "Shape",
+    "Sizes",
+    "out_size",
+    "whole_map",
+    "window_attrs",
+    "Conv",
+    "Conv1D",
+    "Conv3D",
+    "DepthwiseConv",
+    "DepthwiseConv1D",
+    "DepthwiseConv3D",
+    "MaxPool1D",
+    "MaxPool3D",
+    "AvgPool1D",
+    "AvgPool3D",
     "FREE",
     "MAX_INTEGER",
     "MAX_RANK",

@@ -7,7 +7,7 @@ from math import prod, sqrt
 from typing import Callable, ClassVar
 
 from ..errors import SpecError, spec_error, suggest
-from .kinds import _CONVERTERS
+from .kinds import KINDS, Choice, Kind
 
 REGISTRY: dict[str, type["Layer"]] = {}
 FREE: set[str] = set()  # types that cost nothing, on purpose: each says so with free = True
@@ -48,17 +48,31 @@ def layer_class(type_name: str) -> type["Layer"]:
 
 @dataclass(frozen=True)
 class Attr:
-    """One JSON attribute of a layer type: its kind, default and meaning."""
+    """One JSON attribute of a layer type: its kind, default and meaning.
+
+    kind is a Kind (``Sizes(3)``) or the name of one in kinds.KINDS (``"size"``, ``"sizes"``,
+    ``"padding"``, ...); ``"choice"`` takes its values from choices.
+    """
 
     name: str
-    kind: str  # size, sizes, count, bool, number, fraction, choice, padding, pad_amount, shape, axis
+    kind: Kind | str
     default: object = REQUIRED
     doc: str = ""
     choices: tuple = ()
 
+    def __post_init__(self):
+        if isinstance(self.kind, str):
+            kind = Choice(tuple(self.choices)) if self.kind == "choice" else KINDS[self.kind]
+            object.__setattr__(self, "kind", kind)
+        if isinstance(self.kind, Choice) and not self.choices:
+            object.__setattr__(self, "choices", self.kind.choices)
+
     def convert(self, raw, evaluate: Callable):
         """Turn a raw JSON value into this attribute's typed value."""
-        return _CONVERTERS[self.kind](self, raw, evaluate)
+        try:
+            return self.kind.convert(raw, evaluate)
+        except SpecError as err:
+            raise err.located(attribute=self.name)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Pooling: sliding max and average, global, and PyTorch's adaptive average."""
+"""Pooling: sliding max and average of rank 1, 2 and 3, global, and PyTorch's adaptive average."""
 
 from __future__ import annotations
 
@@ -7,17 +7,22 @@ from typing import ClassVar
 
 from ..errors import ShapeError
 from .base import Attr, Layer, register
-from .window import Sliding, spatial
+from .kinds import AXES, Padding, Sizes
+from .window import Sliding, spatial, whole_map
+
+
+def _pool_attrs(rank):
+    axes = "[" + ", ".join(AXES[rank]) + "]"
+    return (
+        Attr("pool", Sizes(rank), doc=f"window size, or {axes}"),
+        Attr("stride", Sizes(rank), None, "step of the window (default: the pool size)"),
+        Attr("padding", Padding(rank), "valid", "'same', 'valid' or explicit amounts"),
+    )
 
 
 class _Pool(Sliding):
     mode: ClassVar[str]
     size_attr = "pool"
-    attrs = (
-        Attr("pool", "sizes", doc="window size, or [height, width]"),
-        Attr("stride", "sizes", None, "step of the window (default: the pool size)"),
-        Attr("padding", "padding", "valid", "'same', 'valid' or explicit amounts"),
-    )
 
     def check(self):
         if self.stride is None:
@@ -32,27 +37,65 @@ class _Pool(Sliding):
                     "padding; pooling padding must be smaller than the window.",
                     attribute="padding",
                 )
-        return (*out, shapes[0][2])
+        return (*out, shapes[0][-1])
 
     def other_ops(self, shapes, out):
         # k - 1 comparisons (max) or k - 1 additions and a division (avg) per output element
-        window = self.pool[0] * self.pool[1]
+        window = prod(self.pool)
         return prod(out) * (window - 1 if self.mode == "max" else window)
 
+    def scratch(self, shapes, out, batch, k):
+        return k.pool_scratch((batch, *shapes[0]), self.mode, self.pool, self.stride, self.pads(shapes), self.ceil_mode)
+
     def forward(self, xs, w, k):
-        return k.pool(xs[0], self.mode, self.pool, self.stride, self.pads([x.shape[1:] for x in xs]))
+        pads = self.pads([x.shape[1:] for x in xs])
+        return k.pool(xs[0], self.mode, self.pool, self.stride, pads, self.ceil_mode)
 
 
 @register("max_pool")
 class MaxPool(_Pool):
     doc = "Max pooling over a sliding window."
     mode = "max"
+    attrs = _pool_attrs(2)
+
+
+@register("max_pool1d")
+class MaxPool1D(_Pool):
+    doc = "Max pooling over a sliding window on (L, C)."
+    mode = "max"
+    rank = 1
+    attrs = _pool_attrs(1)
+
+
+@register("max_pool3d")
+class MaxPool3D(_Pool):
+    doc = "Max pooling over a sliding window on (D, H, W, C)."
+    mode = "max"
+    rank = 3
+    attrs = _pool_attrs(3)
 
 
 @register("avg_pool")
 class AvgPool(_Pool):
     doc = "Average pooling over a sliding window (padding excluded from the average)."
     mode = "avg"
+    attrs = _pool_attrs(2)
+
+
+@register("avg_pool1d")
+class AvgPool1D(_Pool):
+    doc = "Average pooling over a sliding window on (L, C) (padding excluded from the average)."
+    mode = "avg"
+    rank = 1
+    attrs = _pool_attrs(1)
+
+
+@register("avg_pool3d")
+class AvgPool3D(_Pool):
+    doc = "Average pooling over a sliding window on (D, H, W, C) (padding excluded from the average)."
+    mode = "avg"
+    rank = 3
+    attrs = _pool_attrs(3)
 
 
 class _GlobalPool(Layer):
@@ -66,8 +109,7 @@ class _GlobalPool(Layer):
         return c * (h * w - 1 if self.mode == "max" else h * w)
 
     def window(self, shapes):
-        h, w, _ = shapes[0]
-        return ((h, 1, 0), (w, 1, 0))
+        return whole_map(shapes[0])
 
     def forward(self, xs, w, k):
         return k.global_pool(xs[0], self.mode)
@@ -105,6 +147,9 @@ class AdaptiveAvgPool(Layer):
         # bins are uniform only when o divides n; otherwise the widest bin and the widest
         # step between bins, so the field is the largest over output positions
         return tuple((_bin_sizes(n, o)[1], -(-n // o), 0) for n, o in zip((h, w), self.size))
+
+    def scratch(self, shapes, out, batch, k):
+        return k.adaptive_avg_pool_scratch((batch, *shapes[0]), self.size)
 
     def forward(self, xs, w, k):
         return k.adaptive_avg_pool(xs[0], self.size)

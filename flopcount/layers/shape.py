@@ -7,7 +7,7 @@ from math import prod
 
 from ..errors import ShapeError, spec_error
 from .base import Attr, Layer, fmt_shape, register
-from .window import spatial
+from .window import spatial, whole_map
 
 
 @register("flatten")
@@ -19,10 +19,8 @@ class Flatten(Layer):
         return (prod(shapes[0]),)
 
     def window(self, shapes):
-        if len(shapes[0]) == 3:
-            h, w, _ = shapes[0]
-            return ((h, 1, 0), (w, 1, 0))
-        return None
+        # every output element may come from any position: the field is the whole map
+        return whole_map(shapes[0]) if len(shapes[0]) > 1 else None
 
     def forward(self, xs, w, k):
         return k.flatten(xs[0])
