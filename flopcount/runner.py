@@ -127,11 +127,16 @@ class TiledWeight:
 
 
 class Weights(Mapping):
-    """A layer's declared weights, created on first read; records what forward() read."""
+    """A layer's declared weights, created on first read; records what forward() read.
 
-    def __init__(self, node: Node, seed: int):
+    given, if set, is a weight source: given(layer name, weight name) returns the array
+    to use (a model file's own weights) or None for a seeded random one.
+    """
+
+    def __init__(self, node: Node, seed: int, given=None):
         self.node = node
         self.seed = seed
+        self.given = given
         self.arrays: dict = {}
         self.sizes: dict[str, int] = {}  # elements of each weight read
         self.params = [0, 0]  # (trainable, non-trainable) elements read, set by settle()
@@ -149,7 +154,12 @@ class Weights(Mapping):
         if name not in self.arrays:
             declared = self.node.weights[name]
             start = time.perf_counter()
-            if _tiled(declared.shape):
+            array = None if self.given is None else self.given(self.node.name, name)
+            if array is not None:
+                if tuple(array.shape) != declared.shape:
+                    raise ValueError(f"weight {name!r} is given with shape {tuple(array.shape)}, declared {declared.shape}")
+                self.arrays[name] = array
+            elif _tiled(declared.shape):
                 self.arrays[name] = TiledWeight(self.node, name, self.seed)
             else:
                 self.arrays[name] = make_weight(self.node, name, self.seed)
@@ -370,20 +380,22 @@ def _inputs_for(graph: Graph, batch: int, seed: int) -> dict[int, np.ndarray]:
     return out
 
 
-def _execute(graph: Graph, inputs: dict, seed: int, keep=(), on_layer=None):
+def _execute(graph: Graph, inputs: dict, seed: int, keep=(), on_layer=None, weights=None):
     """Run every node in order; calls on_layer(node, output or None, Weights, meter, seconds, error).
 
+    weights is a weight source (see Weights), by default the one a model file's spec carries.
     Returns the outputs of the nodes in keep.
     """
+    given = graph.spec.weights if weights is None else weights
     with kernels.reusing_buffers():
-        return _execute_nodes(graph, inputs, seed, set(keep), on_layer)
+        return _execute_nodes(graph, inputs, seed, set(keep), on_layer, given)
 
 
-def _execute_nodes(graph, inputs, seed, keep, on_layer):
+def _execute_nodes(graph, inputs, seed, keep, on_layer, given):
     last = _last_use(graph)
     acts: dict[int, np.ndarray] = {}
     for node in graph.nodes:
-        w = Weights(node, seed)
+        w = Weights(node, seed, given)
         out = error = None
         start = time.perf_counter()
         with kernels.metering() as meter:
@@ -419,10 +431,12 @@ def run_graph(
     max_memory: int | None = 4 * 2**30,
     progress=None,
     advice: str | None = None,
+    weights=None,
 ) -> RunResult:
     """Run a seeded random batch through the graph and compare every layer with the analysis.
 
     progress, if given, is called as progress(done, total, node) after each layer.
+    weights is a weight source (see Weights); by default a model file's own weights, else random.
     Raises RunError before running when the seed is negative or the estimated peak memory
     is above max_memory (advice, if given, ends that message).
     """
@@ -458,15 +472,16 @@ def run_graph(
         if progress is not None:
             progress(len(result.layers), total, node)
 
-    _execute(graph, _inputs_for(graph, batch, seed), seed, on_layer=record)
+    _execute(graph, _inputs_for(graph, batch, seed), seed, on_layer=record, weights=weights)
     return result
 
 
-def forward(graph: Graph, x, *, seed: int = 0, keep=None) -> dict[int, np.ndarray]:
+def forward(graph: Graph, x, *, seed: int = 0, keep=None, weights=None) -> dict[int, np.ndarray]:
     """Outputs of the nodes in keep (default: the last) for input x of shape (batch, *input shape).
 
     x is one array for a graph with one input layer, or {input node index: array}.
-    Weights depend only on seed and the layer, so two calls differ only where x does.
+    Weights come from the weight source weights, or the model file the spec was imported
+    from, or else depend only on seed and the layer, so two calls differ only where x does.
     Raises RunError if a layer fails or the seed is negative.
     """
     _check_seed(seed)
@@ -492,4 +507,4 @@ def forward(graph: Graph, x, *, seed: int = 0, keep=None) -> dict[int, np.ndarra
         if error is not None:
             raise RunError(error, layer=node.index, name=node.name)
 
-    return _execute(graph, inputs, seed, keep, on_layer=fail_fast)
+    return _execute(graph, inputs, seed, keep, on_layer=fail_fast, weights=weights)
