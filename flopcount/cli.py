@@ -55,22 +55,25 @@ def main(debug):
 spec_argument = click.argument("spec", metavar="SPEC")
 set_option = click.option("--set", "overrides", multiple=True, metavar="NAME=VALUE", help="Override a spec variable, e.g. --set alpha=0.75 (repeatable).")
 max_layers_option = click.option("--max-layers", type=click.IntRange(min=1), default=MAX_LAYERS, show_default=True, help="Refuse specs that expand to more layers.")
+input_shape_option = click.option("--input-shape", "input_shapes", multiple=True, metavar="NAME=DIMS", help="For a model file: an input's shape, batch first, e.g. --input-shape input=1x3x224x224 (repeatable).")
 max_memory_option = click.option("--max-memory", default="4GiB", show_default=True, metavar="SIZE", help="Refuse to run when the estimated peak memory is larger, e.g. 512MiB.")
 
 
 @main.command(cls=Command)
 @spec_argument
 @set_option
+@input_shape_option
 @max_layers_option
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 @click.option("--by", type=click.Choice(["type", "block"]), help="Group totals by layer type or by top-level block.")
 @click.option("--flops", is_flag=True, help="Also show other ops and FLOPs = 2 x MACs + other ops.")
 @click.option("--verify", is_flag=True, help="Then run SPEC with NumPy (batch 1) and exit 1 if any layer disagrees.")
 @max_memory_option  # used by --verify
-def analyze(spec, overrides, max_layers, fmt, by, flops, verify, max_memory):
+def analyze(spec, overrides, input_shapes, max_layers, fmt, by, flops, verify, max_memory):
     """Per-layer output shape, parameters and MACs of SPEC, with totals.
 
-    SPEC is a JSON spec file, or the name of a bundled reference spec (vgg16, resnet50, ...).
+    SPEC is a JSON spec file, the name of a bundled reference spec (vgg16, resnet50, ...),
+    or a model file: ONNX (.onnx), a Keras archive (.keras) or Keras model.to_json() output.
     """
     from . import report
     from .graph import analyze as analyze_spec
@@ -80,7 +83,7 @@ def analyze(spec, overrides, max_layers, fmt, by, flops, verify, max_memory):
         from .runner import parse_bytes
 
         max_memory = parse_bytes(max_memory)
-    graph = analyze_spec(spec, parse_overrides(overrides), max_layers)
+    graph = analyze_spec(spec, parse_overrides(overrides), max_layers, model_inputs(input_shapes))
     if fmt == "table":
         report.render_table(graph, console(), by=by, flops=flops)
     elif fmt == "json":
@@ -178,20 +181,23 @@ def schema():
 @click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True, help="Samples in the input batch.")
 @max_memory_option
 @set_option
+@input_shape_option
 @max_layers_option
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-def run(spec, seed, batch, max_memory, overrides, max_layers, fmt, quiet):
+def run(spec, seed, batch, max_memory, overrides, input_shapes, max_layers, fmt, quiet):
     """Execute SPEC with NumPy and check each layer's shape, parameters and MACs against the analysis.
 
-    Exit status 0 when every layer agrees, 1 when any differs.
+    An ONNX file runs with its own weights, and its output is compared with ONNX Runtime's
+    on the same input (when onnxruntime is installed). Exit status 0 when every layer
+    agrees (and the outputs match), 1 when any differs.
     """
     from . import report
     from .graph import analyze as analyze_spec
     from .runner import parse_bytes, run_graph
     from .spec import parse_overrides
 
-    graph = analyze_spec(spec, parse_overrides(overrides), max_layers)
+    graph = analyze_spec(spec, parse_overrides(overrides), max_layers, model_inputs(input_shapes))
     out = console()
     with report.run_progress(out, enabled=not quiet) as progress:
         result = run_graph(graph, seed=seed, batch=batch, max_memory=parse_bytes(max_memory), progress=progress,
@@ -200,7 +206,53 @@ def run(spec, seed, batch, max_memory, overrides, max_layers, fmt, quiet):
         click.echo(report.run_to_json(result))
     else:
         report.render_run(result, out)
-    sys.exit(0 if result.ok else 1)
+    # the file's function is compared only once the run itself agrees with the analysis
+    witnessed = result.ok and runtime_witness(graph, seed, stderr=fmt != "table")
+    sys.exit(0 if witnessed else 1)
+
+
+def runtime_witness(graph, seed, stderr) -> bool:
+    """For a graph imported from ONNX: compare its output with ONNX Runtime's; False on a mismatch."""
+    from .importers import witness
+
+    if not witness.applies(graph):
+        return True
+    check = witness.runtime_witness(graph, seed)
+    click.echo(check.summary(), err=stderr)
+    return check.ok or check.skipped is not None
+
+
+def model_inputs(pairs):
+    from .importers import parse_input_shapes
+
+    return parse_input_shapes(pairs)
+
+
+@main.command("import", cls=Command)
+@click.argument("model", metavar="MODEL")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the spec to this file (default: standard output).")
+@set_option
+@input_shape_option
+def import_model(model, output, overrides, input_shapes):
+    """Translate a model file into a readable JSON spec.
+
+    MODEL is an ONNX file (.onnx), a Keras archive (.keras) or a Keras model.to_json()
+    file. Layer names are the model's node or layer names; the constant arithmetic
+    exporters emit around reshapes is folded away. Dynamic dimensions are set with
+    --set NAME=N or --input-shape. The spec counts exactly as MODEL does.
+    """
+    from .importers import import_spec
+    from .spec import parse_overrides
+
+    text = import_spec(model, parse_overrides(overrides), model_inputs(input_shapes))
+    if output:
+        try:
+            with open(output, "w", encoding="utf-8") as f:
+                f.write(text)
+        except OSError as err:
+            raise click.FileError(output, hint=err.strerror) from None
+    else:
+        click.echo(text, nl=False)
 
 
 def verify_run(graph, fmt, max_memory):

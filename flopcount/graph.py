@@ -213,8 +213,8 @@ def _receptive_field(layer, in_shapes, parents, shape):
     )
 
 
-def analyze(spec_path, overrides=None, max_layers=None) -> Graph:
-    """Load a spec by path or bundled name and build its graph."""
+def analyze(spec_path, overrides=None, max_layers=None, input_shapes=None) -> Graph:
+    """Load a spec (or an ONNX or Keras model file) by path or bundled name and build its graph."""
     from .spec import MAX_LAYERS, load_spec
 
-    return build_graph(load_spec(spec_path, overrides, max_layers or MAX_LAYERS))
+    return build_graph(load_spec(spec_path, overrides, max_layers or MAX_LAYERS, input_shapes))

@@ -47,6 +47,7 @@ class Spec:
     description: str = ""
     source: str = ""
     data: dict = field(default_factory=dict)
+    weights: object = None  # a model file's own weights, (layer name, weight name) -> array (importers)
 
 
 def bundled_dir() -> Path:
@@ -81,15 +82,35 @@ def parse_overrides(pairs) -> dict:
     return out
 
 
-def load_spec(spec: str | Path, overrides: dict | None = None, max_layers: int = MAX_LAYERS) -> Spec:
-    """Read a spec file (or bundled name) and expand it."""
+def load_spec(
+    spec: str | Path, overrides: dict | None = None, max_layers: int = MAX_LAYERS, input_shapes: dict | None = None
+) -> Spec:
+    """Read a spec file (or bundled name) and expand it; an ONNX or Keras model file is imported first.
+
+    For a model file, overrides set its dynamic dimensions by name and input_shapes its
+    inputs' shapes ({name: (1, 3, 224, 224)}); the spec it translates to has no variables.
+    """
+    from . import importers
+
     path = resolve_path(str(spec))
     try:
-        data = path.read_bytes()
-    except OSError as err:
-        raise SpecError(f"cannot read the file: {err.strerror}.", file=str(spec)) from None
-    try:
-        return parse_spec(data, file=str(spec), overrides=overrides, max_layers=max_layers)
+        kind = importers.model_format(path)
+        if kind is None:
+            try:
+                data = path.read_bytes()
+            except OSError as err:
+                raise SpecError(f"cannot read the file: {err.strerror}.", file=str(spec)) from None
+            doc = parse_json(data, str(spec))
+            if not importers.is_keras_config(doc):
+                if input_shapes:
+                    raise SpecError.about("input_shapes", "{input_shapes} is for model files (ONNX, Keras); a spec declares its 'input'.")
+                return parse_spec(doc if isinstance(doc, dict) else data, file=str(spec), overrides=overrides, max_layers=max_layers)
+            imported = importers.translate_keras(doc, str(spec), overrides, input_shapes)
+        else:
+            imported = importers.load_model(path, kind, str(spec), overrides, input_shapes)
+        loaded = parse_spec(imported.doc, file=str(spec), max_layers=max_layers)
+        loaded.weights = imported.weights
+        return loaded
     except FlopcountError as err:
         raise err.located(file=str(spec))
 

@@ -1,0 +1,1395 @@
+"""Translate an ONNX model into a spec: one function per operator, in the table OPS.
+
+Reading. The file is memory-mapped and skimmed (``protobuf.skim``): every field is kept
+except the raw bytes of large initializers, so only the graph and the weights'
+dimensions are parsed, by the ``onnx`` package (an optional extra). Counting never
+needs the weights' values; ``run`` reads them later, one tensor at a time.
+
+Values. Every ONNX value is a ``Const`` (known at import: initializers, Constant nodes,
+and whatever is computed from them and from Shape, the arithmetic exporters emit around
+Reshape; it is folded here and leaves no layer) or an ``Act``, a tensor that a spec layer
+produces at run time.
+
+Layout. ONNX is channels-first (N, C, H, W); specs are channels-last (H, W, C) with the
+batch axis left out. An ``Act`` records its ONNX shape and ``perm``, the ONNX axes in the
+order its spec layer holds them in memory, the batch axis first: a convolution's output
+is ONNX (N, C, H, W) held as (N, H, W, C), perm (0, 2, 3, 1). A Transpose, Squeeze or
+Unsqueeze only changes the perm (no layer); an operator that needs its input in a given
+order (a Flatten after a convolution reads C, H, W order) gets a ``transpose`` layer
+first, so the spec computes the same function as the file. Size-1 axes may be left out
+of a perm: a global pool's ONNX (N, C, 1, 1) is the spec's (C,).
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+import stat
+import struct
+from dataclasses import dataclass
+from math import prod
+from pathlib import Path
+
+from ..errors import FlopcountError, SpecError
+from . import Dims, Imported
+from .protobuf import Span, WireError, skim
+
+OPSETS = (9, 25)  # the ai.onnx opset versions whose operator definitions are handled here
+INSTALL = "pip install 'flopcount[onnx]'"
+MAX_FOLD = 1 << 20  # elements of a folded constant; shape arithmetic is a few dozen
+
+
+class ModelError(SpecError):
+    """A model file that cannot be translated, located at a node (ONNX) or a layer (Keras)."""
+
+    def __init__(self, message, *, node=None, op=None, **kw):
+        label = f"node '{node}'" if node is not None else "node"
+        super().__init__(message, context=f"{label} ({op})" if op else label, **kw)
+
+
+# ---------------------------------------------------------------- values
+
+
+@dataclass
+class Const:
+    """A value known at import: an array, or only its dimensions (a weight whose bytes were skipped)."""
+
+    dims: tuple
+    array: object = None  # numpy array, or None when only the dimensions are known
+    init: str | None = None  # the initializer it is, for weights
+
+    def known(self) -> bool:
+        return self.array is not None
+
+
+@dataclass
+class Act:
+    """A tensor a spec layer produces: its ONNX shape and the order its axes are held in (batch first)."""
+
+    layer: str
+    shape: tuple
+    perm: tuple
+    integer: bool = False
+
+    @property
+    def batch(self) -> int:
+        return self.perm[0]
+
+    @property
+    def rank(self) -> int:
+        return len(self.shape)
+
+    @property
+    def spec_shape(self) -> tuple:
+        return tuple(self.shape[a] for a in self.perm[1:])
+
+    def native(self) -> tuple:
+        """Batch first, then the other axes in ONNX order."""
+        return (self.batch,) + tuple(a for a in range(self.rank) if a != self.batch)
+
+    def channels_last(self) -> tuple:
+        """(N, C, D1, D2, ...) held as (N, D1, D2, ..., C)."""
+        return (0,) + tuple(range(2, self.rank)) + (1,)
+
+
+@dataclass(frozen=True)
+class Binding:
+    """A graph input or output: its ONNX name and shape, the spec layer holding it and in which order."""
+
+    name: str
+    layer: str
+    shape: tuple
+    perm: tuple
+    integer: bool = False
+
+    def to_spec(self, array):
+        """An ONNX-ordered array as the spec layer holds it: (batch, *spec shape)."""
+        return array.transpose(self.perm).reshape((array.shape[self.perm[0]],) + tuple(self.shape[a] for a in self.perm[1:]))
+
+    def from_spec(self, array):
+        """The spec layer's (batch, *spec shape) array in ONNX order and shape."""
+        np = _np()
+        shape = list(self.shape)
+        shape[self.perm[0]] = array.shape[0]
+        held = array.reshape([shape[a] for a in self.perm])
+        ordered = held.transpose(np.argsort(self.perm))
+        return ordered.reshape(shape)
+
+
+@dataclass(frozen=True)
+class WeightRef:
+    """A spec layer's weight taken from an initializer through a few array steps."""
+
+    init: str
+    steps: tuple = ()  # ("transpose", axes) | ("reshape", shape) | ("scale", factor) | ("broadcast", shape)
+
+
+def _apply_dims(dims, steps):
+    for kind, arg in steps:
+        if kind == "transpose":
+            dims = tuple(dims[a] for a in arg)
+        elif kind in ("reshape", "broadcast"):
+            dims = tuple(arg)
+    return tuple(dims)
+
+
+class Node:
+    """An ONNX node: name, operator, input and output names, attributes decoded on demand."""
+
+    def __init__(self, proto, index):
+        self.proto = proto
+        self.index = index
+        self.op = proto.op_type
+        self.domain = proto.domain
+        self.name = proto.name or f"{proto.op_type}_{index}"
+        self.inputs = list(proto.input)
+        self.outputs = list(proto.output)
+        self._attrs = None
+
+    @property
+    def attrs(self) -> dict:
+        if self._attrs is None:
+            from onnx import helper
+
+            self._attrs = {a.name: helper.get_attribute_value(a) for a in self.proto.attribute}
+        return self._attrs
+
+    def error(self, message, attribute=None, **kw) -> ModelError:
+        if "received" in kw:
+            kw["has_received"] = True
+        return ModelError(message, node=self.name, op=self.op, attribute=attribute, **kw)
+
+
+# ---------------------------------------------------------------- reading
+
+
+def _import_onnx():
+    try:
+        import onnx
+    except ImportError:
+        raise SpecError(f"reading ONNX files needs the onnx package: {INSTALL}") from None
+    return onnx
+
+
+def read_onnx(path: Path, file: str, overrides: dict, input_shapes: dict) -> Imported:
+    """Translate the ONNX file at path into a spec dict and a source of its weights."""
+    model, spans = read_model(path, file)
+    t = Translator(model, file, overrides, input_shapes)
+    try:
+        doc = t.translate()
+    except FlopcountError as err:
+        raise err.located(file=file)
+    weights = OnnxWeights(path, file, model, spans, t.refs)
+    weights.folded = t.folded_weights
+    weights.inputs = [Binding(name, a.layer, a.shape, a.perm, a.integer) for name, a in t.inputs]
+    weights.outputs = [Binding(name, a.layer, a.shape, a.perm, a.integer) for name, a in t.outputs]
+    return Imported(doc, "onnx", weights, notes=t.notes)
+
+
+def read_model(path: Path, file: str):
+    """The skimmed ModelProto and where the skipped weight bytes lie. Checks it is an ONNX model."""
+    onnx = _import_onnx()
+    try:
+        info = os.stat(path)
+    except OSError as err:
+        raise SpecError(f"cannot read the file: {err.strerror}.", file=file) from None
+    if not stat.S_ISREG(info.st_mode):
+        raise SpecError("is not a regular file; an ONNX model is a file.", file=file)
+    if info.st_size == 0:
+        raise SpecError("the file is empty; an ONNX model is a protocol buffer.", file=file)
+    try:
+        with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as buf:
+            data, spans = skim(buf)
+    except WireError as err:
+        raise SpecError(f"not an ONNX model, or a truncated one: {err} (byte {err.at}).", file=file) from None
+    except (OSError, ValueError) as err:
+        raise SpecError(f"cannot read the file: {err}.", file=file) from None
+    from google.protobuf.message import DecodeError
+
+    try:
+        model = onnx.ModelProto.FromString(data)
+    except (DecodeError, RuntimeError, ValueError) as err:
+        raise SpecError(f"not an ONNX model: the protocol buffer does not decode as one ({err}).", file=file) from None
+    if not model.HasField("graph") or not model.graph.node or model.ir_version < 3:
+        raise SpecError(
+            "not an ONNX model: a protocol buffer without a model's ir_version and graph of nodes "
+            "(another kind of protocol buffer, such as a lone tensor or graph?).",
+            file=file,
+        )
+    return model, spans
+
+
+def check_opset(model, file):
+    """The ai.onnx opset version, refused outside OPSETS."""
+    versions = {o.domain or "ai.onnx": o.version for o in model.opset_import}
+    version = versions.get("ai.onnx")
+    if version is None:
+        raise SpecError("the model imports no ai.onnx opset.", file=file, attribute="opset_import")
+    lo, hi = OPSETS
+    if not lo <= version <= hi:
+        raise SpecError(
+            f"opset {version} is outside the supported range {lo} to {hi}.", file=file, attribute="opset_import",
+            received=version, has_received=True,
+        )
+    return version
+
+
+# ---------------------------------------------------------------- the translator
+
+
+OPS: dict = {}
+FOLD: dict = {}
+
+
+def op(*names):
+    """Register a translation function for these ONNX operators."""
+
+    def add(fn):
+        for name in names:
+            OPS[name] = fn
+        return fn
+
+    return add
+
+
+def fold(*names):
+    """Register a constant-folding function (numpy arrays in, arrays out) for these operators."""
+
+    def add(fn):
+        for name in names:
+            FOLD[name] = fn
+        return fn
+
+    return add
+
+
+def supported_operators() -> list[str]:
+    """Every ONNX operator the importer handles (as a layer, folded as a constant, or both)."""
+    return sorted(set(OPS) | set(FOLD))
+
+
+def _float32(value) -> float:
+    """The shortest decimal that reads back as the same float32, as a float (1e-05, not 9.99999974e-06)."""
+    (f32,) = struct.unpack("f", struct.pack("f", value))
+    for digits in range(1, 10):
+        text = f"{f32:.{digits}g}"
+        if struct.unpack("f", struct.pack("f", float(text)))[0] == f32:
+            return float(text)
+    return f32
+
+
+def _no_expression(text):  # an importer writes values, never expressions
+    raise SpecError(f"unexpected text where a number belongs: {text!r}")
+
+
+class Translator:
+    """Walks the graph's nodes in order and emits spec layers."""
+
+    def __init__(self, model, file, overrides, input_shapes):
+        self.model = model
+        self.graph = model.graph
+        self.file = file
+        self.opset = check_opset(model, file)
+        self.dims = Dims(overrides, input_shapes)
+        self.values: dict = {}
+        self.layers: list[dict] = []
+        self.refs: dict = {}  # (layer name, weight name) -> WeightRef
+        self.taken: set = set()
+        self.notes: list[str] = []
+        self.nodes = [Node(p, i) for i, p in enumerate(self.graph.node)]
+        self.consumers: dict[str, list[Node]] = {}
+        for n in self.nodes:
+            for name in n.inputs:
+                if name:
+                    self.consumers.setdefault(name, []).append(n)
+        self.fused: set[int] = set()  # nodes folded into an earlier one (a bias Add into its MatMul)
+
+    # ------------------------------------------------------------ names and emission
+
+    def layer_name(self, base: str) -> str:
+        """A unique spec layer name from an ONNX name: '/layer1/layer1.0/conv1/Conv' -> 'layer1.0.conv1'."""
+        parts = [p for p in base.split("/") if p]
+        path = ""
+        for part in parts[:-1]:
+            path = part if path and part.startswith(path + ".") or not path else f"{path}.{part}"
+        candidates = [path, f"{path}.{parts[-1]}" if path else None] if len(parts) > 1 else []
+        candidates.append(".".join(parts) or "node")
+        for name in candidates:
+            if name and name not in self.taken and name != "in":
+                break
+        else:
+            stem = candidates[-1]
+            n = 2
+            while f"{stem}_{n}" in self.taken:
+                n += 1
+            name = f"{stem}_{n}"
+        self.taken.add(name)
+        return name
+
+    def emit(self, node, type_, attrs, inputs, weights=None, suffix=None) -> str:
+        """Add a spec layer reading inputs (Acts); returns its name. Shapes are checked by the registry."""
+        from ..layers import layer_class
+
+        name = self.layer_name(node.name if suffix is None else f"{node.name}.{suffix}")
+        entry = {"name": name, "type": type_}
+        refs = [a.layer for a in inputs]
+        if refs != ([self.layers[-1]["name"]] if self.layers else []):
+            entry["inputs"] = refs if len(refs) != 1 else refs[0]
+        entry.update(attrs)
+        try:
+            cls = layer_class(type_)
+        except SpecError:
+            raise node.error(
+                f"translates to a '{type_}' layer, a layer type this flopcount does not have yet."
+            ) from None
+        try:
+            layer = cls.from_raw(attrs, _no_expression)
+            in_shapes = [a.spec_shape for a in inputs]
+            shape = tuple(layer.output_shape(in_shapes))
+            declared = layer.weights(in_shapes)
+        except FlopcountError as err:
+            raise node.error(f"its {type_} layer does not fit: {err}") from None
+        for wname, ref in (weights or {}).items():
+            source = self.folded_weights.get(ref.init)
+            dims = _apply_dims(source.shape if source is not None else self.values[ref.init].dims, ref.steps)
+            want = declared[wname].shape if wname in declared else None
+            if dims != want:
+                raise node.error(
+                    f"initializer '{ref.init}' gives {type_} weight '{wname}' the shape {dims}, "
+                    f"but the layer declares {want}."
+                )
+            self.refs[(name, wname)] = ref
+        self.layers.append(entry)
+        self._shapes[name] = shape
+        return name
+
+    _shapes: dict
+
+    # ------------------------------------------------------------ values
+
+    def value(self, node, name):
+        if name not in self.values:
+            raise node.error(f"reads '{name}', which no earlier node, input or initializer produces.")
+        return self.values[name]
+
+    def act(self, node, index) -> Act:
+        """Input index of node as a run-time tensor."""
+        v = self.value(node, node.inputs[index])
+        if not isinstance(v, Act):
+            raise node.error(
+                f"input {index} ('{node.inputs[index]}') is a constant; {node.op} is translated only on computed tensors."
+            )
+        return v
+
+    def const(self, node, name) -> Const:
+        v = self.value(node, name)
+        if not isinstance(v, Const):
+            raise node.error(f"input '{name}' must be a constant (an initializer), not a computed tensor.")
+        return v
+
+    def const_input(self, node, index, default=None):
+        """The array of an optional constant input (None or default when absent)."""
+        if index >= len(node.inputs) or not node.inputs[index]:
+            return default
+        c = self.const(node, node.inputs[index])
+        if not c.known():
+            raise node.error(f"input {index} ('{node.inputs[index]}') must be a constant the file stores.")
+        return c.array
+
+    def weight(self, node, index) -> Const | None:
+        """An optional initializer input used as a weight (its bytes may be absent)."""
+        if index >= len(node.inputs) or not node.inputs[index]:
+            return None
+        c = self.const(node, node.inputs[index])
+        if c.init is None and c.known():
+            # a folded constant as a weight: keep the array itself
+            c.init = f"@{node.inputs[index]}"
+            self.folded_weights[c.init] = c.array
+        if c.init is None:
+            raise node.error(f"input '{node.inputs[index]}' must be an initializer.")
+        return c
+
+    def set(self, node, index, value):
+        if index < len(node.outputs) and node.outputs[index]:
+            self.values[node.outputs[index]] = value
+
+    def new_act(self, layer, shape, perm, integer=False) -> Act:
+        act = Act(layer, tuple(shape), tuple(perm), integer)
+        have = self._shapes[layer]
+        if act.spec_shape != tuple(have):
+            raise AssertionError(f"layout bookkeeping: {act.spec_shape} != {have} for {layer}")  # pragma: no cover
+        return act
+
+    # ------------------------------------------------------------ layout
+
+    def arrange(self, node, act: Act, want: tuple, what="input") -> Act:
+        """act held in the order want (ONNX axes, batch first), adding a transpose layer if the data must move."""
+        if act.perm == want:
+            return act
+        if want[0] != act.batch:
+            raise node.error(f"its {what} would need the batch axis moved; the batch must stay the first axis.")
+        size = act.shape
+        present = [a for a in want if a in act.perm]
+        data_order = [a for a in act.perm if a == act.batch or size[a] != 1]
+        want_order = [a for a in want if a == act.batch or size[a] != 1]
+        if data_order != want_order:
+            axes = [act.perm.index(a) - 1 for a in present[1:]]
+            name = self.emit(node, "transpose", {"axes": axes}, [act], suffix="transpose")
+            act = self.new_act(name, act.shape, present, act.integer)
+        if act.perm != want:
+            target = [size[a] for a in want[1:]]
+            if act.spec_shape != tuple(target):
+                name = self.emit(node, "reshape", {"shape": target}, [act], suffix="reshape")
+                act = self.new_act(name, act.shape, want, act.integer)
+            else:
+                act = Act(act.layer, act.shape, tuple(want), act.integer)
+        return act
+
+    # ------------------------------------------------------------ the walk
+
+    def translate(self) -> dict:
+        self._shapes = {}
+        self.folded_weights = {}
+        for tensor in self.graph.initializer:
+            self.values[tensor.name] = Const(tuple(tensor.dims), self._tensor_array(tensor), tensor.name)
+        for sparse in self.graph.sparse_initializer:
+            raise ModelError("sparse initializers are not supported.", node=sparse.values.name, op="sparse_initializer")
+        self.inputs = []
+        # an initializer may be listed as an input too (IR version 3)
+        inputs = [vi for vi in self.graph.input if vi.name not in self.values]
+        self.dims.check_inputs([vi.name for vi in inputs])
+        for vi in inputs:
+            self._graph_input(vi)
+        self.dims.check_all_used()
+        for node in self.nodes:
+            if node.index in self.fused:
+                continue
+            self._node(node)
+        self.outputs = []
+        for vi in self.graph.output:
+            v = self.values.get(vi.name)
+            if not isinstance(v, Act):
+                raise ModelError("the graph's output is a constant; there is nothing to count.", node=vi.name, op="output")
+            self.outputs.append((vi.name, v))
+        name = self.graph.name or "model"
+        producer = " ".join(p for p in (self.model.producer_name, self.model.producer_version) if p)
+        doc = {
+            "name": name,
+            "description": f"Imported from the ONNX file {Path(self.file).name} (opset {self.opset}"
+            + (f", exported by {producer}" if producer else "")
+            + "). Layer names are the graph's node names; shapes are channels-last (H, W, C), the batch axis left out.",
+            "layers": self.layers,
+        }
+        return doc
+
+    def _tensor_array(self, tensor):
+        """A small initializer's values (the large ones' bytes were skipped: dimensions only)."""
+        if tensor.data_location == 1 or prod(tensor.dims) > MAX_FOLD:
+            return None
+        from onnx import numpy_helper
+
+        if not (tensor.raw_data or tensor.float_data or tensor.int32_data or tensor.int64_data
+                or tensor.double_data or tensor.uint64_data or tensor.string_data) and prod(tensor.dims) > 0:
+            return None  # skipped bytes
+        try:
+            return numpy_helper.to_array(tensor)
+        except Exception:  # noqa: BLE001 - a malformed tensor is reported where it is used
+            return None
+
+    def _graph_input(self, vi):
+        from onnx import TensorProto
+
+        tt = vi.type.tensor_type
+        if not vi.type.HasField("tensor_type") or not tt.HasField("shape"):
+            raise ModelError("a graph input without a tensor shape is not supported.", node=vi.name, op="input")
+        dims = [d.dim_value if d.HasField("dim_value") and d.dim_value > 0 else d.dim_param or None for d in tt.shape.dim]
+        shape = self.dims.resolve(vi.name, dims)
+        integer = tt.elem_type in (TensorProto.INT64, TensorProto.INT32)
+        rank = len(shape)
+        # images are held channels-last; a ReduceMean on a 4-D input is a global pool over (H, W)
+        spatial = any(n.op in SPATIAL or (n.op == "ReduceMean" and rank == 4) for n in self.consumers.get(vi.name, ()))
+        perm = (0,) + tuple(range(2, rank)) + (1,) if rank >= 3 and spatial else tuple(range(rank))
+        if rank < 2:
+            raise ModelError(
+                f"an input of rank {rank}; inputs are batch first, (N, ...) with at least one axis besides the batch.",
+                node=vi.name, op="input",
+            )
+        name = self.layer_name(vi.name)
+        spec_shape = [shape[a] for a in perm[1:]]
+        self.layers.append({"name": name, "type": "input", "shape": spec_shape})
+        self._shapes[name] = tuple(spec_shape)
+        act = Act(name, tuple(shape), perm, integer)
+        self.values[vi.name] = act
+        self.inputs.append((vi.name, act))
+
+    def _node(self, node):
+        if node.domain not in ("", "ai.onnx"):
+            raise self._unsupported(node, f"{node.domain}.{node.op}")
+        ins = [self.values.get(n) if n else None for n in node.inputs]
+        known = all(v is None or (isinstance(v, Const) and v.known()) for v in ins)
+        if node.op == "Shape" or (node.op in FOLD and known):
+            try:
+                outs = FOLD[node.op](self, node, *[v.array if isinstance(v, Const) else None for v in ins])
+            except FlopcountError:
+                raise
+            except Exception as err:  # noqa: BLE001 - numpy's complaint about an impossible constant
+                raise node.error(f"cannot compute this constant: {err}") from None
+            for i, array in enumerate(outs):
+                if array.size > MAX_FOLD:
+                    raise node.error(f"computes a constant of {array.size:,} elements, more than {MAX_FOLD:,}.")
+                self.set(node, i, Const(tuple(array.shape), array))
+            return
+        fn = OPS.get(node.op)
+        if fn is None:
+            raise self._unsupported(node, node.op)
+        for i, name in enumerate(node.inputs):
+            if name and name not in self.values:
+                self.value(node, name)
+        fn(self, node)
+
+    def _unsupported(self, node, op_name):
+        return node.error(
+            f"unsupported operator {op_name}. Supported: {', '.join(supported_operators())}."
+        )
+
+
+SPATIAL = {"Conv", "ConvTranspose", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool",
+           "BatchNormalization", "Pad", "Resize", "InstanceNormalization"}
+
+
+# ---------------------------------------------------------------- shared attribute helpers
+
+
+def _ints(node, name, default, rank):
+    value = node.attrs.get(name)
+    if value is None:
+        return [default] * rank
+    value = list(value)
+    if len(value) != rank:
+        raise node.error(f"must have {rank} values.", attribute=name, received=value)
+    return value
+
+
+def _window(t, node, x: Act, kernel):
+    """stride, dilation and spec padding of a 2-D sliding window from ONNX attributes."""
+    rank = len(kernel)
+    if rank != 2:
+        raise node.error(f"a {rank}-D window; only 2-D windows (N, C, H, W) are translated.", attribute="kernel_shape",
+                         received=list(kernel))
+    strides = _ints(node, "strides", 1, rank)
+    dilations = _ints(node, "dilations", 1, rank)
+    auto = node.attrs.get("auto_pad", b"NOTSET")
+    auto = auto.decode() if isinstance(auto, bytes) else auto
+    if auto in ("NOTSET", ""):
+        pads = _ints(node, "pads", 0, 2 * rank)
+        if any(p < 0 for p in pads):
+            raise node.error("negative padding is not supported.", attribute="pads", received=pads)
+        (t0, l0, b0, r0) = pads
+        if t0 == b0 == l0 == r0:
+            padding = t0
+        elif t0 == b0 and l0 == r0:
+            padding = [t0, l0]
+        else:
+            padding = [[t0, b0], [l0, r0]]
+        return strides, dilations, "valid" if padding == 0 else padding
+    if auto == "VALID":
+        return strides, dilations, "valid"
+    if auto == "SAME_UPPER":
+        return strides, dilations, "same"  # TensorFlow's rule: the odd pixel at the end
+    if auto == "SAME_LOWER":
+        hw = [x.shape[2], x.shape[3]]
+        out = []
+        for size, k, s, d in zip(hw, kernel, strides, dilations):
+            o = -(-size // s)
+            total = max((o - 1) * s + d * (k - 1) + 1 - size, 0)
+            out.append([total - total // 2, total // 2])  # the odd pixel at the start
+        return strides, dilations, out
+    raise node.error("must be NOTSET, SAME_UPPER, SAME_LOWER or VALID.", attribute="auto_pad", received=auto)
+
+
+def _pair(values):
+    return values[0] if values[0] == values[1] else list(values)
+
+
+def _spatial_input(t, node, index=0) -> Act:
+    x = t.act(node, index)
+    if x.rank != 4:
+        raise node.error(f"takes a 4-D (N, C, H, W) input here, but its input has shape {list(x.shape)}.")
+    return t.arrange(node, x, x.channels_last())
+
+
+# ---------------------------------------------------------------- operators that become layers
+
+
+@op("Conv")
+def _conv(t, node):
+    x = _spatial_input(t, node)
+    w = t.weight(node, 1)
+    if len(w.dims) != 4:
+        raise node.error(f"a {len(w.dims) - 2}-D convolution; only 2-D convolutions are translated.", received=list(w.dims))
+    m, cg, kh, kw = w.dims
+    kernel = list(node.attrs.get("kernel_shape", [kh, kw]))
+    if kernel != [kh, kw]:
+        raise node.error("does not match the weight's kernel.", attribute="kernel_shape", received=kernel)
+    strides, dilations, padding = _window(t, node, x, kernel)
+    groups = node.attrs.get("group", 1)
+    c = x.shape[1]
+    bias = t.weight(node, 2)
+    attrs = {"kernel": _pair([kh, kw]), "stride": _pair(strides), "padding": padding, "dilation": _pair(dilations)}
+    if attrs["stride"] == 1:
+        del attrs["stride"]
+    if attrs["dilation"] == 1:
+        del attrs["dilation"]
+    weights = {}
+    if groups == c and cg == 1 and groups > 1:
+        mult = m // c
+        layer_type = "depthwise_conv2d"
+        if mult != 1:
+            attrs["multiplier"] = mult
+        weights["kernel"] = WeightRef(w.init, (("reshape", (c, mult, kh, kw)), ("transpose", (2, 3, 0, 1))))
+    else:
+        layer_type = "conv2d"
+        attrs = {"filters": m, **attrs}
+        if groups != 1:
+            attrs["groups"] = groups
+        weights["kernel"] = WeightRef(w.init, (("transpose", (2, 3, 1, 0)),))
+    attrs["bias"] = bias is not None
+    if bias is not None:
+        weights["bias"] = WeightRef(bias.init)
+    name = t.emit(node, layer_type, attrs, [x], weights)
+    oh, ow, _ = t._shapes[name]
+    t.set(node, 0, t.new_act(name, (x.shape[0], m, oh, ow), x.channels_last()))
+
+
+def _dense(t, node, x: Act, kernel: WeightRef, units: int, bias: WeightRef | None, out_shape):
+    x = t.arrange(node, x, x.perm if x.perm[-1] == x.rank - 1 else x.native())
+    attrs = {"units": units, "bias": bias is not None}
+    weights = {"kernel": kernel}
+    if bias is not None:
+        weights["bias"] = bias
+    name = t.emit(node, "dense", attrs, [x], weights)
+    return t.new_act(name, out_shape, x.perm)
+
+
+def _bias_ref(t, node, c: Const, units, scale=1.0):
+    """A bias initializer of shape (units,), (1, units) or a scalar, as a (units,) weight."""
+    if prod(c.dims) == units and all(d == 1 for d in c.dims[:-1]) and c.dims:
+        steps = (("reshape", (units,)),)
+    elif prod(c.dims) == 1:
+        steps = (("reshape", ()), ("broadcast", (units,)))
+    else:
+        raise node.error(f"a bias of shape {list(c.dims)} does not broadcast to ({units},) as a per-unit bias.")
+    if scale != 1.0:
+        steps += (("scale", scale),)
+    return WeightRef(c.init, steps)
+
+
+@op("Gemm")
+def _gemm(t, node):
+    a = t.act(node, 0)
+    if a.rank != 2:
+        raise node.error(f"takes a 2-D input here, but its input has shape {list(a.shape)}.")
+    if node.attrs.get("transA", 0):
+        raise node.error("transA=1 (a transposed activation) is not supported.", attribute="transA", received=1)
+    if not isinstance(t.value(node, node.inputs[1]), Const):
+        raise node.error("a Gemm of two computed tensors is not supported; B must be an initializer.")
+    b = t.weight(node, 1)
+    alpha = node.attrs.get("alpha", 1.0)
+    beta = node.attrs.get("beta", 1.0)
+    trans_b = node.attrs.get("transB", 0)
+    if len(b.dims) != 2:
+        raise node.error(f"B must be a matrix, not of shape {list(b.dims)}.")
+    units = b.dims[0] if trans_b else b.dims[1]
+    steps = (("transpose", (1, 0)),) if trans_b else ()
+    if alpha != 1.0:
+        steps += (("scale", alpha),)
+    c = t.weight(node, 2)
+    bias = None if c is None or beta == 0 else _bias_ref(t, node, c, units, beta)
+    t.set(node, 0, _dense(t, node, a, WeightRef(b.init, steps), units, bias, (a.shape[0], units)))
+
+
+@op("MatMul")
+def _matmul(t, node):
+    a = t.act(node, 0)
+    b = t.value(node, node.inputs[1])
+    if not isinstance(b, Const):
+        raise node.error("a MatMul of two computed tensors needs a 'matmul' layer, which this flopcount does not have yet.")
+    if len(b.dims) != 2 or a.rank < 2:
+        raise node.error(f"translated only as (..., K) x (K, M) with a constant (K, M); received {list(a.shape)} x {list(b.dims)}.")
+    w = t.weight(node, 1)
+    units = b.dims[1]
+    bias = None
+    out = node.outputs[0]
+    readers = t.consumers.get(out, [])
+    # PyTorch's Linear on a sequence exports as MatMul then Add of the bias: one dense layer
+    if len(readers) == 1 and readers[0].op == "Add" and out not in {o.name for o in t.graph.output}:
+        add = readers[0]
+        other = add.inputs[1] if add.inputs[0] == out else add.inputs[0]
+        c = t.values.get(other)
+        if isinstance(c, Const) and c.dims and prod(c.dims) == units and c.dims[-1] == units:
+            bias = _bias_ref(t, add, t.weight(add, add.inputs.index(other)), units)
+            t.fused.add(add.index)
+    result = _dense(t, node, a, WeightRef(w.init), units, bias, (*a.shape[:-1], units))
+    t.set(node, 0, result)
+    if bias is not None:
+        t.values[readers[0].outputs[0]] = result
+
+
+@op("BatchNormalization")
+def _batch_norm(t, node):
+    x = t.act(node, 0)
+    if node.attrs.get("training_mode", 0):
+        raise node.error("training_mode=1 is not supported; export the model in inference mode.", attribute="training_mode", received=1)
+    if node.attrs.get("spatial", 1) != 1:
+        raise node.error("spatial=0 is not supported.", attribute="spatial", received=0)
+    if any(o for o in node.outputs[1:]):
+        raise node.error("its training outputs (running mean and variance) are read; export in inference mode.")
+    want = x.channels_last() if x.rank >= 3 else x.native()
+    x = t.arrange(node, x, want if x.perm[-1] != 1 else x.perm)
+    scale, shift, mean, var = (t.weight(node, i) for i in (1, 2, 3, 4))
+    eps = node.attrs.get("epsilon", 1e-5)
+    weights = {"gamma": WeightRef(scale.init), "beta": WeightRef(shift.init),
+               "moving_mean": WeightRef(mean.init), "moving_variance": WeightRef(var.init)}
+    name = t.emit(node, "batch_norm", {"epsilon": _float32(eps)}, [x], weights)
+    t.set(node, 0, t.new_act(name, x.shape, x.perm))
+
+
+def _activation(t, node, fn, alpha=None):
+    x = t.act(node, 0)
+    attrs = {"fn": fn}
+    if alpha is not None:
+        attrs["alpha"] = _float32(alpha)
+    name = t.emit(node, "activation", attrs, [x])
+    t.set(node, 0, t.new_act(name, x.shape, x.perm))
+
+
+# operator -> (activation fn, its alpha attribute's ONNX default or None)
+ACTIVATIONS = {"Relu": ("relu", None), "Tanh": ("tanh", None), "HardSwish": ("hard_swish", None),
+               "LeakyRelu": ("leaky_relu", 0.01), "Elu": ("elu", 1.0)}
+
+
+@op(*ACTIVATIONS)
+def _plain_activation(t, node):
+    fn, alpha = ACTIVATIONS[node.op]
+    _activation(t, node, fn, None if alpha is None else node.attrs.get("alpha", alpha))
+
+
+@op("Sigmoid")
+def _sigmoid(t, node):
+    # x * sigmoid(x) is how exporters write SiLU / swish: one swish layer
+    out = node.outputs[0]
+    readers = t.consumers.get(out, [])
+    if len(readers) == 1 and readers[0].op == "Mul" and set(readers[0].inputs) == {node.inputs[0], out}:
+        x = t.act(node, 0)
+        name = t.emit(node, "activation", {"fn": "swish"}, [x])
+        t.fused.add(readers[0].index)
+        t.values[readers[0].outputs[0]] = t.new_act(name, x.shape, x.perm)
+        return
+    _activation(t, node, "sigmoid")
+
+
+def _close32(a, b):
+    return abs(a - b) <= 1e-6 * max(1.0, abs(b))
+
+
+@op("HardSigmoid")
+def _hard_sigmoid(t, node):
+    alpha, beta = node.attrs.get("alpha", 0.2), node.attrs.get("beta", 0.5)
+    if not (_close32(alpha, 1 / 6) and _close32(beta, 0.5)):
+        raise node.error(
+            "only max(0, min(1, x/6 + 1/2)) (alpha=1/6, beta=0.5, PyTorch's and Keras 3's) is translated.",
+            attribute="alpha", received=[alpha, beta],
+        )
+    _activation(t, node, "hard_sigmoid")
+
+
+@op("Gelu")
+def _gelu(t, node):
+    approx = node.attrs.get("approximate", b"none")
+    approx = approx.decode() if isinstance(approx, bytes) else approx
+    if approx != "none":
+        raise node.error("only the exact (erf) GELU is translated.", attribute="approximate", received=approx)
+    _activation(t, node, "gelu")
+
+
+@op("Clip")
+def _clip(t, node):
+    if t.opset < 11:
+        lo, hi = node.attrs.get("min"), node.attrs.get("max")
+    else:
+        lo, hi = (t.const_input(node, i) for i in (1, 2))
+        lo, hi = (None if v is None else float(v) for v in (lo, hi))
+    if lo == 0 and hi == 6:
+        _activation(t, node, "relu6")
+    elif lo == 0 and (hi is None or hi == float("inf")):
+        _activation(t, node, "relu")
+    else:
+        raise node.error("only Clip(0, 6) (ReLU6) and Clip(0, inf) (ReLU) are translated.", attribute="min",
+                         received=[lo, hi])
+
+
+@op("Softmax")
+def _softmax(t, node):
+    x = t.act(node, 0)
+    axis = node.attrs.get("axis", -1 if t.opset >= 13 else 1)
+    axis = axis % x.rank if -x.rank <= axis < x.rank else None
+    if axis is None or axis == x.batch:
+        raise node.error("must name an axis other than the batch.", attribute="axis", received=node.attrs.get("axis"))
+    if t.opset < 13 and axis != x.rank - 1:
+        raise node.error("before opset 13, Softmax flattens from axis on; only the last axis is translated.",
+                         attribute="axis", received=axis)
+    if x.perm[-1] != axis:
+        x = t.arrange(node, x, tuple(a for a in x.native() if a != axis) + (axis,))
+    name = t.emit(node, "softmax", {}, [x])
+    t.set(node, 0, t.new_act(name, x.shape, x.perm))
+
+
+def _pool(t, node, layer_type):
+    x = _spatial_input(t, node)
+    kernel = list(node.attrs.get("kernel_shape", []))
+    strides, dilations, padding = _window(t, node, x, kernel)
+    if dilations != [1, 1]:
+        raise node.error("dilated pooling is not supported.", attribute="dilations", received=dilations)
+    if len(node.outputs) > 1 and node.outputs[1]:
+        raise node.error("its Indices output is read; only the pooled values are translated.")
+    attrs = {"pool": _pair(kernel), "stride": _pair(strides), "padding": padding}
+    pads = [[0, 0], [0, 0]] if padding in ("valid", "same") else padding
+    if isinstance(pads, int):
+        pads = [[pads, pads], [pads, pads]]
+    elif pads and isinstance(pads[0], int):
+        pads = [[p, p] for p in pads]
+    if node.attrs.get("ceil_mode", 0) and padding != "same":
+        # ceil rounding changes the output only when a last, partial window would start inside the input
+        for size, k, s, (p0, p1) in zip(x.shape[2:], kernel, strides, pads):
+            if (size + p0 + p1 - k) % s:
+                raise node.error("ceil_mode=1 where it adds a partial window is not supported yet.",
+                                 attribute="ceil_mode", received=1)
+    if layer_type == "avg_pool" and node.attrs.get("count_include_pad", 0) and any(p for pair in pads for p in pair):
+        raise node.error("count_include_pad=1 with padding is not supported yet (padding is left out of the average).",
+                         attribute="count_include_pad", received=1)
+    name = t.emit(node, layer_type, attrs, [x])
+    oh, ow, c = t._shapes[name]
+    t.set(node, 0, t.new_act(name, (x.shape[0], c, oh, ow), x.channels_last()))
+
+
+@op("MaxPool")
+def _max_pool(t, node):
+    if node.attrs.get("storage_order", 0) and len(node.outputs) > 1 and node.outputs[1]:
+        raise node.error("storage_order is not supported.", attribute="storage_order")
+    _pool(t, node, "max_pool")
+
+
+@op("AveragePool")
+def _avg_pool(t, node):
+    _pool(t, node, "avg_pool")
+
+
+def _global_pool(t, node, layer_type):
+    x = _spatial_input(t, node)
+    name = t.emit(node, layer_type, {}, [x])
+    n, c = x.shape[:2]
+    # ONNX keeps (N, C, 1, 1); the spec's (C,) holds the same data, the unit axes left out
+    t.set(node, 0, t.new_act(name, (n, c, 1, 1), (0, 1)))
+
+
+@op("GlobalAveragePool")
+def _global_avg_pool(t, node):
+    _global_pool(t, node, "global_avg_pool")
+
+
+@op("GlobalMaxPool")
+def _global_max_pool(t, node):
+    _global_pool(t, node, "global_max_pool")
+
+
+@op("ReduceMean")
+def _reduce_mean(t, node):
+    x = t.act(node, 0)
+    if t.opset >= 18:
+        axes = t.const_input(node, 1)
+        axes = None if axes is None else [int(a) for a in axes.reshape(-1)]
+    else:
+        axes = node.attrs.get("axes")
+        axes = None if axes is None else list(axes)
+    keep = node.attrs.get("keepdims", 1)
+    axes = None if axes is None else sorted(a % x.rank for a in axes)
+    if x.rank == 4 and axes == [2, 3]:
+        # the mean over height and width is a global average pool
+        x = t.arrange(node, x, x.channels_last())
+        name = t.emit(node, "global_avg_pool", {}, [x])
+        n, c = x.shape[:2]
+        shape = (n, c, 1, 1) if keep else (n, c)
+        t.set(node, 0, t.new_act(name, shape, (0, 1)))
+        return
+    raise node.error("only a mean over the two spatial axes of an (N, C, H, W) tensor is translated yet.",
+                     attribute="axes", received=axes)
+
+
+@op("Flatten")
+def _flatten(t, node):
+    x = t.act(node, 0)
+    axis = node.attrs.get("axis", 1)
+    axis = axis % x.rank if axis < 0 else axis
+    if axis != 1 or x.batch != 0:
+        raise node.error("only Flatten at axis 1, with the batch first, is translated.", attribute="axis", received=axis)
+    x = t.arrange(node, x, tuple(a for a in x.native() if a in x.perm or x.shape[a] != 1))
+    out = (x.shape[0], prod(x.shape[1:]))
+    if len(x.spec_shape) == 1:
+        t.set(node, 0, Act(x.layer, out, (0, 1), x.integer))  # already flat: nothing to do
+        return
+    name = t.emit(node, "flatten", {}, [x])
+    t.set(node, 0, t.new_act(name, out, (0, 1)))
+
+
+@op("Add", "Sum")
+def _add(t, node):
+    xs = [t.value(node, n) for n in node.inputs if n]
+    consts = [v for v in xs if isinstance(v, Const)]
+    if consts:
+        raise node.error(
+            "adding a constant to a computed tensor needs a learned-parameter layer, which this flopcount does not have yet."
+        )
+    first = xs[0]
+    if any(x.shape != first.shape for x in xs):
+        raise node.error(
+            f"adds tensors of different shapes ({', '.join(str(list(x.shape)) for x in xs)}); broadcasting adds are not supported yet."
+        )
+    xs = [first] + [t.arrange(node, x, first.perm) for x in xs[1:]]
+    name = t.emit(node, "add", {}, xs)
+    t.set(node, 0, t.new_act(name, first.shape, first.perm))
+
+
+@op("Concat")
+def _concat(t, node):
+    xs = [t.value(node, n) for n in node.inputs if n]
+    if any(isinstance(x, Const) for x in xs):
+        raise node.error("concatenating a constant with computed tensors is not supported.")
+    first = xs[0]
+    axis = node.attrs.get("axis")
+    if axis is None or not -first.rank <= axis < first.rank:
+        raise node.error(f"must be an axis of the rank-{first.rank} inputs.", attribute="axis", received=axis)
+    axis %= first.rank
+    if axis == first.batch:
+        raise node.error("concatenating along the batch axis is not supported.", attribute="axis", received=axis)
+    want = first.perm if axis in first.perm else first.native()
+    xs = [t.arrange(node, x, want) for x in xs]
+    shape = list(first.shape)
+    shape[axis] = sum(x.shape[axis] for x in xs)
+    spec_axis = xs[0].perm.index(axis) - 1
+    attrs = {} if spec_axis == len(want) - 2 else {"axis": spec_axis}
+    if len(xs) == 1:
+        t.set(node, 0, xs[0])
+        return
+    name = t.emit(node, "concat", attrs, xs)
+    t.set(node, 0, t.new_act(name, shape, want))
+
+
+@op("Dropout")
+def _dropout(t, node):
+    x = t.act(node, 0)
+    if t.opset < 12:
+        ratio = node.attrs.get("ratio", 0.5)
+    else:
+        ratio = t.const_input(node, 1)
+        ratio = 0.5 if ratio is None else float(ratio)
+        training = t.const_input(node, 2)
+        if training is not None and bool(training):
+            raise node.error("training_mode is true; export the model in inference mode.")
+    if len(node.outputs) > 1 and node.outputs[1]:
+        raise node.error("its mask output is read; only the inference form is translated.")
+    name = t.emit(node, "dropout", {"rate": _float32(ratio)}, [x])
+    t.set(node, 0, t.new_act(name, x.shape, x.perm))
+
+
+@op("Identity", "Cast", "CastLike", "Expand")
+def _identity(t, node):
+    """A no-op on what is translated: float casts of activations, and a weight passed through unchanged."""
+    x = t.value(node, node.inputs[0])
+    if node.op == "Expand":
+        target = [int(v) for v in t.const_input(node, 1).reshape(-1)]
+        dims = x.dims if isinstance(x, Const) else x.shape
+        full = [1] * (len(target) - len(dims)) + list(dims)
+        out = [max(a, b) for a, b in zip(full, [1] * (len(full) - len(target)) + target)]
+        if out != list(dims):
+            raise node.error(f"expands {list(dims)} to {out}; only an Expand that keeps the shape is translated.")
+    elif node.op in ("Cast", "CastLike") and isinstance(x, Act):
+        from onnx import TensorProto
+
+        to = node.attrs.get("to") if node.op == "Cast" else None
+        if to is not None and to not in (TensorProto.FLOAT, TensorProto.FLOAT16, TensorProto.DOUBLE, TensorProto.BFLOAT16):
+            raise node.error("casting a computed tensor to a non-float type is not supported.", attribute="to", received=to)
+    t.set(node, 0, x)
+
+
+@op("Pad")
+def _pad(t, node):
+    x = t.act(node, 0)
+    mode = node.attrs.get("mode", b"constant")
+    mode = mode.decode() if isinstance(mode, bytes) else mode
+    if mode != "constant":
+        raise node.error("only constant (zero) padding is translated.", attribute="mode", received=mode)
+    if t.opset < 11:
+        pads, value, axes = node.attrs.get("pads"), node.attrs.get("value", 0.0), None
+    else:
+        pads = t.const_input(node, 1)
+        value = t.const_input(node, 2, 0.0)
+        axes = t.const_input(node, 3)
+    pads = [int(p) for p in list(getattr(pads, "tolist", lambda: pads)())]
+    value = float(value) if not hasattr(value, "size") or value.size else 0.0
+    if value != 0:
+        raise node.error("only zero padding is translated.", attribute="value", received=value)
+    rank = x.rank
+    if axes is not None:
+        full = [0] * (2 * rank)
+        for i, a in enumerate(int(a) % rank for a in axes.tolist()):
+            full[a], full[a + rank] = pads[i], pads[i + len(axes)]
+        pads = full
+    if len(pads) != 2 * rank or any(p < 0 for p in pads):
+        raise node.error("must give a non-negative amount before and after every axis.", attribute="pads", received=pads)
+    if rank != 4 or any(pads[a] or pads[a + rank] for a in (0, 1)):
+        raise node.error("only padding of the two spatial axes of an (N, C, H, W) tensor is translated.",
+                         attribute="pads", received=pads)
+    x = t.arrange(node, x, x.channels_last())
+    padding = [[pads[2], pads[6]], [pads[3], pads[7]]]
+    name = t.emit(node, "zero_pad", {"padding": padding}, [x])
+    h, w, c = t._shapes[name]
+    t.set(node, 0, t.new_act(name, (x.shape[0], c, h, w), x.channels_last()))
+
+
+def _relabel(t, node, x: Act, shape, mapping):
+    """An Act with new ONNX axes: mapping[new axis] = old axis, or None for a new unit axis."""
+    perm = tuple(mapping.index(a) for a in x.perm if a in mapping)
+    if len(perm) != len([a for a in x.perm]):
+        raise node.error("drops an axis the data still has.")  # pragma: no cover - squeezing checks sizes first
+    t.set(node, 0, Act(x.layer, tuple(shape), perm, x.integer))
+
+
+@op("Transpose")
+def _transpose(t, node):
+    x = t.act(node, 0)
+    axes = list(node.attrs.get("perm", range(x.rank - 1, -1, -1)))
+    if sorted(axes) != list(range(x.rank)):
+        raise node.error(f"must be a permutation of the {x.rank} axes.", attribute="perm", received=axes)
+    _relabel(t, node, x, [x.shape[a] for a in axes], axes)
+
+
+def _axes(t, node, rank, position=1):
+    if t.opset >= 13:
+        axes = t.const_input(node, position)
+        axes = None if axes is None else [int(a) for a in axes.reshape(-1)]
+    else:
+        axes = node.attrs.get("axes")
+        axes = None if axes is None else list(axes)
+    if axes is not None and any(not -rank <= a < rank for a in axes):
+        raise node.error(f"must be axes of a rank-{rank} tensor.", attribute="axes", received=axes)
+    return None if axes is None else sorted(a % rank for a in axes)
+
+
+@op("Squeeze")
+def _squeeze(t, node):
+    x = t.act(node, 0)
+    axes = _axes(t, node, x.rank)
+    if axes is None:
+        axes = [a for a in range(x.rank) if x.shape[a] == 1 and a != x.batch]
+    if x.batch in axes or any(x.shape[a] != 1 for a in axes):
+        raise node.error("squeezes an axis that is not of size 1 or is the batch.", attribute="axes", received=axes)
+    keep = [a for a in range(x.rank) if a not in axes]
+    dropped = [a for a in x.perm if a in axes]
+    if dropped:  # the spec holds these unit axes: reshape them away
+        x = t.arrange(node, x, tuple(a for a in x.perm if a not in axes))
+    _relabel(t, node, x, [x.shape[a] for a in keep], keep)
+
+
+@op("Unsqueeze")
+def _unsqueeze(t, node):
+    x = t.act(node, 0)
+    rank = x.rank
+    if t.opset >= 13:
+        axes = t.const_input(node, 1)
+        axes = None if axes is None else [int(a) for a in axes.reshape(-1)]
+    else:
+        axes = list(node.attrs.get("axes", []))
+    out_rank = rank + len(axes or [])
+    if not axes or any(not -out_rank <= a < out_rank for a in axes):
+        raise node.error(f"must be axes of the rank-{out_rank} result.", attribute="axes", received=axes)
+    axes = sorted(a % out_rank for a in axes)
+    old = iter(range(rank))
+    mapping = [None if a in axes else next(old) for a in range(out_rank)]
+    shape = [1 if m is None else x.shape[m] for m in mapping]
+    if mapping[0] is None:
+        raise node.error("inserts an axis before the batch axis.", attribute="axes", received=axes)
+    _relabel(t, node, x, shape, mapping)
+
+
+@op("Reshape")
+def _reshape(t, node):
+    x = t.act(node, 0)
+    target = t.const_input(node, 1)
+    if target is None:
+        raise node.error("needs a constant target shape.")
+    target = [int(v) for v in target.reshape(-1)]
+    allowzero = node.attrs.get("allowzero", 0)
+    shape = []
+    for i, v in enumerate(target):
+        if v == 0 and not allowzero:
+            if i >= x.rank:
+                raise node.error("copies a dimension the input does not have.", attribute="shape", received=target)
+            v = x.shape[i]
+        shape.append(v)
+    total = prod(x.shape)
+    if shape.count(-1) > 1 or any(v < -1 for v in shape):
+        raise node.error("at most one -1 and no other negative size.", attribute="shape", received=target)
+    if -1 in shape:
+        rest = prod(v for v in shape if v != -1)
+        if rest == 0 or total % rest:
+            raise node.error(f"cannot reshape {list(x.shape)} to {target}.", attribute="shape", received=target)
+        shape[shape.index(-1)] = total // rest
+    if prod(shape) != total:
+        raise node.error(f"cannot reshape {list(x.shape)} ({total} elements) to {shape}.", attribute="shape", received=target)
+    if x.batch != 0 or not shape or shape[0] != x.shape[0]:
+        raise node.error("reshapes across the batch axis; the batch must stay the first axis.", attribute="shape",
+                         received=target)
+    old = [a for a in range(1, x.rank) if x.shape[a] != 1]
+    new = [a for a in range(1, len(shape)) if shape[a] != 1]
+    if [x.shape[a] for a in old] == [shape[a] for a in new]:
+        # only unit axes come or go: the data keeps its order, so this is a relabelling
+        x = t.arrange(node, x, tuple(a for a in x.native() if a in x.perm or x.shape[a] != 1))
+        mapping = [None] * len(shape)
+        mapping[0] = 0
+        for a, b in zip(new, old):
+            mapping[a] = b
+        for a in x.perm:
+            if a not in mapping and x.shape[a] == 1:  # a unit axis the spec holds but the result drops
+                x = t.arrange(node, x, tuple(b for b in x.perm if b in mapping))
+                break
+        _relabel(t, node, x, shape, mapping)
+        return
+    x = t.arrange(node, x, x.native())
+    if len(shape) == 2:
+        name = t.emit(node, "flatten", {}, [x])
+        t.set(node, 0, t.new_act(name, shape, (0, 1)))
+        return
+    name = t.emit(node, "reshape", {"shape": shape[1:]}, [x])
+    t.set(node, 0, t.new_act(name, shape, tuple(range(len(shape)))))
+
+
+# ---------------------------------------------------------------- constant folding
+
+
+def _np():
+    import numpy
+
+    return numpy
+
+
+@fold("Constant")
+def _fold_constant(t, node):
+    from onnx import numpy_helper
+
+    np = _np()
+    a = node.attrs
+    if "value" in a:
+        return [numpy_helper.to_array(node.proto.attribute[0].t)]
+    for key, dtype in (("value_float", np.float32), ("value_int", np.int64), ("value_floats", np.float32),
+                       ("value_ints", np.int64)):
+        if key in a:
+            return [np.array(a[key], dtype=dtype)]
+    raise node.error("only tensor, float and int constants are supported.", attribute=next(iter(a), None))
+
+
+@fold("Shape")
+def _fold_shape(t, node, x):
+    v = t.values.get(node.inputs[0])
+    dims = v.shape if isinstance(v, Act) else v.dims
+    start, end = node.attrs.get("start", 0), node.attrs.get("end", None)
+    return [_np().array(dims[start:end], dtype=_np().int64)]
+
+
+@fold("Size")
+def _fold_size(t, node, x):
+    return [_np().array(prod(x.shape), dtype=_np().int64)]
+
+
+@fold("Gather")
+def _fold_gather(t, node, data, indices):
+    return [_np().take(data, indices, axis=node.attrs.get("axis", 0))]
+
+
+@fold("Unsqueeze")
+def _fold_unsqueeze(t, node, x, axes=None):
+    np = _np()
+    axes = list(node.attrs.get("axes", [])) if axes is None else [int(a) for a in axes.reshape(-1)]
+    rank = x.ndim + len(axes)
+    for a in sorted(a % rank for a in axes):
+        x = np.expand_dims(x, a)
+    return [x]
+
+
+@fold("Squeeze")
+def _fold_squeeze(t, node, x, axes=None):
+    axes = node.attrs.get("axes") if axes is None else [int(a) for a in axes.reshape(-1)]
+    return [_np().squeeze(x, axis=None if axes is None else tuple(axes))]
+
+
+@fold("Concat")
+def _fold_concat(t, node, *xs):
+    return [_np().concatenate([x for x in xs if x is not None], axis=node.attrs.get("axis", 0))]
+
+
+@fold("Cast")
+def _fold_cast(t, node, x):
+    from onnx import helper
+
+    return [x.astype(helper.tensor_dtype_to_np_dtype(node.attrs["to"]))]
+
+
+@fold("CastLike")
+def _fold_cast_like(t, node, x, like):
+    return [x.astype(like.dtype)]
+
+
+@fold("Add", "Sum", "Sub", "Mul", "Div", "Pow", "Equal", "Less", "Greater", "Min", "Max", "Mod")
+def _fold_binary(t, node, a, b, *rest):
+    np = _np()
+    if node.op == "Div" and np.issubdtype(a.dtype, np.integer):
+        return [(np.trunc(a / b)).astype(a.dtype)]
+    fn = {"Add": np.add, "Sum": np.add, "Sub": np.subtract, "Mul": np.multiply, "Div": np.divide, "Pow": np.power,
+          "Equal": np.equal, "Less": np.less, "Greater": np.greater, "Min": np.minimum, "Max": np.maximum,
+          "Mod": np.mod}[node.op]
+    out = fn(a, b)
+    for c in rest:
+        out = fn(out, c)
+    return [out.astype(a.dtype) if node.op not in ("Equal", "Less", "Greater") else out]
+
+
+@fold("Neg", "Sqrt", "Floor", "Ceil", "Abs", "Not", "Reciprocal")
+def _fold_unary(t, node, x):
+    np = _np()
+    fn = {"Neg": np.negative, "Sqrt": np.sqrt, "Floor": np.floor, "Ceil": np.ceil, "Abs": np.abs,
+          "Not": np.logical_not, "Reciprocal": np.reciprocal}[node.op]
+    return [fn(x)]
+
+
+@fold("Slice")
+def _fold_slice(t, node, data, starts=None, ends=None, axes=None, steps=None):
+    if t.opset < 10:
+        starts, ends, axes = node.attrs["starts"], node.attrs["ends"], node.attrs.get("axes")
+    starts, ends = [int(s) for s in _np().ravel(starts)], [int(e) for e in _np().ravel(ends)]
+    axes = list(range(len(starts))) if axes is None else [int(a) for a in _np().ravel(axes)]
+    steps = [1] * len(starts) if steps is None else [int(s) for s in _np().ravel(steps)]
+    index = [slice(None)] * data.ndim
+    for s, e, a, st in zip(starts, ends, axes, steps):
+        index[a] = slice(s, e, st)
+    return [data[tuple(index)]]
+
+
+@fold("Reshape")
+def _fold_reshape(t, node, x, shape):
+    shape = [int(s) for s in shape]
+    shape = [x.shape[i] if s == 0 and not node.attrs.get("allowzero", 0) else s for i, s in enumerate(shape)]
+    return [x.reshape(shape)]
+
+
+@fold("ConstantOfShape")
+def _fold_constant_of_shape(t, node, shape):
+    from onnx import numpy_helper
+
+    np = _np()
+    value = numpy_helper.to_array(node.proto.attribute[0].t) if node.proto.attribute else np.zeros(1, np.float32)
+    dims = [int(d) for d in shape]
+    if prod(dims) > MAX_FOLD:
+        raise node.error(f"builds a constant of {prod(dims):,} elements.")
+    return [np.full(dims, value.reshape(-1)[0], dtype=value.dtype)]
+
+
+@fold("Range")
+def _fold_range(t, node, start, limit, delta):
+    return [_np().arange(start, limit, delta, dtype=start.dtype)]
+
+
+@fold("Where")
+def _fold_where(t, node, cond, a, b):
+    return [_np().where(cond, a, b)]
+
+
+@fold("Expand")
+def _fold_expand(t, node, x, shape):
+    np = _np()
+    return [x * np.ones([int(s) for s in shape], dtype=x.dtype)]
+
+
+@fold("Transpose")
+def _fold_transpose(t, node, x):
+    return [_np().transpose(x, node.attrs.get("perm"))]
+
+
+
+
+# ---------------------------------------------------------------- weights
+
+
+class OnnxWeights:
+    """The file's own weights for the imported spec: (layer name, weight name) -> float32 array.
+
+    It also knows the file and which spec layers hold the graph's inputs and outputs, so
+    the imported spec can be run against ONNX Runtime on the same input (see witness).
+    """
+
+    format = "onnx"
+    inputs: list
+    outputs: list
+
+    def __init__(self, path, file, model, spans: dict[str, Span], refs: dict):
+        self.path = Path(path)
+        self.file = file
+        self.tensors = {t.name: t for t in model.graph.initializer}
+        self.spans = spans
+        self.refs = refs
+        self.folded: dict = {}
+
+    def __call__(self, layer: str, weight: str):
+        """The weight as the spec layer holds it (float32, C-contiguous), or None if the file has none for it."""
+        np = _np()
+        ref = self.refs.get((layer, weight))
+        if ref is None:
+            return None
+        a = self.folded[ref.init] if ref.init in self.folded else self._initializer(ref.init)
+        for kind, arg in ref.steps:
+            if kind == "transpose":
+                a = a.transpose(arg)
+            elif kind == "reshape":
+                a = a.reshape(arg)
+            elif kind == "broadcast":
+                a = np.broadcast_to(a, arg)
+            elif kind == "scale":
+                a = a * np.float32(arg)
+        return np.ascontiguousarray(a, dtype=np.float32)
+
+    def _initializer(self, name):
+        from onnx import helper, numpy_helper
+
+        np = _np()
+        tensor = self.tensors[name]
+        if name in self.spans:
+            span = self.spans[name]
+            dtype = np.dtype(helper.tensor_dtype_to_np_dtype(tensor.data_type)).newbyteorder("<")
+            with open(self.path, "rb") as f:
+                f.seek(span.start)
+                data = f.read(span.end - span.start)
+            return np.frombuffer(data, dtype=dtype).reshape(tuple(tensor.dims))
+        if tensor.data_location == 1:
+            info = {e.key: e.value for e in tensor.external_data}
+            where = self.path.parent / info.get("location", "")
+            try:
+                with open(where, "rb") as f:
+                    f.seek(int(info.get("offset", 0)))
+                    size = int(info["length"]) if "length" in info else -1
+                    data = f.read(size)
+            except OSError as err:
+                raise SpecError(
+                    f"the weights of '{name}' are stored in '{info.get('location')}', which cannot be read: {err.strerror}.",
+                    file=self.file,
+                ) from None
+            dtype = np.dtype(helper.tensor_dtype_to_np_dtype(tensor.data_type)).newbyteorder("<")
+            return np.frombuffer(data, dtype=dtype).reshape(tuple(tensor.dims))
+        return numpy_helper.to_array(tensor)

@@ -1,0 +1,505 @@
+"""ONNX import: small models built here with onnx.helper, one or more per operator.
+
+Every case states its figures as products computed from the operator's definition (the
+ONNX operator specification), not from flopcount, and runs the third witness: the
+imported spec, executed by the NumPy runner with the file's weights, must give ONNX
+Runtime's output on the same input.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+import pytest
+
+onnx = pytest.importorskip("onnx")
+pytest.importorskip("onnxruntime")
+
+from onnx import TensorProto, helper, numpy_helper
+
+from flopcount.graph import analyze
+from flopcount.importers.onnx import supported_operators
+from flopcount.importers.witness import runtime_witness
+
+F = TensorProto.FLOAT
+
+
+_draws = iter(range(1, 10**6))
+
+
+def rand(*shape, positive=False):
+    """Weights from a fresh seed per call, so no two initializers are alike."""
+    a = np.random.default_rng(next(_draws)).standard_normal(shape).astype(np.float32) * 0.5
+    return np.abs(a) + 0.5 if positive else a
+
+
+@dataclass
+class Model:
+    """A one-input graph: nodes read 'x' and write 'y'; weights are named initializers."""
+
+    input: list
+    nodes: list
+    output: list
+    weights: dict = field(default_factory=dict)
+    opset: int = 17
+
+    def save(self, path, name="case"):
+        inits = [numpy_helper.from_array(v, k) for k, v in self.weights.items()]
+        graph = helper.make_graph(
+            self.nodes, name, [helper.make_tensor_value_info("x", F, self.input)],
+            [helper.make_tensor_value_info("y", F, self.output)], inits,
+        )
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", self.opset)])
+        model.ir_version = 8
+        onnx.checker.check_model(model)
+        onnx.save(model, path)
+        return path
+
+
+def node(op, inputs, outputs, name=None, **attrs):
+    return helper.make_node(op, inputs, outputs, name=name or f"/{op.lower()}/{op}", **attrs)
+
+
+def const(name, value, dtype=np.int64):
+    return helper.make_node("Constant", [], [name], value=numpy_helper.from_array(np.array(value, dtype=dtype), name))
+
+
+@dataclass
+class Case:
+    id: str
+    model: Model
+    trainable: int = 0
+    non_trainable: int = 0
+    macs: int = 0
+    types: tuple = ()  # the spec's layer types after the input, in order
+
+
+def conv_model(w_shape, x_shape, out_shape, bias=True, **attrs):
+    weights = {"w": rand(*w_shape)}
+    if bias:
+        weights["b"] = rand(w_shape[0])
+    return Model(x_shape, [node("Conv", ["x", "w"] + (["b"] if bias else []), ["y"], **attrs)], out_shape, weights)
+
+
+CASES = [
+    # Conv: MACs = output elements x kernel taps x input channels per group
+    Case("conv-3x3-pad1-bias", conv_model((4, 3, 3, 3), [1, 3, 8, 8], [1, 4, 8, 8], pads=[1, 1, 1, 1]),
+         4 * 3 * 3 * 3 + 4, 0, 4 * 8 * 8 * 3 * 3 * 3, ("conv2d",)),
+    # (9 + 0 + 1 - (2 * (3 - 1) + 1)) // 2 + 1 = 3 rows, (9 + 1 + 0 - 5) // 2 + 1 = 3 columns
+    Case("conv-stride2-dilation2-asym-pads", conv_model((2, 3, 3, 3), [1, 3, 9, 9], [1, 2, 3, 3], bias=False,
+                                                         strides=[2, 2], dilations=[2, 2], pads=[0, 1, 1, 0]),
+         2 * 3 * 3 * 3, 0, 2 * 3 * 3 * 3 * 3 * 3, ("conv2d",)),
+    Case("conv-grouped", conv_model((6, 2, 3, 3), [1, 4, 6, 6], [1, 6, 4, 4], group=2),
+         6 * 2 * 3 * 3 + 6, 0, 6 * 4 * 4 * 3 * 3 * 2, ("conv2d",)),
+    Case("conv-depthwise-multiplier2", conv_model((8, 1, 3, 3), [1, 4, 6, 6], [1, 8, 6, 6], group=4, pads=[1, 1, 1, 1]),
+         8 * 3 * 3 + 8, 0, 8 * 6 * 6 * 3 * 3, ("depthwise_conv2d",)),
+    Case("conv-rect-kernel", conv_model((3, 2, 1, 5), [1, 2, 7, 7], [1, 3, 7, 3]),
+         3 * 2 * 5 + 3, 0, 3 * 7 * 3 * 1 * 5 * 2, ("conv2d",)),
+    # SAME_UPPER: ceil(7 / 2) = 4, the odd padding row at the end; SAME_LOWER puts it first
+    Case("conv-same-upper", conv_model((2, 3, 4, 4), [1, 3, 7, 7], [1, 2, 4, 4], strides=[2, 2], auto_pad="SAME_UPPER"),
+         2 * 3 * 4 * 4 + 2, 0, 2 * 4 * 4 * 4 * 4 * 3, ("conv2d",)),
+    Case("conv-same-lower", conv_model((2, 3, 4, 4), [1, 3, 7, 7], [1, 2, 4, 4], strides=[2, 2], auto_pad="SAME_LOWER"),
+         2 * 3 * 4 * 4 + 2, 0, 2 * 4 * 4 * 4 * 4 * 3, ("conv2d",)),
+    Case("conv-valid", conv_model((2, 3, 3, 3), [1, 3, 7, 7], [1, 2, 5, 5], auto_pad="VALID"),
+         2 * 3 * 3 * 3 + 2, 0, 2 * 5 * 5 * 3 * 3 * 3, ("conv2d",)),
+    # Gemm: (N, K) x (K, M); transB stores B as (M, K); alpha scales A B, beta the bias
+    Case("gemm-transB-bias", Model([1, 12], [node("Gemm", ["x", "w", "b"], ["y"], transB=1)], [1, 5],
+                                   {"w": rand(5, 12), "b": rand(5)}),
+         12 * 5 + 5, 0, 12 * 5, ("dense",)),
+    Case("gemm-alpha-beta-row-bias", Model([1, 12], [node("Gemm", ["x", "w", "b"], ["y"], alpha=0.5, beta=2.0)], [1, 5],
+                                           {"w": rand(12, 5), "b": rand(1, 5)}),
+         12 * 5 + 5, 0, 12 * 5, ("dense",)),
+    Case("gemm-no-bias", Model([1, 12], [node("Gemm", ["x", "w"], ["y"])], [1, 5], {"w": rand(12, 5)}),
+         12 * 5, 0, 12 * 5, ("dense",)),
+    # MatMul then Add of a bias: PyTorch's Linear on a sequence, one dense layer of 7 x (8 x 6) MACs
+    Case("matmul-add-bias", Model([1, 7, 8], [node("MatMul", ["x", "w"], ["h"]), node("Add", ["h", "b"], ["y"])], [1, 7, 6],
+                                  {"w": rand(8, 6), "b": rand(6)}),
+         8 * 6 + 6, 0, 7 * 8 * 6, ("dense",)),
+    Case("matmul", Model([1, 8], [node("MatMul", ["x", "w"], ["y"])], [1, 6], {"w": rand(8, 6)}), 8 * 6, 0, 8 * 6,
+         ("dense",)),
+    # BatchNormalization: scale and shift trainable, running mean and variance not
+    Case("batchnorm", Model([1, 5, 4, 4], [node("BatchNormalization", ["x", "s", "b", "m", "v"], ["y"], epsilon=1e-3)],
+                            [1, 5, 4, 4], {"s": rand(5), "b": rand(5), "m": rand(5), "v": rand(5, positive=True)}),
+         2 * 5, 2 * 5, 0, ("batch_norm",)),
+    Case("batchnorm-2d", Model([1, 5], [node("BatchNormalization", ["x", "s", "b", "m", "v"], ["y"])], [1, 5],
+                               {"s": rand(5), "b": rand(5), "m": rand(5), "v": rand(5, positive=True)}),
+         2 * 5, 2 * 5, 0, ("batch_norm",)),
+    # activations: no parameters, no MACs
+    Case("relu", Model([1, 3, 4, 4], [node("Relu", ["x"], ["y"])], [1, 3, 4, 4]), types=("activation",)),
+    Case("clip-relu6-inputs", Model([1, 3, 4, 4], [const("lo", 0.0, np.float32), const("hi", 6.0, np.float32),
+                                                  node("Clip", ["x", "lo", "hi"], ["y"])], [1, 3, 4, 4]),
+         types=("activation",)),
+    Case("clip-relu6-opset9-attrs", Model([1, 3, 4, 4], [node("Clip", ["x"], ["y"], min=0.0, max=6.0)], [1, 3, 4, 4], opset=9),
+         types=("activation",)),
+    Case("clip-min-only-is-relu", Model([1, 6], [const("lo", 0.0, np.float32), node("Clip", ["x", "lo"], ["y"])], [1, 6]),
+         types=("activation",)),
+    Case("leaky-relu", Model([1, 6], [node("LeakyRelu", ["x"], ["y"], alpha=0.2)], [1, 6]), types=("activation",)),
+    Case("elu", Model([1, 6], [node("Elu", ["x"], ["y"], alpha=0.7)], [1, 6]), types=("activation",)),
+    Case("sigmoid", Model([1, 6], [node("Sigmoid", ["x"], ["y"])], [1, 6]), types=("activation",)),
+    Case("hard-sigmoid", Model([1, 6], [node("HardSigmoid", ["x"], ["y"], alpha=1 / 6, beta=0.5)], [1, 6]),
+         types=("activation",)),
+    Case("tanh", Model([1, 6], [node("Tanh", ["x"], ["y"])], [1, 6]), types=("activation",)),
+    Case("hard-swish", Model([1, 6], [node("HardSwish", ["x"], ["y"])], [1, 6], opset=14), types=("activation",)),
+    Case("gelu", Model([1, 6], [node("Gelu", ["x"], ["y"])], [1, 6], opset=20), types=("activation",)),
+    Case("sigmoid-times-x-is-swish", Model([1, 6], [node("Sigmoid", ["x"], ["s"]), node("Mul", ["x", "s"], ["y"])], [1, 6]),
+         types=("activation",)),
+    Case("softmax", Model([1, 10], [node("Softmax", ["x"], ["y"])], [1, 10]), types=("softmax",)),
+    # over the channels of an (N, C, H, W) map: the spec holds channels last, so no transpose
+    Case("softmax-channels", Model([1, 4, 3, 3], [node("Conv", ["x", "w"], ["c"]), node("Softmax", ["c"], ["y"], axis=1)],
+                                   [1, 4, 3, 3], {"w": rand(4, 4, 1, 1)}),
+         4 * 4, 0, 4 * 3 * 3 * 4, ("conv2d", "softmax")),
+    # pooling
+    Case("maxpool-3x3-s2-p1", Model([1, 2, 8, 8], [node("MaxPool", ["x"], ["y"], kernel_shape=[3, 3], strides=[2, 2],
+                                                        pads=[1, 1, 1, 1])], [1, 2, 4, 4]), types=("max_pool",)),
+    # ceil_mode where it changes nothing: (8 - 2) / 2 is whole
+    Case("maxpool-ceil-no-change", Model([1, 2, 8, 8], [node("MaxPool", ["x"], ["y"], kernel_shape=[2, 2], strides=[2, 2],
+                                                             ceil_mode=1)], [1, 2, 4, 4]), types=("max_pool",)),
+    Case("avgpool-pads-exclude", Model([1, 2, 6, 6], [node("AveragePool", ["x"], ["y"], kernel_shape=[3, 3], strides=[1, 1],
+                                                           pads=[1, 1, 1, 1])], [1, 2, 6, 6]), types=("avg_pool",)),
+    Case("avgpool-count-include-pad-no-pads", Model([1, 2, 6, 6], [node("AveragePool", ["x"], ["y"], kernel_shape=[2, 2],
+                                                                       strides=[2, 2], count_include_pad=1)], [1, 2, 3, 3]),
+         types=("avg_pool",)),
+    Case("global-average-pool-flatten-gemm", Model([1, 3, 5, 5], [node("GlobalAveragePool", ["x"], ["g"]), node("Flatten", ["g"], ["f"]),
+                                                                  node("Gemm", ["f", "w", "b"], ["y"], transB=1)], [1, 4],
+                                                   {"w": rand(4, 3), "b": rand(4)}),
+         3 * 4 + 4, 0, 3 * 4, ("global_avg_pool", "dense")),
+    Case("global-max-pool", Model([1, 3, 5, 5], [node("GlobalMaxPool", ["x"], ["y"])], [1, 3, 1, 1]), types=("global_max_pool",)),
+    Case("reduce-mean-spatial", Model([1, 3, 5, 5], [const("axes", [2, 3]), node("ReduceMean", ["x", "axes"], ["y"], keepdims=0)],
+                                      [1, 3], opset=18), types=("global_avg_pool",)),
+    Case("reduce-mean-spatial-opset13", Model([1, 3, 5, 5], [node("ReduceMean", ["x"], ["y"], axes=[-1, -2])], [1, 3, 1, 1],
+                                              opset=13), types=("global_avg_pool",)),
+    # the Shape, Gather, Unsqueeze, Concat, Reshape chain old exporters wrote for x.view(x.size(0), -1)
+    Case("shape-arithmetic-reshape", Model([1, 3, 5, 5], [
+        node("GlobalAveragePool", ["x"], ["g"]), node("Shape", ["g"], ["s"]), const("zero", 0),
+        node("Gather", ["s", "zero"], ["n"], axis=0), const("axes", [0]), node("Unsqueeze", ["n", "axes"], ["n1"]),
+        const("minus1", [-1]), node("Concat", ["n1", "minus1"], ["shape"], axis=0), node("Reshape", ["g", "shape"], ["y"])],
+        [1, 3], opset=13), types=("global_avg_pool",)),
+    # merging
+    Case("add-two-convs", Model([1, 3, 6, 6], [node("Conv", ["x", "w1"], ["a"], name="/a/Conv", pads=[1, 1, 1, 1]),
+                                               node("Conv", ["x", "w2"], ["b"], name="/b/Conv"),
+                                               node("Add", ["a", "b"], ["y"])], [1, 4, 6, 6],
+                                {"w1": rand(4, 3, 3, 3), "w2": rand(4, 3, 1, 1)}),
+         4 * 3 * 3 * 3 + 4 * 3, 0, 4 * 6 * 6 * 3 * 3 * 3 + 4 * 6 * 6 * 3, ("conv2d", "conv2d", "add")),
+    Case("concat-channels", Model([1, 3, 6, 6], [node("Conv", ["x", "w1"], ["a"], name="/a/Conv"),
+                                                 node("Relu", ["x"], ["b"]), node("Concat", ["a", "b"], ["y"], axis=1)],
+                                  [1, 5, 6, 6], {"w1": rand(2, 3, 1, 1)}),
+         2 * 3, 0, 2 * 6 * 6 * 3, ("conv2d", "activation", "concat")),
+    Case("dropout-identity", Model([1, 6], [const("ratio", 0.25, np.float32), node("Dropout", ["x", "ratio"], ["d"]),
+                                            node("Identity", ["d"], ["y"])], [1, 6]), types=("dropout",)),
+    Case("pad-spatial", Model([1, 2, 4, 4], [const("pads", [0, 0, 1, 2, 0, 0, 3, 0]), node("Pad", ["x", "pads"], ["y"])],
+                              [1, 2, 8, 6]), types=("zero_pad",)),
+    Case("pad-opset9-attribute", Model([1, 2, 4, 4], [node("Pad", ["x"], ["y"], pads=[0, 0, 1, 1, 0, 0, 1, 1])], [1, 2, 6, 6],
+                                       opset=9), types=("zero_pad",)),
+    # transposes that cancel out move no data: no layer
+    Case("transpose-round-trip", Model([1, 3, 4, 4], [node("Conv", ["x", "w"], ["c"]),
+                                                      node("Transpose", ["c"], ["t"], perm=[0, 2, 3, 1], name="/t1/Transpose"),
+                                                      node("Transpose", ["t"], ["y"], perm=[0, 3, 1, 2], name="/t2/Transpose")],
+                                       [1, 2, 4, 4], {"w": rand(2, 3, 1, 1)}),
+         2 * 3, 0, 2 * 4 * 4 * 3, ("conv2d",)),
+    Case("squeeze-unsqueeze", Model([1, 3, 4, 4], [node("GlobalAveragePool", ["x"], ["g"]), const("axes", [2, 3]),
+                                                   node("Squeeze", ["g", "axes"], ["s"]),
+                                                   node("Unsqueeze", ["s", "axes"], ["y"])], [1, 3, 1, 1]),
+         types=("global_avg_pool",)),
+]
+
+
+def _types(graph):
+    return tuple(n.type for n in graph.nodes[1:])
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_operator_imports_with_its_figures_and_computes_what_onnx_runtime_computes(case, tmp_path):
+    path = case.model.save(tmp_path / f"{case.id}.onnx")
+    graph = analyze(path)
+    assert (graph.totals.trainable, graph.totals.non_trainable, graph.totals.macs) == (
+        case.trainable, case.non_trainable, case.macs)
+    assert _types(graph) == case.types
+    shape = case.model.output
+    witness = runtime_witness(graph)
+    assert witness.skipped is None
+    assert [list(o.shape) for o in witness.outputs] == [shape]
+    assert witness.ok, witness.summary()
+
+
+def test_every_supported_operator_has_a_case():
+    used = {n.op_type for c in CASES for n in c.model.nodes}
+    # Sum, Sub, Div and the other arithmetic are folded on constants (test_constant_folding)
+    folded_only = {"Abs", "Ceil", "Div", "Equal", "Floor", "Greater", "Less", "Max", "Min", "Mod", "Neg", "Not", "Pow",
+                   "Range", "Reciprocal", "Slice", "Sqrt", "Sub", "Where", "Size", "ConstantOfShape", "Cast", "CastLike",
+                   "Expand", "Sum"}
+    assert set(supported_operators()) - used - folded_only == set()
+
+
+def test_constant_folding_of_shape_arithmetic(tmp_path):
+    # a reshape target computed the long way: every folded operator on the path, ending in [1, 3]
+    nodes = [
+        node("GlobalAveragePool", ["x"], ["g"]), node("Shape", ["g"], ["s"]),  # [1, 3, 1, 1]
+        const("start", [0]), const("end", [2]), node("Slice", ["s", "start", "end"], ["s2"]),  # [1, 3]
+        node("Cast", ["s2"], ["f"], to=TensorProto.FLOAT), const("two", 2.0, np.float32),
+        node("Mul", ["f", "two"], ["f2"]), node("Div", ["f2", "two"], ["f3"]), node("Sqrt", ["f3"], ["f4"]),
+        node("Pow", ["f4", "two"], ["f5"]), node("Abs", ["f5"], ["f6"]), node("Neg", ["f6"], ["f7"]),
+        node("Neg", ["f7"], ["f8"], name="/neg2/Neg"), node("Floor", ["f8"], ["f9"]), node("Ceil", ["f9"], ["f10"]),
+        const("one", 1.0, np.float32), node("Sub", ["f10", "one"], ["f11"]), node("Sum", ["f11", "one"], ["f12"]),
+        node("Max", ["f12", "one"], ["f13"]), node("Min", ["f13", "f13"], ["f14"]), node("Reciprocal", ["f14"], ["r"]),
+        node("Reciprocal", ["r"], ["f15"], name="/rec2/Reciprocal"),
+        node("CastLike", ["f15", "s2"], ["i"]), node("Size", ["i"], ["size"]),  # 2
+        node("Equal", ["i", "i"], ["eq"]), node("Not", ["eq"], ["neq"]), node("Where", ["neq", "s2", "i"], ["w"]),
+        const("zero", 0), const("three", 3), node("Greater", ["w", "zero"], ["gt"]), node("Less", ["w", "three"], ["lt"]),
+        node("Mod", ["w", "three"], ["md"]),  # [1, 0]
+        const("shape2", [2]), node("ConstantOfShape", ["shape2"], ["ones"], value=numpy_helper.from_array(np.array([1], np.int64))),
+        node("Mul", ["w", "ones"], ["w2"], name="/mul2/Mul"), node("Expand", ["w2", "shape2"], ["w3"]),
+        node("Add", ["w3", "zero"], ["w4"]), const("rstart", 0), const("rlimit", 2), const("rdelta", 1),
+        node("Range", ["rstart", "rlimit", "rdelta"], ["idx"]), node("Gather", ["w4", "idx"], ["target"], axis=0),
+        node("Reshape", ["g", "target"], ["y"]),
+    ]
+    path = Model([1, 3, 5, 5], nodes, [1, 3], opset=15).save(tmp_path / "fold.onnx")
+    graph = analyze(path)
+    assert [n.type for n in graph.nodes] == ["input", "global_avg_pool"]
+    assert graph.nodes[-1].shape == (3,)
+    assert runtime_witness(graph).ok
+
+
+def test_layer_names_come_from_node_names(tmp_path):
+    nodes = [node("Conv", ["x", "w"], ["c"], name="/layer1/layer1.0/conv1/Conv"),
+             node("Relu", ["c"], ["r"], name="/layer1/layer1.0/relu/Relu"),
+             helper.make_node("Relu", ["r"], ["y"])]
+    path = Model([1, 3, 4, 4], nodes, [1, 2, 4, 4], {"w": rand(2, 3, 1, 1)}).save(tmp_path / "names.onnx")
+    assert [n.name for n in analyze(path).nodes] == ["x", "layer1.0.conv1", "layer1.0.relu", "Relu_2"]
+
+
+def test_import_writes_a_spec_that_counts_like_the_file(cli, tmp_path):
+    case = next(c for c in CASES if c.id == "add-two-convs")
+    path = case.model.save(tmp_path / "m.onnx")
+    out = tmp_path / "m.json"
+    result = cli("import", path, "-o", out)
+    assert result.exit_code == 0, result.output
+    doc = json.loads(out.read_text())
+    assert [layer["type"] for layer in doc["layers"]] == ["input", "conv2d", "conv2d", "add"]
+    assert doc["layers"][0] == {"name": "x", "type": "input", "shape": [6, 6, 3]}
+    # one layer per line, as the bundled specs are written
+    assert sum(1 for line in out.read_text().splitlines() if line.strip().startswith('{"name"')) == 4
+    a, b = analyze(path), analyze(out)
+    assert a.totals.as_dict() == b.totals.as_dict()
+    assert [(n.name, n.shape, n.macs) for n in a.nodes] == [(n.name, n.shape, n.macs) for n in b.nodes]
+
+
+def test_run_compares_with_onnx_runtime(cli, tmp_path):
+    path = CASES[0].model.save(tmp_path / "m.onnx")
+    result = cli("run", path, "-q")
+    assert result.exit_code == 0, result.output
+    assert "With the file's weights, the NumPy run agrees with ONNX Runtime on the same input: ✓ output 'y' [1, 4, 8, 8]" in result.output
+
+
+def test_a_wrong_translation_is_caught_by_the_witness(tmp_path, monkeypatch):
+    """The witness can fail: a kernel handed over untransposed computes another function."""
+    from flopcount.importers import onnx as onnx_importer
+
+    path = conv_model((4, 3, 3, 3), [1, 3, 8, 8], [1, 4, 8, 8], pads=[1, 1, 1, 1]).save(tmp_path / "m.onnx")
+    original = onnx_importer.OnnxWeights.__call__
+
+    def flipped(self, layer, weight):
+        a = original(self, layer, weight)
+        return None if a is None else a[::-1, ::-1].copy() if a.ndim == 4 else a
+
+    monkeypatch.setattr(onnx_importer.OnnxWeights, "__call__", flipped)
+    witness = runtime_witness(analyze(path))
+    assert not witness.ok
+    assert "DIFFERS from ONNX Runtime" in witness.summary()
+
+
+# ---------------------------------------------------------------- dimensions
+
+
+def _dynamic(tmp_path):
+    nodes = [node("Conv", ["x", "w"], ["y"])]
+    graph = helper.make_graph(nodes, "dyn", [helper.make_tensor_value_info("x", F, ["batch", 3, "height", None])],
+                              [helper.make_tensor_value_info("y", F, None)], [numpy_helper.from_array(rand(2, 3, 1, 1), "w")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    onnx.save(model, tmp_path / "dyn.onnx")
+    return tmp_path / "dyn.onnx"
+
+
+def test_an_unresolved_dynamic_dimension_is_exit_2_saying_which(cli, tmp_path):
+    path = _dynamic(tmp_path)
+    result = cli("analyze", path)
+    assert result.exit_code == 2
+    assert result.output == (f"Error: {path}: input 'x' has a dynamic dimension on axis 2 ('height'); set it with "
+                             "--input-shape x=Nx3xNxN or --set height=N.\n")
+
+
+def test_dynamic_dimensions_set_by_input_shape_or_by_name(cli, tmp_path):
+    path = _dynamic(tmp_path)
+    a = analyze(path, input_shapes={"x": (1, 3, 10, 12)})
+    assert a.nodes[0].shape == (10, 12, 3)
+    assert a.totals.macs == 2 * 10 * 12 * 3
+    # the batch axis needs nothing (figures are per sample); a named axis takes --set, an unnamed one --input-shape
+    result = cli("analyze", path, "--set", "height=10", "--format", "json")
+    assert result.exit_code == 2 and "axis 3; set it with --input-shape x=Nx3xNxN." in result.output
+    result = cli("analyze", path, "--input-shape", "x=4x3x10x12", "--format", "json")
+    assert result.exit_code == 0
+    assert json.loads(result.output)["totals"]["macs"] == 2 * 10 * 12 * 3
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--set", "width=3", "--input-shape", "x=1x3x4x4"], "--set width: the model has no dynamic dimension of that name. Its dynamic dimensions: batch, height."),
+        (["--input-shape", "z=1x3x4x4"], "--input-shape z: the model has no input of that name. Its inputs: x."),
+        (["--input-shape", "x=1x3x4"], "--input-shape x: the input has 4 dimensions, the shape given 3."),
+        (["--input-shape", "x=1x2x4x4"], "--input-shape x: axis 1 has the fixed size 3 in the file, not 2."),
+        (["--input-shape", "x=1x3x0x4"], ("--input-shape takes NAME=DIMS, positive dimensions joined by x with the "
+                                          "batch first, such as input=1x3x224x224. Received: x=1x3x0x4")),
+        (["--set", "height=-2"], "--set height: a dimension is a positive integer. Received: height=-2"),
+    ],
+    ids=["unknown-dim", "unknown-input", "rank", "fixed-dim", "zero", "negative-set"],
+)
+def test_bad_dimension_options(cli, tmp_path, args, message):
+    path = _dynamic(tmp_path)
+    result = cli("analyze", path, *args)
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+# ---------------------------------------------------------------- bad input
+
+
+def _saved(model: Model, tmp_path, name="bad.onnx"):
+    return model.save(tmp_path / name)
+
+
+BAD_NODES = [
+    ("unsupported-operator", Model([1, 6], [node("Erf", ["x"], ["y"], name="/act/Erf")], [1, 6]),
+     "node '/act/Erf' (Erf): unsupported operator Erf. Supported: Abs, Add, "),
+    ("custom-domain", None, "node '/custom/Op' (Op): unsupported operator com.example.Op. Supported: "),
+    ("clip-range", Model([1, 6], [const("lo", -1.0, np.float32), const("hi", 1.0, np.float32),
+                                 node("Clip", ["x", "lo", "hi"], ["y"], name="/c/Clip")], [1, 6]),
+     "node '/c/Clip' (Clip): attribute 'min': only Clip(0, 6) (ReLU6) and Clip(0, inf) (ReLU) are translated. Received: min=[-1.0, 1.0]"),
+    ("hard-sigmoid-keras2", Model([1, 6], [node("HardSigmoid", ["x"], ["y"], name="/h/HardSigmoid")], [1, 6]),
+     "node '/h/HardSigmoid' (HardSigmoid): attribute 'alpha': only max(0, min(1, x/6 + 1/2))"),
+    ("auto-pad-unknown", conv_model((2, 3, 3, 3), [1, 3, 5, 5], [1, 2, 5, 5], auto_pad="SAME"),
+     "node '/conv/Conv' (Conv): attribute 'auto_pad': must be NOTSET, SAME_UPPER, SAME_LOWER or VALID. Received: auto_pad=\"SAME\""),
+    ("batchnorm-training", Model([1, 2, 3, 3], [node("BatchNormalization", ["x", "s", "b", "m", "v"], ["y"], training_mode=1)],
+                                 [1, 2, 3, 3], {"s": rand(2), "b": rand(2), "m": rand(2), "v": rand(2, positive=True)}, opset=15),
+     "attribute 'training_mode': training_mode=1 is not supported; export the model in inference mode."),
+    ("avgpool-count-include-pad", Model([1, 2, 4, 4], [node("AveragePool", ["x"], ["y"], kernel_shape=[3, 3], pads=[1, 1, 1, 1],
+                                                            count_include_pad=1)], [1, 2, 4, 4]),
+     "attribute 'count_include_pad': count_include_pad=1 with padding is not supported yet"),
+    ("conv-3d", conv_model((2, 3, 3, 3, 3), [1, 3, 5, 5, 5], [1, 2, 3, 3, 3]),
+     "node '/conv/Conv' (Conv): takes a 4-D (N, C, H, W) input here, but its input has shape [1, 3, 5, 5, 5]."),
+    ("gemm-transA", Model([1, 4], [node("Gemm", ["x", "w"], ["y"], transA=1)], [1, 4], {"w": rand(1, 4)}),
+     "attribute 'transA': transA=1 (a transposed activation) is not supported. Received: transA=1"),
+    # C, H, W order differs from the spec's H, W, C: a transpose layer is needed, which the registry lacks yet
+    ("flatten-feature-map", Model([1, 2, 3, 3], [node("Conv", ["x", "w"], ["c"]), node("Flatten", ["c"], ["y"])], [1, 18],
+                                  {"w": rand(2, 2, 1, 1)}),
+     "node '/flatten/Flatten' (Flatten): translates to a 'transpose' layer, a layer type this flopcount does not have yet."),
+    ("pad-reflect", Model([1, 2, 4, 4], [const("pads", [0, 0, 1, 1, 0, 0, 1, 1]), node("Pad", ["x", "pads"], ["y"], mode="reflect")],
+                          [1, 2, 6, 6]),
+     "attribute 'mode': only constant (zero) padding is translated. Received: mode=\"reflect\""),
+]
+
+
+@pytest.mark.parametrize("case_id, model, message", BAD_NODES, ids=[b[0] for b in BAD_NODES])
+def test_a_node_outside_what_is_handled_is_exit_2_naming_node_and_attribute(cli, tmp_path, case_id, model, message):
+    if model is None:  # a custom domain's operator
+        n = helper.make_node("Op", ["x"], ["y"], name="/custom/Op", domain="com.example")
+        graph = helper.make_graph([n], "g", [helper.make_tensor_value_info("x", F, [1, 6])], [helper.make_tensor_value_info("y", F, [1, 6])])
+        m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("com.example", 1)])
+        path = tmp_path / "bad.onnx"
+        onnx.save(m, path)
+    else:
+        path = _saved(model, tmp_path)
+    result = cli("analyze", path)
+    assert result.exit_code == 2
+    assert result.output.startswith(f"Error: {path}: ")
+    assert message in result.output
+    assert result.output.count("\n") == 1
+
+
+def test_the_unsupported_operator_message_lists_every_supported_operator(cli, tmp_path):
+    path = _saved(BAD_NODES[0][1], tmp_path)
+    listed = cli("analyze", path).output.split("Supported: ")[1].rstrip(".\n").split(", ")
+    assert listed == supported_operators()
+    assert {"Conv", "Gemm", "MatMul", "BatchNormalization", "MaxPool", "Reshape", "Shape", "Constant"} <= set(listed)
+
+
+def test_files_that_are_not_onnx_models(cli, tmp_path):
+    good = CASES[0].model.save(tmp_path / "good.onnx")
+    data = good.read_bytes()
+    cases = {
+        "truncated.onnx": data[: len(data) // 2],
+        "text.onnx": b'{"name": "a spec, not a model"}',
+        "empty.onnx": b"",
+        "tensor.onnx": numpy_helper.from_array(rand(3, 3), "t").SerializeToString(),
+        "graph.onnx": onnx.load(good).graph.SerializeToString(),
+    }
+    expected = {
+        "truncated.onnx": "not an ONNX model, or a truncated one: field 7 runs past the end of the data (byte ",
+        "text.onnx": "not an ONNX model",
+        "empty.onnx": "the file is empty; an ONNX model is a protocol buffer.",
+        "tensor.onnx": "not an ONNX model",
+        "graph.onnx": "not an ONNX model",
+    }
+    for name, content in cases.items():
+        path = tmp_path / name
+        path.write_bytes(content)
+        result = cli("analyze", path)
+        assert result.exit_code == 2, name
+        assert result.output.startswith(f"Error: {path}: {expected[name]}"), (name, result.output)
+        assert result.output.count("\n") == 1
+
+
+@pytest.mark.parametrize("opset", [8, 26])
+def test_an_opset_outside_the_supported_range_is_exit_2(cli, tmp_path, opset):
+    m = Model([1, 6], [node("Relu", ["x"], ["y"])], [1, 6], opset=opset)
+    inits = []
+    graph = helper.make_graph(m.nodes, "g", [helper.make_tensor_value_info("x", F, [1, 6])], [helper.make_tensor_value_info("y", F, [1, 6])], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+    path = tmp_path / "old.onnx"
+    onnx.save(model, path)
+    result = cli("analyze", path)
+    assert result.exit_code == 2
+    assert result.output == (f"Error: {path}: attribute 'opset_import': opset {opset} is outside the supported range 9 to 25. "
+                             f"Received: opset_import={opset}\n")
+
+
+def test_weights_stored_elsewhere_and_absent_still_count(cli, tmp_path):
+    # a model whose weights are external data: counting needs only their dimensions
+    m = conv_model((64, 32, 3, 3), [1, 32, 8, 8], [1, 64, 8, 8], pads=[1, 1, 1, 1])
+    inits = [numpy_helper.from_array(v, k) for k, v in m.weights.items()]
+    graph = helper.make_graph(m.nodes, "ext", [helper.make_tensor_value_info("x", F, m.input)],
+                              [helper.make_tensor_value_info("y", F, m.output)], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    path = tmp_path / "ext.onnx"
+    onnx.save(model, path, save_as_external_data=True, all_tensors_to_one_file=True, location="ext.data", size_threshold=0)
+    assert analyze(path).totals.trainable == 64 * 32 * 3 * 3 + 64
+    result = cli("run", path, "-q")
+    assert result.exit_code == 0, result.output
+    (tmp_path / "ext.data").unlink()
+    assert analyze(path).totals.macs == 64 * 8 * 8 * 3 * 3 * 32
+    result = cli("run", path, "-q")
+    assert result.exit_code == 1
+    assert "cannot be read" in result.output
+
+
+def test_large_weights_are_not_parsed_for_counting(tmp_path):
+    """The skim leaves out raw weight bytes: the parsed model is a few hundred bytes for a 4 MB file."""
+    from flopcount.importers.onnx import read_model
+
+    m = conv_model((256, 256, 4, 4), [1, 256, 4, 4], [1, 256, 1, 1])
+    path = m.save(tmp_path / "big.onnx")
+    model, spans = read_model(path, str(path))
+    assert path.stat().st_size > 4 * 256 * 256 * 16
+    assert model.ByteSize() < 2000
+    assert set(spans) == {"w"}
+
+
+def test_without_the_onnx_package_the_error_says_how_to_install_it(cli, tmp_path, monkeypatch):
+    import sys
+
+    path = CASES[0].model.save(tmp_path / "m.onnx")
+    monkeypatch.setitem(sys.modules, "onnx", None)
+    result = cli("analyze", path)
+    assert result.exit_code == 2
+    assert result.output == f"Error: {path}: reading ONNX files needs the onnx package: pip install 'flopcount[onnx]'\n"
