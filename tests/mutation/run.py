@@ -32,7 +32,7 @@ MODULES = {
     "spec": (["flopcount/spec.py"], ["tests/test_spec.py", "tests/test_bad_specs.py", "tests/test_limits.py"]),
     "layers": (["flopcount/layers/*"], ["tests/test_layers.py", "tests/test_runner.py", "tests/test_new_layer_type.py"]),
     "graph": (["flopcount/graph.py"], ["tests/test_layers.py", "tests/test_receptive_field.py", "tests/test_reference_specs.py"]),
-    "baseline": (["flopcount/baseline.py"], ["tests/test_check.py"]),
+    "baseline": (["flopcount/baseline.py"], ["tests/test_baseline.py", "tests/test_check.py"]),
     "check": (["flopcount/check.py"], ["tests/test_check.py"]),
     "renderers": (
         ["flopcount/report.py", "flopcount/check_report.py", "flopcount/compare_report.py"],

@@ -1,0 +1,185 @@
+"""Baseline files: their exact text, every way a file can be unusable, and where the atomic write puts its temporary."""
+
+import json
+import os
+
+import pytest
+
+from flopcount.baseline import BaselineError, dump_baseline, read_baseline, write_baseline
+
+ENTRY = {
+    "name": "tiny",
+    "variables": {"width": 3, "alpha": 1},
+    "totals": {"params": 15, "trainable": 15, "non_trainable": 0, "macs": 12},
+    "layers": [
+        {"name": "input", "type": "input", "shape": [4], "params": 0, "macs": 0},
+        {"type": "dense", "name": "fc", "shape": [3], "params": 15, "macs": 12},
+    ],
+}
+
+# keys sorted everywhere, one block per spec, one line per layer, a blank line between blocks
+TEXT = """{
+  "flopcount_baseline": 1,
+  "specs": {
+    "a.json": {
+      "layers": [
+        {"macs": 0, "name": "input", "params": 0, "shape": [4], "type": "input"},
+        {"macs": 12, "name": "fc", "params": 15, "shape": [3], "type": "dense"}
+      ],
+      "name": "tiny",
+      "totals": {"macs": 12, "non_trainable": 0, "params": 15, "trainable": 15},
+      "variables": {"alpha": 1, "width": 3}
+    },
+
+    "b.json [width=2]": {
+      "layers": [
+        {"macs": 0, "name": "input", "params": 0, "shape": [4], "type": "input"},
+        {"macs": 12, "name": "fc", "params": 15, "shape": [3], "type": "dense"}
+      ],
+      "name": "tiny",
+      "totals": {"macs": 12, "non_trainable": 0, "params": 15, "trainable": 15},
+      "variables": {"alpha": 1, "width": 3}
+    }
+  }
+}
+"""
+
+
+def test_baseline_text_is_sorted_and_one_line_per_layer():
+    assert dump_baseline({"b.json [width=2]": ENTRY, "a.json": ENTRY}) == TEXT
+
+
+def test_an_empty_baseline_has_an_empty_specs_object():
+    assert dump_baseline({}) == '{\n  "flopcount_baseline": 1,\n  "specs": {}\n}\n'
+
+
+def test_written_baseline_reads_back(tmp_path):
+    path = tmp_path / "base.json"
+    write_baseline(path, {"a.json": ENTRY})
+    assert path.read_text() == dump_baseline({"a.json": ENTRY})
+    assert read_baseline(path) == {"a.json": json.loads(json.dumps(ENTRY))}
+
+
+def test_zero_figures_and_a_byte_order_mark_are_fine(tmp_path):
+    path = tmp_path / "base.json"
+    zero = {**ENTRY, "totals": {"params": 0, "macs": 0}, "layers": [ENTRY["layers"][0]]}
+    path.write_text("\ufeff" + dump_baseline({"a.json": zero}), encoding="utf-8")
+    assert read_baseline(path)["a.json"]["totals"] == {"params": 0, "macs": 0}
+
+
+def baseline_with(entry) -> str:
+    return json.dumps({"flopcount_baseline": 1, "specs": {"spec.json": entry}})
+
+
+LAYER = {"name": "a", "type": "dense", "shape": [3], "params": 0, "macs": 0}
+LAYER_WHAT = 'must be an object {"name", "type", "shape", "params", "macs"} of exact integers.'
+
+
+@pytest.mark.parametrize(
+    "text, line",
+    [
+        (None, "cannot read the baseline: No such file or directory. Create it with --update."),
+        (" \n", "the baseline is empty; write it with --update."),
+        (b"\xff{}", "the baseline is not UTF-8 text (byte 0)."),
+        ("{", "invalid JSON at line 1, column 2: Expecting property name enclosed in double quotes."),
+        ("[]", 'not a flopcount baseline: expected {"flopcount_baseline": 1, "specs": {...}} as written by flopcount check --update.'),
+        ('{"flopcount_baseline": 2, "specs": {}}', 'not a flopcount baseline: expected {"flopcount_baseline": 1, "specs": {...}} as written by flopcount check --update.'),
+        ('{"flopcount_baseline": 1, "specs": []}', 'not a flopcount baseline: expected {"flopcount_baseline": 1, "specs": {...}} as written by flopcount check --update.'),
+        ('{"flopcount_baseline": 1}', 'not a flopcount baseline: expected {"flopcount_baseline": 1, "specs": {...}} as written by flopcount check --update.'),
+        (baseline_with(3), "attribute 'specs.spec.json': must be an object with 'name', 'totals' and 'layers'. Received: specs.spec.json=3"),
+        (baseline_with({"name": 5, "totals": {}, "layers": []}), "attribute 'specs.spec.json.name': must be a string. Received: specs.spec.json.name=5"),
+        (baseline_with({"totals": {}, "layers": []}), "attribute 'specs.spec.json.name': must be a string. Received: specs.spec.json.name=null"),
+        (baseline_with({"name": "x", "variables": [], "totals": {}, "layers": []}),
+         "attribute 'specs.spec.json.variables': must be an object. Received: specs.spec.json.variables=[]"),
+        (baseline_with({"name": "x", "totals": {"flops": 1}, "layers": []}),
+         "attribute 'specs.spec.json.totals': must be an object of exact integers keyed by params, trainable, non_trainable, macs. "
+         'Received: specs.spec.json.totals={"flops": 1}'),
+        (baseline_with({"name": "x", "totals": {"macs": -1}, "layers": []}),
+         "attribute 'specs.spec.json.totals': must be an object of exact integers keyed by params, trainable, non_trainable, macs. "
+         'Received: specs.spec.json.totals={"macs": -1}'),
+        (baseline_with({"name": "x", "totals": {"macs": True}, "layers": []}),
+         "attribute 'specs.spec.json.totals': must be an object of exact integers keyed by params, trainable, non_trainable, macs. "
+         'Received: specs.spec.json.totals={"macs": true}'),
+        (baseline_with({"name": "x", "layers": []}),
+         "attribute 'specs.spec.json.totals': must be an object of exact integers keyed by params, trainable, non_trainable, macs. "
+         "Received: specs.spec.json.totals=null"),
+        (baseline_with({"name": "x", "totals": {}, "layers": {}}), "attribute 'specs.spec.json.layers': must be a list of layers. Received: specs.spec.json.layers={}"),
+        (baseline_with({"name": "x", "totals": {}}), "attribute 'specs.spec.json.layers': must be a list of layers. Received: specs.spec.json.layers=null"),
+    ],
+    ids=["missing", "empty", "not-utf8", "bad-json", "a-list", "another-format", "specs-a-list", "no-specs", "entry-a-number",
+         "name-a-number", "name-missing", "variables-a-list", "unknown-total", "negative-total", "boolean-total", "totals-missing",
+         "layers-an-object", "layers-missing"],
+)
+def test_unusable_baseline_is_one_exact_line(cli, tmp_path, monkeypatch, text, line):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "spec.json").write_text(json.dumps({"name": "t", "input": [4], "layers": [{"type": "dense", "units": 3}]}))
+    if text is not None:
+        (tmp_path / "base.json").write_bytes(text if isinstance(text, bytes) else text.encode())
+    result = cli("check", "spec.json", "--baseline", "base.json")
+    assert (result.exit_code, result.output) == (2, f"Error: base.json: {line}\n")
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"name": 1}, {"name": None}, {"type": 1}, {"shape": 3}, {"shape": [3, -1]}, {"shape": [True]}, {"params": -1},
+     {"params": 1.5}, {"params": None}, {"macs": -1}, {"macs": False}, {"macs": None}],
+    ids=lambda c: "-".join(f"{k}={v}" for k, v in c.items()),
+)
+def test_every_layer_field_is_checked(tmp_path, change):
+    layer = {k: v for k, v in {**LAYER, **change}.items() if v is not None}
+    path = tmp_path / "base.json"
+    path.write_text(baseline_with({"name": "x", "totals": {}, "layers": [LAYER, layer]}))
+    with pytest.raises(BaselineError) as err:
+        read_baseline(path)
+    assert (err.value.attribute, err.value.message) == ("specs.spec.json.layers[1]", LAYER_WHAT)
+    assert err.value.received == layer
+
+
+def test_the_temporary_is_a_hidden_file_beside_the_baseline(tmp_path, monkeypatch):
+    # os.replace is atomic only within one file system: the temporary must sit in the baseline's folder
+    moves = []
+    replace = os.replace
+    monkeypatch.setattr(os, "replace", lambda src, dst: (moves.append((src, dst)), replace(src, dst)))
+    monkeypatch.chdir(tmp_path)
+    write_baseline("base.json", {})
+    ((src, dst),) = moves
+    assert os.path.dirname(os.path.abspath(src)) == str(tmp_path) and os.path.basename(dst) == "base.json"
+    assert os.path.basename(src).startswith(".base.json.") and src.endswith(".tmp")
+    assert sorted(os.listdir(tmp_path)) == ["base.json"]
+    assert (tmp_path / "base.json").stat().st_mode & 0o777 == 0o644
+
+
+def test_a_baseline_that_cannot_be_written_is_one_line(cli, tmp_path):
+    folder = tmp_path / "missing-folder"
+    (tmp_path / "spec.json").write_text(json.dumps({"name": "t", "input": [4], "layers": [{"type": "dense", "units": 3}]}))
+    result = cli("check", tmp_path / "spec.json", "--baseline", folder / "base.json", "--update")
+    assert (result.exit_code, result.output) == (2, f"Error: {folder / 'base.json'}: cannot write the baseline: No such file or directory.\n")
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda p: None, "cannot read the baseline: No such file or directory. Create it with update."),
+        (lambda p: p.mkdir(), "cannot read the baseline: Is a directory."),  # no advice to create what exists
+        (lambda p: p.write_text(""), "the baseline is empty; write it with update."),
+        (lambda p: p.write_text("{}"), 'not a flopcount baseline: expected {"flopcount_baseline": 1, "specs": {...}} as written by flopcount check update.'),
+    ],
+    ids=["missing", "a-folder", "empty", "not-a-baseline"],
+)
+def test_read_errors_are_about_the_baseline_option(tmp_path, make, message):
+    # the library names the option (the command line spells it --baseline, --update)
+    path = tmp_path / "base.json"
+    make(path)
+    with pytest.raises(BaselineError) as err:
+        read_baseline(path)
+    assert (err.value.option, err.value.file, err.value.message) == ("baseline", str(path), message)
+
+
+def test_the_temporary_sits_beside_a_baseline_in_another_folder(tmp_path, monkeypatch):
+    moves = []
+    replace = os.replace
+    monkeypatch.setattr(os, "replace", lambda src, dst: (moves.append(src), replace(src, dst)))
+    (tmp_path / "ci").mkdir()
+    monkeypatch.chdir(tmp_path)
+    write_baseline(tmp_path / "ci" / "base.json", {})
+    assert [os.path.dirname(os.path.abspath(src)) for src in moves] == [str(tmp_path / "ci")]
