@@ -79,6 +79,13 @@ CASES = [
     # floor((56 - 3) / 2) + 1 = 27 (ceil rounding would give 28)
     Case("max_pool-3x3-s2-floor", {"type": "max_pool", "pool": 3, "stride": 2}, (56, 56, 64), (27, 27, 64)),
     Case("avg_pool-same", {"type": "avg_pool", "pool": 3, "stride": 2, "padding": "same"}, (7, 7, 5), (4, 4, 5)),
+    # PyTorch's ceil_mode: GoogLeNet's maxpool1 takes 112 to ceil((112 - 3) / 2) + 1 = 56 (floor: 55)
+    Case("max_pool-ceil_mode", {"type": "max_pool", "pool": 3, "stride": 2, "ceil_mode": True}, (112, 112, 64),
+         (56, 56, 64)),
+    # ceil gives 4 windows on 5 + 2 x 1 padding, but the fourth would start in the right padding: 3
+    Case("avg_pool-ceil-drops-window-in-padding",
+         {"type": "avg_pool", "pool": 2, "stride": 2, "padding": 1, "ceil_mode": True, "count_include_pad": True},
+         (5, 5, 2), (3, 3, 2)),
     Case("max_pool1d-3-s2-p1", {"type": "max_pool1d", "pool": 3, "stride": 2, "padding": 1}, (11, 5), (6, 5)),
     Case("max_pool3d-2", {"type": "max_pool3d", "pool": 2}, (4, 6, 5, 3), (2, 3, 2, 3)),
     Case("avg_pool1d-same", {"type": "avg_pool1d", "pool": 4, "stride": 3, "padding": "same"}, (10, 2), (4, 2)),

@@ -211,6 +211,11 @@ LAYERS = [
     # Table 1: the body ends at 7x7x1024; Keras summary: conv_preds 1,025,000
     pytest.param("mobilenet_v1", "block_13/conv_pw_relu", (7, 7, 1024), 0, id="mobilenet-features"),
     pytest.param("mobilenet_v1", "conv_preds", (1000,), 1024 * 1000 + 1000, id="mobilenet-conv_preds"),
+    # torchvision GoogLeNet: max pools round up (ceil_mode=True), 112 -> 56 -> 28 -> 14 -> 7 (Szegedy et al., Table 1)
+    pytest.param("googlenet", "maxpool1", (56, 56, 64), 0, id="googlenet-maxpool1-ceil"),
+    pytest.param("googlenet", "maxpool4", (7, 7, 832), 0, id="googlenet-maxpool4-ceil"),
+    pytest.param("googlenet", "inception3a/concat", (28, 28, 256), 0, id="googlenet-inception3a"),
+    pytest.param("googlenet", "inception5b/concat", (7, 7, 1024), 0, id="googlenet-inception5b"),
     # Sandler et al., Table 2: the first t = 6 row expands 16 to 96 channels and halves 112 to 56
     pytest.param("mobilenet_v2", "block2_1/dw", (56, 56, 96), 3 * 3 * 96, id="mobilenet_v2-dw"),
     pytest.param("mobilenet_v2", "block7/project", (7, 7, 320), 960 * 320, id="mobilenet_v2-last-block"),

@@ -11,18 +11,25 @@ from .kinds import AXES, Padding, Sizes
 from .window import Sliding, spatial, whole_map
 
 
-def _pool_attrs(rank):
+def _pool_attrs(rank, average=False):
     axes = "[" + ", ".join(AXES[rank]) + "]"
-    return (
+    attrs = (
         Attr("pool", Sizes(rank), doc=f"window size, or {axes}"),
         Attr("stride", Sizes(rank), None, "step of the window (default: the pool size)"),
         Attr("padding", Padding(rank), "valid", "'same', 'valid' or explicit amounts"),
+        Attr("ceil_mode", "bool", False, "round the output size up, as PyTorch's ceil_mode: a last, partial window "
+             "counts when it starts inside the input or its left padding"),
     )
+    if average:
+        attrs += (Attr("count_include_pad", "bool", False, "divide by the window including its padding (PyTorch's "
+                       "default) rather than by the input elements it covers (Keras, TensorFlow)"),)
+    return attrs
 
 
 class _Pool(Sliding):
     mode: ClassVar[str]
     size_attr = "pool"
+    count_include_pad = False  # an attribute of average pooling only
 
     def check(self):
         if self.stride is None:
@@ -49,7 +56,7 @@ class _Pool(Sliding):
 
     def forward(self, xs, w, k):
         pads = self.pads([x.shape[1:] for x in xs])
-        return k.pool(xs[0], self.mode, self.pool, self.stride, pads, self.ceil_mode)
+        return k.pool(xs[0], self.mode, self.pool, self.stride, pads, self.ceil_mode, self.count_include_pad)
 
 
 @register("max_pool")
@@ -77,25 +84,25 @@ class MaxPool3D(_Pool):
 
 @register("avg_pool")
 class AvgPool(_Pool):
-    doc = "Average pooling over a sliding window (padding excluded from the average)."
+    doc = "Average pooling over a sliding window (padding excluded from the average unless count_include_pad)."
     mode = "avg"
-    attrs = _pool_attrs(2)
+    attrs = _pool_attrs(2, average=True)
 
 
 @register("avg_pool1d")
 class AvgPool1D(_Pool):
-    doc = "Average pooling over a sliding window on (L, C) (padding excluded from the average)."
+    doc = "Average pooling over a sliding window on (L, C) (padding excluded from the average unless count_include_pad)."
     mode = "avg"
     rank = 1
-    attrs = _pool_attrs(1)
+    attrs = _pool_attrs(1, average=True)
 
 
 @register("avg_pool3d")
 class AvgPool3D(_Pool):
-    doc = "Average pooling over a sliding window on (D, H, W, C) (padding excluded from the average)."
+    doc = "Average pooling over a sliding window on (D, H, W, C) (padding excluded from the average unless count_include_pad)."
     mode = "avg"
     rank = 3
-    attrs = _pool_attrs(3)
+    attrs = _pool_attrs(3, average=True)
 
 
 class _GlobalPool(Layer):
