@@ -386,7 +386,9 @@ def _running_sum(src, axis):
     """float64 sums of src along axis from its start, with a leading zero: S[i] = src[0] + ... + src[i - 1]."""
     cum = scratch("cumsum", _with(src.shape, axis, src.shape[axis] + 1), np.float64)
     cum[_along(axis, slice(0, 1))] = 0
-    np.cumsum(src, axis=axis, dtype=np.float64, out=cum[_along(axis, slice(1, None))])
+    rest = cum[_along(axis, slice(1, None))]
+    np.copyto(rest, src)  # widened first and summed in place: a cumsum that casts makes a float64 copy of src
+    np.cumsum(rest, axis=axis, out=rest)
     return cum
 
 

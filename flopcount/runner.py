@@ -212,7 +212,8 @@ def estimate_peak(graph: Graph, batch: int = 1) -> tuple[int, Node]:
     for node in graph.nodes:
         for role, size in node.layer.scratch(node.in_shapes, node.shape, batch, kernels).items():
             held[role] = max(held.get(role, 0), size)
-        weights = sum(_bytes((_block_rows(s), s[1]) if _tiled(s) else s) for s in (w.shape for w in node.weights.values()))
+        # a tiled weight is never whole: its blocks are views of one scaled copy of the pool
+        weights = sum(2 * POOL_SIZE * ITEMSIZE if _tiled(s) else _bytes(s) for s in (w.shape for w in node.weights.values()))
         need = BASE_BYTES + sum(alive.values()) + 2 * _bytes(node.shape, batch) + weights + sum(held.values())
         if need > peak:
             peak, where = need, node
@@ -387,8 +388,16 @@ def _execute(graph: Graph, inputs: dict, seed: int, keep=(), on_layer=None, weig
     Returns the outputs of the nodes in keep.
     """
     given = graph.spec.weights if weights is None else weights
-    with kernels.reusing_buffers():
+    # an overflow or NaN in the values is no finding of shapes, params or MACs, and NumPy's warnings about it only noise
+    with kernels.reusing_buffers(), np.errstate(all="ignore"):
         return _execute_nodes(graph, inputs, seed, set(keep), on_layer, given)
+
+
+def _out_of_memory(exc: MemoryError, **where) -> RunError:
+    return RunError(
+        f"the machine ran out of memory ({exc}). Use a smaller batch or input shape.",
+        **where,
+    )
 
 
 def _execute_nodes(graph, inputs, seed, keep, on_layer, given):
@@ -407,6 +416,8 @@ def _execute_nodes(graph, inputs, seed, keep, on_layer, given):
             else:
                 try:
                     out = node.layer.forward([acts[i] for i in node.inputs], w, kernels)
+                except MemoryError as exc:  # the machine's limit, not a finding about the layer
+                    raise _out_of_memory(exc, layer=node.index, name=node.name) from None
                 except Exception as exc:  # a kernel's failure is a finding to report, not a crash
                     error = f"{type(exc).__name__}: {exc}"
         w.settle(meter.statistics)
@@ -472,7 +483,11 @@ def run_graph(
         if progress is not None:
             progress(len(result.layers), total, node)
 
-    _execute(graph, _inputs_for(graph, batch, seed), seed, on_layer=record, weights=weights)
+    try:
+        inputs = _inputs_for(graph, batch, seed)
+    except MemoryError as exc:
+        raise _out_of_memory(exc) from None
+    _execute(graph, inputs, seed, on_layer=record, weights=weights)
     return result
 
 

@@ -373,3 +373,106 @@ def test_run_table_drawn_directly_equals_richs_table():
         render_run(result, console)
     terminal, pipe = (c.file.getvalue() for c in consoles)
     assert terminal == pipe and "✓" in pipe and "forward" in pipe
+
+
+# ---------------------------------------------------------------- working set and hostile runs
+
+
+def traced_peak(graph, batch):
+    """Bytes NumPy and Python held at most while the graph ran (tracemalloc sees NumPy's buffers)."""
+    import tracemalloc
+
+    from flopcount import runner
+
+    runner._pool(0)  # the weight pool is the process's, in BASE_BYTES
+    tracemalloc.start()
+    try:
+        result = run_graph(graph, batch=batch, max_memory=None)
+        return result, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+WORKING_SETS = {
+    "conv-padded": ([40, 40, 16], {"type": "conv2d", "filters": 32, "kernel": 3, "padding": 1}),
+    "conv3d": ([8, 24, 24, 8], {"type": "conv3d", "filters": 16, "kernel": 3, "padding": 1}),
+    "depthwise-gemm": ([48, 48, 8], {"type": "depthwise_conv2d", "kernel": 11, "padding": 5}),
+    "max-pool-large": ([96, 96, 8], {"type": "max_pool", "pool": 40, "stride": 1}),
+    "avg-pool-large": ([96, 96, 8], {"type": "avg_pool", "pool": 40, "stride": 1}),
+    # many more outputs than inputs: the float64 running sums and bin sums dominate
+    "adaptive-up": ([32, 32, 8], {"type": "adaptive_avg_pool", "size": 300}),
+    "adaptive-down": ([96, 96, 8], {"type": "adaptive_avg_pool", "size": 7}),
+}
+SLACK = 64 * 2**10  # Python's own objects while the layer runs
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_memory_estimate_covers_what_each_layer_case_holds(case):
+    graph = graph_of(case_spec(case))
+    result, peak = traced_peak(graph, BATCH)
+    assert result.ok
+    assert peak <= estimate_peak(graph, BATCH)[0] - BASE_BYTES + SLACK
+
+
+@pytest.mark.parametrize("input, layer", WORKING_SETS.values(), ids=WORKING_SETS.keys())
+def test_memory_estimate_covers_each_kernels_working_set(input, layer):
+    graph = chain(layer, input=input)
+    result, peak = traced_peak(graph, 2)
+    estimate = estimate_peak(graph, 2)[0] - BASE_BYTES
+    assert result.ok
+    assert peak <= estimate + SLACK
+    assert estimate <= 2 * peak  # and not so far above that valid runs are refused
+
+
+@pytest.mark.parametrize("layer", [{"type": "depthwise_conv2d", "kernel": 2500}, {"type": "max_pool", "pool": 2500},
+                                   {"type": "avg_pool", "pool": [2500, 1250], "stride": [1, 1250]}])
+def test_a_huge_window_runs_in_moments(layer):
+    """6.25 million taps: no Python loop per tap (the old per-tap loops took minutes)."""
+    import time
+
+    start = time.perf_counter()
+    result = run_graph(chain(layer, input=(2500, 2500, 1)))
+    assert result.ok
+    assert time.perf_counter() - start < 20
+
+
+def test_a_huge_depthwise_window_sums_every_tap():
+    x = np.ones((1, 2500, 2500, 1), np.float32)
+    x[0, 7, 9, 0] = 3.0
+    with kernels.metering() as meter:
+        out = kernels.depthwise_conv(x, np.ones((2500, 2500, 1, 1), np.float32), None, (1, 1), ((0, 0), (0, 0)), (1, 1))
+    assert out.shape == (1, 1, 1, 1) and float(out[0, 0, 0, 0]) == 2500 * 2500 + 2
+    assert meter.macs == 2500 * 2500
+
+
+def test_running_out_of_memory_in_a_layer_is_a_run_error_not_a_mismatch(monkeypatch):
+    def exhausted(*args):
+        raise MemoryError("Unable to allocate 4.00 PiB for an array")
+
+    monkeypatch.setattr(kernels, "conv", exhausted)
+    graph = chain({"type": "conv2d", "filters": 4, "kernel": 3, "name": "c1"})
+    with pytest.raises(RunError, match=r"layer 1 'c1': the machine ran out of memory \(Unable to allocate 4.00 PiB"):
+        run_graph(graph)
+
+
+def test_running_out_of_memory_exits_2_with_one_line(cli, write_spec):
+    # 10^8 x 10^8 inputs: 40 PB, beyond any address space, so NumPy refuses at once
+    path = write_spec({"name": "t", "input": [10**8, 10**8, 1], "layers": [{"type": "activation", "fn": "relu"}]})
+    result = cli("run", path, "--max-memory", "16777216T")  # 2^64 bytes, the largest
+    assert result.exit_code == 2
+    assert "the machine ran out of memory" in result.output and "Use a smaller batch or input shape." in result.output
+    assert "disagree" not in result.output and "Traceback" not in result.output
+
+
+def test_numpy_warnings_about_random_values_stay_quiet():
+    """139 doublings overflow float32 and softmax meets inf - inf: the run agrees, and NumPy says nothing."""
+    import warnings
+
+    layers = [{"type": "activation", "fn": "linear", "name": "l0"}]
+    layers += [{"type": "add", "inputs": [f"l{i - 1}", f"l{i - 1}"], "name": f"l{i}"} for i in range(1, 140)]
+    graph = chain(*layers, {"type": "softmax"}, input=(4,))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = run_graph(graph)
+    assert result.ok
+    assert [str(w.message) for w in caught] == []

@@ -100,6 +100,7 @@ REJECTED = {
     "unknown choice": spec({"type": "activation", "fn": "rleu"}),
     "misspelt padding": spec({"type": "conv2d", "filters": 4, "kernel": 3, "padding": "smae"}),
     "rate of one": spec({"type": "dropout", "rate": 1}),
+    "negative epsilon": spec({"type": "batch_norm", "epsilon": -0.001}),
     "bad characters in an expression": spec({"type": "dense", "units": "10; 20"}),
     "type and block": spec({"type": "dense", "units": 3, "block": "b"}),
     "neither type nor block": spec({"units": 3}),

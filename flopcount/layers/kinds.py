@@ -199,18 +199,23 @@ class Bool(Kind):
 
 @dataclass(frozen=True)
 class Number(Kind):
-    """An exact number (a Fraction), of magnitude at most 10^15."""
+    """An exact number (a Fraction), of magnitude at most 10^15, and at least minimum if given."""
+
+    minimum: int | None = None
 
     def convert(self, raw, evaluate):
         value = evaluate(raw) if isinstance(raw, str) else exact(raw)
         if isinstance(value, bool) or not isinstance(value, (int, Fraction)):
-            raise _bad("a number", raw)
+            raise _bad("a number" if self.minimum is None else f"a number >= {self.minimum}", raw)
         if abs(value) > MAX_INTEGER:
             raise _bad(f"a number of magnitude at most {_LIMIT}", raw)
+        if self.minimum is not None and value < self.minimum:
+            raise _bad(f"a number >= {self.minimum}", raw)
         return Fraction(value)
 
     def schema(self):
-        return {"anyOf": [{"type": "number"}, EXPRESSION]}
+        number = {"type": "number"} if self.minimum is None else {"type": "number", "minimum": self.minimum}
+        return {"anyOf": [number, EXPRESSION]}
 
 
 @dataclass(frozen=True)

@@ -7,13 +7,14 @@ from math import prod
 
 from ..errors import ShapeError
 from .base import NEAR_ONE, NEAR_ZERO, POSITIVE, Attr, Layer, Weight, fmt_shape, register
+from .kinds import Number
 
 
 @register("batch_norm")
 class BatchNorm(Layer):
     doc = "Batch normalisation on the last axis (inference form)."
     attrs = (
-        Attr("epsilon", "number", Fraction(1, 1000), "added to the variance"),
+        Attr("epsilon", Number(0), Fraction(1, 1000), "added to the variance"),
         Attr("center", "bool", True, "learn a shift beta"),
         Attr("scale", "bool", True, "learn a scale gamma"),
     )
@@ -84,7 +85,7 @@ class GroupNorm(_StatisticsNorm):
     doc = "Group normalisation: each sample's channels in groups, normalised over positions and the group's channels."
     attrs = (
         Attr("groups", "size", doc="channel groups, dividing the channels"),
-        Attr("epsilon", "number", Fraction(1, 100000), "added to the variance"),
+        Attr("epsilon", Number(0), Fraction(1, 100000), "added to the variance"),
         Attr("affine", "bool", True, "learn a scale gamma and a shift beta per channel"),
     )
 
@@ -102,7 +103,7 @@ class GroupNorm(_StatisticsNorm):
 class InstanceNorm(_StatisticsNorm):
     doc = "Instance normalisation: each sample's channels normalised over positions (group norm with a group per channel)."
     attrs = (
-        Attr("epsilon", "number", Fraction(1, 100000), "added to the variance"),
+        Attr("epsilon", Number(0), Fraction(1, 100000), "added to the variance"),
         Attr("affine", "bool", False, "learn a scale gamma and a shift beta per channel (PyTorch's default: no)"),
     )
 

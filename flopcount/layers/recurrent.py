@@ -67,6 +67,11 @@ class _Recurrent(Layer):
         per_unit = self.gates * self.biases + self.step_ops
         return len(self.directions()) * steps * self.units * per_unit
 
+    def scratch(self, shapes, out, batch, k):
+        # per direction, the input products of every step (N, T, gates H) and a step's few (N, gates H) temporaries
+        width = self.gates * self.units
+        return {"input_products": k.ITEMSIZE * batch * shapes[0][0] * width, "step": 8 * k.ITEMSIZE * batch * width}
+
     def forward(self, xs, w, k):
         outs = [
             k.recurrent(
