@@ -1,7 +1,6 @@
-"""Render the result of ``flopcount check``: a rich table, JSON, Markdown or JUnit XML.
+"""What ``flopcount check`` reports: tables (drawn by flopcount.render), JSON and JUnit XML.
 
-Rendering only; the figures come from flopcount.check. rich is imported inside
-render_check, so the text formats work without it.
+The figures come from flopcount.check; nothing here computes or prints.
 """
 
 from __future__ import annotations
@@ -10,13 +9,19 @@ import json
 import xml.etree.ElementTree as ET
 
 from .check import CheckResult, Drift, LayerChange, SpecCheck
-from .expr import plain
+from .expr import fixed, plain
 from .layers import fmt_shape
-from .report import fit_width, markdown_table
+from .render import to_plain, visible
+from .table import NUMBER, Column, Table, line
 
-SUMMARY_HEAD = ["spec", "status", "params", "MACs", "compared with"]
-DRIFT_HEAD = ["where", "figure", "expected", "actual", "change", "relative"]
-LAYER_HEAD = ["layer", "kind", "type", "output shape", "params change", "MACs change"]
+SUMMARY_COLUMNS = [Column("spec", "spec"), Column("status", "status"), Column("params", "params", NUMBER),
+                   Column("macs", "MACs", NUMBER), Column("sources", "compared with")]
+DRIFT_COLUMNS = [Column("where", "where"), Column("figure", "figure"), Column("expected", "expected", NUMBER),
+                 Column("actual", "actual", NUMBER), Column("change", "change", NUMBER),
+                 Column("relative", "relative", NUMBER)]
+LAYER_COLUMNS = [Column("layer", "layer"), Column("change", "kind"), Column("type", "type"),
+                 Column("shape", "output shape"), Column("params", "params change", NUMBER),
+                 Column("macs", "MACs change", NUMBER)]
 FIGURE_LABEL = {"params": "params", "trainable": "trainable params", "non_trainable": "non-trainable params", "macs": "MACs"}
 
 
@@ -24,7 +29,7 @@ def fmt_relative(drift: Drift) -> str:
     rel = drift.relative
     if rel is None:
         return "-"
-    return f"{float(rel) * 100:+.2f} %"
+    return ("+" if rel >= 0 else "") + fixed(rel * 100, 2) + " %"  # exact: no float to overflow
 
 
 def fmt_tolerance(result: CheckResult) -> str:
@@ -64,34 +69,32 @@ def headline(result: CheckResult) -> str:
     return f"flopcount check: {text}" + (f" ({'; '.join(extra)})" if extra else "")
 
 
-# ---------------------------------------------------------------- rich
+# ---------------------------------------------------------------- tables
 
 
-def render_check(result: CheckResult, console) -> None:
-    """Print a summary of every check, then each failed check's drift, into a rich console."""
-    from rich.table import Table
-    from rich.text import Text
+def summary_table(result: CheckResult) -> Table:
+    table = Table(SUMMARY_COLUMNS, title=headline(result))
+    for c in result.checks:
+        table.add(*summary_row(c))
+    return table
 
-    # cells are Text, not markup: a label such as 'x.json [alpha=0.75]' must print as written
-    def table(title, head, rows, numeric):
-        t = Table(title=Text(title), title_justify="left", header_style="bold")
-        for h in head:
-            t.add_column(h, justify="right" if h in numeric else "left", no_wrap=h in numeric)
-        for row in rows:
-            t.add_row(*map(Text, row))
-        fit_width(console, t)
-        return t
 
-    numbers = {"params", "MACs", "expected", "actual", "change", "relative", "params change", "MACs change"}
-    console.print(table(headline(result), SUMMARY_HEAD, [summary_row(c) for c in result.checks], numbers))
+def check_blocks(result: CheckResult) -> list:
+    """A summary of every check, then each failed check's drift, layer changes and notes."""
+    blocks = [summary_table(result)]
     for c in result.failed:
-        console.print()
-        if c.drifts:
-            console.print(table(f"{c.label}: figures that differ", DRIFT_HEAD, [drift_row(d) for d in c.drifts], numbers))
-        if c.layers:
-            console.print(table(f"{c.label}: layers that changed", LAYER_HEAD, [layer_row(x) for x in c.layers], numbers))
-        for note in c.missing:
-            console.print(Text(f"{c.label}: {note}"))
+        blocks += [line(), *failed_blocks(c)]
+    return blocks
+
+
+def failed_blocks(c: SpecCheck) -> list:
+    """A failed check's figures that differ, layers that changed and notes."""
+    blocks = []
+    if c.drifts:
+        blocks.append(Table(DRIFT_COLUMNS, [drift_row(d) for d in c.drifts], f"{c.label}: figures that differ", level=2))
+    if c.layers:
+        blocks.append(Table(LAYER_COLUMNS, [layer_row(x) for x in c.layers], f"{c.label}: layers that changed", level=2))
+    return blocks + [line(f"{c.label}: {note}") for note in c.missing]
 
 
 # ---------------------------------------------------------------- JSON and Markdown
@@ -110,7 +113,7 @@ def check_dict(result: CheckResult) -> dict:
             "expected": d.expected,
             "actual": d.actual,
             "change": d.change,
-            "relative": None if rel is None else float(rel),
+            "relative": None if rel is None else plain(rel),
         }
 
     def layer(x: LayerChange):
@@ -142,19 +145,6 @@ def check_json(result: CheckResult) -> str:
     return json.dumps(check_dict(result), indent=2)
 
 
-def check_markdown(result: CheckResult) -> str:
-    """A pull-request comment or CI step summary: the summary table, then each failure."""
-    parts = [f"### {headline(result)}", markdown_table(SUMMARY_HEAD, [summary_row(c) for c in result.checks])]
-    for c in result.failed:
-        parts.append(f"#### {c.label}")
-        if c.drifts:
-            parts.append(markdown_table(DRIFT_HEAD, [drift_row(d) for d in c.drifts]))
-        if c.layers:
-            parts.append(markdown_table(LAYER_HEAD, [layer_row(x) for x in c.layers]))
-        parts += [note for note in c.missing]
-    return "\n\n".join(parts) + "\n"
-
-
 # ---------------------------------------------------------------- JUnit XML
 
 
@@ -181,15 +171,12 @@ def check_junit(result: CheckResult) -> str:
         suites, "testsuite", name="flopcount check", tests=str(len(result.checks)), failures=str(failures), errors="0", skipped="0"
     )
     for c in result.checks:
-        case = ET.SubElement(suite, "testcase", classname="flopcount.check", name=c.label)
+        # names are user text: escaped, since XML 1.0 cannot hold most control characters even as references
+        case = ET.SubElement(suite, "testcase", classname="flopcount.check", name=visible(c.label))
         if not c.ok:
-            failure = ET.SubElement(case, "failure", message=failure_message(c), type=c.status)
-            lines = []
-            for head, rows in ((DRIFT_HEAD, map(drift_row, c.drifts)), (LAYER_HEAD, map(layer_row, c.layers))):
-                rows = [" | ".join(r) for r in rows]
-                lines += [" | ".join(head), *rows, ""] if rows else []
-            failure.text = "\n".join(lines + c.missing).strip()
+            failure = ET.SubElement(case, "failure", message=visible(failure_message(c)), type=c.status)
+            failure.text = to_plain(failed_blocks(c)).strip()
         out = ET.SubElement(case, "system-out")
-        out.text = ", ".join(f"{k}={v}" for k, v in c.totals.items()) + f" (compared with: {', '.join(c.sources) or 'nothing'})"
+        out.text = visible(", ".join(f"{k}={v}" for k, v in c.totals.items()) + f" (compared with: {', '.join(c.sources) or 'nothing'})")
     ET.indent(suites)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"

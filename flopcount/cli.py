@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import sys
 
 import click
@@ -38,14 +40,57 @@ def one_line(text: str) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
+PIPE_CLOSED = 141  # the status a shell shows for a program that SIGPIPE ended (128 + 13); 1 is drift, 2 bad input
+WRITE_FAILED = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO}
+
+
+class Main(click.Group):
+    """The command group; it owns standard output: flushed before exit, its failures one line or silence."""
+
+    def invoke(self, ctx):
+        tolerant(sys.stdout), tolerant(sys.stderr)
+        try:
+            try:
+                return super().invoke(ctx)
+            finally:
+                sys.stdout.flush()  # a full disk shows here, not as a traceback at exit
+        except BrokenPipeError:
+            # the reader left (`| head`): nothing to say, and nothing left to flush at exit
+            discard_stdout()
+            ctx.exit(PIPE_CLOSED)
+        except OSError as err:
+            if err.errno not in WRITE_FAILED:
+                raise
+            discard_stdout()
+            click.echo(f"Error: cannot write the output: {err.strerror}.", err=True)
+            ctx.exit(2)
+
+
+def tolerant(stream) -> None:
+    """A stream that cannot encode a character writes its escape instead of raising (a cp1252 CI log)."""
+    encoding = (getattr(stream, "encoding", None) or "utf-8").lower().replace("_", "-")
+    if not encoding.startswith("utf") and hasattr(stream, "reconfigure"):
+        stream.reconfigure(errors="backslashreplace")
+
+
+def discard_stdout() -> None:
+    """Point standard output at /dev/null, so the interpreter's last flush of what is buffered cannot fail."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return  # not a file (a test's buffer): nothing is flushed at exit
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, fd)
+    os.close(null)
+
+
 def console(stderr: bool = False):
-    from rich.console import Console
+    from .render import console
 
-    # markup off: spec, layer and file names are printed as written, [brackets] included
-    return Console(highlight=False, markup=False, stderr=stderr)
+    return console(stderr)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="flopcount")
 @click.option("--debug", is_flag=True, help="Show Python tracebacks for errors (for developers).")
 def main(debug):
@@ -75,7 +120,7 @@ def analyze(spec, overrides, input_shapes, max_layers, fmt, by, flops, verify, m
     SPEC is a JSON spec file, the name of a bundled reference spec (vgg16, resnet50, ...),
     or a model file: ONNX (.onnx), a Keras archive (.keras) or Keras model.to_json() output.
     """
-    from . import report
+    from . import render, report
     from .graph import analyze as analyze_spec
     from .spec import parse_overrides
 
@@ -85,13 +130,13 @@ def analyze(spec, overrides, input_shapes, max_layers, fmt, by, flops, verify, m
         max_memory = parse_bytes(max_memory)
     graph = analyze_spec(spec, parse_overrides(overrides), max_layers, model_inputs(input_shapes))
     if fmt == "table":
-        report.render_table(graph, console(), by=by, flops=flops)
+        render.to_console(report.analysis_blocks(graph, by, flops), console())
     elif fmt == "json":
         click.echo(report.to_json(graph, by))
     elif fmt == "csv":
-        click.echo(report.to_csv(graph, by), nl=False)
+        click.echo(render.to_csv(report.csv_table(graph, by)), nl=False)
     else:
-        click.echo(report.to_markdown(graph, by, flops), nl=False)
+        click.echo(render.to_markdown(report.analysis_blocks(graph, by, flops)), nl=False)
     if verify:
         verify_run(graph, fmt, max_memory)
 
@@ -115,11 +160,11 @@ def compare(a, b, M, N, DK, DF, stride, C, t, bias, no_run, fmt, list_blocks):
 
     A and B are built-in blocks (see --list) or spec files. Exit status 1 when a check fails.
     """
-    from . import compare_report
+    from . import compare_report, render
     from .compare import Sizes, compare as compare_blocks, run_sides
 
     if list_blocks:
-        return compare_report.render_block_list(console())
+        return render.to_console(compare_report.block_list_blocks(), console())
     if not (a and b):
         raise click.UsageError("compare takes two blocks or specs, A and B (or --list).")
     cmp = compare_blocks(a, b, Sizes(M, N, DK, DF, stride, C, t, bias))
@@ -128,7 +173,7 @@ def compare(a, b, M, N, DK, DF, stride, C, t, bias, no_run, fmt, list_blocks):
     if fmt == "json":
         click.echo(compare_report.to_json(cmp))
     else:
-        compare_report.render_comparison(cmp, console())
+        render.to_console(compare_report.comparison_blocks(cmp), console())
     sys.exit(0 if cmp.ok else 1)
 
 
@@ -150,7 +195,7 @@ def check(ctx, specs, baseline, update, tolerance, overrides, max_layers, fmt):
     SPEC is a spec file, a bundled name, a folder (its *.json) or a glob. Exit status:
     0 all match, 1 drift or nothing to compare, 2 a spec or baseline cannot be read.
     """
-    from . import check_report
+    from . import check_report, render
     from .check import parse_tolerance, run_check
     from .spec import parse_overrides
 
@@ -158,10 +203,11 @@ def check(ctx, specs, baseline, update, tolerance, overrides, max_layers, fmt):
         raise click.UsageError("--update needs --baseline FILE, the file to write.")
     result = run_check(specs, baseline, update, parse_tolerance(tolerance), parse_overrides(overrides), max_layers)
     if fmt == "table":
-        check_report.render_check(result, console())
+        render.to_console(check_report.check_blocks(result), console())
+    elif fmt == "markdown":
+        click.echo(render.to_markdown(check_report.check_blocks(result)), nl=False)
     else:
-        render = {"json": check_report.check_json, "markdown": check_report.check_markdown, "junit": check_report.check_junit}
-        click.echo(render[fmt](result), nl=False)
+        click.echo({"json": check_report.check_json, "junit": check_report.check_junit}[fmt](result), nl=False)
     ctx.exit(0 if result.ok else 1)
 
 
@@ -192,20 +238,20 @@ def run(spec, seed, batch, max_memory, overrides, input_shapes, max_layers, fmt,
     on the same input (when onnxruntime is installed). Exit status 0 when every layer
     agrees (and the outputs match), 1 when any differs.
     """
-    from . import report
+    from . import render, report
     from .graph import analyze as analyze_spec
     from .runner import parse_bytes, run_graph
     from .spec import parse_overrides
 
     graph = analyze_spec(spec, parse_overrides(overrides), max_layers, model_inputs(input_shapes))
     out = console()
-    with report.run_progress(out, enabled=not quiet) as progress:
+    with render.run_progress(out, enabled=not quiet) as progress:
         result = run_graph(graph, seed=seed, batch=batch, max_memory=parse_bytes(max_memory), progress=progress,
                            advice=memory_advice(graph, batch_option=True))
     if fmt == "json":
         click.echo(report.run_to_json(result))
     else:
-        report.render_run(result, out)
+        render.to_console(report.run_blocks(result), out)
     # the file's function is compared only once the run itself agrees with the analysis
     witnessed = result.ok and runtime_witness(graph, seed, stderr=fmt != "table")
     sys.exit(0 if witnessed else 1)
@@ -257,13 +303,13 @@ def import_model(model, output, overrides, input_shapes):
 
 def verify_run(graph, fmt, max_memory):
     """analyze --verify: run the graph, print the verdict (to stderr beside machine formats), exit 1 on a mismatch."""
-    from . import report
+    from . import render, report
     from .runner import run_graph
 
     out = console(stderr=fmt != "table")
-    with report.run_progress(out) as progress:
+    with render.run_progress(out) as progress:
         result = run_graph(graph, max_memory=max_memory, progress=progress, advice=memory_advice(graph, batch_option=False))
-    report.render_verdict(result, out)
+    render.to_console(report.verdict_blocks(result), out)
     if not result.ok:
         sys.exit(1)
 

@@ -1,13 +1,14 @@
-"""Render a comparison of two blocks or specs for people (rich) and for scripts (JSON)."""
+"""What ``flopcount compare`` reports: tables and lines for people (drawn by flopcount.render), JSON for scripts."""
 
 from __future__ import annotations
 
 import json
 from fractions import Fraction
 
+from .compare import STACK_WEIGHTS, Comparison, Formula, Side, comparison_dict, fraction_text, list_blocks
 from .expr import fixed
 from .layers import fmt_shape
-from .compare import STACK_WEIGHTS, Comparison, Formula, Side, comparison_dict, fraction_text, list_blocks
+from .table import NUMBER, RULE, STRONG, Column, Span, Table, line
 
 TICK, CROSS = "✓", "✗"
 LABELS = {"params": "params", "macs": "MACs", "flops": "FLOPs"}
@@ -40,62 +41,47 @@ def to_json(cmp: Comparison) -> str:
     return json.dumps(comparison_dict(cmp), indent=2)
 
 
-def render_block_list(console) -> None:
-    """The built-in blocks, one line each."""
-    from rich.table import Table
-
-    table = Table(title="Built-in blocks for flopcount compare", title_justify="left", header_style="bold")
-    table.add_column("block")
-    table.add_column("what it is")
+def block_list_blocks() -> list:
+    """The built-in blocks, one row each, and the sizes they take."""
+    table = Table([Column("block", "block"), Column("description", "what it is")],
+                  title="Built-in blocks for flopcount compare")
     for name, description in list_blocks():
-        table.add_row(name, description)
-    console.print(table)
-    console.print(
+        table.add(name, description)
+    return [table, line(
         "Sizes: --M input channels, --N output channels, --C channels of the C → C stacks (or --M = --N), "
         "--DK kernel (3), --DF input side (112), --stride (1), --t expansion (6), --bias (off). "
-        "Every block pads 'same', so D_G = ceil(D_F / stride).",
-        soft_wrap=True,
-    )
+        "Every block pads 'same', so D_G = ceil(D_F / stride).")]
 
 
-def render_comparison(cmp: Comparison, console) -> None:
+def comparison_blocks(cmp: Comparison) -> list:
     """Both sides' figures and formulas, the exact ratios, the closed form and every verdict."""
-    from rich import box
-    from rich.table import Table
-    from rich.text import Text
-
     a, b = cmp.a, cmp.b
-    console.print(Text(f"{a.label} (A) vs {b.label} (B)", style="bold") + _sizes_line(cmp), soft_wrap=True)
-    table = Table(header_style="bold", box=box.SIMPLE_HEAD)
-    table.add_column("", no_wrap=True)
-    for head in ("A", "B", "B / A"):  # fold rather than cut a long number
-        table.add_column(head, justify="right", overflow="fold")
+    blocks = [line(Span(f"{a.label} (A) vs {b.label} (B)", STRONG), _sizes_line(cmp))]
+    table = Table([Column("figure", ""), Column("a", "A", NUMBER), Column("b", "B", NUMBER),
+                   Column("ratio", "B / A", NUMBER)], frame=RULE)
     metrics = ["params", "macs"] + (["flops"] if cmp.sizes.bias or not _blocks(cmp) else [])
     for metric in metrics:
         r = cmp.ratios[metric]
-        ratio = "-" if r.value is None else decimal(r.value)
-        table.add_row(LABELS[metric], f"{getattr(a, metric):,}", f"{getattr(b, metric):,}", ratio)
-    table.add_row("output shape", _shape(a), _shape(b))
-    table.add_row("receptive field", fmt_rf(a.receptive_field), fmt_rf(b.receptive_field))
+        table.add(LABELS[metric], getattr(a, metric), getattr(b, metric), "-" if r.value is None else decimal(r.value))
+    table.add("output shape", _shape(a), _shape(b), "")
+    table.add("receptive field", fmt_rf(a.receptive_field), fmt_rf(b.receptive_field), "")
     if a.run or b.run:
-        table.add_row("NumPy run", _run_cell(a), _run_cell(b))
-    console.print(table)
+        table.add("NumPy run", _run_cell(a), _run_cell(b), "")
+    blocks.append(table)
     for metric in metrics:
         r = cmp.ratios[metric]
         if r.value is not None:
-            console.print(f"B / A {LABELS[metric]:<7}exactly {fraction_text(r.value)} = {decimal(r.value)}", soft_wrap=True)
-
+            blocks.append(line(f"B / A {LABELS[metric]:<7}exactly {fraction_text(r.value)} = {decimal(r.value)}"))
     for tag, side in (("A", a), ("B", b)):
-        _render_formulas(console, tag, side)
-    _render_ratio(console, cmp)
-    _render_execution(console, cmp)
+        blocks += _formulas(tag, side)
+    blocks += _ratio_lines(cmp) + _execution_lines(cmp)
     if cmp.layers:
-        _render_layers(console, cmp)
-    for note in cmp.notes:
-        console.print(f"Note: {note}", soft_wrap=True)
+        blocks.append(_layers_table(cmp))
+    blocks += [line(f"Note: {note}") for note in cmp.notes]
     failed = [k for k, v in cmp.verdicts.items() if v is False]
     if failed:
-        console.print(Text(f"{CROSS} Failed checks: {', '.join(failed)}", style="bold"), soft_wrap=True)
+        blocks.append(line(Span(f"{CROSS} Failed checks: {', '.join(failed)}", STRONG)))
+    return blocks
 
 
 def _blocks(cmp):
@@ -135,35 +121,37 @@ def _formula_line(name: str, f: Formula, counted: int) -> str:
     return f"    {name:<7} {f.symbols()}{compact} = {f.numbers()} = {f.value:,}  {verdict}"
 
 
-def _render_formulas(console, tag: str, side: Side) -> None:
+def _formulas(tag: str, side: Side) -> list:
     head = f"{tag}  {side.label}"
     if side.kind == "block":
         head += f": {side.description}"
     else:
         head += f": spec '{side.graph.name}', {len(side.graph.nodes)} layers"
-    console.print(head, soft_wrap=True)
+    out = [line(head)]
     if side.params_formula is not None:
-        console.print(_formula_line("params", side.params_formula, side.params), soft_wrap=True)
-        console.print(_formula_line("MACs", side.macs_formula, side.macs), soft_wrap=True)
+        out.append(line(_formula_line("params", side.params_formula, side.params)))
+        out.append(line(_formula_line("MACs", side.macs_formula, side.macs)))
+    return out
 
 
-def _render_ratio(console, cmp: Comparison) -> None:
+def _ratio_lines(cmp: Comparison) -> list:
+    out = []
     closed, r = cmp.closed, cmp.ratios
     if closed is not None:
-        console.print(f"Closed form of B / A: {closed.text} = {closed.combined}", soft_wrap=True)
-        console.print(f"    with these sizes: {closed.substituted} = {decimal(closed.value)}", soft_wrap=True)
+        out.append(line(f"Closed form of B / A: {closed.text} = {closed.combined}"))
+        out.append(line(f"    with these sizes: {closed.substituted} = {decimal(closed.value)}"))
         macs = r["macs"]
-        line = (
+        verdict = (
             f"Verdict: counted MAC ratio {fraction_text(macs.value)} "
             + ("equals" if macs.equal else "does NOT equal")
             + f" the closed form {fraction_text(closed.value)} exactly (rational arithmetic) {mark(macs.equal)}"
         )
         params = r["params"]
         if closed.params_exact:
-            line += "; so does the parameter ratio" if params.equal else f"; the parameter ratio {fraction_text(params.value)} does NOT {CROSS}"
+            verdict += "; so does the parameter ratio" if params.equal else f"; the parameter ratio {fraction_text(params.value)} does NOT {CROSS}"
         else:
-            line += f"; with biases the parameter ratio is {fraction_text(params.value)}, not the closed form (see the note)"
-        console.print(line, soft_wrap=True)
+            verdict += f"; with biases the parameter ratio is {fraction_text(params.value)}, not the closed form (see the note)"
+        out.append(line(verdict))
     metrics = ["params", "macs"]
     if r["params"].value == r["macs"].value:
         metrics = [("params", "params and MACs")]
@@ -174,64 +162,60 @@ def _render_ratio(console, cmp: Comparison) -> None:
             cheaper, part = saving
             other = "B" if cheaper == "A" else "A"
             side, costly = (cmp.a, cmp.b) if cheaper == "A" else (cmp.b, cmp.a)
-            console.print(
+            out.append(line(
                 f"Saving: {cheaper} ({side.label}) needs {percent(part)} fewer {label} than "
-                f"{other} ({costly.label}): 1 - {fraction_text(1 - part)} = {fraction_text(part)}",
-                soft_wrap=True,
-            )
+                f"{other} ({costly.label}): 1 - {fraction_text(1 - part)} = {fraction_text(part)}"
+            ))
     rf_a, rf_b = cmp.a.receptive_field, cmp.b.receptive_field
     if rf_a == rf_b:
-        console.print(f"Receptive field: both {fmt_rf(rf_a)}", soft_wrap=True)
+        out.append(line(f"Receptive field: both {fmt_rf(rf_a)}"))
     else:
-        console.print(f"Receptive field: A {fmt_rf(rf_a)}, B {fmt_rf(rf_b)}", soft_wrap=True)
+        out.append(line(f"Receptive field: A {fmt_rf(rf_a)}, B {fmt_rf(rf_b)}"))
+    return out
 
 
-def _render_execution(console, cmp: Comparison) -> None:
+def _execution_lines(cmp: Comparison) -> list:
+    out = []
     sides = [(t, s) for t, s in (("A", cmp.a), ("B", cmp.b)) if s.run is not None]
     if not sides:
-        return
+        return out
     ran = [(t, s) for t, s in sides if s.run.ran]
     if len(ran) == 2 and all(s.run.ok for _, s in ran):
-        console.print(
-            f"Execution {TICK}: the NumPy runner's params and MACs equal the analyzer's on both sides.",
-            soft_wrap=True,
-        )
+        out.append(line(
+            f"Execution {TICK}: the NumPy runner's params and MACs equal the analyzer's on both sides."
+        ))
     else:
         for tag, side in sides:
             run = side.run
             if not run.ran:
-                console.print(f"Execution of {tag} ({side.label}) skipped: {run.note}", soft_wrap=True)
+                out.append(line(f"Execution of {tag} ({side.label}) skipped: {run.note}"))
             elif run.ok:
-                console.print(f"Execution of {tag} ({side.label}) {TICK}: params and MACs equal the analyzer's.",
-                              soft_wrap=True)
+                out.append(line(f"Execution of {tag} ({side.label}) {TICK}: params and MACs equal the analyzer's."))
             else:
-                console.print(
+                out.append(line(
                     f"Execution of {tag} ({side.label}) {CROSS}: the runner counted {run.params:,} params and "
                     f"{run.macs:,} MACs; the analyzer {side.params:,} and {side.macs:,}"
-                    + ("" if run.shapes_ok else "; output shapes differ"),
-                    soft_wrap=True,
-                )
+                    + ("" if run.shapes_ok else "; output shapes differ")
+                ))
     for tag, side in sides:
         rf = side.rf_check
         if rf is None:
             continue
         if rf.measured is None:
-            console.print(f"Receptive field of {tag} ({side.label}): {rf.note}", soft_wrap=True)
+            out.append(line(f"Receptive field of {tag} ({side.label}): {rf.note}"))
         else:
-            console.print(
+            out.append(line(
                 f"Receptive field of {tag} ({side.label}) measured by execution at D_F={rf.probe_size}: "
                 f"{fmt_rf(rf.measured)}, jump {fmt_rf(rf.measured_jump) if rf.measured_jump else '-'}; "
-                f"computed {fmt_rf(rf.computed)}, jump {fmt_rf(rf.jump)} {mark(rf.ok)}",
-                soft_wrap=True,
-            )
+                f"computed {fmt_rf(rf.computed)}, jump {fmt_rf(rf.jump)} {mark(rf.ok)}"
+            ))
+    return out
 
 
-def _render_layers(console, cmp: Comparison) -> None:
-    from rich.table import Table
-
-    table = Table(title="Layers with the same name", title_justify="left", header_style="bold")
-    for head in ("layer", "A params", "B params", "A MACs", "B MACs"):
-        table.add_column(head, justify="left" if head == "layer" else "right")
+def _layers_table(cmp: Comparison) -> Table:
+    table = Table([Column("layer", "layer"), Column("a_params", "A params", NUMBER), Column("b_params", "B params", NUMBER),
+                   Column("a_macs", "A MACs", NUMBER), Column("b_macs", "B MACs", NUMBER)],
+                  title="Layers with the same name")
     for p in cmp.layers:
-        table.add_row(p.name, f"{p.a.params:,}", f"{p.b.params:,}", f"{p.a.macs:,}", f"{p.b.macs:,}")
-    console.print(table)
+        table.add(p.name, p.a.params, p.b.params, p.a.macs, p.b.macs)
+    return table

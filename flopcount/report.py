@@ -1,20 +1,17 @@
-"""Render analysis results: rich tables for people, JSON, CSV and Markdown for machines.
+"""What `analyze` and `run` report: tables (flopcount.table) for people and CSV, JSON for machines.
 
-The only module that imports rich. Functions return data or render into a given
-console; nothing here prints on its own.
+Builds the figures' tables and JSON; flopcount.render draws the tables. Nothing here prints.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-from contextlib import contextmanager
 from fractions import Fraction
 
 from .expr import fixed, plain
 from .graph import Graph, Totals
 from .layers import fmt_shape
+from .table import BAD, GOOD, GRID, NUMBER, Column, Line, Span, Table, line
 
 
 def human(n: int) -> str:
@@ -76,40 +73,42 @@ def grouped(graph: Graph, by: str) -> list[tuple[str, int, Totals]]:
     return [(k, c, t) for k, (c, t) in groups.items()]
 
 
-COLUMNS = ("index", "name", "type", "shape", "params", "macs", "mac_share", "receptive_field")
-
-
-def layer_rows(graph: Graph, flops: bool = False) -> list[list[str]]:
+def layer_table(graph: Graph, flops: bool = False) -> Table:
+    """One row per layer: index, name, type, output shape, params, MACs, share of MACs, RF (and other ops, FLOPs)."""
     total = graph.totals.macs
-    rows = []
-    for n in graph.nodes:
-        row = [str(n.index), n.name, n.type, fmt_shape(n.shape), f"{n.params:,}", f"{n.macs:,}", percent(n.macs, total), fmt_rf(n.rf)]
-        if flops:
-            row.insert(7, f"{n.other_ops:,}")
-            row.insert(8, f"{2 * n.macs + n.other_ops:,}")
-        rows.append(row)
-    return rows
-
-
-def group_rows(graph: Graph, by: str, flops: bool = False) -> list[list[str]]:
-    t = graph.totals
-    rows = []
-    for key, count, g in grouped(graph, by):
-        row = [key, str(count), f"{g.params:,}", percent(g.params, t.params), f"{g.macs:,}", percent(g.macs, t.macs)]
-        if flops:
-            row += [f"{g.other_ops:,}", f"{g.flops:,}"]
-        rows.append(row)
-    return rows
-
-
-def headers(by: str | None, flops: bool) -> list[str]:
-    if by:
-        h = [by, "layers", "params", "% params", "MACs", "% MACs"]
-        return h + (["other ops", "FLOPs"] if flops else [])
-    h = ["#", "name", "type", "output shape", "params", "MACs", "% MACs", "RF"]
+    columns = [Column("index", "#", NUMBER), Column("name", "name"), Column("type", "type"),
+               Column("shape", "output shape"), Column("params", "params", NUMBER), Column("macs", "MACs", NUMBER),
+               Column("mac_share", "% MACs", NUMBER), Column("receptive_field", "RF", NUMBER)]
     if flops:
-        h[7:7] = ["other ops", "FLOPs"]
-    return h
+        columns[7:7] = [Column("other_ops", "other ops", NUMBER), Column("flops", "FLOPs", NUMBER)]
+    table = Table(columns, title=title(graph))
+    for n in graph.nodes:
+        cells = [n.index, n.name, n.type, fmt_shape(n.shape), n.params, n.macs, percent(n.macs, total)]
+        cells += [n.other_ops, 2 * n.macs + n.other_ops] if flops else []
+        table.add(*cells, fmt_rf(n.rf))
+    return table
+
+
+def group_table(graph: Graph, by: str, flops: bool = False) -> Table:
+    """One row per layer type or top-level block, with its share of params and MACs."""
+    t = graph.totals
+    columns = [Column(by, by), Column("layers", "layers", NUMBER), Column("params", "params", NUMBER),
+               Column("param_share", "% params", NUMBER), Column("macs", "MACs", NUMBER),
+               Column("mac_share", "% MACs", NUMBER)]
+    if flops:
+        columns += [Column("other_ops", "other ops", NUMBER), Column("flops", "FLOPs", NUMBER)]
+    table = Table(columns, title=title(graph))
+    for key, count, g in grouped(graph, by):
+        cells = [key, count, g.params, percent(g.params, t.params), g.macs, percent(g.macs, t.macs)]
+        table.add(*cells, *([g.other_ops, g.flops] if flops else []))
+    return table
+
+
+def title(graph: Graph) -> str:
+    """The spec's name and its variables' values: 'mobilenet_v1 (alpha=0.75, resolution=224)'."""
+    if not graph.spec.variables:
+        return graph.name
+    return graph.name + " (" + ", ".join(f"{k}={plain(v)}" for k, v in graph.spec.variables.items()) + ")"
 
 
 def summary_lines(graph: Graph, flops: bool = False) -> list[tuple[str, int]]:
@@ -126,68 +125,35 @@ def summary_lines(graph: Graph, flops: bool = False) -> list[tuple[str, int]]:
     return lines
 
 
-def fit_width(console, renderable) -> None:
-    """Widen a console that is not a terminal (a pipe, a file) so tables are never cropped."""
-    needed = console.measure(renderable, options=console.options.update_width(10_000)).maximum
-    if not console.is_terminal and needed > console.width:
-        console.width = needed
-
-
-NUMERIC = {"#", "params", "% params", "MACs", "% MACs", "RF", "other ops", "FLOPs", "layers"}
-LARGE = 1000  # rows beyond which rich's per-cell layout (about 1 ms a row) is too slow even for a terminal
-
-
-def plain_table(title: str, heads: list[str], rows: list[list[str]], right: set[int]) -> str:
-    """The table rich draws with its default heavy-head box, drawn directly: linear in the rows.
-
-    right: indices of the right-justified columns.
-    """
-    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(heads)]
-
-    def line(cells, bar):
-        out = []
-        for i, (cell, w) in enumerate(zip(cells, widths)):
-            out.append(f" {cell.rjust(w) if i in right else cell.ljust(w)} ")
-        return bar + bar.join(out) + bar
-
-    def rule(left, mid, right, fill):
-        return left + mid.join(fill * (w + 2) for w in widths) + right
-
-    body = [rule("┏", "┳", "┓", "━"), line(heads, "┃"), rule("┡", "╇", "┩", "━")]
-    body += [line(r, "│") for r in rows]
-    body.append(rule("└", "┴", "┘", "─"))
-    return "\n".join([title.ljust(len(body[0]))] + body)
-
-
-def render_table(graph: Graph, console, by: str | None = None, flops: bool = False) -> None:
-    """Print the per-layer (or grouped) table and the totals into a rich console."""
-    from rich.table import Table
-    from rich.text import Text
-
-    title = f"{graph.name}"
-    if graph.spec.variables:
-        title += " (" + ", ".join(f"{k}={plain(v)}" for k, v in graph.spec.variables.items()) + ")"
-    rows = group_rows(graph, by, flops) if by else layer_rows(graph, flops)
-    heads = headers(by, flops)
-    if len(rows) > LARGE or not console.is_terminal:
-        # the same drawing, without rich's layout: a pipe or file has no width to fit
-        right = {i for i, h in enumerate(heads) if h in NUMERIC}
-        console.out(plain_table(title, heads, rows, right), highlight=False)
-    else:
-        table = Table(title=Text(title), title_justify="left", header_style="bold")
-        for i, h in enumerate(heads):
-            wide = max([len(h)] + [len(r[i]) for r in rows])
-            table.add_column(h, justify="right" if h in NUMERIC else "left", min_width=min(wide, 32), overflow="fold")
-        for row in rows:
-            table.add_row(*(Text(cell) for cell in row))  # plain text: names may contain [brackets]
-        console.print(table)
-    summary = Table.grid(padding=(0, 2))
-    summary.add_column()
-    summary.add_column(justify="right")
-    summary.add_column(justify="right")
+def totals_table(graph: Graph, flops: bool = False) -> Table:
+    """The totals, each as a rounded figure beside the exact one."""
+    columns = [Column("total", "total"), Column("value", "value", NUMBER), Column("exact", "exact", NUMBER)]
+    table = Table(columns, frame=GRID)
     for label, value in summary_lines(graph, flops):
-        summary.add_row(label, human(value), f"{value:,}")
-    console.print(summary)
+        table.add(label, human(value), value)
+    return table
+
+
+def analysis_blocks(graph: Graph, by: str | None = None, flops: bool = False) -> list:
+    """What `analyze` shows: the per-layer (or grouped) table, then the totals."""
+    main = group_table(graph, by, flops) if by else layer_table(graph, flops)
+    return [main, totals_table(graph, flops)]
+
+
+def csv_table(graph: Graph, by: str | None = None) -> Table:
+    """Every figure, FLOPs included, one row per layer (or group) and no total row: a column sums to its total."""
+    figures = ["params", "trainable", "non_trainable", "macs", "other_ops", "flops"]
+    if by:
+        table = Table([Column(by, by), *(Column(k, k, NUMBER) for k in ["layers"] + figures)])
+        for key, count, t in grouped(graph, by):
+            table.add(key, count, t.params, t.trainable, t.non_trainable, t.macs, t.other_ops, t.flops)
+        return table
+    table = Table([Column("index", "index", NUMBER), Column("name", "name"), Column("type", "type"), Column("shape", "shape"),
+                   *(Column(k, k, NUMBER) for k in figures), Column("receptive_field", "receptive_field")])
+    for n in graph.nodes:
+        table.add(n.index, n.name, n.type, "x".join(map(str, n.shape)), n.params, n.trainable, n.non_trainable,
+                  n.macs, n.other_ops, 2 * n.macs + n.other_ops, fmt_rf(n.rf))
+    return table
 
 
 def to_json(graph: Graph, by: str | None = None) -> str:
@@ -199,47 +165,9 @@ def to_json(graph: Graph, by: str | None = None) -> str:
     return json.dumps(data, indent=2)
 
 
-def to_csv(graph: Graph, by: str | None = None) -> str:
-    """Every figure, FLOPs included, one row per layer (or group) and a total row."""
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    if by:
-        w.writerow([by, "layers", "params", "trainable", "non_trainable", "macs", "other_ops", "flops"])
-        for key, count, t in grouped(graph, by):
-            w.writerow([key, count, t.params, t.trainable, t.non_trainable, t.macs, t.other_ops, t.flops])
-    else:
-        w.writerow(["index", "name", "type", "shape", "params", "trainable", "non_trainable", "macs", "other_ops",
-                    "flops", "receptive_field"])
-        for n in graph.nodes:
-            w.writerow([n.index, n.name, n.type, "x".join(map(str, n.shape)), n.params, n.trainable, n.non_trainable,
-                        n.macs, n.other_ops, 2 * n.macs + n.other_ops, fmt_rf(n.rf)])
-    t = graph.totals
-    w.writerow(["total", "", "", "", t.params, t.trainable, t.non_trainable, t.macs, t.other_ops, t.flops, ""] if not by
-               else ["total", len(graph.nodes), t.params, t.trainable, t.non_trainable, t.macs, t.other_ops, t.flops])
-    return buf.getvalue()
-
-
-def markdown_table(head: list[str], rows: list[list[str]]) -> str:
-    """A GitHub-flavoured Markdown table; pipes in cells are escaped."""
-    def cell(s):
-        return str(s).replace("|", "\\|")
-
-    lines = ["| " + " | ".join(cell(h) for h in head) + " |", "|" + "|".join("---" for _ in head) + "|"]
-    lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
-def to_markdown(graph: Graph, by: str | None = None, flops: bool = False) -> str:
-    rows = group_rows(graph, by, flops) if by else layer_rows(graph, flops)
-    body = markdown_table(headers(by, flops), rows)
-    totals = markdown_table(["total", "value", "exact"], [[k, human(v), f"{v:,}"] for k, v in summary_lines(graph, flops)])
-    return f"### {graph.name}\n\n{body}\n\n{totals}\n"
-
-
 # ---------------------------------------------------------------- run results (flopcount run, analyze --verify)
 
 MARK = {True: "✓", False: "✗"}
-MARK_STYLE = {True: "green", False: "red"}
 
 
 def _fmt_params(trainable, non_trainable) -> str:
@@ -280,57 +208,31 @@ def verdict_lines(result) -> list[str]:
     return lines
 
 
-def render_verdict(result, console) -> None:
-    """The verdict alone: green when everything agrees, red naming each disagreement."""
-    from rich.text import Text
-
+def verdict_blocks(result) -> list[Line]:
+    """The verdict as lines: the first green when everything agrees, red otherwise."""
     first, *rest = verdict_lines(result)
-    console.print(Text(first, style=MARK_STYLE[result.ok]))
-    for line in rest:
-        console.print(Text(line))
+    return [line(Span(first, GOOD if result.ok else BAD))] + [line(text) for text in rest]
 
 
 def _run_cell(ran, analyzed, agree, mark_first):
-    from rich.text import Text
-
     figure = ran if agree else f"{ran} (analyzer {analyzed})"
-    mark = (MARK[agree], MARK_STYLE[agree])
-    return Text.assemble(mark, " ", figure) if mark_first else Text.assemble(figure, " ", mark)
+    mark = Span(MARK[agree], GOOD if agree else BAD)
+    return (mark, " ", figure) if mark_first else (figure, " ", mark)
 
 
-def render_run(result, console) -> None:
-    """Per-layer ✓/✗ for shape, params and MACs as run, then the verdict, into a rich console."""
-    from rich.table import Table
-    from rich.text import Text
-
-    table = Table(
-        title=Text(f"{result.name}: run with NumPy (batch {result.batch}, seed {result.seed})"),
-        title_justify="left",
-        header_style="bold",
-    )
-    rows = []
+def run_blocks(result) -> list:
+    """What `run` shows: per layer ✓/✗ for shape, params and MACs as run, the timing, then the verdict."""
+    columns = [Column("index", "#", NUMBER), Column("name", "name"), Column("type", "type"),
+               Column("shape", "output shape"), Column("params", "params read", NUMBER),
+               Column("macs", "MACs metered", NUMBER)]
+    table = Table(columns, title=f"{result.name}: run with NumPy (batch {result.batch}, seed {result.seed})")
     for r in result.layers:
-        (shape, params, macs) = run_figures(r)
-        rows.append([Text(str(r.index)), Text(r.name), Text(r.type), _run_cell(*shape[1:], True),
-                     _run_cell(*params[1:], False), _run_cell(*macs[1:], False)])
-    heads = ("#", "name", "type", "output shape", "params read", "MACs metered")
-    right = {0, 4, 5}
-    if not console.is_terminal:
-        # a pipe or a file: the same drawing without rich's per-cell layout, never cropped
-        console.out(plain_table(table.title.plain, list(heads), [[c.plain for c in row] for row in rows], right),
-                    highlight=False)
-    else:
-        widths = [max([len(h)] + [row[i].cell_len for row in rows]) for i, h in enumerate(heads)]
-        for i, (head, width) in enumerate(zip(heads, widths)):
-            table.add_column(head, justify="right" if i in right else "left", width=width, no_wrap=True)
-        for row in rows:
-            table.add_row(*row)
-        console.print(table)
-    console.print(
-        f"forward {result.seconds:.3f} s, weights {result.weight_seconds:.3f} s, "
-        f"estimated peak memory {result.peak_estimate / 2**20:,.1f} MiB"
-    )
-    render_verdict(result, console)
+        shape, params, macs = run_figures(r)
+        table.add(r.index, r.name, r.type, _run_cell(*shape[1:], True), _run_cell(*params[1:], False),
+                  _run_cell(*macs[1:], False))
+    table.footer.append(line(f"forward {result.seconds:.3f} s, weights {result.weight_seconds:.3f} s, "
+                             f"estimated peak memory {result.peak_estimate / 2**20:,.1f} MiB"))
+    return [table, *verdict_blocks(result)]
 
 
 def run_to_json(result) -> str:
@@ -370,24 +272,3 @@ def run_to_json(result) -> str:
         "peak_memory_estimate": result.peak_estimate,
     }
     return json.dumps(data, indent=2)
-
-
-@contextmanager
-def run_progress(console, enabled: bool = True):
-    """Yield a progress(done, total, node) callback drawing a transient bar, or None when off or not a terminal."""
-    if not enabled or not console.is_terminal:
-        yield None
-        return
-    from rich.markup import escape
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    with Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=console, transient=True,
-    ) as bar:
-        task = bar.add_task("running", total=None)
-
-        def advance(done, total, node):
-            bar.update(task, completed=done, total=total, description=f"ran {escape(node.name)}")
-
-        yield advance

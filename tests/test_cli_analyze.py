@@ -9,7 +9,8 @@ import pytest
 from rich.console import Console
 
 from flopcount import analyze
-from flopcount.report import render_table
+from flopcount.render import to_console
+from flopcount.report import analysis_blocks
 
 TINY = Path(__file__).parent / "data" / "tiny.json"
 
@@ -21,6 +22,10 @@ FC_MACS = 4 * 4 * 8 * 10
 TINY_MACS = STEM_MACS + 2 * RES_MACS + FC_MACS
 TINY_TRAINABLE = (3 * 3 * 3 * 8 + 8) + 2 * (3 * 3 * 8 * 8 + 2 * 8) + (4 * 4 * 8 * 10 + 10)
 TINY_NON_TRAINABLE = 2 * (2 * 8)
+
+
+def render_table(graph, console, by=None, flops=False):
+    to_console(analysis_blocks(graph, by, flops), console)
 
 
 def rendered(graph, **kw):
@@ -49,13 +54,17 @@ def test_set_overrides_variables(cli):
     assert data["variables"] == {"resolution": 32, "width": 8}
 
 
-def test_csv_rows_sum_to_total_row(cli):
-    result = cli("analyze", TINY, "--format", "csv")
-    rows = list(csv.DictReader(io.StringIO(result.output)))
-    body, total = rows[:-1], rows[-1]
+@pytest.mark.parametrize("by", [None, "type", "block"])
+def test_csv_holds_only_layer_rows_and_each_column_sums_to_the_total(cli, by):
+    # a total row among the layer rows made a column's sum twice the total (pandas' df.macs.sum())
+    extra = ["--by", by] if by else []
+    rows = list(csv.DictReader(io.StringIO(cli("analyze", TINY, "--format", "csv", *extra).output)))
+    totals = json.loads(cli("analyze", TINY, "--format", "json").output)["totals"]
+    assert len(rows) == (len(analyze(TINY).nodes) if not by else len({r[by] for r in rows}))
+    assert "total" not in {r.get("index", r.get(by)) for r in rows}
     for column in ("params", "trainable", "non_trainable", "macs", "other_ops", "flops"):
-        assert sum(int(r[column]) for r in body) == int(total[column])
-    assert int(total["macs"]) == TINY_MACS
+        assert sum(int(r[column]) for r in rows) == totals[column]
+    assert sum(int(r["macs"]) for r in rows) == TINY_MACS
 
 
 def test_markdown_table_is_consistent(cli):

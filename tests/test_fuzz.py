@@ -49,17 +49,17 @@ def render(graph, fmt: str, by=None) -> str:
     """The analysis as the CLI would print it in fmt (a table into a string console)."""
     from rich.console import Console
 
-    from flopcount import report
+    from flopcount import render, report
 
     if fmt == "table":
         out = Console(file=io.StringIO(), width=120, highlight=False, markup=False)
-        report.render_table(graph, out, by=by, flops=True)
+        render.to_console(report.analysis_blocks(graph, by, flops=True), out)
         return out.file.getvalue()
     if fmt == "json":
         return report.to_json(graph, by)
     if fmt == "csv":
-        return report.to_csv(graph, by)
-    return report.to_markdown(graph, by, flops=True)
+        return render.to_csv(report.csv_table(graph, by))
+    return render.to_markdown(report.analysis_blocks(graph, by, flops=True))
 
 
 def analyze_any(doc, fmt: str = "json", by=None) -> None:

@@ -345,15 +345,15 @@ def test_progress_bar_only_on_a_terminal():
 
     from rich.console import Console
 
-    from flopcount import report
+    from flopcount import render
 
-    with report.run_progress(Console(file=io.StringIO())) as progress:
+    with render.run_progress(Console(file=io.StringIO())) as progress:
         assert progress is None
-    with report.run_progress(Console(file=io.StringIO(), force_terminal=True), enabled=False) as progress:
+    with render.run_progress(Console(file=io.StringIO(), force_terminal=True), enabled=False) as progress:
         assert progress is None
     screen = io.StringIO()
     graph = chain({"type": "flatten", "name": "flat"})
-    with report.run_progress(Console(file=screen, force_terminal=True)) as progress:
+    with render.run_progress(Console(file=screen, force_terminal=True)) as progress:
         run_graph(graph, progress=progress)
     assert "2/2" in screen.getvalue()
 
@@ -363,14 +363,15 @@ def test_run_table_drawn_directly_equals_richs_table():
 
     from rich.console import Console
 
-    from flopcount.report import render_run
+    from flopcount.render import to_console
+    from flopcount.report import run_blocks
 
     graph = chain({"type": "conv2d", "filters": 2, "kernel": 3, "name": "c"}, {"type": "flatten"})
     result = run_graph(graph)
     consoles = [Console(file=io.StringIO(), width=160, color_system=None, highlight=False, force_terminal=t)
                 for t in (True, False)]
     for console in consoles:
-        render_run(result, console)
+        to_console(run_blocks(result), console)
     terminal, pipe = (c.file.getvalue() for c in consoles)
     assert terminal == pipe and "✓" in pipe and "forward" in pipe
 
