@@ -161,7 +161,8 @@ def compare(a, b, M, N, DK, DF, stride, C, t, bias, no_run, fmt, list_blocks):
     A and B are built-in blocks (see --list) or spec files. Exit status 1 when a check fails.
     """
     from . import compare_report, render
-    from .compare import Sizes, compare as compare_blocks, run_sides
+    from .compare import Sizes, run_sides
+    from .compare import compare as compare_blocks
 
     if list_blocks:
         return render.to_console(compare_report.block_list_blocks(), console())

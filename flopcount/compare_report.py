@@ -5,7 +5,15 @@ from __future__ import annotations
 import json
 from fractions import Fraction
 
-from .compare import STACK_WEIGHTS, Comparison, Formula, Side, comparison_dict, fraction_text, list_blocks
+from .compare import (
+    STACK_WEIGHTS,
+    Comparison,
+    Formula,
+    Side,
+    comparison_dict,
+    fraction_text,
+    list_blocks,
+)
 from .expr import fixed
 from .layers import fmt_shape
 from .table import NUMBER, RULE, STRONG, Column, Span, Table, line

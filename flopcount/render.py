@@ -13,17 +13,29 @@ escapes for itself:
   (a cp1252 log) borders become ASCII and symbols such as ✓ a plain word.
 - Markdown: the same escapes, then ``\\``, ``|``, ``<``, ``>``, ``&``, ``[``, ``]`` and `````
   backslash-escaped, so every row keeps its columns and no name becomes a tag or a link.
-- CSV: names as written (quoted when they hold a comma, quote, CR or LF), except that a text
+- CSV: names as written, tabs and line breaks included (a cell holding a comma, quote, CR or
+  LF is quoted), other unprintable characters escaped as on a terminal (an escape sequence
+  would reach a terminal showing the CSV; NUL and lone surrogates cannot be written); a text
   cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a CR gets a leading ``'`` so a
-  spreadsheet does not run it as a formula, and a lone surrogate (not writable as UTF-8) is
-  written as its escape. Numbers are bare digits.
+  spreadsheet does not run it as a formula. Numbers are bare digits, never prefixed.
 """
 
 from __future__ import annotations
 
 import re
 
-from .table import BAD, BOX, GOOD, GRID, NUMBER, RULE, STRONG, Line, Span, Table, cell_text
+from .table import (
+    BAD,
+    BOX,
+    GOOD,
+    GRID,
+    NUMBER,
+    STRONG,
+    Line,
+    Span,
+    Table,
+    cell_text,
+)
 
 LARGE = 1000  # rows beyond which rich's per-cell layout (about 1 ms a row) is too slow even for a terminal
 TEXT_FLOOR = 6  # a terminal too narrow for the table squeezes text columns down to this many cells, never numbers
@@ -91,9 +103,7 @@ def _layout(table: Table, show):
     widths = [0] * len(table.columns)
     for row in measured + rows:
         for i, text in enumerate(row):
-            n = len(text) if text.isascii() else cell_len(text)
-            if n > widths[i]:
-                widths[i] = n
+            widths[i] = max(widths[i], len(text) if text.isascii() else cell_len(text))
     return heads, rows, widths
 
 
@@ -250,8 +260,8 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _csv_text(text: str) -> str:
-    if not text.isascii():  # a lone surrogate cannot be written as UTF-8: its escape instead
-        text = "".join(repr(c)[1:-1] if 0xD800 <= ord(c) <= 0xDFFF else c for c in text)
+    if not text.isprintable():  # tabs and line breaks are data; escape sequences, NUL or a lone surrogate are not
+        text = "".join(c if c in "\t\r\n" else visible(c) for c in text)
     if text.startswith(FORMULA_START):
         text = "'" + text
     if any(c in text for c in ',"\r\n'):
@@ -279,7 +289,13 @@ def run_progress(console, enabled: bool = True):
         if not enabled or not console.is_terminal:
             yield None
             return
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
 
         with Progress(TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(),
                       TimeElapsedColumn(), console=console, transient=True) as progress:

@@ -54,7 +54,7 @@ def _pattern(node: Node, name: str) -> tuple[int, float, float]:
     Centre and spread are the weight's declared init.
     """
     init = node.weights[name].init
-    offset = zlib.crc32(f"{node.index}/{node.name}/{name}".encode()) % POOL_SIZE
+    offset = zlib.crc32(f"{node.index}/{node.name}/{name}".encode("utf-8", "surrogatepass")) % POOL_SIZE
     return (offset, init.centre, init.spread)
 
 

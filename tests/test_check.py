@@ -590,10 +590,8 @@ def markdown_tables(text):
     return tables
 
 
-# A bug on main when written: a control character in a name reaches the XML unescaped (ElementTree
-# escapes markup but not characters XML 1.0 forbids) and a newline splits a Markdown table row. The
-# `tables` helper is making output escaping robust; strict, so the fix turns these into failures to unmark.
-@pytest.mark.xfail(strict=True, reason="bug: control characters in names make the JUnit output invalid XML")
+# Once bugs: a control character in a name reached the XML unescaped (ElementTree escapes markup but
+# not characters XML 1.0 forbids) and a newline split a Markdown table row.
 def test_junit_stays_xml_with_control_characters_in_names(cli, write_spec):
     path = write_spec(family(expect={"layers": {"fc\x01\x1b[31m": {"macs": 1}}}), name="r&d.json")
     result = cli("check", path, "--format", "junit")
@@ -601,7 +599,6 @@ def test_junit_stays_xml_with_control_characters_in_names(cli, write_spec):
     assert len(list(ET.fromstring(result.output).iter("testcase"))) == 1
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a newline in a name splits a Markdown table row")
 def test_markdown_rows_stay_whole_with_newlines_in_names(cli, write_spec):
     path = write_spec(family(expect={"layers": {"fc\nx|y": {"macs": 1}}}))
     result = cli("check", path, "--format", "markdown")
