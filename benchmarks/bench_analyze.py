@@ -80,7 +80,8 @@ def rendering(runs: int) -> list[tuple[int, float]]:
     from rich.console import Console
 
     from flopcount import build_graph, parse_spec
-    from flopcount.report import render_table
+    from flopcount.render import to_console
+    from flopcount.report import analysis_blocks
 
     out = []
     for n in (100, 1_000, 10_000):
@@ -89,7 +90,7 @@ def rendering(runs: int) -> list[tuple[int, float]]:
         for _ in range(max(3, runs // 3)):
             console = Console(file=io.StringIO(), width=140, color_system=None)
             t = time.perf_counter()
-            render_table(graph, console)
+            to_console(analysis_blocks(graph), console)
             times.append(time.perf_counter() - t)
         out.append((n, statistics.median(times)))
     return out
