@@ -514,6 +514,26 @@ def flatten(x):
     return x.reshape(x.shape[0], -1)
 
 
+def rescale(x, scale, offset):
+    """x * scale + offset with constants (Keras' Rescaling)."""
+    out = x * np.float32(scale)
+    if offset:
+        out += np.float32(offset)
+    return out
+
+
+def normalize(x, mean, variance, count, eps):
+    """(x - mean) / max(sqrt(variance), eps) per channel (Keras' Normalization); count is its bookkeeping."""
+    c = x.shape[-1]
+    for name, w in (("mean", mean), ("variance", variance)):
+        if w.shape != (c,):
+            raise ValueError(f"normalize {name} of shape {w.shape} does not match {c} channels")
+    if count.shape != ():
+        raise ValueError(f"normalize count of shape {count.shape} is not a scalar")
+    _meter.running_statistics(mean, variance, count)
+    return (x - mean) / np.maximum(np.sqrt(variance), np.float32(eps))
+
+
 def batch_norm(x, gamma, beta, mean, var, eps):
     """Inference form: (x - mean) / sqrt(var + eps) x gamma + beta, folded to one scale and shift."""
     c = x.shape[-1]

@@ -105,6 +105,9 @@ CASES = [
     Case("batch_norm-nocenter", {"type": "batch_norm", "center": False}, (4, 4, 8), (4, 4, 8), 8, 2 * 8),
     Case("batch_norm-statistics-only", {"type": "batch_norm", "center": False, "scale": False}, (3, 5), (3, 5),
          0, 2 * 5),
+    # Keras' Normalization: mean and variance per channel and the sample count, all non-trainable (3 + 3 + 1)
+    Case("normalize", {"type": "normalize"}, (6, 6, 3), (6, 6, 3), 0, 3 + 3 + 1),
+    Case("rescale", {"type": "rescale", "scale": 0.5, "offset": 1}, (4, 4, 3), (4, 4, 3)),
     Case("activation-relu", {"type": "activation", "fn": "relu"}, (4, 4, 3), (4, 4, 3)),
     Case("activation-relu6", {"type": "activation", "fn": "relu6"}, (4, 4, 3), (4, 4, 3)),
     Case("activation-leaky", {"type": "activation", "fn": "leaky_relu", "alpha": 0.1}, (5,), (5,)),

@@ -80,6 +80,10 @@ OTHER_OPS = [
     ({"type": "lstm", "units": 3, "biases": 2, "bidirectional": True}, (4, 2), 2 * 4 * 3 * (4 * 2 + 5 + 3 + 1)),
     # GRU: 2 sigmoids and a tanh, the reset product, h = n + z (h - n) (3)
     ({"type": "gru", "units": 3}, (4, 2), 4 * 3 * (3 * 2 + 3 + 1 + 3)),
+    # Keras' preprocessing: a multiply (and an add for an offset); a subtraction and a division
+    ({"type": "rescale", "scale": 0.5}, (2, 2, 3), 2 * 2 * 3),
+    ({"type": "rescale", "scale": 0.5, "offset": -1}, (2, 2, 3), 2 * 2 * 3 * 2),
+    ({"type": "normalize"}, (2, 2, 3), 2 * 2 * 3 * 2),
 ]
 
 

@@ -38,6 +38,8 @@ def model_format(path: Path) -> str | None:
     suffix = path.suffix.lower()
     if suffix == ".onnx":
         return "onnx"
+    if suffix == ".keras":
+        return "keras"
     if suffix == ".json":
         return None
     try:
@@ -48,6 +50,8 @@ def model_format(path: Path) -> str | None:
     except OSError:
         return None
     # ir_version (field 1, varint) is the first field a ModelProto serializes; versions are 1-11 today
+    if head == ZIP_MAGIC:
+        return "keras"
     if len(head) >= 2 and head[0] == 0x08 and 1 <= head[1] <= 0x20:
         return "onnx"
     return None
@@ -66,7 +70,7 @@ def load_model(path: Path, kind: str, file: str, overrides: dict | None = None, 
 
 def is_keras_config(doc) -> bool:
     """True for the JSON of a Keras model (``model.to_json()``): class_name and config at the top."""
-    return False  # the Keras importer lands next
+    return isinstance(doc, dict) and "class_name" in doc and "config" in doc and "layers" not in doc
 
 
 def translate_keras(doc: dict, file: str, overrides: dict | None = None, input_shapes: dict | None = None) -> Imported:

@@ -86,6 +86,7 @@ from .activation import ACTIVATIONS, Activation, Softmax
 from .merge import Add, Concat, Multiply
 from .recurrent import GRU, LSTM, SimpleRNN
 from .resample import PixelShuffle
+from .preprocessing import Normalize, Rescale
 
 __all__ = [
     "ACTIVATIONS",

@@ -1,0 +1,217 @@
+"""Keras import: model.to_json() configs and .keras archives, read without Keras.
+
+Hand-written configs follow the layout Keras itself writes (Keras 3's inbound_nodes
+{"args", "kwargs"} and Keras 2's [[name, node, index, kwargs]]); their parameters are
+worked out here by Keras' rules. The Keras Applications configs in tests/data/keras were
+written by Keras (make_configs.py there) and carry Keras' own count_params() totals.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from flopcount.graph import analyze
+
+DATA = Path(__file__).parent / "data" / "keras"
+
+
+def tensor(name, node=0, index=0):
+    return {"class_name": "__keras_tensor__", "config": {"shape": None, "dtype": "float32", "keras_history": [name, node, index]}}
+
+
+def layer(cls, name, inbound=(), **config):
+    """A Keras 3 layer entry; inbound is a list of calls, each a tensor or a list of tensors."""
+    nodes = [{"args": [call], "kwargs": {}} for call in inbound]
+    return {"module": "keras.layers", "class_name": cls, "config": {"name": name, **config}, "registered_name": None,
+            "name": name, "inbound_nodes": nodes}
+
+
+def functional(name, layers, inputs, outputs):
+    return {"module": "keras.src.models.functional", "class_name": "Functional",
+            "config": {"name": name, "trainable": True, "layers": layers,
+                       "input_layers": [[i, 0, 0] for i in inputs], "output_layers": [[o, 0, 0] for o in outputs]}}
+
+
+def residual_block():
+    """conv 3x3 + BN + ReLU, conv 3x3 + BN, add the input, ReLU: the basic residual block on 8x8x16."""
+    return functional("residual", [
+        layer("InputLayer", "image", batch_shape=[None, 8, 8, 16], dtype="float32"),
+        layer("Conv2D", "conv1", [tensor("image")], filters=16, kernel_size=[3, 3], strides=[1, 1], padding="same",
+              data_format="channels_last", dilation_rate=[1, 1], groups=1, activation="linear", use_bias=False),
+        layer("BatchNormalization", "bn1", [tensor("conv1")], axis=-1, epsilon=0.001, center=True, scale=True),
+        layer("Activation", "relu1", [tensor("bn1")], activation="relu"),
+        layer("Conv2D", "conv2", [tensor("relu1")], filters=16, kernel_size=[3, 3], strides=[1, 1], padding="same",
+              activation="linear", use_bias=False),
+        layer("BatchNormalization", "bn2", [tensor("conv2")], axis=-1, epsilon=0.001),
+        layer("Add", "add", [[tensor("bn2"), tensor("image")]]),
+        layer("Activation", "out", [tensor("add")], activation="relu"),
+    ], ["image"], ["out"])
+
+
+def write(tmp_path, doc, name="model.json"):
+    path = tmp_path / name
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def totals(graph):
+    return graph.totals.params, graph.totals.trainable, graph.totals.macs
+
+
+def test_functional_residual_block(tmp_path):
+    g = analyze(write(tmp_path, residual_block()))
+    conv = 3 * 3 * 16 * 16  # no bias
+    bn = 4 * 16  # gamma, beta trainable; moving mean and variance not
+    assert totals(g) == (2 * conv + 2 * bn, 2 * conv + 2 * 2 * 16, 2 * 8 * 8 * 16 * 3 * 3 * 16)
+    assert [n.name for n in g.nodes] == ["image", "conv1", "bn1", "relu1", "conv2", "bn2", "add", "out"]
+    add = g.nodes[6]
+    assert [g.nodes[i].name for i in add.inputs] == ["bn2", "image"]
+
+
+def test_sequential_with_fused_activations(tmp_path):
+    doc = {"module": "keras", "class_name": "Sequential", "config": {"name": "mnist", "layers": [
+        {"class_name": "InputLayer", "config": {"batch_shape": [None, 28, 28, 1], "name": "input"}},
+        {"class_name": "Conv2D", "config": {"name": "c1", "filters": 32, "kernel_size": [3, 3], "activation": "relu"}},
+        {"class_name": "MaxPooling2D", "config": {"name": "p1", "pool_size": [2, 2], "strides": [2, 2], "padding": "valid"}},
+        {"class_name": "SeparableConv2D", "config": {"name": "sep", "filters": 16, "kernel_size": [3, 3], "depth_multiplier": 1}},
+        {"class_name": "Flatten", "config": {"name": "flat"}},
+        {"class_name": "Dropout", "config": {"name": "drop", "rate": 0.5}},
+        {"class_name": "Dense", "config": {"name": "fc", "units": 10, "activation": "softmax"}},
+    ]}}
+    g = analyze(write(tmp_path, doc))
+    # Keras: Conv2D 3*3*1*32 + 32; SeparableConv2D 3*3*32 depthwise + 32*16 pointwise + 16 bias;
+    # Dense (11*11*16)*10 + 10
+    params = (3 * 3 * 32 + 32) + (3 * 3 * 32 + 32 * 16 + 16) + (11 * 11 * 16 * 10 + 10)
+    macs = 26 * 26 * 32 * 3 * 3 + 11 * 11 * 32 * 3 * 3 + 11 * 11 * 16 * 32 + 11 * 11 * 16 * 10
+    assert totals(g) == (params, params, macs)
+    assert [(n.name, n.type) for n in g.nodes] == [
+        ("input", "input"), ("c1", "conv2d"), ("c1.activation", "activation"), ("p1", "max_pool"),
+        ("sep.depthwise", "depthwise_conv2d"), ("sep.pointwise", "conv2d"), ("flat", "flatten"), ("drop", "dropout"),
+        ("fc", "dense"), ("fc.activation", "softmax")]
+
+
+def test_sequential_keras2_with_batch_input_shape_on_its_first_layer(tmp_path):
+    doc = {"class_name": "Sequential", "keras_version": "2.15.0", "backend": "tensorflow", "config": {"name": "mlp", "layers": [
+        {"class_name": "Dense", "config": {"name": "d1", "units": 64, "activation": "relu", "use_bias": True,
+                                            "batch_input_shape": [None, 784]}},
+        {"class_name": "Dense", "config": {"name": "d2", "units": 10, "use_bias": False}},
+    ]}}
+    g = analyze(write(tmp_path, doc))
+    assert totals(g) == (784 * 64 + 64 + 64 * 10, 784 * 64 + 64 + 64 * 10, 784 * 64 + 64 * 10)
+
+
+def test_functional_keras2_inbound_nodes_and_a_nested_sequential(tmp_path):
+    """A Keras 2 functional model calling a Sequential model as a layer: the inner layers are inlined as block.layer."""
+    inner = {"class_name": "Sequential", "config": {"name": "block", "layers": [
+        {"class_name": "Conv2D", "config": {"name": "conv", "filters": 8, "kernel_size": [1, 1], "use_bias": True}},
+        {"class_name": "ReLU", "config": {"name": "relu", "max_value": 6.0}},
+    ]}}
+    doc = {"class_name": "Functional", "keras_version": "2.15.0", "config": {"name": "outer", "layers": [
+        {"class_name": "InputLayer", "config": {"batch_input_shape": [None, 4, 4, 3], "name": "in_1"}, "name": "in_1",
+         "inbound_nodes": []},
+        {"class_name": "Sequential", "config": inner["config"], "name": "block", "inbound_nodes": [[["in_1", 0, 0, {}]]]},
+        {"class_name": "GlobalAveragePooling2D", "config": {"name": "gap"}, "name": "gap", "inbound_nodes": [[["block", 0, 0, {}]]]},
+        {"class_name": "Dense", "config": {"name": "head", "units": 2}, "name": "head", "inbound_nodes": [[["gap", 0, 0, {}]]]},
+    ], "input_layers": [["in_1", 0, 0]], "output_layers": [["head", 0, 0]]}}
+    g = analyze(write(tmp_path, doc))
+    assert [n.name for n in g.nodes] == ["in_1", "block.conv", "block.relu", "gap", "head"]
+    assert totals(g) == (3 * 8 + 8 + 8 * 2 + 2, 3 * 8 + 8 + 8 * 2 + 2, 4 * 4 * 8 * 3 + 8 * 2)
+
+
+def test_nested_functional_model(tmp_path):
+    inner = residual_block()
+    outer = functional("outer", [
+        layer("InputLayer", "x", batch_shape=[None, 8, 8, 16]),
+        {**layer("Functional", "res", [tensor("x")]), "config": inner["config"]},
+        layer("GlobalMaxPooling2D", "pool", [tensor("res")], keepdims=False),
+    ], ["x"], ["pool"])
+    g = analyze(write(tmp_path, outer))
+    assert [n.name for n in g.nodes][:3] == ["x", "res.conv1", "res.bn1"]
+    assert g.nodes[-1].shape == (16,)
+    assert totals(g)[0] == 2 * 3 * 3 * 16 * 16 + 2 * 4 * 16
+
+
+def test_keras_archive(tmp_path):
+    path = tmp_path / "model.keras"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("metadata.json", json.dumps({"keras_version": "3.15.1"}))
+        z.writestr("config.json", json.dumps(residual_block()))
+        z.writestr("model.weights.h5", b"\x89HDF\r\n")  # not read
+    assert totals(analyze(path)) == totals(analyze(write(tmp_path, residual_block())))
+
+
+def test_import_writes_the_spec(cli, tmp_path):
+    path = write(tmp_path, residual_block())
+    result = cli("import", path)
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    assert doc["layers"][0] == {"name": "image", "type": "input", "shape": [8, 8, 16]}
+    assert {"name": "add", "type": "add", "inputs": ["bn2", "image"]} in doc["layers"]
+
+
+@pytest.mark.parametrize(
+    "name, params, trainable",
+    [
+        # Keras' own count_params() for keras.applications.VGG16 / ResNet50 (weights=None), see make_configs.py
+        ("vgg16", 138_357_544, 138_357_544),
+        ("resnet50", 25_636_712, 25_583_592),
+    ],
+)
+def test_keras_applications_import_to_keras_totals(tmp_path, name, params, trainable):
+    path = tmp_path / f"{name}.json"
+    path.write_bytes(gzip.decompress((DATA / f"{name}.json.gz").read_bytes()))
+    g = analyze(path)
+    assert (g.totals.params, g.totals.trainable) == (params, trainable)
+
+
+@pytest.mark.parametrize(
+    "doc, message",
+    [
+        (functional("m", [layer("InputLayer", "x", batch_shape=[None, 4]),
+                          layer("Lambda", "fn", [tensor("x")], function="lambda x: x")], ["x"], ["fn"]),
+         "layer 'fn' (Lambda): unknown Keras layer class Lambda. Supported: "),
+        (functional("m", [layer("InputLayer", "x", batch_shape=[None, 4, 4, 3]),
+                          layer("Conv2D", "c", [tensor("x")], filters=2, kernel_size=1, data_format="channels_first")],
+                    ["x"], ["c"]),
+         "layer 'c' (Conv2D): attribute 'data_format': only channels_last is translated. Received: data_format=\"channels_first\""),
+        (functional("m", [layer("InputLayer", "x", batch_shape=[None, 4]),
+                          layer("Dense", "d", [tensor("x")], units=2, activation="softplus")], ["x"], ["d"]),
+         "layer 'd' (Dense): attribute 'activation': activation 'softplus' is not translated."),
+        (functional("m", [layer("InputLayer", "x", batch_shape=[None, None, 3]),
+                          layer("Dense", "d", [tensor("x")], units=2)], ["x"], ["d"]),
+         "input 'x' has a dynamic dimension on axis 1; set it with --input-shape x=NxNx3."),
+        (functional("m", [layer("InputLayer", "x", batch_shape=[None, 4]),
+                          layer("Dense", "d", [tensor("nothing")], units=2)], ["x"], ["d"]),
+         "layer 'd' (Dense): reads 'nothing' (call 0, output 0), which nothing produces."),
+    ],
+    ids=["unknown-class", "channels-first", "activation", "dynamic-dim", "dangling"],
+)
+def test_bad_keras_configs_are_exit_2_naming_layer_and_attribute(cli, tmp_path, doc, message):
+    path = write(tmp_path, doc)
+    result = cli("analyze", path)
+    assert result.exit_code == 2
+    assert result.output.startswith(f"Error: {path}: ")
+    assert message in result.output
+    assert result.output.count("\n") == 1
+
+
+def test_dynamic_keras_dimensions_from_the_command_line(cli, tmp_path):
+    doc = functional("m", [layer("InputLayer", "x", batch_shape=[None, None, 3]), layer("Dense", "d", [tensor("x")], units=2)],
+                     ["x"], ["d"])
+    result = cli("analyze", write(tmp_path, doc), "--input-shape", "x=1x7x3", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["totals"]["macs"] == 7 * 3 * 2
+
+
+def test_a_zip_without_config_json(cli, tmp_path):
+    path = tmp_path / "bad.keras"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("other.txt", "x")
+    result = cli("analyze", path)
+    assert result.exit_code == 2
+    assert result.output == f"Error: {path}: a .keras archive holds config.json, but this zip file has none.\n"
