@@ -48,3 +48,16 @@ def golden(request):
         assert text == path.read_text()
 
     return check
+
+
+@pytest.fixture
+def fails_with():
+    """Assert a CLI result is exit 2 with one error line naming file and containing message."""
+
+    def check(result, file, message):
+        assert result.exit_code == 2, result.output
+        assert result.output.startswith(f"Error: {file}: ")
+        assert message in result.output
+        assert result.output.count("\n") == 1
+
+    return check
