@@ -31,6 +31,14 @@ class Node:
     # {jump: (first, last) input position seen from output 0}
     paths: tuple[dict, ...]
     group: str | None = None
+    tokens: int | None = None  # the output holds integer token ids in [0, tokens), not real values
+    # weights used from another layer instead of owned: name -> (owner node, owner's weight name, transposed)
+    shared: dict = field(default_factory=dict)
+
+    @property
+    def owners(self) -> tuple[str, ...]:
+        """Names of the layers whose weights this one uses (counted there, not here)."""
+        return tuple(dict.fromkeys(owner.name for owner, _, _ in self.shared.values()))
 
     @property
     def rf(self) -> tuple[int, ...]:
@@ -129,7 +137,7 @@ def _node(flat, index_of, nodes) -> Node:
     layer = cls.from_raw(flat.raw, lambda text: expr.evaluate(text, flat.env))
     lo, hi = cls.inputs
     n_in = len(flat.inputs)
-    if cls.source:
+    if cls.source or (hi == 0 and flat.implicit):
         n_in = 0
     elif n_in < lo or (hi is not None and n_in > hi):
         want = f"at least {lo}" if hi is None else f"exactly {lo}"
@@ -142,14 +150,25 @@ def _node(flat, index_of, nodes) -> Node:
         raise ShapeError(
             f"its output shape {fmt_shape(shape)} has a dimension above 10^15 ({MAX_INTEGER:,}), the largest supported."
         )
+    for p in parents:
+        if p.tokens is not None and not cls.takes_tokens:
+            raise ShapeError(
+                f"{flat.type} cannot take integer token ids (the output of '{p.name}'); an embedding turns them "
+                "into vectors first.",
+                attribute="inputs",
+            )
+    tokens = layer.output_tokens(tuple([p.tokens for p in parents]))
     weights = layer.weights(in_shapes)
+    shared = _shared_weights(flat.type, weights, nodes[index_of[flat.share]]) if flat.share is not None else {}
     trainable = non_trainable = 0
-    for w in weights.values():
+    for name, w in weights.items():
+        if name in shared:
+            continue  # counted at its owner
         if w.trainable:
             trainable += prod(w.shape)
         else:
             non_trainable += prod(w.shape)
-    paths = _receptive_field(layer, in_shapes, parents, shape)
+    paths = _receptive_field(layer, in_shapes, parents, shape, tokens)
     # strides multiply along a chain; beyond 10^15 a field or jump means nothing and only bloats output
     if any(max(j, -a, b) > MAX_INTEGER for p in paths for j, (a, b) in p.items()):
         raise ShapeError(
@@ -170,13 +189,52 @@ def _node(flat, index_of, nodes) -> Node:
         other_ops=layer.other_ops(in_shapes, shape),
         paths=paths,
         group=flat.group,
+        tokens=tokens,
+        shared=shared,
     )
 
 
-def _receptive_field(layer, in_shapes, parents, shape):
+def _shared_weights(type_name, weights, owner) -> dict:
+    """This layer's weights paired in declaration order with owner's: name -> (owner node, its name, transposed).
+
+    A pair has equal shapes, or 2-D shapes that are each other's transpose (GPT-2's head reads
+    its token embedding (vocab, dim) as a (dim, vocab) kernel). When owner itself shares a
+    weight, the pair points to the layer that owns it.
+    """
+    mine, theirs = list(weights.items()), list(owner.weights.items())
+    if not mine:
+        raise ShapeError(f"{type_name} has no weights to share.", attribute="share")
+    if len(mine) != len(theirs):
+        raise ShapeError(
+            f"shares the weights of '{owner.name}', which has {len(theirs)} ({', '.join(n for n, _ in theirs) or 'none'}), "
+            f"but this {type_name} has {len(mine)} ({', '.join(n for n, _ in mine)}).",
+            attribute="share",
+        )
+    out = {}
+    for (name, w), (theirs_name, theirs_w) in zip(mine, theirs):
+        if w.shape == theirs_w.shape:
+            transposed = False
+        elif len(w.shape) == 2 and w.shape == theirs_w.shape[::-1]:
+            transposed = True
+        else:
+            raise ShapeError(
+                f"its {name} of shape {fmt_shape(w.shape)} cannot be '{owner.name}''s {theirs_name} of shape "
+                f"{fmt_shape(theirs_w.shape)}: the shapes differ, also transposed.",
+                attribute="share",
+            )
+        if theirs_name in owner.shared:
+            root, root_name, root_transposed = owner.shared[theirs_name]
+            out[name] = (root, root_name, transposed != root_transposed)
+        else:
+            out[name] = (owner, theirs_name, transposed)
+    return out
+
+
+def _receptive_field(layer, in_shapes, parents, shape, tokens=None):
     """Per spatial axis, the input interval each path sees from output position 0: {jump: (first, last)}.
 
-    The axes are the network input's spatial axes (all but its last, channels last).
+    The axes are the network input's spatial axes (all but its last, channels last; all of a
+    token input's).
     A window of extent k, stride s and padding p before maps (first, last) at jump j to
     (first - p j, last + (k - 1 - p) j) at jump j s. Paths with the same jump move alike from
     here on, so their intervals merge into one; paths with different jumps (a strided 1x1
@@ -187,7 +245,8 @@ def _receptive_field(layer, in_shapes, parents, shape):
     of axes than the paths (after a reshape, say) leaves them as they are.
     """
     if not parents:
-        return tuple({1: (0, 0)} for _ in shape[:-1])
+        # token ids have no channel axis: every axis of a token input is a position
+        return tuple({1: (0, 0)} for _ in (shape if tokens is not None else shape[:-1]))
     axes = max(len(p.paths) for p in parents)
     spatial_out = len(shape) == axes + 1
     merged = []
@@ -197,7 +256,8 @@ def _receptive_field(layer, in_shapes, parents, shape):
             if len(p.paths) != axes:
                 continue  # an input of other rank has no position on these axes
             own = p.paths[axis]
-            if spatial_out and shape[axis] > 1 and (len(in_shape) != axes + 1 or in_shape[axis] == 1):
+            positions = len(in_shape) - (p.tokens is None)  # token ids have no channel axis
+            if spatial_out and shape[axis] > 1 and (positions != axes or in_shape[axis] == 1):
                 own = {0: (min(f for f, _ in own.values()), max(last for _, last in own.values()))}
             for jump, (first, last) in own.items():
                 if jump in paths:

@@ -24,6 +24,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 DTYPE = np.float32
+TOKEN_DTYPE = np.int32  # integer token ids fed to embeddings
 ITEMSIZE = np.dtype(DTYPE).itemsize
 
 
@@ -91,6 +92,25 @@ def reusing_buffers():
         yield
     finally:
         _buffers = outer
+
+
+_batch = 1  # the batch of the run in progress, for tensors that have no input to take it from
+
+
+@contextmanager
+def batch_of(n: int):
+    """Set the batch that batched() broadcasts to for the duration of the block."""
+    global _batch
+    outer, _batch = _batch, n
+    try:
+        yield
+    finally:
+        _batch = outer
+
+
+def batched(array):
+    """A read-only view of array repeated along a new leading batch axis of the current batch."""
+    return np.broadcast_to(array, (_batch, *array.shape))
 
 
 def scratch(role, shape, dtype=DTYPE):
@@ -316,7 +336,8 @@ def dense(x, kernel, bias):
 
     kernel is an array, or a weight too large to hold whole that yields (row slice,
     block) pieces from row_blocks() (the runner's TiledWeight): then the product is
-    summed over row blocks.
+    summed over row blocks; or (column slice, block) pieces from column_blocks() (a
+    tiled weight read transposed): then each block gives its own output columns.
     """
     c_in, units = kernel.shape
     if x.shape[-1] != c_in:
@@ -324,6 +345,10 @@ def dense(x, kernel, bias):
     a = x.reshape(-1, c_in)
     if isinstance(kernel, np.ndarray):
         out = _meter.matmul(a, kernel)
+    elif hasattr(kernel, "column_blocks"):  # a large weight read transposed: its column blocks
+        out = np.empty((a.shape[0], units), dtype=a.dtype)
+        for cols, block in kernel.column_blocks():
+            _meter.matmul(a, block, out=out[:, cols])
     else:
         out = np.zeros((a.shape[0], units), dtype=a.dtype)
         for rows, block in kernel.row_blocks():
@@ -682,6 +707,13 @@ def matmul(a, b, transpose_a=False, transpose_b=False):
     if a.shape[-1] != b.shape[-2]:
         raise ValueError(f"cannot multiply (..., {a.shape[-2]}, {a.shape[-1]}) by (..., {b.shape[-2]}, {b.shape[-1]})")
     return _meter.matmul(a, b)
+
+
+def cache_values(n, positions, kv_heads, head_dim):
+    """Keys and values (N, positions, kv_heads, head_dim) standing for a cache of earlier positions: seeded random."""
+    rng = np.random.default_rng(positions)
+    shape = (n, positions, kv_heads, head_dim)
+    return rng.standard_normal(shape, dtype=DTYPE), rng.standard_normal(shape, dtype=DTYPE)
 
 
 def rotary(x, positions, base):

@@ -126,6 +126,29 @@ class TiledWeight:
         return whole if dtype is None else whole.astype(dtype)
 
 
+class TransposedWeight:
+    """A TiledWeight read transposed: its row blocks are this weight's column blocks, for kernels.dense."""
+
+    def __init__(self, tiled: TiledWeight):
+        self.tiled = tiled
+        self.shape = tiled.shape[::-1]
+        self.size = tiled.size
+        self.dtype = tiled.dtype
+        self.ndim = 2
+
+    @property
+    def seconds(self) -> float:
+        return self.tiled.seconds
+
+    def column_blocks(self):
+        """Yield (column slice, read-only block) covering every column once, in order."""
+        for rows, block in self.tiled.row_blocks():
+            yield rows, block.T
+
+    def __array__(self, dtype=None, copy=None):
+        return np.asarray(self.tiled, dtype=dtype).T
+
+
 class Weights(Mapping):
     """A layer's declared weights, created on first read; records what forward() read.
 
@@ -145,26 +168,31 @@ class Weights(Mapping):
     @property
     def seconds(self) -> float:
         """Time spent creating weights, including the row blocks of tiled ones."""
-        return self.created + sum(a.seconds for a in self.arrays.values() if isinstance(a, TiledWeight))
+        return self.created + sum(a.seconds for a in self.arrays.values() if isinstance(a, (TiledWeight, TransposedWeight)))
 
     def __getitem__(self, name):
         if name not in self.node.weights:
             declared = ", ".join(self.node.weights) or "none"
             raise KeyError(f"{name!r} is not a declared weight of this layer (declared: {declared})")
         if name not in self.arrays:
-            declared = self.node.weights[name]
+            # a shared weight is its owner's array (transposed where declared so), counted at the owner
+            node, source, transposed = self.node.shared.get(name, (self.node, name, False))
             start = time.perf_counter()
-            array = None if self.given is None else self.given(self.node.name, name)
+            declared = node.weights[source]
+            array = None if self.given is None else self.given(node.name, source)
             if array is not None:
                 if tuple(array.shape) != declared.shape:
-                    raise ValueError(f"weight {name!r} is given with shape {tuple(array.shape)}, declared {declared.shape}")
-                self.arrays[name] = array
+                    raise ValueError(f"weight {source!r} is given with shape {tuple(array.shape)}, declared {declared.shape}")
             elif _tiled(declared.shape):
-                self.arrays[name] = TiledWeight(self.node, name, self.seed)
+                array = TiledWeight(node, source, self.seed)
             else:
-                self.arrays[name] = make_weight(self.node, name, self.seed)
+                array = make_weight(node, source, self.seed)
+            if transposed:
+                array = TransposedWeight(array) if isinstance(array, TiledWeight) else array.T
+            self.arrays[name] = array
             self.created += time.perf_counter() - start
-            self.sizes[name] = self.arrays[name].size
+            if name not in self.node.shared:
+                self.sizes[name] = array.size
         return self.arrays[name]
 
     def __contains__(self, name):
@@ -377,7 +405,10 @@ def _inputs_for(graph: Graph, batch: int, seed: int) -> dict[int, np.ndarray]:
     for node in graph.nodes:
         if node.layer.source:
             rng = np.random.default_rng((seed, node.index))
-            out[node.index] = rng.standard_normal((batch, *node.shape), dtype=kernels.DTYPE)
+            if node.tokens is None:
+                out[node.index] = rng.standard_normal((batch, *node.shape), dtype=kernels.DTYPE)
+            else:  # random valid token ids
+                out[node.index] = rng.integers(0, node.tokens, (batch, *node.shape), dtype=kernels.TOKEN_DTYPE)
     return out
 
 
@@ -389,7 +420,8 @@ def _execute(graph: Graph, inputs: dict, seed: int, keep=(), on_layer=None, weig
     """
     given = graph.spec.weights if weights is None else weights
     # an overflow or NaN in the values is no finding of shapes, params or MACs, and NumPy's warnings about it only noise
-    with kernels.reusing_buffers(), np.errstate(all="ignore"):
+    batch = next(iter(inputs.values())).shape[0] if inputs else 1
+    with kernels.reusing_buffers(), kernels.batch_of(batch), np.errstate(all="ignore"):
         return _execute_nodes(graph, inputs, seed, set(keep), on_layer, given)
 
 
@@ -509,12 +541,20 @@ def forward(graph: Graph, x, *, seed: int = 0, keep=None, weights=None) -> dict[
             f"Received: no array for {', '.join(missing)}"
         )
     for i in sources:
-        array = np.asarray(inputs[i], dtype=kernels.DTYPE)
-        if array.shape[1:] != graph.nodes[i].shape:
+        node = graph.nodes[i]
+        array = np.asarray(inputs[i], dtype=kernels.DTYPE if node.tokens is None else None)
+        if array.shape[1:] != node.shape:
             raise RunError(
-                f"input '{graph.nodes[i].name}' needs shape (batch, {', '.join(map(str, graph.nodes[i].shape))}). "
+                f"input '{node.name}' needs shape (batch, {', '.join(map(str, node.shape))}). "
                 f"Received: shape={list(array.shape)}"
             )
+        if node.tokens is not None:
+            if not np.issubdtype(array.dtype, np.integer) or (array.size and not 0 <= array.min() <= array.max() < node.tokens):
+                raise RunError(
+                    f"input '{node.name}' holds token ids, integers in [0, {node.tokens}). "
+                    f"Received: {array.dtype} values from {array.min()} to {array.max()}"
+                )
+            array = array.astype(kernels.TOKEN_DTYPE, copy=False)
         inputs[i] = array
     keep = [graph.nodes[-1].index] if keep is None else list(keep)
 

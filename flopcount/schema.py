@@ -40,6 +40,11 @@ def layer_schema(type_name: str) -> dict:
         "inputs": {"$ref": "#/$defs/inputs"},
         "repeat": {"$ref": "#/$defs/repeat"},
         "when": {"$ref": "#/$defs/condition"},
+        "share": {
+            "type": "string",
+            "minLength": 1,
+            "description": "a layer above whose weights this one uses instead of its own (counted there once)",
+        },
     }
     for attr in cls.attrs:
         properties[attr.name] = attribute_schema(attr)

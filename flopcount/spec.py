@@ -18,7 +18,7 @@ from .errors import FlopcountError, SpecError, SpecNotFound, spec_error, suggest
 MAX_LAYERS = 100_000
 MAX_NESTING = 64  # blocks inside blocks, far beyond any real network
 TOP_KEYS = ("$schema", "name", "description", "source", "input", "variables", "blocks", "layers", "expect")
-ENTRY_KEYS = ("name", "inputs", "repeat", "when")
+ENTRY_KEYS = ("name", "inputs", "repeat", "when", "share")
 BLOCK_IN = "in"  # inside a block, the name of the block's input
 REPEAT_INDEX = "i"  # inside a repeat, the 0-based copy number
 
@@ -34,6 +34,8 @@ class FlatLayer:
     env: dict
     inputs: tuple[str, ...]
     group: str | None = None  # the top-level entry (block instance or repeat) it came from
+    implicit: bool = False  # inputs is the layer before, not named in the spec
+    share: str | None = None  # the layer whose weights this one uses instead of its own
 
 
 @dataclass
@@ -255,7 +257,7 @@ class _Expander:
         self.stack: list[str] = []
         self.sizes: dict[str, int] = {}
 
-    def emit(self, name, type_, raw, env, inputs, group):
+    def emit(self, name, type_, raw, env, inputs, group, implicit=False, share=None):
         if len(self.out) >= self.max_layers:
             raise SpecError.about(
                 "max_layers", "the spec expands to more than the limit of {limit} layers; raise it with "
@@ -263,7 +265,7 @@ class _Expander:
             )
         if name in self.names:
             raise SpecError("two layers have this name; names must be unique.", layer=len(self.out), name=name)
-        self.out.append(FlatLayer(len(self.out), name, type_, raw, env, tuple(inputs), group))
+        self.out.append(FlatLayer(len(self.out), name, type_, raw, env, tuple(inputs), group, implicit, share))
         self.names[name] = name
         return name
 
@@ -319,6 +321,14 @@ class _Expander:
             inputs = ()
         else:
             inputs = self.inputs(entry.get("inputs"), prev, local)
+        implicit = "inputs" not in entry
+        share = None
+        if "share" in entry:
+            if is_block:
+                raise SpecError("share applies to a layer, not to a block instance.", attribute="share")
+            if not isinstance(entry["share"], str):
+                raise spec_error("must name one earlier layer.", attribute="share", received=entry["share"])
+            share = self.inputs(entry["share"], None, local, "share")[0]
         least = 0 if "when" in entry else repeat * (self.min_size(kind) if is_block else 1)
         if len(self.out) + least > self.max_layers:
             raise SpecError.about(
@@ -345,10 +355,11 @@ class _Expander:
                 last = self.block(kind, entry, copy_env, inputs, full, copy_group)
             else:
                 raw = {k: v for k, v in entry.items() if k not in ENTRY_KEYS and k != "type"}
-                last = self.emit(full, kind, raw, copy_env, inputs, copy_group)
+                last = self.emit(full, kind, raw, copy_env, inputs, copy_group, implicit, share)
             local[local_name] = last
             self.names[full] = last
             inputs = (last,)
+            implicit = True
             if i == 0 and repeat > 1:
                 # project the whole repeat from its first copy so a huge one fails before it is built
                 projected = len(self.out) + (len(self.out) - start) * (repeat - 1)
@@ -374,7 +385,7 @@ class _Expander:
             raise spec_error("must be true or false (a condition such as \"i == 0\").", attribute="when", received=raw)
         return value
 
-    def inputs(self, raw, prev, local):
+    def inputs(self, raw, prev, local, attribute="inputs"):
         if raw is None:
             if prev is None:
                 raise SpecError("the first layer has no input; declare the spec's 'input' shape.", attribute="inputs")
@@ -382,7 +393,7 @@ class _Expander:
         if isinstance(raw, str):
             raw = [raw]
         if not isinstance(raw, list) or not raw or not all(isinstance(r, str) for r in raw):
-            raise spec_error("must be a layer name or a list of layer names.", attribute="inputs", received=raw)
+            raise spec_error("must be a layer name or a list of layer names.", attribute=attribute, received=raw)
         out = []
         for ref in raw:
             if ref in local:
@@ -391,9 +402,10 @@ class _Expander:
                 out.append(self.names[ref])
             else:
                 known = list(local) + list(self.names)
+                what = "take inputs from" if attribute == "inputs" else "share the weights of"
                 raise spec_error(
-                    f"names no earlier layer.{suggest(ref, known)} A layer can only take inputs from layers above it.",
-                    attribute="inputs",
+                    f"names no earlier layer.{suggest(ref, known)} A layer can only {what} layers above it.",
+                    attribute=attribute,
                     received=ref,
                 )
         return tuple(out)

@@ -16,6 +16,7 @@ class Case:
     trainable: int = 0
     non_trainable: int = 0
     macs: int = 0
+    tokens: int | None = None  # the first input holds integer token ids in [0, tokens)
 
 
 CASES = [
@@ -150,6 +151,41 @@ CASES = [
     Case("gru-reset-after", {"type": "gru", "units": 3}, (6, 5), (3,), 3 * (5 * 3 + 3 * 3 + 2 * 3), 0, 6 * 3 * 3 * (5 + 3)),
     Case("gru-reset-before", {"type": "gru", "units": 3, "biases": 1, "reset_after": False}, (6, 5), (3,),
          3 * (5 * 3 + 3 * 3 + 3), 0, 6 * 3 * 3 * (5 + 3)),
+    # sequences (L, D): norms learn gamma (and beta) per normalised element
+    Case("layer_norm", {"type": "layer_norm"}, (197, 768), (197, 768), 2 * 768),
+    Case("layer_norm-2-axes-no-affine", {"type": "layer_norm", "axes": 2, "scale": False, "center": False},
+         (4, 5, 6), (4, 5, 6)),
+    Case("rms_norm", {"type": "rms_norm"}, (7, 64), (7, 64), 64),
+    Case("activation-gelu_tanh", {"type": "activation", "fn": "gelu_tanh"}, (4, 6), (4, 6)),
+    # a lookup: vocab x dim parameters, no MACs
+    Case("embedding", {"type": "embedding", "vocab": 1000, "dim": 64}, (128,), (128, 64), 1000 * 64, tokens=1000),
+    Case("embedding-smaller-ids", {"type": "embedding", "vocab": 50, "dim": 3}, (2, 5), (2, 5, 3), 50 * 3, tokens=7),
+    Case("parameter", {"type": "parameter", "shape": [1, 768]}, (3,), (1, 768), 1 * 768),
+    Case("reshape", {"type": "reshape", "shape": [196, 768]}, (14, 14, 768), (196, 768)),
+    Case("slice", {"type": "slice", "stop": 128}, (512, 768), (128, 768)),
+    Case("slice-negative-step", {"type": "slice", "start": -6, "step": 2}, (10, 4), (3, 4)),
+    Case("slice-last-axis", {"type": "slice", "axis": -1, "start": 1, "stop": 3}, (5, 4), (5, 2)),
+    Case("select-first-token", {"type": "select"}, (197, 768), (768,)),
+    Case("select-last-axis", {"type": "select", "axis": -1, "index": -1}, (3, 4, 5), (3, 4)),
+    # matmul: (..., m, k) x (..., k, n), batch x m x k x n MACs
+    Case("matmul", {"type": "matmul"}, [(2, 5, 3), (2, 3, 4)], (2, 5, 4), 0, 0, 2 * 5 * 3 * 4),
+    Case("matmul-transpose_b", {"type": "matmul", "transpose_b": True}, [(3, 5, 8), (3, 7, 8)], (3, 5, 7), 0, 0,
+         3 * 5 * 8 * 7),
+    Case("matmul-transpose_a", {"type": "matmul", "transpose_a": True}, [(6, 2), (6, 3)], (2, 3), 0, 0, 2 * 6 * 3),
+    # attention: projections + QK^T + AV; heads x head_dim = width unless head_dim is given
+    Case("attention-vit", {"type": "attention", "heads": 12}, (197, 768), (197, 768),
+         768 * 3 * 768 + 3 * 768 + 768 * 768 + 768, 0,
+         197 * 768 * 3 * 768 + 2 * 12 * 197 * 197 * 64 + 197 * 768 * 768),
+    Case("attention-gqa-causal-rotary", {"type": "attention", "heads": 8, "kv_heads": 2, "bias": False, "causal": True,
+                                         "rotary": True}, (16, 64), (16, 64),
+         64 * (8 + 2 * 2) * 8 + 8 * 8 * 64, 0,
+         16 * 64 * (8 + 2 * 2) * 8 + 2 * 8 * 16 * 16 * 8 + 16 * 8 * 8 * 64),
+    Case("attention-decode-step", {"type": "attention", "heads": 4, "kv_heads": 1, "causal": True, "cache": 9},
+         (1, 64), (1, 64), 64 * (4 + 2 * 1) * 16 + (4 + 2 * 1) * 16 + 4 * 16 * 64 + 64, 0,
+         1 * 64 * (4 + 2 * 1) * 16 + 2 * 4 * 1 * (9 + 1) * 16 + 1 * 4 * 16 * 64),
+    Case("attention-cross", {"type": "attention", "heads": 4, "head_dim": 6, "units": 10}, [(5, 32), (9, 48)], (5, 10),
+         32 * 4 * 6 + 4 * 6 + 48 * 2 * 4 * 6 + 2 * 4 * 6 + 4 * 6 * 10 + 10, 0,
+         5 * 32 * 4 * 6 + 9 * 48 * 2 * 4 * 6 + 2 * 4 * 5 * 9 * 6 + 5 * 4 * 6 * 10),
 ]
 
 
@@ -157,5 +193,8 @@ def case_spec(case: Case) -> dict:
     """A spec with one input layer per input shape feeding the case's layer."""
     shapes = case.input if isinstance(case.input, list) else [case.input]
     layers = [{"type": "input", "shape": list(s), "name": f"x{i}"} for i, s in enumerate(shapes)]
-    layer = dict(case.layer, name="layer", inputs=[f"x{i}" for i in range(len(shapes))])
+    if case.tokens is not None:
+        layers[0]["tokens"] = case.tokens
+    # one input follows by default, so a layer that takes none (a parameter) can ignore it
+    layer = dict(case.layer, name="layer") if len(shapes) == 1 else dict(case.layer, name="layer", inputs=[f"x{i}" for i in range(len(shapes))])
     return {"name": case.id, "layers": layers + [layer]}

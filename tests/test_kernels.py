@@ -150,6 +150,7 @@ def scalar_activation(v, fn, alpha):
         "silu": v * sigmoid,
         "hard_swish": v * min(max(v + 3, 0.0), 6.0) / 6,
         "gelu": 0.5 * v * (1 + math.erf(v / math.sqrt(2))),
+        "gelu_tanh": 0.5 * v * (1 + math.tanh(math.sqrt(2 / math.pi) * (v + 0.044715 * v**3))),
         "linear": v,
     }[fn]
 

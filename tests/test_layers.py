@@ -3,10 +3,10 @@
 import math
 
 import pytest
+from layer_cases import CASES, case_spec
 
 from flopcount import build_graph, parse_spec
 from flopcount.layers import REGISTRY
-from layer_cases import CASES, case_spec
 
 
 def analyzed(case):
@@ -84,6 +84,20 @@ OTHER_OPS = [
     ({"type": "rescale", "scale": 0.5}, (2, 2, 3), 2 * 2 * 3),
     ({"type": "rescale", "scale": 0.5, "offset": -1}, (2, 2, 3), 2 * 2 * 3 * 2),
     ({"type": "normalize"}, (2, 2, 3), 2 * 2 * 3 * 2),
+    ({"type": "activation", "fn": "gelu_tanh"}, (3, 4), 3 * 4),
+    # layer norm per element: mean add, subtract, square, variance add, normalise (5), then scale and shift
+    ({"type": "layer_norm"}, (197, 768), (5 + 2) * 197 * 768),
+    ({"type": "layer_norm", "axes": 2, "center": False}, (3, 4, 5), (5 + 1) * 3 * 4 * 5),
+    # RMS norm per element: square, add, multiply (3) and the scale
+    ({"type": "rms_norm"}, (7, 64), (3 + 1) * 7 * 64),
+    ({"type": "rms_norm", "scale": False}, (7, 64), 3 * 7 * 64),
+    # attention: biases of q, k, v and output; 4 per score (scaling and softmax's 3); rotary 3 per q and k element
+    ({"type": "attention", "heads": 12}, (197, 768), 197 * 3 * 768 + 197 * 768 + 4 * 12 * 197 * 197),
+    ({"type": "attention", "heads": 4, "kv_heads": 2, "bias": False, "rotary": True, "causal": True, "cache": 3},
+     (5, 32), 4 * 4 * 5 * (3 + 5) + 3 * (5 * 4 * 8 + 5 * 2 * 8)),
+    ({"type": "reshape", "shape": [4, 2]}, (2, 2, 2), 0),
+    ({"type": "slice", "stop": 2}, (4, 3), 0),
+    ({"type": "select"}, (4, 3), 0),
 ]
 
 
@@ -96,8 +110,18 @@ def test_other_ops(layer, input, ops):
 
 
 def test_every_registered_type_has_an_other_ops_case():
-    covered = {layer["type"] for layer, _, _ in OTHER_OPS} | {"input", "add", "concat", "multiply"}  # merges: tests below
+    # merges, matmul, embedding and parameter: tests below and the free-layer test
+    covered = {layer["type"] for layer, _, _ in OTHER_OPS} | {
+        "input", "add", "concat", "multiply", "matmul", "embedding", "parameter"}
     assert covered == set(REGISTRY), "add other-ops cases for: " + ", ".join(sorted(set(REGISTRY) - covered))
+
+
+def test_matmul_sums_its_products_with_no_other_ops():
+    spec = {"name": "t", "layers": [
+        {"type": "input", "shape": [2, 3, 4], "name": "a"}, {"type": "input", "shape": [2, 4, 5], "name": "b"},
+        {"type": "matmul", "inputs": ["a", "b"]}]}
+    node = build_graph(parse_spec(spec)).nodes[-1]
+    assert (node.macs, node.other_ops) == (2 * 3 * 4 * 5, 0)
 
 
 def test_concat_is_free():

@@ -239,3 +239,36 @@ def test_analyze_shows_a_field_per_axis_for_a_sequence(cli, write_spec):
     path = write_spec({"name": "s", "input": [16, 2], "layers": [{"type": "conv1d", "filters": 2, "kernel": 5}]})
     data = json.loads(cli("analyze", path, "--format", "json").output)
     assert data["layers"][-1]["receptive_field"] == [5] and data["layers"][-1]["jump"] == [1]
+
+
+# ---------------------------------------------------------------- sequences and attention
+
+
+@pytest.mark.parametrize("causal", [False, True])
+def test_self_attention_sees_the_whole_sequence_confirmed_by_execution(causal):
+    import numpy as np
+
+    from flopcount.runner import forward
+
+    graph = build_graph(parse_spec({"name": "rf", "input": [9, 4], "layers": [
+        {"type": "attention", "heads": 2, "causal": causal}]}))
+    assert graph.nodes[-1].rf == (9,)  # every query may read every key: the field is the whole sequence
+    x = np.repeat(np.random.default_rng(0).standard_normal((1, 9, 4), dtype=np.float32), 9, axis=0)
+    for r in range(9):
+        x[r, r] = np.nan  # sample r has position r poisoned
+    with np.errstate(all="ignore"):
+        poisoned = np.isnan(forward(graph, x)[1]).any(axis=-1)  # (sample r, output position i)
+    # every output reads every position, causal too: a masked key's weight is 0, but its value is still
+    # multiplied (0 x NaN is NaN), as the counted MACs say (the causal kernel test checks that later
+    # positions do not change earlier outputs)
+    assert poisoned.all()
+    assert measure_receptive_fields(graph)[1].clipped  # no output's field lies inside the sequence
+
+
+def test_token_inputs_have_a_sequence_axis():
+    spec = {"name": "t", "layers": [
+        {"type": "input", "shape": [16], "tokens": 100},
+        {"type": "embedding", "vocab": 100, "dim": 8},
+        {"type": "attention", "heads": 2}]}
+    nodes = build_graph(parse_spec(spec)).nodes
+    assert [(n.rf, n.jump) for n in nodes] == [((1,), (1,)), ((1,), (1,)), ((16,), (1,))]

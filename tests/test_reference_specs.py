@@ -163,7 +163,147 @@ def test_mobilenet_v1_settings(setting, millions, total):
 
 
 BUNDLED = sorted(p.stem for p in bundled_dir().glob("*.json"))
-OTHER_SOURCES = {"mobilenet_v1": test_mobilenet_v1_settings}  # specs checked against other sources, and where
+# ---------------------------------------------------------------- transformers
+# Each network's parameters and MACs written out from its definition, layer by layer, checked
+# against the figure its source publishes; then the bundled spec must give exactly these.
+# Attention MACs: the Q, K, V and output projections plus QK^T and AV, heads x L_q x L_k x head_dim
+# each, in full (a causal mask hides the later keys' scores but a dense kernel still computes them).
+
+
+def vit_b_16_figures(patches=196, width=768, depth=12, mlp=3072, classes=1000):
+    """torchvision's VisionTransformer: conv_proj, class token, position embedding, encoder layers, ln, heads."""
+    tokens = patches + 1
+    layer_params = (
+        2 * width  # ln_1
+        + width * 3 * width + 3 * width  # self_attention in_proj (q, k, v)
+        + width * width + width  # out_proj
+        + 2 * width  # ln_2
+        + width * mlp + mlp + mlp * width + width  # mlp
+    )
+    params = (16 * 16 * 3 * width + width) + width + tokens * width + depth * layer_params + 2 * width + (width * classes + classes)
+    layer_macs = tokens * width * 3 * width + 2 * tokens * tokens * width + tokens * width * width + 2 * tokens * width * mlp
+    # the head reads the class token only
+    macs = patches * width * 16 * 16 * 3 + depth * layer_macs + width * classes
+    return params, macs
+
+
+def convnext_tiny_figures(classes=1000):
+    """torchvision's ConvNeXt with CNBlockConfig (96, 192, 3), (192, 384, 3), (384, 768, 9), (768, None, 3)."""
+    stages = [(56, 96, 3), (28, 192, 3), (14, 384, 9), (7, 768, 3)]
+    params = 4 * 4 * 3 * 96 + 96 + 2 * 96  # stem conv and its LayerNorm2d
+    macs = 56 * 56 * 96 * 4 * 4 * 3
+    for i, (size, dim, blocks) in enumerate(stages):
+        # CNBlock: 7x7 depthwise (bias), LayerNorm, Linear dim -> 4 dim, GELU, Linear 4 dim -> dim, layer scale
+        params += blocks * ((7 * 7 * dim + dim) + 2 * dim + (dim * 4 * dim + 4 * dim) + (4 * dim * dim + dim) + dim)
+        macs += blocks * size * size * (7 * 7 * dim + 2 * dim * 4 * dim)
+        if i < 3:  # downsampling: LayerNorm2d and a 2x2 stride-2 conv to 2 dim
+            params += 2 * dim + 2 * 2 * dim * 2 * dim + 2 * dim
+            macs += (size // 2) ** 2 * 2 * dim * 2 * 2 * dim
+    params += 2 * 768 + 768 * classes + classes  # classifier: LayerNorm2d, Linear
+    macs += 768 * classes
+    return params, macs
+
+
+def bert_figures(seq=128, vocab=30522, width=768, depth=12, ffn=3072, positions=512, types=2):
+    """Hugging Face BertModel: embeddings, encoder layers, pooler on the first token."""
+    embeddings = vocab * width + positions * width + types * width + 2 * width
+    layer_params = 3 * (width * width + width) + (width * width + width) + 2 * width + (width * ffn + ffn) + (ffn * width + width) + 2 * width
+    params = embeddings + depth * layer_params + width * width + width
+    layer_macs = seq * width * 3 * width + 2 * seq * seq * width + seq * width * width + 2 * seq * width * ffn
+    return params, depth * layer_macs + width * width
+
+
+def gpt2_figures(context=1024, vocab=50257, width=768, depth=12, positions=1024, head=True):
+    """Hugging Face GPT2LMHeadModel: wte, wpe, blocks, ln_f; the head is wte transposed (tied, no new parameters)."""
+    layer_params = 2 * width + (width * 3 * width + 3 * width) + (width * width + width) + 2 * width
+    layer_params += (width * 4 * width + 4 * width) + (4 * width * width + width)
+    params = vocab * width + positions * width + depth * layer_params + 2 * width
+    layer_macs = context * width * 3 * width + 2 * context * context * width + context * width * width
+    layer_macs += 2 * context * width * 4 * width
+    return params, depth * layer_macs + (context * width * vocab if head else 0)
+
+
+def llama2_7b_figures(seq=1, cache=0, vocab=32000, width=4096, depth=32, heads=32, kv_heads=32, ffn=11008):
+    """Hugging Face LlamaForCausalLM: seq new tokens against cache earlier positions' keys and values."""
+    head_dim = width // heads
+    kv = kv_heads * head_dim
+    layer_params = width * width + 2 * width * kv + width * width + 3 * width * ffn + 2 * width  # q, k, v, o, mlp, norms
+    params = vocab * width + depth * layer_params + width + width * vocab  # untied head
+    keys = cache + seq
+    layer_macs = seq * width * (width + 2 * kv) + 2 * heads * seq * keys * head_dim + seq * width * width
+    layer_macs += 3 * seq * width * ffn
+    return params, depth * layer_macs + seq * width * vocab
+
+
+def test_vit_b_16_by_its_definition():
+    params, macs = vit_b_16_figures()
+    # torchvision ViT_B_16_Weights.IMAGENET1K_V1 (torchvision/models/vision_transformer.py): num_params 86567656,
+    # "_ops": 17.564 GFLOPS, which counts the attention layers whole: projections, QK^T and AV
+    assert params == 86_567_656
+    assert round(macs / 10**9, 3) == 17.564 and macs == 17_563_828_224
+    # PyTorch's FlopCounterMode misses nn.MultiheadAttention's fused path and reports 11.27 G: all but attention
+    attention = 197 * 768 * 3 * 768 + 2 * 197 * 197 * 768 + 197 * 768 * 768
+    assert round((macs - 12 * attention) / 10**9, 2) == 11.27
+    totals = analyze("vit_b_16").totals
+    assert (totals.trainable, totals.non_trainable, totals.macs) == (params, 0, macs)
+
+
+def test_convnext_tiny_by_its_definition():
+    params, macs = convnext_tiny_figures()
+    # torchvision ConvNeXt_Tiny_Weights.IMAGENET1K_V1 (torchvision/models/convnext.py): num_params 28589128,
+    # "_ops": 4.456 GFLOPS
+    assert params == 28_589_128
+    assert round(macs / 10**9, 3) == 4.456 and macs == 4_455_531_264
+    totals = analyze("convnext_tiny").totals
+    assert (totals.trainable, totals.non_trainable, totals.macs) == (params, 0, macs)
+
+
+@pytest.mark.parametrize("seq", [128, 512, 7])
+def test_bert_base_by_its_definition(seq):
+    params, macs = bert_figures(seq)
+    # Hugging Face BertModel.from_pretrained("bert-base-uncased").num_parameters(): 109,482,240
+    assert params == 109_482_240
+    if seq == 128:
+        assert macs == 11_174_215_680
+    totals = analyze("bert_base", {"seq": str(seq)}).totals
+    assert (totals.trainable, totals.non_trainable, totals.macs) == (params, 0, macs)
+
+
+@pytest.mark.parametrize("context, head", [(1024, True), (1024, False), (100, True)])
+def test_gpt2_by_its_definition(context, head):
+    params, macs = gpt2_figures(context, head=head)
+    # Hugging Face GPT2Model / GPT2LMHeadModel.from_pretrained("gpt2").num_parameters(): 124,439,808 both
+    # (the head is tied to wte)
+    assert params == 124_439_808
+    if context == 1024:
+        assert macs == (145_824_153_600 if head else 106_300_440_576)
+    totals = analyze("gpt2", {"context": str(context), "lm_head": str(head).lower()}).totals
+    assert (totals.trainable, totals.non_trainable, totals.macs) == (params, 0, macs)
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [{}, {"cache": "4095"}, {"seq": "4096"}, {"seq": "16", "cache": "100"}, {"kv_heads": "8", "cache": "511"}],
+    ids=["one-token", "decode-at-4095", "prompt-4096", "chunk", "grouped-query"],
+)
+def test_llama2_7b_by_its_configuration(setting):
+    params, macs = llama2_7b_figures(**{k: int(v) for k, v in setting.items()})
+    if "kv_heads" not in setting:
+        # Meta's Llama 2 7B (meta-llama/Llama-2-7b-hf): 6,738,415,616 parameters
+        assert params == 6_738_415_616
+    totals = analyze("llama2_7b", setting).totals
+    assert (totals.trainable, totals.non_trainable, totals.macs) == (params, 0, macs)
+
+
+TRANSFORMERS = {
+    "vit_b_16": test_vit_b_16_by_its_definition,
+    "convnext_tiny": test_convnext_tiny_by_its_definition,
+    "bert_base": test_bert_base_by_its_definition,
+    "gpt2": test_gpt2_by_its_definition,
+    "llama2_7b": test_llama2_7b_by_its_configuration,
+}
+# specs checked against other sources, and where
+OTHER_SOURCES = {"mobilenet_v1": test_mobilenet_v1_settings, **TRANSFORMERS}
 
 
 @pytest.mark.parametrize("spec", [s for s in BUNDLED if s not in OTHER_SOURCES])

@@ -80,13 +80,15 @@ from .pooling import (
     MaxPool3D,
     _bin_sizes,
 )
-from .shape import ChannelShuffle, Crop, Dropout, Flatten, Split, ZeroPad
-from .normalization import BatchNorm, GroupNorm, InstanceNorm
+from .shape import ChannelShuffle, Crop, Dropout, Flatten, Reshape, Select, Slice, Split, ZeroPad
+from .normalization import BatchNorm, GroupNorm, InstanceNorm, LayerNorm, RMSNorm
 from .activation import ACTIVATIONS, Activation, Softmax
 from .merge import Add, Concat, Multiply
 from .recurrent import GRU, LSTM, SimpleRNN
 from .resample import PixelShuffle
 from .preprocessing import Normalize, Rescale
+from .embedding import Embedding, Parameter
+from .attention import Attention, MatMul
 
 __all__ = [
     "ACTIVATIONS",
@@ -163,4 +165,13 @@ __all__ = [
     "LSTM",
     "GRU",
     "PixelShuffle",
+    "LayerNorm",
+    "RMSNorm",
+    "Reshape",
+    "Slice",
+    "Select",
+    "Embedding",
+    "Parameter",
+    "Attention",
+    "MatMul",
 ]

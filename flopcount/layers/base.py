@@ -115,6 +115,13 @@ class Weight:
         return prod(self.shape)
 
 
+def axis_index(shape, axis: int, attribute: str = "axis") -> int:
+    """An axis counted without the batch axis (negative from the end) as an index into shape."""
+    if not -len(shape) <= axis < len(shape):
+        raise spec_error(f"axis is out of range for rank {len(shape)}.", attribute=attribute, received=axis)
+    return axis % len(shape)
+
+
 def fmt_shape(shape) -> str:
     """(224, 224, 3) and (1000,) as Python writes tuples."""
     return "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
@@ -131,6 +138,7 @@ class Layer:
     inputs: ClassVar[tuple[int, int | None]] = (1, 1)  # min and max number of inputs
     source: ClassVar[bool] = False  # True for a network input: the runner feeds it, nothing reads into it
     free: ClassVar[bool] = False  # True when the type costs nothing (no MACs, no other ops) by design
+    takes_tokens: ClassVar[bool] = False  # True when an input may hold integer token ids (see output_tokens)
 
     def __init__(self, **values):
         for key, value in values.items():
@@ -166,6 +174,14 @@ class Layer:
 
     def output_shape(self, shapes):
         return shapes[0]
+
+    def output_tokens(self, tokens):
+        """What the output holds: None for real values, n for integer token ids in [0, n).
+
+        tokens holds the same for each input. Only a type with takes_tokens receives ids;
+        those that pass ids through unchanged (reshaping, slicing) return tokens[0].
+        """
+        return None
 
     def weights(self, shapes) -> dict[str, Weight]:
         """Weight arrays this layer owns, by name; parameters are counted from these."""

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from math import prod
 
-from ..errors import ShapeError, spec_error
-from .base import Attr, Layer, fmt_shape, register
+from ..errors import ShapeError
+from .base import Attr, Layer, axis_index, fmt_shape, register
 
 
 @register("add")
@@ -36,9 +36,7 @@ class Concat(Layer):
 
     def output_shape(self, shapes):
         rank = len(shapes[0])
-        if not -rank <= self.axis < rank:
-            raise spec_error(f"axis is out of range for rank {rank}.", attribute="axis", received=self.axis)
-        axis = self.axis % rank
+        axis = axis_index(shapes[0], self.axis)
         for s in shapes[1:]:
             if len(s) != rank or any(a != b for i, (a, b) in enumerate(zip(s, shapes[0])) if i != axis):
                 listed = ", ".join(fmt_shape(x) for x in shapes)

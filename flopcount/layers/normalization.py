@@ -109,3 +109,59 @@ class InstanceNorm(_StatisticsNorm):
 
     def groups_of(self, shapes):
         return shapes[0][-1]
+
+
+@register("layer_norm")
+class LayerNorm(Layer):
+    doc = "Layer normalisation over the last axes: statistics of each position, computed at inference."
+    attrs = (
+        Attr("axes", "size", 1, "how many trailing axes are normalised together"),
+        Attr("epsilon", Number(0), Fraction(1, 10**5), "added to the variance"),
+        Attr("scale", "bool", True, "learn a scale gamma per normalised element"),
+        Attr("center", "bool", True, "learn a shift beta per normalised element (a bias)"),
+    )
+
+    def output_shape(self, shapes):
+        if self.axes > len(shapes[0]):
+            raise ShapeError(
+                f"cannot normalise the last {self.axes} axes of an input of shape {fmt_shape(shapes[0])}.",
+                attribute="axes",
+            )
+        return shapes[0]
+
+    def weights(self, shapes):
+        normalised = shapes[0][-self.axes :]
+        w = {}
+        if self.scale:
+            w["gamma"] = Weight(normalised, init=NEAR_ONE)
+        if self.center:
+            w["beta"] = Weight(normalised, init=NEAR_ZERO)
+        return w
+
+    def other_ops(self, shapes, out):
+        # as group norm: 5 per element for the statistics and the normalisation, then one each for
+        # scale and shift
+        return statistics_ops(prod(out), False) + (self.scale + self.center) * prod(out)
+
+    def forward(self, xs, w, k):
+        return k.layer_norm(xs[0], w.get("gamma"), w.get("beta"), self.axes, float(self.epsilon))
+
+
+@register("rms_norm")
+class RMSNorm(Layer):
+    doc = "Root-mean-square normalisation over the last axis (Llama's): x / sqrt(mean(x^2) + epsilon) x gamma."
+    attrs = (
+        Attr("epsilon", Number(0), Fraction(1, 10**6), "added to the mean square"),
+        Attr("scale", "bool", True, "learn a scale gamma per feature"),
+    )
+
+    def weights(self, shapes):
+        return {"gamma": Weight((shapes[0][-1],), init=NEAR_ONE)} if self.scale else {}
+
+    def other_ops(self, shapes, out):
+        # per element: a square and an add for the mean square, a multiplication by
+        # 1 / sqrt(mean square + epsilon), and the scale; per-position divisions and roots are not counted
+        return (3 + self.scale) * prod(out)
+
+    def forward(self, xs, w, k):
+        return k.rms_norm(xs[0], w.get("gamma"), float(self.epsilon))

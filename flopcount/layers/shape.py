@@ -1,4 +1,4 @@
-"""Layers that only move, drop, pad or pick values: flatten, dropout, zero padding, split, channel shuffle, crop."""
+"""Layers that only move, drop, pad or pick values: flatten, reshape, slice, select, dropout, zero padding, split, channel shuffle, crop."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from fractions import Fraction
 from math import prod
 
 from ..errors import ShapeError, spec_error
-from .base import Attr, Layer, fmt_shape, register
+from .base import Attr, Layer, axis_index, fmt_shape, register
 from .window import spatial, whole_map
 
 
@@ -70,10 +70,7 @@ class Split(Layer):
     def bounds(self, shapes):
         """(axis, start, stop) of the part along the axis, counted without the batch axis."""
         shape = shapes[0]
-        rank = len(shape)
-        if not -rank <= self.axis < rank:
-            raise spec_error(f"axis is out of range for rank {rank}.", attribute="axis", received=self.axis)
-        axis = self.axis % rank
+        axis = axis_index(shape, self.axis)
         size = shape[axis]
         if self.sizes is None:
             if size % self.parts:
@@ -164,3 +161,100 @@ class Crop(Layer):
 
     def forward(self, xs, w, k):
         return k.crop(xs[0], self.amounts([x.shape[1:] for x in xs]))
+
+
+class _Rearrange(Layer):
+    """A free layer that only moves or picks values, so integer token ids pass through it unchanged."""
+
+    free = True
+    takes_tokens = True
+
+    def output_tokens(self, tokens):
+        return tokens[0]
+
+
+@register("reshape")
+class Reshape(_Rearrange):
+    doc = "Read the input in row-major order into a new shape with the same number of elements: (14, 14, 768) -> (196, 768)."
+    attrs = (Attr("shape", "shape", doc="the new shape without batch, e.g. [196, 768]"),)
+
+    def output_shape(self, shapes):
+        if prod(self.shape) != prod(shapes[0]):
+            raise ShapeError(
+                f"cannot reshape {fmt_shape(shapes[0])} ({prod(shapes[0]):,} elements) to "
+                f"{fmt_shape(self.shape)} ({prod(self.shape):,} elements).",
+                attribute="shape",
+            )
+        return self.shape
+
+    # positions move to other axes: as after flatten, any output element may come from anywhere in the map
+    window = Flatten.window
+
+    def forward(self, xs, w, k):
+        return k.reshape(xs[0], self.shape)
+
+
+@register("slice")
+class Slice(_Rearrange):
+    doc = "Positions start, start + step, ... before stop along one axis (GPT-2's first positions of its position table)."
+    attrs = (
+        Attr("axis", "axis", 0, "the axis, without the batch axis; negative counts from the end"),
+        Attr("start", "axis", 0, "first position; negative counts from the end"),
+        Attr("stop", "axis", None, "position to stop before (default: the end); negative counts from the end"),
+        Attr("step", "size", 1, "distance between the positions taken"),
+    )
+
+    def bounds(self, shape):
+        """(axis, start, stop) as indices into the input, checked to select at least one position."""
+        axis = axis_index(shape, self.axis)
+        size = shape[axis]
+        start = self.start + size if self.start < 0 else self.start
+        stop = size if self.stop is None else self.stop + size if self.stop < 0 else self.stop
+        if not 0 <= start < stop <= size:
+            raise ShapeError(
+                f"cannot slice [{self.start}:{'' if self.stop is None else self.stop}] from an axis of {size} "
+                f"(input {fmt_shape(shape)}): start and stop must lie in it, start before stop.",
+                attribute="stop" if stop > size else "start",
+            )
+        return axis, start, stop
+
+    def output_shape(self, shapes):
+        axis, start, stop = self.bounds(shapes[0])
+        out = list(shapes[0])
+        out[axis] = len(range(start, stop, self.step))
+        return tuple(out)
+
+    def forward(self, xs, w, k):
+        axis, start, stop = self.bounds(xs[0].shape[1:])
+        return k.slice_axis(xs[0], axis, start, stop, self.step)
+
+
+@register("select")
+class Select(_Rearrange):
+    doc = "One position along an axis, which disappears: (L, C) -> (C,) (BERT's pooler reads the first token)."
+    attrs = (
+        Attr("axis", "axis", 0, "the axis, without the batch axis; negative counts from the end"),
+        Attr("index", "axis", 0, "the position; negative counts from the end"),
+    )
+
+    def position(self, shape):
+        """(axis, index) as indices into the input."""
+        axis = axis_index(shape, self.axis)
+        if not -shape[axis] <= self.index < shape[axis]:
+            raise ShapeError(
+                f"position {self.index} is outside an axis of {shape[axis]} (input {fmt_shape(shape)}).",
+                attribute="index",
+            )
+        return axis, self.index % shape[axis]
+
+    def output_shape(self, shapes):
+        if len(shapes[0]) < 2:
+            raise ShapeError(
+                f"selecting a position would leave no axis of an input of shape {fmt_shape(shapes[0])}.",
+                attribute="axis",
+            )
+        axis, _ = self.position(shapes[0])
+        return shapes[0][:axis] + shapes[0][axis + 1 :]
+
+    def forward(self, xs, w, k):
+        return k.select(xs[0], *self.position(xs[0].shape[1:]))
