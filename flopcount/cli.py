@@ -151,12 +151,13 @@ def analyze(spec, overrides, input_shapes, max_layers, fmt, by, flops, verify, m
 @click.option("--stride", type=int, default=1, show_default=True, help="Stride of the (first) strided layer.")
 @click.option("--C", "C", type=int, help="Channels of the C → C stacks (default: --M when it equals --N).")
 @click.option("--t", "t", type=int, default=6, show_default=True, help="Expansion of the inverted residual.")
-@click.option("--bias", is_flag=True, help="Give every convolution a bias (off, so the seed's formulas hold).")
+@click.option("--bias", is_flag=True, help="Give every convolution a bias (off, so the MobileNet paper's formulas hold).")
 @click.option("--no-run", is_flag=True, help="Skip executing both sides with the NumPy runner.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--list", "list_blocks", is_flag=True, help="List the built-in blocks and exit.")
 def compare(a, b, M, N, DK, DF, stride, C, t, bias, no_run, fmt, list_blocks):
-    """Compare A and B side by side: counts, the seed's formulas, the exact ratio B / A.
+    """Compare A and B side by side: counts, the cost formulas of the MobileNet paper
+    (Howard et al., 2017), the exact ratio B / A.
 
     A and B are built-in blocks (see --list) or spec files. Exit status 1 when a check fails.
     """

@@ -1,4 +1,4 @@
-"""flopcount compare: the seed's formulas, exact ratios and closed forms, checked by execution."""
+"""flopcount compare: the MobileNet paper's formulas (Howard et al., 2017), exact ratios and closed forms, checked by execution."""
 
 import json
 from fractions import Fraction
@@ -11,7 +11,7 @@ from flopcount.compare import BLOCKS, Sizes, compare, run_sides
 from flopcount.errors import ShapeError, SpecError
 
 
-def test_standard_vs_depthwise_seed_example(cli):
+def test_standard_vs_depthwise_paper_example(cli):
     result = cli("compare", "standard", "depthwise", "--M", 32, "--N", 64)
     out = result.output
     assert result.exit_code == 0, out
@@ -28,7 +28,7 @@ def test_standard_vs_depthwise_seed_example(cli):
     assert "Execution ✓: the NumPy runner's params and MACs equal the analyzer's on both sides" in out
 
 
-def test_seed_example_as_json(cli):
+def test_paper_example_as_json(cli):
     result = cli("compare", "standard", "depthwise", "--M", 32, "--N", 64, "--format", "json")
     assert result.exit_code == 0
     data = json.loads(result.output)

@@ -139,7 +139,7 @@ def _act(fn: str, name: str | None = None) -> dict:
     return {"type": "activation", "fn": fn, **({"name": name} if name else {})}
 
 
-@block("standard", "One D_K×D_K convolution, M → N channels: the seed's standard convolution.")
+@block("standard", "One D_K×D_K convolution, M → N channels: the MobileNet paper's standard convolution.")
 def _standard(s):
     m, n = _channels("standard", s)
     _fits("standard", s.DK, s, "DK")
@@ -151,7 +151,7 @@ def _standard(s):
 
 
 @block("depthwise", "Depthwise D_K×D_K on M channels, then a 1×1 pointwise convolution M → N: "
-       "the seed's depthwise-separable convolution.")
+       "the MobileNet paper's depthwise-separable convolution.")
 def _depthwise(s):
     m, n = _channels("depthwise", s)
     _fits("depthwise", s.DK, s, "DK")

@@ -23,7 +23,7 @@ class Factor:
 
 @dataclass(frozen=True)
 class Formula:
-    """A sum of products, written in the seed's symbols and evaluated exactly."""
+    """A sum of products, written in the MobileNet paper's symbols and evaluated exactly."""
 
     terms: tuple[tuple[Factor, ...], ...]
     compact: str = ""  # a short form such as 18C², when there is one
