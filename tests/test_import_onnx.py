@@ -153,11 +153,20 @@ CASES = [
     # pooling
     Case("maxpool-3x3-s2-p1", Model([1, 2, 8, 8], [node("MaxPool", ["x"], ["y"], kernel_shape=[3, 3], strides=[2, 2],
                                                         pads=[1, 1, 1, 1])], [1, 2, 4, 4]), types=("max_pool",)),
-    # ceil_mode where it changes nothing: (8 - 2) / 2 is whole
-    Case("maxpool-ceil-no-change", Model([1, 2, 8, 8], [node("MaxPool", ["x"], ["y"], kernel_shape=[2, 2], strides=[2, 2],
+    # ceil_mode: ceil((9 - 3) / 2) + 1 = 4 windows where the floor gives 4 too, and ceil((10 - 3) / 2) + 1 = 5 (floor: 4)
+    Case("maxpool-ceil-no-change", Model([1, 2, 9, 9], [node("MaxPool", ["x"], ["y"], kernel_shape=[3, 3], strides=[2, 2],
                                                              ceil_mode=1)], [1, 2, 4, 4]), types=("max_pool",)),
+    Case("maxpool-ceil-partial-window", Model([1, 2, 10, 10], [node("MaxPool", ["x"], ["y"], kernel_shape=[3, 3], strides=[2, 2],
+                                                                    ceil_mode=1)], [1, 2, 5, 5]), types=("max_pool",)),
+    Case("avgpool-ceil-count-include-pad", Model([1, 2, 10, 10], [node("AveragePool", ["x"], ["y"], kernel_shape=[3, 3],
+                                                                       strides=[2, 2], pads=[1, 1, 1, 1], ceil_mode=1,
+                                                                       count_include_pad=1)], [1, 2, 6, 6]),
+         types=("avg_pool",)),
     Case("avgpool-pads-exclude", Model([1, 2, 6, 6], [node("AveragePool", ["x"], ["y"], kernel_shape=[3, 3], strides=[1, 1],
                                                            pads=[1, 1, 1, 1])], [1, 2, 6, 6]), types=("avg_pool",)),
+    Case("avgpool-count-include-pad-pads", Model([1, 2, 6, 6], [node("AveragePool", ["x"], ["y"], kernel_shape=[3, 3], strides=[1, 1],
+                                                                    pads=[1, 1, 1, 1], count_include_pad=1)], [1, 2, 6, 6]),
+         types=("avg_pool",)),
     Case("avgpool-count-include-pad-no-pads", Model([1, 2, 6, 6], [node("AveragePool", ["x"], ["y"], kernel_shape=[2, 2],
                                                                        strides=[2, 2], count_include_pad=1)], [1, 2, 3, 3]),
          types=("avg_pool",)),
@@ -176,6 +185,22 @@ CASES = [
         node("Gather", ["s", "zero"], ["n"], axis=0), const("axes", [0]), node("Unsqueeze", ["n", "axes"], ["n1"]),
         const("minus1", [-1]), node("Concat", ["n1", "minus1"], ["shape"], axis=0), node("Reshape", ["g", "shape"], ["y"])],
         [1, 3], opset=13), types=("global_avg_pool",)),
+    # squeeze-and-excitation: the pooled map stays (1, 1, C) for its 1x1 convolutions and scales the map
+    Case("squeeze-excitation", Model([1, 4, 6, 6], [
+        node("GlobalAveragePool", ["x"], ["g"]), node("Conv", ["g", "w1", "b1"], ["s1"], name="/fc1/Conv"),
+        node("Relu", ["s1"], ["s2"]), node("Conv", ["s2", "w2", "b2"], ["s3"], name="/fc2/Conv"),
+        node("HardSigmoid", ["s3"], ["s4"], alpha=1 / 6, beta=0.5), node("Mul", ["s4", "x"], ["y"])], [1, 4, 6, 6],
+        {"w1": rand(2, 4, 1, 1), "b1": rand(2), "w2": rand(4, 2, 1, 1), "b2": rand(4)}),
+         (4 * 2 + 2) + (2 * 4 + 4), 0, 4 * 2 + 2 * 4,
+         ("adaptive_avg_pool", "conv2d", "activation", "conv2d", "activation", "multiply")),
+    Case("global-max-pool-kept-as-map", Model([1, 3, 5, 4], [node("GlobalMaxPool", ["x"], ["g"]), node("Mul", ["g", "x"], ["y"])],
+                                              [1, 3, 5, 4]), types=("max_pool", "multiply")),
+    # arithmetic with a scalar constant: x * 0.5, / 4, + 1, - 3
+    Case("scalar-arithmetic", Model([1, 6], [
+        const("half", 0.5, np.float32), node("Mul", ["half", "x"], ["a"]), const("four", 4.0, np.float32),
+        node("Div", ["a", "four"], ["b"]), const("one", [1.0], np.float32), node("Add", ["b", "one"], ["c"]),
+        const("three", 3.0, np.float32), node("Sub", ["c", "three"], ["y"])], [1, 6]),
+         types=("rescale", "rescale", "rescale", "rescale")),
     # merging
     Case("add-two-convs", Model([1, 3, 6, 6], [node("Conv", ["x", "w1"], ["a"], name="/a/Conv", pads=[1, 1, 1, 1]),
                                                node("Conv", ["x", "w2"], ["b"], name="/b/Conv"),
@@ -226,8 +251,8 @@ def test_operator_imports_with_its_figures_and_computes_what_onnx_runtime_comput
 def test_every_supported_operator_has_a_case():
     used = {n.op_type for c in CASES for n in c.model.nodes}
     # Sum, Sub, Div and the other arithmetic are folded on constants (test_constant_folding)
-    folded_only = {"Abs", "Ceil", "Div", "Equal", "Floor", "Greater", "Less", "Max", "Min", "Mod", "Neg", "Not", "Pow",
-                   "Range", "Reciprocal", "Slice", "Sqrt", "Sub", "Where", "Size", "ConstantOfShape", "Cast", "CastLike",
+    folded_only = {"Abs", "Ceil", "Equal", "Floor", "Greater", "Less", "Max", "Min", "Mod", "Neg", "Not", "Pow",
+                   "Range", "Reciprocal", "Slice", "Sqrt", "Where", "Size", "ConstantOfShape", "Cast", "CastLike",
                    "Expand", "Sum"}
     assert set(supported_operators()) - used - folded_only == set()
 
@@ -383,9 +408,9 @@ BAD_NODES = [
     ("batchnorm-training", Model([1, 2, 3, 3], [node("BatchNormalization", ["x", "s", "b", "m", "v"], ["y"], training_mode=1)],
                                  [1, 2, 3, 3], {"s": rand(2), "b": rand(2), "m": rand(2), "v": rand(2, positive=True)}, opset=15),
      "attribute 'training_mode': training_mode=1 is not supported; export the model in inference mode."),
-    ("avgpool-count-include-pad", Model([1, 2, 4, 4], [node("AveragePool", ["x"], ["y"], kernel_shape=[3, 3], pads=[1, 1, 1, 1],
-                                                            count_include_pad=1)], [1, 2, 4, 4]),
-     "attribute 'count_include_pad': count_include_pad=1 with padding is not supported yet"),
+    ("maxpool-dilated", Model([1, 2, 6, 6], [node("MaxPool", ["x"], ["y"], kernel_shape=[2, 2], dilations=[2, 2], name="/p/MaxPool")],
+                              [1, 2, 4, 4]),
+     "node '/p/MaxPool' (MaxPool): attribute 'dilations': dilated pooling is not supported. Received: dilations=[2, 2]"),
     ("conv-3d", conv_model((2, 3, 3, 3, 3), [1, 3, 5, 5, 5], [1, 2, 3, 3, 3]),
      "node '/conv/Conv' (Conv): takes a 4-D (N, C, H, W) input here, but its input has shape [1, 3, 5, 5, 5]."),
     ("gemm-transA", Model([1, 4], [node("Gemm", ["x", "w"], ["y"], transA=1)], [1, 4], {"w": rand(1, 4)}),
@@ -499,3 +524,36 @@ def test_without_the_onnx_package_the_error_says_how_to_install_it(cli, tmp_path
     result = cli("analyze", path)
     assert result.exit_code == 2
     assert result.output == f"Error: {path}: reading ONNX files needs the onnx package: pip install 'flopcount[onnx]'\n"
+
+
+# ---------------------------------------------------------------- exported from torchvision
+
+ONNX_DATA = __import__("pathlib").Path(__file__).parent / "data" / "onnx"
+
+
+@pytest.mark.parametrize(
+    "name, params, macs",
+    [
+        # torchvision's documented num_params and GFLOPS (its multiply-adds), as in test_reference_specs
+        ("resnet18", 11_689_512, 1_814_073_344),
+        ("resnet50", 25_557_032, 4_089_184_256),
+        ("mobilenet_v2", 3_504_872, 300_774_272),
+        ("mobilenet_v3_large", 5_483_032, 216_589_760),
+        ("efficientnet_b0", 5_288_548, 385_814_752),
+        ("googlenet", 6_624_904, 1_498_376_192),
+    ],
+)
+def test_torchvision_exports_import_to_torchvisions_figures(name, params, macs):
+    """Exported by make_models.py (torch.onnx.export, opset 17) with the weights' bytes left out: dimensions suffice."""
+    g = analyze(ONNX_DATA / f"{name}.onnx")
+    assert (g.totals.trainable, g.totals.macs) == (params, macs)
+    # batch norm's running statistics are the non-trainable rest
+    assert g.totals.non_trainable == 2 * sum(n.shape[-1] for n in g.nodes if n.type == "batch_norm")
+
+
+def test_the_witness_compares_every_tensor_inside(tmp_path):
+    case = next(c for c in CASES if c.id == "squeeze-excitation")
+    witness = runtime_witness(analyze(case.model.save(tmp_path / "se.onnx")))
+    # g, s1, s2, s3, s4 each checked against the runtime's own tensor of that name
+    assert sorted(o.name for o in witness.inner) == ["g", "s1", "s2", "s3", "s4"]
+    assert "✓ and all 5 tensors inside" in witness.summary()

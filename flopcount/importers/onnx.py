@@ -183,6 +183,9 @@ def read_onnx(path: Path, file: str, overrides: dict, input_shapes: dict) -> Imp
     weights.folded = t.folded_weights
     weights.inputs = [Binding(name, a.layer, a.shape, a.perm, a.integer) for name, a in t.inputs]
     weights.outputs = [Binding(name, a.layer, a.shape, a.perm, a.integer) for name, a in t.outputs]
+    given = {name for name, _ in t.inputs}
+    weights.probes = [Binding(name, a.layer, a.shape, a.perm, a.integer) for name, a in t.values.items()
+                      if isinstance(a, Act) and name not in given]
     return Imported(doc, "onnx", weights, notes=t.notes)
 
 
@@ -730,9 +733,8 @@ def _matmul(t, node):
             bias = _bias_ref(t, add, t.weight(add, add.inputs.index(other)), units)
             t.fused.add(add.index)
     result = _dense(t, node, a, WeightRef(w.init), units, bias, (*a.shape[:-1], units))
-    t.set(node, 0, result)
-    if bias is not None:
-        t.values[readers[0].outputs[0]] = result
+    # with the bias joined, the layer computes the Add's output; the product alone exists nowhere
+    t.set(readers[0] if bias is not None else node, 0, result)
 
 
 @op("BatchNormalization")
@@ -853,20 +855,10 @@ def _pool(t, node, layer_type):
     if len(node.outputs) > 1 and node.outputs[1]:
         raise node.error("its Indices output is read; only the pooled values are translated.")
     attrs = {"pool": _pair(kernel), "stride": _pair(strides), "padding": padding}
-    pads = [[0, 0], [0, 0]] if padding in ("valid", "same") else padding
-    if isinstance(pads, int):
-        pads = [[pads, pads], [pads, pads]]
-    elif pads and isinstance(pads[0], int):
-        pads = [[p, p] for p in pads]
-    if node.attrs.get("ceil_mode", 0) and padding != "same":
-        # ceil rounding changes the output only when a last, partial window would start inside the input
-        for size, k, s, (p0, p1) in zip(x.shape[2:], kernel, strides, pads):
-            if (size + p0 + p1 - k) % s:
-                raise node.error("ceil_mode=1 where it adds a partial window is not supported yet.",
-                                 attribute="ceil_mode", received=1)
-    if layer_type == "avg_pool" and node.attrs.get("count_include_pad", 0) and any(p for pair in pads for p in pair):
-        raise node.error("count_include_pad=1 with padding is not supported yet (padding is left out of the average).",
-                         attribute="count_include_pad", received=1)
+    if node.attrs.get("ceil_mode", 0):
+        attrs["ceil_mode"] = True  # PyTorch's and ONNX Runtime's rule: a last window must start inside the input
+    if layer_type == "avg_pool" and node.attrs.get("count_include_pad", 0):
+        attrs["count_include_pad"] = True
     name = t.emit(node, layer_type, attrs, [x])
     oh, ow, c = t._shapes[name]
     t.set(node, 0, t.new_act(name, (x.shape[0], c, oh, ow), x.channels_last()))
@@ -884,12 +876,23 @@ def _avg_pool(t, node):
     _pool(t, node, "avg_pool")
 
 
+FLATTENING = {"Flatten", "Reshape", "Squeeze", "Shape", "Size"}  # readers that need no (1, 1, C) map
+
+
 def _global_pool(t, node, layer_type):
     x = _spatial_input(t, node)
-    name = t.emit(node, layer_type, {}, [x])
-    n, c = x.shape[:2]
-    # ONNX keeps (N, C, 1, 1); the spec's (C,) holds the same data, the unit axes left out
-    t.set(node, 0, t.new_act(name, (n, c, 1, 1), (0, 1)))
+    n, c, h, w = x.shape
+    if all(r.op in FLATTENING for r in t.consumers.get(node.outputs[0], [])):
+        # ONNX keeps (N, C, 1, 1); the spec's (C,) holds the same data, the unit axes left out
+        name = t.emit(node, layer_type, {}, [x])
+        t.set(node, 0, t.new_act(name, (n, c, 1, 1), (0, 1)))
+        return
+    # read as a map again (squeeze-and-excitation): the same window and cost, keeping (1, 1, C)
+    if layer_type == "global_avg_pool":
+        name = t.emit(node, "adaptive_avg_pool", {"size": 1}, [x])
+    else:
+        name = t.emit(node, "max_pool", {"pool": _pair([h, w])}, [x])
+    t.set(node, 0, t.new_act(name, (n, c, 1, 1), x.channels_last()))
 
 
 @op("GlobalAveragePool")
@@ -941,22 +944,57 @@ def _flatten(t, node):
     t.set(node, 0, t.new_act(name, out, (0, 1)))
 
 
-@op("Add", "Sum")
-def _add(t, node):
+def _scalar(c: Const):
+    """The float value of a constant with one element, else None."""
+    if c.known() and c.array.size == 1:
+        return float(c.array.reshape(-1)[0])
+    return None
+
+
+@op("Add", "Sum", "Sub", "Mul", "Div")
+def _arithmetic(t, node):
+    """Element-wise arithmetic: of two tensors (add, multiply), or of a tensor and a scalar (rescale)."""
     xs = [t.value(node, n) for n in node.inputs if n]
     consts = [v for v in xs if isinstance(v, Const)]
     if consts:
-        raise node.error(
-            "adding a constant to a computed tensor needs a learned-parameter layer, which this flopcount does not have yet."
-        )
-    first = xs[0]
-    if any(x.shape != first.shape for x in xs):
+        if len(xs) != 2 or len(consts) != 1 or _scalar(consts[0]) is None:
+            raise node.error(
+                f"{node.op} of a computed tensor and a constant of shape {list(consts[0].dims)} needs a learned-parameter "
+                "layer, which this flopcount does not have yet; only a scalar constant is translated."
+            )
+        x = next(v for v in xs if isinstance(v, Act))
+        c = _scalar(consts[0])
+        first = isinstance(xs[0], Act)
+        if node.op == "Div" and not first or node.op == "Sub" and not first:
+            raise node.error(f"{node.op} of a constant by a computed tensor is not translated.")
+        if node.op == "Div" and c == 0:
+            raise node.error("divides by zero.")
+        scale, offset = {"Add": (1.0, c), "Sum": (1.0, c), "Sub": (1.0, -c), "Mul": (c, 0.0), "Div": (1.0 / c, 0.0)}[node.op]
+        attrs = {"scale": _float32(scale)}
+        if offset:
+            attrs["offset"] = _float32(offset)
+        name = t.emit(node, "rescale", attrs, [x])
+        t.set(node, 0, t.new_act(name, x.shape, x.perm))
+        return
+    if node.op in ("Sub", "Div"):
+        raise node.error(f"{node.op} of two computed tensors is not translated.")
+    rank = max(x.rank for x in xs)
+    shape = [max(x.shape[a - rank + x.rank] if a - rank + x.rank >= 0 else 1 for x in xs) for a in range(rank)]
+    big = next(x for x in xs if list(x.shape) == shape)
+    if node.op != "Mul" and any(list(x.shape) != shape for x in xs):
         raise node.error(
             f"adds tensors of different shapes ({', '.join(str(list(x.shape)) for x in xs)}); broadcasting adds are not supported yet."
         )
-    xs = [first] + [t.arrange(node, x, first.perm) for x in xs[1:]]
-    name = t.emit(node, "add", {}, xs)
-    t.set(node, 0, t.new_act(name, first.shape, first.perm))
+    arranged = []
+    for x in xs:
+        offset = rank - x.rank
+        # the same physical order as the full-size input, over this input's own (right-aligned) axes
+        want = tuple(a - offset for a in big.perm if a - offset >= 0)
+        if x.rank != rank or x.batch != big.batch - offset:
+            raise node.error("broadcasts across the batch axis; only inputs with the batch first and the same rank are translated.")
+        arranged.append(t.arrange(node, x, want))
+    name = t.emit(node, "add" if node.op in ("Add", "Sum") else "multiply", {}, arranged)
+    t.set(node, 0, t.new_act(name, shape, big.perm))
 
 
 @op("Concat")

@@ -29,14 +29,15 @@ class OutputCheck:
 
 @dataclass
 class Witness:
-    """The outcome of comparing the runner's outputs with ONNX Runtime's."""
+    """The outcome of comparing the runner's tensors with ONNX Runtime's: the outputs, and every tensor between."""
 
     outputs: list = field(default_factory=list)
+    inner: list = field(default_factory=list)  # every other tensor a layer computes, when the runtime could give them
     skipped: str | None = None
 
     @property
     def ok(self) -> bool:
-        return self.skipped is None and all(o.ok for o in self.outputs)
+        return self.skipped is None and all(o.ok for o in self.outputs + self.inner)
 
     def summary(self) -> str:
         if self.skipped:
@@ -48,6 +49,16 @@ class Witness:
                 f"{mark} output '{o.name}' {list(o.shape)}: largest difference {o.max_diff:.3g} "
                 f"against values up to {o.scale:.3g} (tolerance {RTOL:g} of that)"
             )
+        if self.inner:
+            wrong = [o for o in self.inner if not o.ok]
+            if wrong:
+                o = wrong[0]
+                parts.append(
+                    f"✗ {len(wrong)} of {len(self.inner)} tensors inside differ, the first '{o.name}': largest "
+                    f"difference {o.max_diff:.3g} against values up to {o.scale:.3g}"
+                )
+            else:
+                parts.append(f"✓ and all {len(self.inner)} tensors inside")
         verdict = "agrees with" if self.ok else "DIFFERS from"
         return f"With the file's weights, the NumPy run {verdict} ONNX Runtime on the same input: " + "; ".join(parts)
 
@@ -57,8 +68,25 @@ def applies(graph) -> bool:
     return getattr(graph.spec.weights, "format", None) == "onnx"
 
 
+def _session(onnxruntime, source, names):
+    """A session whose outputs are names too, when the model can be rewritten in memory; else the file as is."""
+    import onnx
+
+    options = onnxruntime.SessionOptions()
+    options.log_severity_level = 3
+    providers = ["CPUExecutionProvider"]
+    try:
+        model = onnx.load(str(source.path))
+        have = {o.name for o in model.graph.output}
+        model.graph.output.extend(onnx.ValueInfoProto(name=n) for n in names if n not in have)
+        data = model.SerializeToString()
+    except (ValueError, OSError, MemoryError):  # above protobuf's 2 GB, or external data elsewhere
+        return onnxruntime.InferenceSession(str(source.path), options, providers=providers), False
+    return onnxruntime.InferenceSession(data, options, providers=providers), True
+
+
 def runtime_witness(graph, seed: int = 0) -> Witness:
-    """Run graph (imported from ONNX) and the file in ONNX Runtime on one seeded random input."""
+    """Run graph (imported from ONNX) and the file in ONNX Runtime on one seeded random input; compare every tensor."""
     import numpy as np
 
     from ..runner import forward
@@ -73,24 +101,26 @@ def runtime_witness(graph, seed: int = 0) -> Witness:
     feeds, xs = {}, {}
     for b in source.inputs:
         if b.integer:
-            high = 2
-            x = rng.integers(0, high, size=b.shape, dtype=np.int64)
+            x = rng.integers(0, 2, size=b.shape, dtype=np.int64)
         else:
             x = rng.standard_normal(b.shape, dtype=np.float32)
         feeds[b.name] = x
         xs[index[b.layer]] = b.to_spec(x)
-    options = onnxruntime.SessionOptions()
-    options.log_severity_level = 3
+    outputs = {b.name for b in source.outputs}
+    probes = [b for b in source.probes if b.name not in outputs]
     try:
-        session = onnxruntime.InferenceSession(str(source.path), options, providers=["CPUExecutionProvider"])
-        expected = session.run([b.name for b in source.outputs], feeds)
+        session, inner = _session(onnxruntime, source, [b.name for b in probes])
+        wanted = list(source.outputs) + (probes if inner else [])
+        expected = session.run([b.name for b in wanted], feeds)
     except Exception as err:  # noqa: BLE001 - the runtime's own refusal of the file is reported, not raised
-        return Witness(skipped=f"ONNX Runtime could not run the file: {str(err).splitlines()[0] if str(err) else type(err).__name__}")
-    got = forward(graph, xs, seed=seed, keep=[index[b.layer] for b in source.outputs])
+        first = str(err).splitlines()[0] if str(err) else type(err).__name__
+        return Witness(skipped=f"ONNX Runtime could not run the file: {first}")
+    got = forward(graph, xs, seed=seed, keep={index[b.layer] for b in wanted})
     result = Witness()
-    for b, ref in zip(source.outputs, expected):
+    for i, (b, ref) in enumerate(zip(wanted, expected)):
         ours = b.from_spec(got[index[b.layer]])
         ref = np.asarray(ref, dtype=np.float32)
         diff = float(np.max(np.abs(ours - ref))) if ref.size else 0.0
-        result.outputs.append(OutputCheck(b.name, tuple(ref.shape), diff, float(np.max(np.abs(ref))) if ref.size else 0.0))
+        check = OutputCheck(b.name, tuple(ref.shape), diff, float(np.max(np.abs(ref))) if ref.size else 0.0)
+        (result.outputs if i < len(source.outputs) else result.inner).append(check)
     return result
