@@ -33,6 +33,11 @@ def fmt_rf(rf) -> str:
     return str(rf[0]) if len(set(rf)) == 1 else "x".join(str(v) for v in rf)
 
 
+def type_text(n) -> str:
+    """The type, and whose weights a layer uses when it shares them: 'dense (weights of wte)'."""
+    return f"{n.type} (weights of {', '.join(n.owners)})" if n.shared else n.type
+
+
 def graph_dict(graph: Graph) -> dict:
     """Every per-layer figure and the totals, as exact integers."""
     layers = []
@@ -52,6 +57,7 @@ def graph_dict(graph: Graph) -> dict:
                 "receptive_field": list(n.rf),
                 "jump": list(n.jump),
                 "block": n.group,
+                "weights_of": list(n.owners),  # layers whose weights this one uses, counted there
             }
         )
     return {
@@ -83,7 +89,7 @@ def layer_table(graph: Graph, flops: bool = False) -> Table:
         columns[7:7] = [Column("other_ops", "other ops", NUMBER), Column("flops", "FLOPs", NUMBER)]
     table = Table(columns, title=title(graph))
     for n in graph.nodes:
-        cells = [n.index, n.name, n.type, fmt_shape(n.shape), n.params, n.macs, percent(n.macs, total)]
+        cells = [n.index, n.name, type_text(n), fmt_shape(n.shape), n.params, n.macs, percent(n.macs, total)]
         cells += [n.other_ops, 2 * n.macs + n.other_ops] if flops else []
         table.add(*cells, fmt_rf(n.rf))
     return table

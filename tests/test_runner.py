@@ -299,7 +299,7 @@ def test_run_reports_bad_options(cli):
 
 # ---------------------------------------------------------------- bundled specs
 
-SMALL = {"resolution": "64", "classes": "10"}
+SMALL = {"resolution": "64", "classes": "10", "seq": "16", "context": "16", "depth": "2", "vocab": "1000", "ffn": "512"}
 
 
 @pytest.mark.parametrize("path", sorted(bundled_dir().glob("*.json")), ids=lambda p: p.stem)

@@ -78,9 +78,10 @@ from .pooling import (
     MaxPool,
     MaxPool1D,
     MaxPool3D,
+    Mean,
     _bin_sizes,
 )
-from .shape import ChannelShuffle, Crop, Dropout, Flatten, Reshape, Select, Slice, Split, ZeroPad
+from .shape import ChannelShuffle, Crop, Dropout, Flatten, Reshape, Select, Slice, Split, Transpose, ZeroPad
 from .normalization import BatchNorm, GroupNorm, InstanceNorm, LayerNorm, RMSNorm
 from .activation import ACTIVATIONS, Activation, Softmax
 from .merge import Add, Concat, Multiply
@@ -174,4 +175,6 @@ __all__ = [
     "Parameter",
     "Attention",
     "MatMul",
+    "Transpose",
+    "Mean",
 ]

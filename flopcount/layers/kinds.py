@@ -263,6 +263,42 @@ class Shape(Kind):
         return {"type": "array", "items": integer_schema(1), "minItems": 1, "maxItems": MAX_RANK}
 
 
+@dataclass(frozen=True)
+class NewShape(Kind):
+    """A shape to reshape to: positive integers, one of which may be -1 (inferred from the element count)."""
+
+    def convert(self, raw, evaluate):
+        what = "a non-empty list of positive integers, one of which may be -1, such as [196, 768] or [-1, 768]"
+        if not isinstance(raw, list) or not raw:
+            raise _bad(what, raw)
+        if len(raw) > MAX_RANK:
+            raise _bad(f"a list of at most {MAX_RANK} dimensions", raw)
+        sizes = _each(raw, lambda v: _integer(v, evaluate, -1))
+        if 0 in sizes or sizes.count(-1) > 1:
+            raise _bad(what, raw)
+        return sizes
+
+    def schema(self):
+        item = {"anyOf": [{"type": "integer", "minimum": 1}, {"const": -1}, EXPRESSION]}
+        return {"type": "array", "items": item, "minItems": 1, "maxItems": MAX_RANK}
+
+
+@dataclass(frozen=True)
+class Axes(Kind):
+    """Axes counted without the batch axis (negative from the end): one integer or a list of distinct ones."""
+
+    def convert(self, raw, evaluate):
+        if not isinstance(raw, list):
+            return (_integer(raw, evaluate, None),)
+        if not raw or len(raw) > MAX_RANK:
+            raise _bad(f"an axis or a list of 1 to {MAX_RANK} axes", raw)
+        return _each(raw, lambda v: _integer(v, evaluate, None))
+
+    def schema(self):
+        axis = integer_schema()
+        return {"anyOf": [axis, {"type": "array", "items": axis, "minItems": 1, "maxItems": MAX_RANK}]}
+
+
 # the kinds by the names Attr accepts; "choice" takes Attr's choices
 KINDS = {
     "size": Integer(1),

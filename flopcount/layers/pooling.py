@@ -1,13 +1,13 @@
-"""Pooling: sliding max and average of rank 1, 2 and 3, global, and PyTorch's adaptive average."""
+"""Pooling: sliding max and average of rank 1, 2 and 3, global, PyTorch's adaptive average, and a mean over chosen axes."""
 
 from __future__ import annotations
 
 from math import gcd, prod
 from typing import ClassVar
 
-from ..errors import ShapeError
-from .base import Attr, Layer, register
-from .kinds import AXES, Padding, Sizes
+from ..errors import ShapeError, spec_error
+from .base import Attr, Layer, axis_index, fmt_shape, register
+from .kinds import AXES, Axes, Padding, Sizes
 from .window import Sliding, spatial, whole_map
 
 
@@ -171,3 +171,42 @@ def _bin_sizes(n, o):
     """
     g = gcd(n, o)
     return n + o - g, -(-(o - g + n) // o)
+
+
+@register("mean")
+class Mean(Layer):
+    doc = "Mean over chosen axes (without the batch axis): (L, C) over axis 0 -> (C,)."
+    attrs = (
+        Attr("axes", Axes(), doc="the axes averaged over, e.g. 0 or [0, 1]; negative counts from the end"),
+        Attr("keepdims", "bool", False, "keep each averaged axis with size 1"),
+    )
+
+    def reduced(self, shape):
+        """The averaged axes as sorted indices into shape, each once."""
+        axes = sorted({axis_index(shape, a, "axes") for a in self.axes})
+        if len(axes) != len(self.axes):
+            raise spec_error("names an axis twice.", attribute="axes", received=list(self.axes))
+        if len(axes) == len(shape) and not self.keepdims:
+            raise ShapeError(
+                f"averaging every axis of {fmt_shape(shape)} leaves no axis; keep one or set keepdims.",
+                attribute="axes",
+            )
+        return axes
+
+    def output_shape(self, shapes):
+        axes = self.reduced(shapes[0])
+        if self.keepdims:
+            return tuple(1 if i in axes else n for i, n in enumerate(shapes[0]))
+        return tuple(n for i, n in enumerate(shapes[0]) if i not in axes)
+
+    def other_ops(self, shapes, out):
+        # each output averages its k elements: k - 1 additions and a division, as average pooling
+        return prod(out) * prod(shapes[0][i] for i in self.reduced(shapes[0]))
+
+    def window(self, shapes):
+        # the averaged positions all reach every output; the others pass through
+        axes = self.reduced(shapes[0])
+        return tuple((n if i in axes else 1, 1, 0) for i, n in enumerate(shapes[0][:-1]))
+
+    def forward(self, xs, w, k):
+        return k.mean(xs[0], self.reduced(xs[0].shape[1:]), self.keepdims)

@@ -7,6 +7,7 @@ from math import prod
 
 from ..errors import ShapeError, spec_error
 from .base import Attr, Layer, axis_index, fmt_shape, register
+from .kinds import Axes, NewShape
 from .window import spatial, whole_map
 
 
@@ -176,13 +177,16 @@ class _Rearrange(Layer):
 @register("reshape")
 class Reshape(_Rearrange):
     doc = "Read the input in row-major order into a new shape with the same number of elements: (14, 14, 768) -> (196, 768)."
-    attrs = (Attr("shape", "shape", doc="the new shape without batch, e.g. [196, 768]"),)
+    attrs = (Attr("shape", NewShape(), doc="the new shape without batch, e.g. [196, 768]; one size may be -1"),)
 
     def output_shape(self, shapes):
-        if prod(self.shape) != prod(shapes[0]):
+        total, known = prod(shapes[0]), -prod(self.shape)  # the product of the sizes given, when one is -1
+        if -1 in self.shape and total % known == 0:
+            return tuple(total // known if n == -1 else n for n in self.shape)
+        if prod(self.shape) != total:
+            wanted = f"a multiple of {known:,} elements" if -1 in self.shape else f"{prod(self.shape):,} elements"
             raise ShapeError(
-                f"cannot reshape {fmt_shape(shapes[0])} ({prod(shapes[0]):,} elements) to "
-                f"{fmt_shape(self.shape)} ({prod(self.shape):,} elements).",
+                f"cannot reshape {fmt_shape(shapes[0])} ({total:,} elements) to {fmt_shape(self.shape)} ({wanted}).",
                 attribute="shape",
             )
         return self.shape
@@ -191,7 +195,32 @@ class Reshape(_Rearrange):
     window = Flatten.window
 
     def forward(self, xs, w, k):
-        return k.reshape(xs[0], self.shape)
+        return k.reshape(xs[0], self.output_shape([xs[0].shape[1:]]))
+
+
+@register("transpose")
+class Transpose(_Rearrange):
+    doc = "Permute the axes (without the batch axis): output axis i is input axis perm[i]; (L, heads, d) -> (heads, L, d) is [1, 0, 2]."
+    attrs = (Attr("perm", Axes(), doc="every axis once, in the output's order, e.g. [1, 0, 2]"),)
+
+    def order(self, shape):
+        """perm as indices into shape, checked to name every axis once."""
+        perm = tuple(axis_index(shape, a, "perm") for a in self.perm)
+        if sorted(perm) != list(range(len(shape))):
+            raise ShapeError(
+                f"perm must name each of the {len(shape)} axes of the input {fmt_shape(shape)} once. "
+                f"Received: perm={list(self.perm)}",
+                attribute="perm",
+            )
+        return perm
+
+    def output_shape(self, shapes):
+        return tuple(shapes[0][a] for a in self.order(shapes[0]))
+
+    window = Flatten.window
+
+    def forward(self, xs, w, k):
+        return k.transpose(xs[0], self.order(xs[0].shape[1:]))
 
 
 @register("slice")
