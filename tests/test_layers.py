@@ -98,7 +98,7 @@ OTHER_OPS = [
     ({"type": "reshape", "shape": [4, 2]}, (2, 2, 2), 0),
     ({"type": "slice", "stop": 2}, (4, 3), 0),
     ({"type": "select"}, (4, 3), 0),
-    ({"type": "transpose", "perm": [1, 0]}, (4, 3), 0),
+    ({"type": "transpose", "axes": [1, 0]}, (4, 3), 0),
     # a mean of k elements: k - 1 additions and a division per output, as average pooling
     ({"type": "mean", "axes": 0}, (197, 768), 768 * 197),
     ({"type": "mean", "axes": [0, 1], "keepdims": True}, (7, 5, 8), 8 * 7 * 5),

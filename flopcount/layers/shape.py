@@ -200,19 +200,19 @@ class Reshape(_Rearrange):
 
 @register("transpose")
 class Transpose(_Rearrange):
-    doc = "Permute the axes (without the batch axis): output axis i is input axis perm[i]; (L, heads, d) -> (heads, L, d) is [1, 0, 2]."
-    attrs = (Attr("perm", Axes(), doc="every axis once, in the output's order, e.g. [1, 0, 2]"),)
+    doc = "Permute the axes (without the batch axis): output axis i is input axis axes[i]; (L, heads, d) -> (heads, L, d) is [1, 0, 2]."
+    attrs = (Attr("axes", Axes(), doc="every axis once, in the output's order, e.g. [1, 0, 2] (NumPy's transpose axes)"),)
 
     def order(self, shape):
-        """perm as indices into shape, checked to name every axis once."""
-        perm = tuple(axis_index(shape, a, "perm") for a in self.perm)
-        if sorted(perm) != list(range(len(shape))):
+        """axes as indices into shape, checked to name every axis once."""
+        order = tuple(axis_index(shape, a, "axes") for a in self.axes)
+        if sorted(order) != list(range(len(shape))):
             raise ShapeError(
-                f"perm must name each of the {len(shape)} axes of the input {fmt_shape(shape)} once. "
-                f"Received: perm={list(self.perm)}",
-                attribute="perm",
+                f"axes must name each of the {len(shape)} axes of the input {fmt_shape(shape)} once. "
+                f"Received: axes={list(self.axes)}",
+                attribute="axes",
             )
-        return perm
+        return order
 
     def output_shape(self, shapes):
         return tuple(shapes[0][a] for a in self.order(shapes[0]))
