@@ -74,6 +74,9 @@ def _unicode(encoding: str | None) -> bool:
 
 
 def _shown(encoding):
+    """The function that makes a text showable on a stream of this encoding."""
+    if _unicode(encoding):
+        return visible
     return lambda text: encodable(visible(text), encoding)
 
 
@@ -98,7 +101,7 @@ def _layout(table: Table, show):
     from rich.cells import cell_len
 
     heads = [show(c.title) for c in table.columns]
-    rows = [[show(cell_text(c)) for c in row] for row in table.rows]
+    rows = [[show(c if type(c) is str else cell_text(c)) for c in row] for row in table.rows]
     measured = [] if table.frame == GRID else [heads]
     widths = [0] * len(table.columns)
     for row in measured + rows:
@@ -200,15 +203,15 @@ def _rich_table(table: Table, width: int, show):
 def to_console(blocks, console) -> None:
     """Print tables and lines: rich's layout, fitted and coloured, on a terminal; the plain drawing elsewhere."""
     encoding = console.encoding
-    if not console.is_terminal:
-        console.out(to_plain(blocks, encoding), highlight=False, end="")
+    if not console.is_terminal:  # already escaped and encodable: written as is, past rich's line splitting
+        console.file.write(to_plain(blocks, encoding))
         return
     show = _shown(encoding)
     for block in blocks:
         if isinstance(block, Line):
             console.print(_rich_text(block.parts, show), soft_wrap=True)
-        elif len(block.rows) > LARGE:
-            console.out("\n".join(plain_table(block, encoding)), highlight=False)
+        elif len(block.rows) > LARGE:  # rich's layout would take seconds: the plain drawing, lines run on
+            console.file.write("\n".join(plain_table(block, encoding)) + "\n")
         else:
             console.print(_rich_table(block, console.width, show), crop=False)
             for f in block.footer:

@@ -264,6 +264,21 @@ def test_narrow_terminal_wraps_names_and_keeps_every_number():
         assert (row[4], row[5], row[7]) == (f"{n.params:,}", f"{n.macs:,}", report.fmt_rf(n.rf))
 
 
+def test_narrow_terminal_run_table_keeps_every_figure():
+    # run's table showed MACs as '118…' in an 80-column terminal
+    from flopcount.runner import run_graph
+
+    result = run_graph(analyze(TINY))
+    for width in (40, 80):
+        console = Console(file=io.StringIO(), width=width, force_terminal=True, color_system=None)
+        render.to_console(report.run_blocks(result), console)
+        text = console.file.getvalue()
+        assert "…" not in text
+        for r in result.layers:
+            (_, _, _, _), (_, params, _, _), (_, macs, _, _) = report.run_figures(r)
+            assert f"{params} ✓" in text and f"{macs} ✓" in text and f"{r.macs:,}" == macs
+
+
 def test_table_wider_than_any_squeeze_keeps_its_numbers():
     table = Table([Column("name", "name"), Column("macs", "MACs", NUMBER)], [["a" * 30, 10**40]])
     console = Console(file=io.StringIO(), width=20, force_terminal=True, color_system=None)
