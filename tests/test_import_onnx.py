@@ -179,6 +179,11 @@ CASES = [
                                       [1, 3], opset=18), types=("global_avg_pool",)),
     Case("reduce-mean-spatial-opset13", Model([1, 3, 5, 5], [node("ReduceMean", ["x"], ["y"], axes=[-1, -2])], [1, 3, 1, 1],
                                               opset=13), types=("global_avg_pool",)),
+    # and the dense layer after it sees the file's order, so its weights need no reordering
+    Case("flatten-feature-map-gemm", Model([1, 2, 3, 4], [node("Conv", ["x", "w"], ["c"]), node("Flatten", ["c"], ["f"]),
+                                                          node("Gemm", ["f", "fw"], ["y"], transB=1)], [1, 5],
+                                           {"w": rand(3, 2, 1, 1), "fw": rand(5, 36)}),
+         2 * 3 + 36 * 5, 0, 3 * 4 * 3 * 2 + 36 * 5, ("conv2d", "transpose", "flatten", "dense")),
     # the Shape, Gather, Unsqueeze, Concat, Reshape chain old exporters wrote for x.view(x.size(0), -1)
     Case("shape-arithmetic-reshape", Model([1, 3, 5, 5], [
         node("GlobalAveragePool", ["x"], ["g"]), node("Shape", ["g"], ["s"]), const("zero", 0),
@@ -534,13 +539,15 @@ ONNX_DATA = __import__("pathlib").Path(__file__).parent / "data" / "onnx"
 @pytest.mark.parametrize(
     "name, params, macs",
     [
-        # torchvision's documented num_params and GFLOPS (its multiply-adds), as in test_reference_specs
+        # torchvision's documented num_params and GFLOPS (its multiply-adds), as the bundled specs expect
         ("resnet18", 11_689_512, 1_814_073_344),
         ("resnet50", 25_557_032, 4_089_184_256),
         ("mobilenet_v2", 3_504_872, 300_774_272),
         ("mobilenet_v3_large", 5_483_032, 216_589_760),
         ("efficientnet_b0", 5_288_548, 385_814_752),
         ("googlenet", 6_624_904, 1_498_376_192),
+        ("vgg16", 138_357_544, 15_470_264_320),
+        ("alexnet", 61_100_840, 714_188_480),
     ],
 )
 def test_torchvision_exports_import_to_torchvisions_figures(name, params, macs):
