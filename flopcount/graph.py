@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from math import prod
+from bisect import bisect_left, bisect_right
+from math import gcd, prod
 
 from . import expr
 from .errors import FlopcountError, ShapeError, SpecError, spec_error
 from .layers import MAX_INTEGER, Layer, Weight, fmt_shape, layer_class
+from .layers.window import Reads
 from .spec import Spec
 
 
@@ -27,8 +29,9 @@ class Node:
     non_trainable: int
     macs: int
     other_ops: int
-    # per spatial axis of the network input (none for a vector input),
-    # {jump: (first, last) input position seen from output 0}
+    # per spatial axis of the network input (none for a vector input), the paths to it:
+    # {(period, shift): ((first, last) input positions seen from output r, for r < period)}
+    # (see _receptive_field)
     paths: tuple[dict, ...]
     group: str | None = None
     tokens: int | None = None  # the output holds integer token ids in [0, tokens), not real values
@@ -42,13 +45,16 @@ class Node:
 
     @property
     def rf(self) -> tuple[int, ...]:
-        """Receptive field on the input per spatial axis: the extent of what all paths see."""
-        return tuple(max(last for _, last in p.values()) - min(first for first, _ in p.values()) + 1 for p in self.paths)
+        """Receptive field on the input per spatial axis: the extent of what all paths see, the
+        largest over the outputs of one period (output 0 alone when no layer upsamples)."""
+        sizes = self.shape[:-1] if self.spatial else (MAX_PERIOD,) * len(self.paths)
+        return tuple(_field(p, size) for p, size in zip(self.paths, sizes))
 
     @property
     def jump(self) -> tuple[int, ...]:
-        """Distance on the input between neighbouring outputs (effective stride), per axis."""
-        return tuple(max(p) for p in self.paths)
+        """Distance on the input between neighbouring outputs (effective stride), per axis: the
+        largest step between the fields' first positions where an upsampling makes it vary."""
+        return tuple(max(_step(key, phases) for key, phases in p.items()) for p in self.paths)
 
     @property
     def spatial(self) -> bool:
@@ -170,7 +176,8 @@ def _node(flat, index_of, nodes) -> Node:
             non_trainable += prod(w.shape)
     paths = _receptive_field(layer, in_shapes, parents, shape, tokens)
     # strides multiply along a chain; beyond 10^15 a field or jump means nothing and only bloats output
-    if any(max(j, -a, b) > MAX_INTEGER for p in paths for j, (a, b) in p.items()):
+    if any(max(shift, -ends[0], ends[1]) > MAX_INTEGER for p in paths for (_, shift), phases in p.items()
+           for ends in phases if ends is not None):
         raise ShapeError(
             f"its receptive field or jump on the input grows above 10^15 ({MAX_INTEGER:,}), the largest supported."
         )
@@ -230,47 +237,152 @@ def _shared_weights(type_name, weights, owner) -> dict:
     return out
 
 
-def _receptive_field(layer, in_shapes, parents, shape, tokens=None):
-    """Per spatial axis, the input interval each path sees from output position 0: {jump: (first, last)}.
+MAX_PERIOD = 2**16  # outputs before an upsampled field repeats; beyond it the field is not tracked
 
-    The axes are the network input's spatial axes (all but its last, channels last; all of a
-    token input's).
-    A window of extent k, stride s and padding p before maps (first, last) at jump j to
-    (first - p j, last + (k - 1 - p) j) at jump j s. Paths with the same jump move alike from
-    here on, so their intervals merge into one; paths with different jumps (a strided 1x1
-    shortcut beside a chain of convolutions) stay apart. The field is the extent of the union.
-    An input broadcast along an axis (size 1 there, or without the axis, against a larger
-    output: squeeze-and-excitation's scale) is read at the same place by every output, so
-    its paths there collapse into one of jump 0. A layer whose window has another number
-    of axes than the paths (after a reshape, say) leaves them as they are.
+
+def _at(key, phases, o):
+    """(first, last) input positions seen from output o of a path; None when it sees none."""
+    period, shift = key
+    q, r = divmod(o, period)
+    if r >= len(phases) or phases[r] is None:  # a short output keeps fewer phases than its period
+        return None
+    first, last = phases[r]
+    return first + q * shift, last + q * shift
+
+
+def _union(a, b):
+    """The smallest interval holding both (either may be None, seeing nothing)."""
+    if a is None or b is None:
+        return a or b
+    return min(a[0], b[0]), max(a[1], b[1])
+
+
+def _seen(paths, o):
+    """(first, last) of what output o sees along all paths together; None when it sees nothing."""
+    out = None
+    for key, phases in paths.items():
+        out = _union(out, _at(key, phases, o))
+    return out
+
+
+def _field(paths, size) -> int:
+    """The largest extent over the outputs of one period of all paths together (the first size outputs)."""
+    period = 1
+    for p, _ in paths:
+        period = period * p // gcd(period, p)
+    extents = [_seen(paths, o) for o in range(max(1, min(period, size, MAX_PERIOD)))]
+    return max((last - first + 1 for first, last in filter(None, extents)), default=0)
+
+
+def _step(key, phases) -> int:
+    """The largest distance between the first positions of neighbouring outputs that see something."""
+    steps = [(b[0] - a[0]) for a, b in ((_at(key, phases, r), _at(key, phases, r + 1)) for r in range(key[0])) if a and b]
+    return max(steps, default=key[1])
+
+
+def _span(key, phases, seeing, lo, hi):
+    """What outputs lo..hi of a path see together; None when none of them sees anything.
+
+    seeing lists the phases that see something, ascending; fields only move forward with
+    the output, so the first such output in the range sees the first position, the last the last.
+    """
+    period = key[0]
+    if lo > hi or not seeing:
+        return None
+    if len(phases) < period:  # a short output: its own positions only, none past its end
+        i, j = bisect_left(seeing, lo), bisect_right(seeing, hi) - 1
+        return None if i > j else (phases[seeing[i]][0], phases[seeing[j]][1])
+    q, r = divmod(lo, period)
+    i = bisect_left(seeing, r)
+    start = q * period + (seeing[i] if i < len(seeing) else period + seeing[0])
+    q, r = divmod(hi, period)
+    i = bisect_right(seeing, r) - 1
+    stop = q * period + (seeing[i] if i >= 0 else seeing[-1] - period)
+    if start > stop:
+        return None
+    return _at(key, phases, start)[0], _at(key, phases, stop)[1]
+
+
+def _receptive_field(layer, in_shapes, parents, shape, tokens=None):
+    """Per spatial axis, the input positions each path's outputs see.
+
+    The axes are the network input's spatial axes (all but its last, channels last; all of
+    a token input's). A
+    path {(period P, shift S): phases} says output o = q P + r sees input positions
+    first_r + q S to last_r + q S (none when its phase is None). Without upsampling P is
+    1 and S is the jump; a window of extent k, stride s and padding p before maps
+    (first, last) at jump j to (first - p j, last + (k - 1 - p) j) at jump j s. A layer
+    that reads floor((a o + lo) / b) to floor((a o + hi) / b) (Reads) gives output o the
+    union of what those positions see; its fields repeat every P' = b P / gcd(a, b P)
+    outputs, shifted by a P' S / (b P). Paths with the same period and shift move alike
+    from here on, so their intervals merge; paths with different ones (a strided 1x1
+    shortcut beside a chain of convolutions) stay apart. The field is the extent of the
+    union. An input broadcast along an axis (size 1 there, or without the axis, against a
+    larger output, into a layer without a window: squeeze-and-excitation's scale) is read
+    at the same place by every output, so its paths there collapse into one that does not
+    move. An input read only for its shape (crop's target) adds no path. A layer whose
+    window has another number of axes than the paths (after a reshape, say) leaves them
+    as they are.
     """
     if not parents:
         # token ids have no channel axis: every axis of a token input is a position
-        return tuple({1: (0, 0)} for _ in (shape if tokens is not None else shape[:-1]))
+        return tuple({(1, 1): ((0, 0),)} for _ in (shape if tokens is not None else shape[:-1]))
     axes = max(len(p.paths) for p in parents)
     spatial_out = len(shape) == axes + 1
+    window = layer.window(in_shapes)
     merged = []
     for axis in range(axes):
         paths: dict = {}
-        for p, in_shape in zip(parents, in_shapes):
-            if len(p.paths) != axes:
-                continue  # an input of other rank has no position on these axes
+        for i, (p, in_shape) in enumerate(zip(parents, in_shapes)):
+            if len(p.paths) != axes or i in layer.shape_inputs:
+                continue  # an input of other rank has no position on these axes; a shape is no value
             own = p.paths[axis]
             positions = len(in_shape) - (p.tokens is None)  # token ids have no channel axis
-            if spatial_out and shape[axis] > 1 and (positions != axes or in_shape[axis] == 1):
-                own = {0: (min(f for f, _ in own.values()), max(last for _, last in own.values()))}
-            for jump, (first, last) in own.items():
-                if jump in paths:
-                    first, last = min(first, paths[jump][0]), max(last, paths[jump][1])
-                paths[jump] = (first, last)
+            if window is None and spatial_out and shape[axis] > 1 and (positions != axes or in_shape[axis] == 1):
+                seen = None
+                for phases in own.values():
+                    for ends in phases:
+                        seen = _union(seen, ends)
+                own = {(1, 0): (seen,)}
+            for key, phases in own.items():
+                _merge(paths, key, phases)
         merged.append(paths)
-    window = layer.window(in_shapes)
     if window is None or len(window) != axes:
         return tuple(merged)
-    return tuple(
-        {j * s: (first - p * j, last + (k - 1 - p) * j) for j, (first, last) in paths.items()}
-        for paths, (k, s, p) in zip(merged, window)
-    )
+    sizes = shape[:-1] if spatial_out else (MAX_PERIOD,) * axes
+    return tuple(_read(paths, w if isinstance(w, Reads) else Reads(w[1], 1, -w[2], w[0] - 1 - w[2]), size)
+                 for paths, w, size in zip(merged, window, sizes))
+
+
+def _merge(paths, key, phases):
+    if key in paths:
+        phases = tuple(_union(a, b) for a, b in zip(phases, paths[key]))
+    paths[key] = phases
+
+
+def _read(paths, reads: Reads, size: int) -> dict:
+    """The paths of a layer's size outputs that read the positions reads gives from outputs with these paths."""
+    out: dict = {}
+    for key, phases in paths.items():
+        period, shift = key
+        if reads.b == 1 and period == 1 and phases[0] is not None:  # a sliding window, in closed form
+            (first, last), = phases
+            _merge(out, (1, shift * reads.a), ((first + reads.lo * shift, last + reads.hi * shift),))
+            continue
+        new_period = reads.b * period // gcd(reads.a, reads.b * period)
+        if min(new_period, size) > MAX_PERIOD:
+            raise ShapeError(
+                f"its outputs' receptive fields repeat only every {new_period:,} positions; flopcount tracks "
+                f"them up to {MAX_PERIOD:,}."
+            )
+        new_shift = reads.a * new_period // reads.b // period * shift
+        seeing = [r for r, ends in enumerate(phases) if ends is not None]
+        # phases past the output's size are never read; a short output keeps only its own
+        _merge(out, (new_period, new_shift), tuple(
+            _span(key, phases, seeing, (reads.a * r + reads.lo) // reads.b, (reads.a * r + reads.hi) // reads.b)
+            for r in range(min(new_period, size))
+        ))
+    return out
 
 
 def analyze(spec_path, overrides=None, max_layers=None, input_shapes=None) -> Graph:

@@ -817,9 +817,10 @@ def conv_transpose(x, kernel, bias, stride, pads, dilation, groups, output_paddi
     """(N, *S, C) transposed convolution with kernel (*k, C, F / groups) -> (N, *O, F).
 
     O = (S - 1) stride - before - after + dilation (k - 1) + output_padding + 1 per axis.
-    Scatter form (col2im): one GEMM multiplies every input position by every kernel tap,
-    (N S, C / groups) @ (C / groups, taps F / groups) per group, and the products are added
-    into the output at position i stride + t dilation - before. No inserted zero is ever
+    Scatter form (col2im): one batched product multiplies every input position by every
+    kernel tap, (N S, C / groups) @ (C / groups, F / groups) per group and tap, reading the
+    kernel in place, and the products are added into the output at position
+    i stride + t dilation - before. No inserted zero is ever
     multiplied, so the meter counts N S x taps x C x F / groups. The adds loop over kernel
     taps or over input positions, whichever is fewer.
     """
@@ -835,24 +836,22 @@ def conv_transpose(x, kernel, bias, stride, pads, dilation, groups, output_paddi
     out = [fl - b - a + op for fl, (b, a), op in zip(full, pads, output_padding)]
     if min(out) < 1:
         raise ValueError(f"transposed convolution output {tuple(out)} is empty")
-    # (taps, g, cg, fg) -> (g, cg, taps fg); (m, g, cg) -> (g, m, cg)
-    w = kernel.reshape(taps, groups, cg, fg).transpose(1, 2, 0, 3).reshape(groups, cg, taps * fg)
-    a = x.reshape(m, groups, cg).transpose(1, 0, 2)
-    cols = _meter.matmul(a, w)  # (g, m, taps fg)
-    # -> (N, *S, *k, F) with output channel g fg + j, as a grouped convolution orders them
-    cols = cols.reshape(groups, n, *size, *k, fg)
-    cols = np.moveaxis(cols, 0, -2).reshape(n, *size, *k, f)
+    # (g, 1, m, cg) @ (g, taps, cg, fg) -> (g, taps, m, fg): one batched product, the kernel read in place
+    w = kernel.reshape(taps, groups, cg, fg).transpose(1, 0, 2, 3)
+    a = x.reshape(m, groups, cg).transpose(1, 0, 2)[:, None]
+    cols = _meter.matmul(a, w).reshape(groups, taps, n, prod(size), fg)
     # buffer holding every position the scatter reaches and every output position
     span = [max(fl, o + b) for fl, o, (b, _) in zip(full, out, pads)]
     buf = np.zeros((n, *span, f), dtype=x.dtype)
     if taps <= prod(size):
-        for t in np.ndindex(*k):
-            at = tuple(slice(tt * d, tt * d + (i - 1) * s + 1, s) for tt, d, i, s in zip(t, dilation, size, stride))
-            buf[(slice(None), *at)] += cols[(slice(None), *(slice(None),) * r, *t)]
+        for i, t in enumerate(np.ndindex(*k)):
+            at = tuple(slice(tt * d, tt * d + (s_ - 1) * st + 1, st) for tt, d, s_, st in zip(t, dilation, size, stride))
+            # this tap's products for every position, output channel g fg + j as a grouped convolution orders them
+            buf[(slice(None), *at)] += cols[:, i].transpose(1, 2, 0, 3).reshape(n, *size, f)
     else:
-        for p in np.ndindex(*size):
-            at = tuple(slice(pp * s, pp * s + (kk - 1) * d + 1, d) for pp, s, kk, d in zip(p, stride, k, dilation))
-            buf[(slice(None), *at)] += cols[(slice(None), *p)]
+        for j, p in enumerate(np.ndindex(*size)):
+            at = tuple(slice(pp * st, pp * st + (kk - 1) * d + 1, d) for pp, st, kk, d in zip(p, stride, k, dilation))
+            buf[(slice(None), *at)] += cols[:, :, :, j].transpose(2, 1, 0, 3).reshape(n, *k, f)
     result = buf[(slice(None), *(slice(b, b + o) for o, (b, _) in zip(out, pads)))]
     result = np.ascontiguousarray(result)
     return _add_bias(result, bias)

@@ -122,6 +122,22 @@ CASES = [
     Case("concat-channels", {"type": "concat"}, [(28, 28, 64), (28, 28, 128)], (28, 28, 192)),
     Case("concat-axis0", {"type": "concat", "axis": 0}, [(2, 3, 4), (5, 3, 4)], (7, 3, 4)),
     Case("softmax", {"type": "softmax"}, (1000,), (1000,)),
+    # transposed convolution: out = (in - 1) s - before - after + d (k - 1) + output_padding + 1; MACs are
+    # every input position times every tap, in x out channels / groups (no inserted zeros multiplied)
+    Case("conv2d_transpose-dcgan-code", {"type": "conv2d_transpose", "filters": 512, "kernel": 4, "bias": False},
+         (1, 1, 100), (4, 4, 512), 4 * 4 * 100 * 512, 0, 1 * 1 * 4 * 4 * 100 * 512),
+    Case("conv2d_transpose-dcgan-s2-p1",
+         {"type": "conv2d_transpose", "filters": 256, "kernel": 4, "stride": 2, "padding": 1, "bias": False},
+         (4, 4, 512), (8, 8, 256), 4 * 4 * 512 * 256, 0, 4 * 4 * 4 * 4 * 512 * 256),
+    Case("conv2d_transpose-same", {"type": "conv2d_transpose", "filters": 4, "kernel": 3, "stride": 2, "padding": "same"},
+         (5, 5, 3), (10, 10, 4), 3 * 3 * 3 * 4 + 4, 0, 5 * 5 * 3 * 3 * 3 * 4),
+    Case("conv2d_transpose-dilated", {"type": "conv2d_transpose", "filters": 3, "kernel": 3, "dilation": 2},
+         (4, 4, 2), ((4 - 1) + 2 * 2 + 1, 8, 3), 3 * 3 * 2 * 3 + 3, 0, 4 * 4 * 3 * 3 * 2 * 3),
+    Case("conv1d_transpose-output_padding",
+         {"type": "conv1d_transpose", "filters": 2, "kernel": 3, "stride": 2, "padding": 1, "output_padding": 1},
+         (7, 3), ((7 - 1) * 2 - 2 + 3 + 1, 2), 3 * 3 * 2 + 2, 0, 7 * 3 * 3 * 2),
+    Case("conv3d_transpose-groups", {"type": "conv3d_transpose", "filters": 6, "kernel": 2, "stride": 2, "groups": 2},
+         (2, 3, 3, 4), (4, 6, 6, 6), 2 * 2 * 2 * 4 * (6 // 2) + 6, 0, 2 * 3 * 3 * 2 * 2 * 2 * 4 * 6 // 2),
     Case("activation-silu", {"type": "activation", "fn": "silu"}, (2, 2, 3), (2, 2, 3)),
     # multiply broadcasts like NumPy: squeeze-and-excitation scales each channel of the map
     Case("multiply-se", {"type": "multiply"}, [(7, 7, 32), (1, 1, 32)], (7, 7, 32)),
@@ -135,6 +151,14 @@ CASES = [
     # U-Net: the skip map cropped at its centre to the up-convolution's size
     Case("crop-to-second-input", {"type": "crop"}, [(64, 64, 512), (56, 56, 512)], (56, 56, 512)),
     Case("pixel_shuffle", {"type": "pixel_shuffle", "factor": 3}, (4, 4, 18), (12, 12, 2)),
+    # upsampling: PyTorch's sizes, floor(size x scale) or the size given; no weights, no MACs
+    Case("upsample-bilinear-scale", {"type": "upsample", "scale": 2, "mode": "bilinear"}, (4, 4, 3), (8, 8, 3)),
+    Case("upsample-bilinear-fractional-scale", {"type": "upsample", "scale": 2.5, "mode": "bilinear"}, (5, 3, 2),
+         (12, 7, 2)),
+    Case("upsample1d-linear-size-align", {"type": "upsample1d", "size": 11, "mode": "linear", "align_corners": True},
+         (5, 2), (11, 2)),
+    Case("upsample3d-trilinear", {"type": "upsample3d", "scale": [1, 2, 2], "mode": "trilinear"}, (2, 3, 3, 2),
+         (2, 6, 6, 2)),
     # group and instance norm: gamma and beta per channel when affine, no running statistics
     Case("group_norm", {"type": "group_norm", "groups": 4}, (8, 8, 16), (8, 8, 16), 2 * 16),
     Case("instance_norm", {"type": "instance_norm"}, (8, 8, 16), (8, 8, 16)),

@@ -65,6 +65,16 @@ OTHER_OPS = [
     ({"type": "dropout"}, (10,), 0),
     ({"type": "flatten"}, (2, 2, 2), 0),
     ({"type": "zero_pad", "padding": 1}, (2, 2, 2), 0),
+    ({"type": "conv2d_transpose", "filters": 3, "kernel": 2, "stride": 2}, (2, 2, 4), 4 * 4 * 3),
+    ({"type": "conv2d_transpose", "filters": 3, "kernel": 2, "stride": 2, "bias": False}, (2, 2, 4), 0),
+    ({"type": "conv1d_transpose", "filters": 3, "kernel": 2, "stride": 2}, (2, 4), 4 * 3),
+    ({"type": "conv3d_transpose", "filters": 3, "kernel": 2, "stride": 2}, (1, 2, 2, 4), 2 * 4 * 4 * 3),
+    # nearest upsampling copies; linear interpolation is a weighted sum of 2^rank neighbours: 2^rank
+    # multiplications and 2^rank - 1 additions per output element
+    ({"type": "upsample", "scale": 2}, (2, 2, 1), 0),
+    ({"type": "upsample", "scale": 2, "mode": "bilinear"}, (2, 2, 1), 4 * 4 * 1 * (4 + 3)),
+    ({"type": "upsample1d", "size": 5, "mode": "linear"}, (2, 3), 5 * 3 * (2 + 1)),
+    ({"type": "upsample3d", "scale": 2, "mode": "trilinear"}, (1, 1, 1, 2), 2 * 2 * 2 * 2 * (8 + 7)),
     # moving or picking values costs nothing
     ({"type": "split", "parts": 2, "index": 0}, (2, 2, 4), 0),
     ({"type": "channel_shuffle", "groups": 2}, (2, 2, 4), 0),

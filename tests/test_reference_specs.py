@@ -162,6 +162,61 @@ def test_mobilenet_v1_settings(setting, millions, total):
     assert (totals.trainable, totals.non_trainable, totals.macs) == (trainable, statistics, macs)
 
 
+def test_dcgan_generator_matches_the_pytorch_example():
+    # PyTorch examples dcgan/main.py, Generator(nz=100, ngf=64, nc=3): sum of p.numel() = 3,576,704, the five
+    # transposed-convolution kernels (in x out x 4 x 4, no bias) and the four batch norms' weight and bias
+    totals = analyze("dcgan_generator").totals
+    assert totals.trainable == 3_576_704 == 16 * (100 * 512 + 512 * 256 + 256 * 128 + 128 * 64 + 64 * 3) + 2 * (512 + 256 + 128 + 64)
+    # the batch norms' running mean and variance
+    assert totals.non_trainable == 2 * (512 + 256 + 128 + 64)
+    # a transposed convolution multiplies every input position by every tap: positions x 16 x in x out
+    assert totals.macs == 104_628_224 == (
+        1 * 16 * 100 * 512 + 4 * 4 * 16 * 512 * 256 + 8 * 8 * 16 * 256 * 128 + 16 * 16 * 16 * 128 * 64 + 32 * 32 * 16 * 64 * 3
+    )
+
+
+def unet_figures(side=572, channels=1, classes=2):
+    """Parameters, MACs and output side of the 2015 U-Net (Ronneberger et al., Figure 1), by its own arithmetic.
+
+    3x3 'valid' convolutions with bias lose 2 positions per side; 2x2 max pools halve; 2x2 up-convolutions
+    (stride 2, bias) double the side and halve the channels, costing input positions x 4 taps x in x out.
+    """
+    params = macs = 0
+
+    def conv(s, c_in, c_out, k=3):
+        nonlocal params, macs
+        out = s - k + 1
+        params += k * k * c_in * c_out + c_out
+        macs += out * out * k * k * c_in * c_out
+        return out
+
+    s, c = side, channels
+    for i, width in enumerate((64, 128, 256, 512, 1024)):
+        if i:
+            s //= 2
+        s = conv(conv(s, c, width), width, width)
+        c = width
+    for width in (512, 256, 128, 64):
+        params += 2 * 2 * c * width + width
+        macs += s * s * 2 * 2 * c * width
+        s = conv(conv(2 * s, 2 * width, width), width, width)
+        c = width
+    s = conv(s, c, classes, k=1)
+    return params, macs, s
+
+
+def test_unet_matches_the_paper_by_formula():
+    graph = analyze("unet")
+    params, macs, side = unet_figures()
+    # Figure 1: a 572 x 572 tile in, a 388 x 388 map of 2 classes out
+    assert side == 388 and graph.nodes[-1].shape == (388, 388, 2)
+    assert (graph.totals.trainable, graph.totals.non_trainable, graph.totals.macs) == (params, 0, macs)
+    assert params == 31_030_658
+    # a smaller tile, 16 m + 124, keeps every pooled side even
+    small = analyze("unet", {"resolution": "188"})
+    assert (small.totals.params, small.totals.macs, small.nodes[-1].shape[0]) == unet_figures(188)
+
+
 BUNDLED = sorted(p.stem for p in bundled_dir().glob("*.json"))
 # ---------------------------------------------------------------- transformers
 # Each network's parameters and MACs written out from its definition, layer by layer, checked
@@ -303,7 +358,12 @@ TRANSFORMERS = {
     "llama2_7b": test_llama2_7b_by_its_configuration,
 }
 # specs checked against other sources, and where
-OTHER_SOURCES = {"mobilenet_v1": test_mobilenet_v1_settings, **TRANSFORMERS}
+OTHER_SOURCES = {
+    "mobilenet_v1": test_mobilenet_v1_settings,
+    "dcgan_generator": test_dcgan_generator_matches_the_pytorch_example,
+    "unet": test_unet_matches_the_paper_by_formula,
+    **TRANSFORMERS,
+}
 
 
 @pytest.mark.parametrize("spec", [s for s in BUNDLED if s not in OTHER_SOURCES])

@@ -66,7 +66,10 @@ from .window import Sliding, out_size, resolve_pads, spatial, whole_map, window_
 
 # importing a family registers its types
 from .io import Input
-from .convolution import Conv, Conv1D, Conv2D, Conv3D, DepthwiseConv, DepthwiseConv1D, DepthwiseConv2D, DepthwiseConv3D
+from .convolution import (
+    Conv, Conv1D, Conv2D, Conv3D, Conv1DTranspose, Conv2DTranspose, Conv3DTranspose, ConvTranspose,
+    DepthwiseConv, DepthwiseConv1D, DepthwiseConv2D, DepthwiseConv3D,
+)
 from .dense import Dense
 from .pooling import (
     AdaptiveAvgPool,
@@ -86,7 +89,7 @@ from .normalization import BatchNorm, GroupNorm, InstanceNorm, LayerNorm, RMSNor
 from .activation import ACTIVATIONS, Activation, Softmax
 from .merge import Add, Concat, Multiply
 from .recurrent import GRU, LSTM, SimpleRNN
-from .resample import PixelShuffle
+from .resample import PixelShuffle, Upsample, Upsample1D, Upsample2D, Upsample3D
 from .preprocessing import Normalize, Rescale
 from .embedding import Embedding, Parameter
 from .attention import Attention, MatMul
@@ -157,6 +160,10 @@ __all__ = [
     "Add",
     "Concat",
     "Multiply",
+    "ConvTranspose",
+    "Conv1DTranspose",
+    "Conv2DTranspose",
+    "Conv3DTranspose",
     "Split",
     "ChannelShuffle",
     "Crop",
@@ -177,4 +184,8 @@ __all__ = [
     "MatMul",
     "Transpose",
     "Mean",
+    "Upsample",
+    "Upsample1D",
+    "Upsample2D",
+    "Upsample3D",
 ]

@@ -139,6 +139,8 @@ class Layer:
     source: ClassVar[bool] = False  # True for a network input: the runner feeds it, nothing reads into it
     free: ClassVar[bool] = False  # True when the type costs nothing (no MACs, no other ops) by design
     takes_tokens: ClassVar[bool] = False  # True when an input may hold integer token ids (see output_tokens)
+    # inputs (by position) read only for their shape, whose values never reach the output (crop's target)
+    shape_inputs: ClassVar[tuple[int, ...]] = ()
 
     def __init__(self, **values):
         for key, value in values.items():

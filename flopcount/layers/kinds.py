@@ -108,20 +108,22 @@ def _axes_list(rank: int) -> str:
 
 @dataclass(frozen=True)
 class Sizes(Kind):
-    """A positive integer for every spatial axis, or one per axis: [height, width] for rank 2."""
+    """An integer >= minimum (positive by default) for every spatial axis, or one per axis: [height, width] for rank 2."""
 
     rank: int = 2
+    minimum: int = 1
 
     def convert(self, raw, evaluate):
         if isinstance(raw, list):
             if len(raw) != self.rank:
                 what = "a pair" if self.rank == 2 else "a list"
-                raise _bad(f"a positive integer or {what} {_axes_list(self.rank)}", raw)
-            return _each(raw, lambda v: _integer(v, evaluate, 1))
-        return (_integer(raw, evaluate, 1),) * self.rank
+                number = "a positive integer" if self.minimum == 1 else f"an integer >= {self.minimum}"
+                raise _bad(f"{number} or {what} {_axes_list(self.rank)}", raw)
+            return _each(raw, lambda v: _integer(v, evaluate, self.minimum))
+        return (_integer(raw, evaluate, self.minimum),) * self.rank
 
     def schema(self):
-        return {"anyOf": [integer_schema(1), _list_schema(integer_schema(1), self.rank)]}
+        return {"anyOf": [integer_schema(self.minimum), _list_schema(integer_schema(self.minimum), self.rank)]}
 
 
 @dataclass(frozen=True)
@@ -216,6 +218,31 @@ class Number(Kind):
     def schema(self):
         number = {"type": "number"} if self.minimum is None else {"type": "number", "minimum": self.minimum}
         return {"anyOf": [number, EXPRESSION]}
+
+
+@dataclass(frozen=True)
+class Scales(Kind):
+    """A positive number for every spatial axis, or one per axis: [height, width] for rank 2."""
+
+    rank: int = 2
+
+    def convert(self, raw, evaluate):
+        def positive(v):
+            value = Number().convert(v, evaluate)
+            if value <= 0:
+                raise _bad("a positive number", v)
+            return value
+
+        if isinstance(raw, list):
+            if len(raw) != self.rank:
+                what = "a pair" if self.rank == 2 else "a list"
+                raise _bad(f"a positive number or {what} {_axes_list(self.rank)}", raw)
+            return _each(raw, positive)
+        return (positive(raw),) * self.rank
+
+    def schema(self):
+        number = {"anyOf": [{"type": "number", "exclusiveMinimum": 0}, EXPRESSION]}
+        return {"anyOf": [number, _list_schema(number, self.rank)]}
 
 
 @dataclass(frozen=True)

@@ -126,6 +126,7 @@ class Crop(Layer):
     attrs = (Attr("cropping", "pad_amount", None, "p, [p_h, p_w] or [[top, bottom], [left, right]] removed"),)
     inputs = (1, 2)
     free = True
+    shape_inputs = (1,)
 
     def amounts(self, shapes):
         """((top, bottom), (left, right)) removed from the first input."""

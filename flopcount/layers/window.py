@@ -12,6 +12,7 @@ max((out - 1) s + k_eff - size, 0), the odd one at the end.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 from ..errors import ShapeError
@@ -125,3 +126,17 @@ class Sliding(Layer):
 def whole_map(shape):
     """The window of a layer that reads every position: (size, 1, 0) per spatial axis of a channels-last shape."""
     return tuple((n, 1, 0) for n in shape[:-1])
+
+
+@dataclass(frozen=True)
+class Reads:
+    """Which input positions each output reads along one axis: floor((a o + lo) / b) to floor((a o + hi) / b).
+
+    A sliding window of extent k, stride s and padding p before is Reads(s, 1, -p, k - 1 - p);
+    an upsampling layer has b > 1 (nearest by 2 reads floor(o / 2): Reads(1, 2, 0, 0)).
+    """
+
+    a: int
+    b: int
+    lo: int
+    hi: int
