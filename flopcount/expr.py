@@ -1,17 +1,25 @@
 """A small arithmetic language for spec values, evaluated exactly (int and Fraction).
 
-Grammar (Python-like, nothing else is accepted; spec text never reaches eval/exec):
+Grammar: Python's expression grammar, restricted to these forms (nothing else is accepted;
+spec text never reaches eval/exec). Precedence and associativity are exactly Python's,
+lowest first:
 
-    expr   := logic ['if' logic 'else' expr]
-    logic  := 'not' logic | cmp (('and'|'or') cmp)*
-    cmp    := sum [('=='|'!='|'<'|'<='|'>'|'>=') sum]
-    sum    := term (('+'|'-') term)*
-    term   := unary (('*'|'/'|'//'|'%') unary)*
-    unary  := ('-'|'+') unary | power
-    power  := atom ['**' unary]
-    atom   := number | 'true' | 'false' | name | name '(' [expr (',' expr)*] ')' | '(' expr ')'
+    expr        := disjunction ['if' disjunction 'else' expr]
+    disjunction := conjunction ('or' conjunction)*
+    conjunction := inversion ('and' inversion)*
+    inversion   := 'not' inversion | comparison
+    comparison  := sum (('=='|'!='|'<'|'<='|'>'|'>=') sum)*      (chained: a < b < c)
+    sum         := term (('+'|'-') term)*
+    term        := factor (('*'|'/'|'//'|'%') factor)*
+    factor      := ('-'|'+') factor | power
+    power       := primary ['**' factor]
+    primary     := number | 'true' | 'false' | name | 'in' '.' axis
+                 | name '(' [expr (',' expr)*] ')' | '(' expr ')'
 
 Numbers are exact: ``0.75`` is the fraction 3/4, ``/`` is exact division, ``//`` floors.
+``and`` and ``or`` return one of their operands, as Python's do; a boolean is never a number
+(``true + 1`` is an error). ``True`` and ``False`` are accepted for ``true`` and ``false``.
+``in.channels``, ``in.height`` and ``in.width`` read the shape of the input (see spec.py).
 """
 
 from __future__ import annotations
@@ -27,13 +35,18 @@ MAX_LENGTH = 1000
 MAX_DEPTH = 50
 MAX_BITS = 4096  # the largest magnitude any intermediate value may reach
 MAX_ROUND_DIGITS = 100  # round(x, n) takes |n| up to this
+BIG_STEP_BITS = 16  # an operation on b-bit numbers costs 1 + b*b >> 16 steps: 4,096 bits cost 256
 
 _TOKEN = re.compile(
     r"\s*(?:(?P<num>\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)"
     r"|(?P<name>[A-Za-z_][A-Za-z_0-9]*)"
-    r"|(?P<op>\*\*|//|==|!=|<=|>=|[-+*/%()<>,]))"
+    r"|(?P<op>\*\*|//|==|!=|<=|>=|[-+*/%()<>,.]))"
 )
-_KEYWORDS = {"if", "else", "and", "or", "not", "true", "false"}
+BOOLEANS = {"true": True, "false": False, "True": True, "False": False}
+INPUT = "in"  # the one name with a shape: in.channels
+KEYWORDS = frozenset({"if", "else", "and", "or", "not", INPUT, *BOOLEANS})
+AXES = ("channels", "height", "width")
+_COMPARE = ("==", "!=", "<", "<=", ">", ">=")
 
 
 class ExprError(SpecError):
@@ -48,6 +61,44 @@ class UndefinedVariable(ExprError):
         self.variable = variable
 
 
+class Tensor:
+    """A tensor whose shape an expression can read (in.channels); looked up only when read."""
+
+    __slots__ = ("lookup",)
+
+    def __init__(self, lookup):
+        self.lookup = lookup  # () -> shape tuple
+
+
+class Budget:
+    """The work all of one spec's expressions may do, in steps, charged before the work is done.
+
+    Every node of an evaluated expression costs a step; an operation on big numbers costs more
+    (1 + b*b >> 16 for b-bit operands), so thousands of expressions over 4,000-bit fractions
+    stop at the limit within a second instead of running for minutes.
+    """
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.used = 0
+
+    def spend(self, steps: int, text: str) -> None:
+        self.used += steps
+        if self.used > self.limit:
+            raise ExprError(
+                f"the spec's expressions need more than the limit of {self.limit:,} steps of work (at "
+                f"expression {_short(text)!r}); numbers of thousands of bits cost many steps. The limit "
+                "grows with --max-layers."
+            )
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+# ---------------------------------------------------------------- functions
+
+
 def _make_divisible(v, divisor, min_value=None):
     """MobileNetV2's rounding of channel counts to a multiple of divisor."""
     if min_value is None:
@@ -58,26 +109,79 @@ def _make_divisible(v, divisor, min_value=None):
     return new_v
 
 
-def _round_half_up(v, ndigits=None):
-    """Round half away from zero (as people do by hand), exactly."""
-    v = Fraction(v)
-    scale = Fraction(10) ** (ndigits or 0)
-    scaled = abs(v) * scale
-    r = math.floor(scaled + Fraction(1, 2))
-    r = r if v >= 0 else -r
-    return r if ndigits is None else Fraction(r) / scale
+def _round(v, ndigits=None):
+    """Python's round(): a tie goes to the even neighbour (round(2.5) == 2), as NumPy and PyTorch round."""
+    return round(Fraction(v)) if ndigits is None else round(Fraction(v), ndigits)
 
 
-FUNCTIONS = {
-    "min": (min, 1, None),
-    "max": (max, 1, None),
+def _exact_power(x: Fraction, base: Fraction, estimate: float):
+    """The integer k with base ** k == x, if the estimate is close to one; else None."""
+    if not math.isfinite(estimate) or abs(estimate) > MAX_BITS:
+        return None
+    k = round(estimate)
+    return k if base**k == x else None
+
+
+def _float_of(x: Fraction, name: str) -> float:
+    try:
+        value = float(x)
+    except OverflowError:
+        value = math.inf
+    if not math.isfinite(value) or (value == 0 and x != 0):
+        raise ExprError(f"function '{name}' works in double precision, and {x} is outside its range")
+    return value
+
+
+def _log_with(name, float_log, base):
+    """log, log2 or log10: exact when the result is a whole number, else NumPy's double-precision value."""
+
+    def log(x, b=None):
+        b = base if b is None else Fraction(b)
+        x = Fraction(x)
+        if x <= 0 or (b is not None and (b <= 0 or b == 1)):
+            raise ExprError(f"function '{name}' needs a positive number (and a positive base other than 1)")
+        if x == 1:
+            return 0
+        approx = math.log(x.numerator) - math.log(x.denominator)
+        if b is not None:
+            k = _exact_power(x, b, approx / (math.log(b.numerator) - math.log(b.denominator)))
+            if k is not None:
+                return k
+            if name == "log":  # log(x, b) as NumPy computes it: log(x) / log(b)
+                return Fraction(math.log(_float_of(x, name))) / Fraction(math.log(_float_of(b, name)))
+        return Fraction(float_log(_float_of(x, name)))
+
+    return log
+
+
+def _sqrt(x):
+    """Square root: exact for perfect squares (of fractions too), else the double-precision value."""
+    x = Fraction(x)
+    if x < 0:
+        raise ExprError("function 'sqrt' needs a number >= 0")
+    n, d = math.isqrt(x.numerator), math.isqrt(x.denominator)
+    if n * n == x.numerator and d * d == x.denominator:
+        return Fraction(n, d)
+    return Fraction(math.sqrt(_float_of(x, "sqrt")))
+
+
+FUNCTIONS = {  # name -> (function, fewest arguments, most arguments or None)
+    "min": (min, 2, None),
+    "max": (max, 2, None),
     "abs": (abs, 1, 1),
     "floor": (math.floor, 1, 1),
     "ceil": (math.ceil, 1, 1),
     "int": (int, 1, 1),
-    "round": (_round_half_up, 1, 2),
+    "round": (_round, 1, 2),
     "make_divisible": (_make_divisible, 2, 3),
+    "log": (_log_with("log", math.log, None), 1, 2),
+    "log2": (_log_with("log2", math.log2, Fraction(2)), 1, 1),
+    "log10": (_log_with("log10", math.log10, Fraction(10)), 1, 1),
+    "sqrt": (_sqrt, 1, 1),
 }
+
+
+# ---------------------------------------------------------------- numbers
 
 
 def exact(value):
@@ -102,7 +206,8 @@ def plain(value):
 def fixed(value, places: int = 2) -> str:
     """An exact value as a decimal with places digits (Fraction(1383575, 10000) -> '138.36').
 
-    Integer arithmetic, so any size; a tie rounds away from zero, as round() does in a spec.
+    Integer arithmetic, so any size; a tie rounds away from zero (for display only: round() in a
+    spec is Python's, half to even).
     """
     value = Fraction(value)
     q, r = divmod(abs(value.numerator) * 10**places, value.denominator)
@@ -125,9 +230,18 @@ def _number(literal: str, text: str):
     return value.numerator if value.denominator == 1 else value
 
 
+# ---------------------------------------------------------------- parsing
+
+
 @lru_cache(maxsize=4096)
 def parse(text: str):
     """Parse expression text into a tuple tree; raise ExprError on bad syntax."""
+    return _parse(text)[0]
+
+
+@lru_cache(maxsize=4096)
+def _parse(text: str):
+    """(tree, number of nodes): the node count is what evaluating the tree costs, before big numbers."""
     if len(text) > MAX_LENGTH:
         raise ExprError(f"expression is longer than {MAX_LENGTH} characters.")
     tokens = []
@@ -147,14 +261,21 @@ def parse(text: str):
     tree = parser.expr(0)
     if parser.i != len(tokens):
         raise ExprError(f"unexpected {tokens[parser.i][1]!r} in expression {text!r}.")
-    return tree
+    return tree, parser.nodes
 
 
 class _Parser:
+    """Recursive descent over Python's precedence levels; chains of one level become one node."""
+
     def __init__(self, tokens, text):
         self.tokens = tokens
         self.text = text
         self.i = 0
+        self.nodes = 0
+
+    def node(self, *parts):
+        self.nodes += 1
+        return parts
 
     def peek(self):
         return self.tokens[self.i][1] if self.i < len(self.tokens) else None
@@ -168,94 +289,122 @@ class _Parser:
         self.i += 1
         return kind, value
 
-    def expr(self, depth):
+    def deeper(self, depth):
         if depth > MAX_DEPTH:
             raise ExprError(f"expression {self.text[:40]!r}... is nested too deeply.")
-        body = self.logic(depth)
+        return depth + 1
+
+    def expr(self, depth):
+        depth = self.deeper(depth)
+        body = self.disjunction(depth)
         if self.peek() == "if":
             self.take()
-            cond = self.logic(depth)
+            cond = self.disjunction(depth)
             self.take("else")
-            other = self.expr(depth + 1)
-            return ("if", cond, body, other)
+            return self.node("if", cond, body, self.expr(depth))
         return body
 
-    def logic(self, depth):
+    def disjunction(self, depth):
+        return self.chain("or", self.conjunction, depth)
+
+    def conjunction(self, depth):
+        return self.chain("and", self.inversion, depth)
+
+    def chain(self, op, operand, depth):
+        items = [operand(depth)]
+        while self.peek() == op:
+            self.take()
+            items.append(operand(depth))
+        return items[0] if len(items) == 1 else self.node(op, tuple(items))
+
+    def inversion(self, depth):
         if self.peek() == "not":
             self.take()
-            return ("not", self.logic(depth + 1))
-        left = self.cmp(depth)
-        while self.peek() in ("and", "or"):
-            op = self.take()[1]
-            left = (op, left, self.cmp(depth))
-        return left
+            return self.node("not", self.inversion(self.deeper(depth)))
+        return self.comparison(depth)
 
-    def cmp(self, depth):
-        left = self.sum(depth)
-        if self.peek() in ("==", "!=", "<", "<=", ">", ">="):
-            op = self.take()[1]
-            left = (op, left, self.sum(depth))
-        return left
+    def comparison(self, depth):
+        return self.operators("cmp", _COMPARE, self.sum, depth)
 
     def sum(self, depth):
-        left = self.term(depth)
-        while self.peek() in ("+", "-"):
-            op = self.take()[1]
-            left = (op, left, self.term(depth))
-        return left
+        return self.operators("arith", ("+", "-"), self.term, depth)
 
     def term(self, depth):
-        left = self.unary(depth)
-        while self.peek() in ("*", "/", "//", "%"):
-            op = self.take()[1]
-            left = (op, left, self.unary(depth))
-        return left
+        return self.operators("arith", ("*", "/", "//", "%"), self.factor, depth)
 
-    def unary(self, depth):
-        if depth > MAX_DEPTH:
-            raise ExprError(f"expression {self.text[:40]!r}... is nested too deeply.")
+    def operators(self, kind, ops, operand, depth):
+        first = operand(depth)
+        rest = []
+        while self.peek() in ops:
+            op = self.take()[1]
+            rest.append((op, operand(depth)))
+        return self.node(kind, first, tuple(rest)) if rest else first
+
+    def factor(self, depth):
         if self.peek() in ("-", "+"):
             op = self.take()[1]
-            return ("neg" if op == "-" else "pos", self.unary(depth + 1))
+            return self.node("neg" if op == "-" else "pos", self.factor(self.deeper(depth)))
         return self.power(depth)
 
     def power(self, depth):
-        base = self.atom(depth)
+        base = self.primary(depth)
         if self.peek() == "**":
             self.take()
-            return ("**", base, self.unary(depth + 1))
+            return self.node("**", base, self.factor(self.deeper(depth)))
         return base
 
-    def atom(self, depth):
+    def primary(self, depth):
         kind, value = self.take()
         if kind == "num":
-            return ("num", _number(value, self.text))
+            return self.node("num", _number(value, self.text))
         if kind == "name":
-            if value in ("true", "false"):
-                return ("num", value == "true")
-            if value in _KEYWORDS:
+            if value in BOOLEANS:
+                return self.node("num", BOOLEANS[value])
+            if value == INPUT:
+                return self.axis()
+            if value in KEYWORDS:
                 raise ExprError(f"unexpected {value!r} in expression {self.text!r}.")
             if self.peek() == "(":
                 self.take()
                 args = []
                 if self.peek() != ")":
-                    args.append(self.expr(depth + 1))
+                    args.append(self.expr(depth))
                     while self.peek() == ",":
                         self.take()
-                        args.append(self.expr(depth + 1))
+                        args.append(self.expr(depth))
                 self.take(")")
-                return ("call", value, tuple(args))
-            return ("var", value)
+                return self.node("call", value, tuple(args))
+            return self.node("var", value)
         if value == "(":
-            inner = self.expr(depth + 1)
+            inner = self.expr(depth)
             self.take(")")
             return inner
         raise ExprError(f"unexpected {value!r} in expression {self.text!r}.")
 
+    def axis(self):
+        where = f"in expression {self.text!r}"
+        if self.peek() != ".":
+            raise ExprError(f"'in' is the input; read its shape as in.channels, in.height or in.width, {where}.")
+        self.take()
+        axis = self.take()[1]
+        if axis not in AXES:
+            raise ExprError(f"the input has no '{axis}'; use in.channels, in.height or in.width, {where}.{suggest(axis, AXES)}")
+        return self.node("shape", axis)
 
-def evaluate(text: str, env: dict):
-    """Evaluate expression text with variables from env; result is int, Fraction or bool."""
-    return _eval(parse(text), env, text)
+
+# ---------------------------------------------------------------- evaluation
+
+
+def evaluate(text: str, env, budget: Budget | None = None):
+    """Evaluate expression text with variables from env; result is int, Fraction or bool.
+
+    A variable may hold a word or a list (a block parameter such as an activation name); it
+    is returned as is when the whole expression is its name, and is an error inside arithmetic.
+    """
+    tree, nodes = _parse(text)
+    if budget is not None:
+        budget.spend(nodes, text)
+    return _eval(tree, env, text, budget)
 
 
 def _bits(value) -> int:
@@ -275,10 +424,34 @@ def _check_size(value, text):
 def _num(value, text):
     if isinstance(value, bool):
         raise ExprError(f"a boolean is used as a number in expression {text!r}.")
+    if not isinstance(value, (int, Fraction)):
+        raise ExprError(f"{_what(value)} is used as a number in expression {text!r}.")
     return value
 
 
-def _eval(node, env, text):
+def _truth(value, text):
+    if not isinstance(value, (bool, int, Fraction)):
+        raise ExprError(f"{_what(value)} is used as a condition in expression {text!r}.")
+    return bool(value)
+
+
+def _what(value) -> str:
+    if isinstance(value, str):
+        return f"the word {value!r}"
+    if isinstance(value, Tensor):
+        return "the input itself (not one of its sizes)"
+    return f"the list {value!r}" if isinstance(value, (list, tuple)) else f"{value!r}"
+
+
+def _spend(budget, text, *values):
+    """Charge an operation on big numbers before doing it."""
+    if budget is not None:
+        bits = max(_bits(v) for v in values)
+        if bits > 64:
+            budget.spend((bits * bits) >> BIG_STEP_BITS, text)
+
+
+def _eval(node, env, text, budget):
     op = node[0]
     if op == "num":
         return node[1]
@@ -287,65 +460,110 @@ def _eval(node, env, text):
         if name not in env:
             raise UndefinedVariable(f"undefined variable '{name}' in expression {text!r}.{suggest(name, env)}", name)
         return env[name]
-    if op == "if":
-        return _eval(node[2] if _truth(_eval(node[1], env, text)) else node[3], env, text)
-    if op == "not":
-        return not _truth(_eval(node[1], env, text))
+    if op == "arith":
+        acc = _num(_eval(node[1], env, text, budget), text)
+        for o, operand in node[2]:
+            acc = _arith(o, acc, _num(_eval(operand, env, text, budget), text), text, budget)
+        return acc
+    if op == "cmp":
+        left = _eval(node[1], env, text, budget)
+        for o, operand in node[2]:
+            right = _eval(operand, env, text, budget)
+            if not _compare(o, left, right, text, budget):
+                return False
+            left = right
+        return True
     if op in ("and", "or"):
-        left = _truth(_eval(node[1], env, text))
-        if op == "and":
-            return left and _truth(_eval(node[2], env, text))
-        return left or _truth(_eval(node[2], env, text))
+        # Python's: the first operand that decides, or the last one
+        for operand in node[1][:-1]:
+            value = _eval(operand, env, text, budget)
+            if _truth(value, text) == (op == "or"):
+                return value
+        return _eval(node[1][-1], env, text, budget)
+    if op == "not":
+        return not _truth(_eval(node[1], env, text, budget), text)
+    if op == "if":
+        branch = node[2] if _truth(_eval(node[1], env, text, budget), text) else node[3]
+        return _eval(branch, env, text, budget)
     if op in ("neg", "pos"):
-        v = _num(_eval(node[1], env, text), text)
+        v = _num(_eval(node[1], env, text, budget), text)
         return -v if op == "neg" else v
+    if op == "**":
+        a = _num(_eval(node[1], env, text, budget), text)
+        b = _num(_eval(node[2], env, text, budget), text)
+        return _power(a, b, text, budget)
     if op == "call":
-        return _call(node[1], [_eval(a, env, text) for a in node[2]], text)
-    a = _eval(node[1], env, text)
-    b = _eval(node[2], env, text)
-    if op == "==":
-        return a == b
-    if op == "!=":
-        return a != b
-    a, b = _num(a, text), _num(b, text)
-    if op == "<":
-        return a < b
-    if op == "<=":
-        return a <= b
-    if op == ">":
-        return a > b
-    if op == ">=":
-        return a >= b
+        return _call(node[1], [_eval(a, env, text, budget) for a in node[2]], text, budget)
+    if op == "shape":
+        return _axis(node[1], env, text)
+    raise ExprError(f"cannot evaluate expression {text!r}.")  # pragma: no cover
+
+
+def _arith(op, a, b, text, budget):
+    _spend(budget, text, a, b)
     if op == "+":
         return _check_size(a + b, text)
     if op == "-":
         return _check_size(a - b, text)
     if op == "*":
         return _check_size(a * b, text)
-    if op in ("/", "//", "%"):
-        if b == 0:
-            raise ExprError(f"division by zero in expression {text!r}.")
-        if op == "/":
-            return _check_size(Fraction(a) / Fraction(b), text)
-        if op == "//":
-            return _check_size(Fraction(a) // Fraction(b), text)
-        return _check_size(Fraction(a) % Fraction(b), text)
-    if op == "**":
-        if isinstance(b, Fraction):
-            raise ExprError(f"the exponent must be a whole number in expression {text!r}.")
-        if a == 0 and b < 0:
-            raise ExprError(f"division by zero in expression {text!r}.")
-        if _bits(a) * abs(b) > MAX_BITS:
-            raise ExprError(f"expression {text!r} produces a number too large to be a size.")
-        return _check_size(Fraction(a) ** b, text)
-    raise ExprError(f"cannot evaluate expression {text!r}.")  # pragma: no cover
+    if b == 0:
+        raise ExprError(f"division by zero in expression {text!r}.")
+    if op == "/":
+        return _check_size(Fraction(a) / Fraction(b), text)
+    if op == "//":
+        return _check_size(Fraction(a) // Fraction(b), text)
+    return _check_size(Fraction(a) % Fraction(b), text)
 
 
-def _truth(value):
-    return bool(value)
+def _compare(op, a, b, text, budget):
+    if op in ("==", "!="):
+        for v in (a, b):
+            if not isinstance(v, (bool, int, Fraction)):
+                raise ExprError(f"{_what(v)} is compared in expression {text!r}; only numbers and booleans can be.")
+    else:
+        a, b = _num(a, text), _num(b, text)
+    _spend(budget, text, a, b)
+    if op == "==":
+        return a == b
+    if op == "!=":
+        return a != b
+    if op == "<":
+        return a < b
+    if op == "<=":
+        return a <= b
+    if op == ">":
+        return a > b
+    return a >= b
 
 
-def _call(name, args, text):
+def _power(a, b, text, budget):
+    if isinstance(b, Fraction):
+        raise ExprError(f"the exponent must be a whole number in expression {text!r}.")
+    if a == 0 and b < 0:
+        raise ExprError(f"division by zero in expression {text!r}.")
+    if _bits(a) * abs(b) > MAX_BITS:
+        raise ExprError(f"expression {text!r} produces a number too large to be a size.")
+    if budget is not None:  # the cost of the result's size, before it is built
+        bits = _bits(a) * abs(b)
+        budget.spend((bits * bits) >> BIG_STEP_BITS, text)
+    return _check_size(Fraction(a) ** b, text)
+
+
+def _axis(axis, env, text):
+    tensor = env.get(INPUT) if hasattr(env, "get") else None
+    if not isinstance(tensor, Tensor):
+        raise ExprError(f"in.{axis} reads the input of a layer or block, and there is none here, in expression {text!r}.")
+    shape = tensor.lookup()
+    if axis == "channels":
+        return shape[-1]
+    if len(shape) != 3:
+        shown = "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
+        raise ExprError(f"in.{axis} needs an (H, W, C) input, but the input has shape {shown}, in expression {text!r}.")
+    return shape[0] if axis == "height" else shape[1]
+
+
+def _call(name, args, text, budget):
     if name not in FUNCTIONS:
         raise ExprError(f"unknown function '{name}' in expression {text!r}.{suggest(name, FUNCTIONS)}")
     fn, lo, hi = FUNCTIONS[name]
@@ -360,4 +578,11 @@ def _call(name, args, text):
             f"function 'round' takes a whole number of digits from -{MAX_ROUND_DIGITS} to {MAX_ROUND_DIGITS}, "
             f"in expression {text!r}."
         )
-    return _check_size(fn(*args), text)
+    _spend(budget, text, *args)
+    try:
+        value = fn(*args)
+    except ExprError as err:
+        raise ExprError(f"{err.message}, in expression {text!r}.") from None
+    except (ArithmeticError, ValueError, TypeError) as err:  # a function's own refusal, never a traceback
+        raise ExprError(f"function '{name}' cannot take {', '.join(map(str, args))} ({err}), in expression {text!r}.") from None
+    return _check_size(value, text)
