@@ -125,15 +125,34 @@ def spec_error(message: str, attribute: str | None = None, **kw) -> SpecError:
     return SpecError(message, attribute=attribute, **kw)
 
 
+SUGGEST_CHOICES = 200  # a suggestion weighs at most this many candidates...
+SUGGEST_LENGTH = 250  # ...of at most this many characters, so its work is bounded (under 0.1 s)
+
+
 def suggest(word: str, choices) -> str:
     """Return " Did you mean 'x'?" for the closest choice (difflib's ratio, at least 0.6), or ''.
 
     Of equally close choices the first listed wins, so a registry can list the usual one first.
+    Bounded work whatever the spec: a word or choice longer than SUGGEST_LENGTH is not compared,
+    and only the first SUGGEST_CHOICES choices (callers list the likeliest first) are weighed,
+    so tens of thousands of long names cost milliseconds.
     """
-    matcher = difflib.SequenceMatcher(b=str(word))
-    best, best_score = None, 0.0
+    word = str(word)
+    if len(word) > SUGGEST_LENGTH:
+        return ""
+    matcher = difflib.SequenceMatcher(b=word)
+    best, best_score, weighed = None, 0.0, 0
     for choice in choices:
-        matcher.set_seq1(str(choice))
+        choice = str(choice)
+        if len(choice) > SUGGEST_LENGTH:
+            continue
+        weighed += 1
+        if weighed > SUGGEST_CHOICES:
+            break
+        matcher.set_seq1(choice)
+        bar = max(0.6, best_score)  # quick upper bounds first: only a strictly better choice replaces the best
+        if matcher.real_quick_ratio() < bar or matcher.quick_ratio() < bar:
+            continue
         score = matcher.ratio()
         if score >= 0.6 and score > best_score:
             best, best_score = choice, score
