@@ -482,6 +482,7 @@ def _check_spec(arg: SpecArg, baseline, recorded, update, tolerance, overrides, 
 
     for setting, graph, matching, with_baseline in plan:
         check = SpecCheck(label, graph.name, setting, figures(graph.totals))
+        check.missing += graph.unused_notes()  # an unread output fails unless 'outputs' names it
         for entry in matching:
             check.drifts += compare_expect(entry, graph, tolerance)
         if matching:

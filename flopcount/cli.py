@@ -129,6 +129,8 @@ def analyze(spec, overrides, input_shapes, max_layers, fmt, by, flops, verify, m
 
         max_memory = parse_bytes(max_memory)
     graph = analyze_spec(spec, parse_overrides(overrides), max_layers, model_inputs(input_shapes))
+    for note in graph.unused_notes():  # a wiring mistake is counted, but said
+        click.echo(f"Warning: {one_line(f'{graph.spec.file}: {note}')}", err=True)
     if fmt == "table":
         render.to_console(report.analysis_blocks(graph, by, flops), console())
     elif fmt == "json":

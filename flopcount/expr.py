@@ -85,10 +85,10 @@ class Budget:
     def spend(self, steps: int, text: str) -> None:
         self.used += steps
         if self.used > self.limit:
-            raise ExprError(
-                f"the spec's expressions need more than the limit of {self.limit:,} steps of work (at "
-                f"expression {_short(text)!r}); numbers of thousands of bits cost many steps. The limit "
-                "grows with --max-layers."
+            raise ExprError.about(
+                "max_layers", "the spec's expressions need more than the limit of {limit} steps of work (at "
+                "expression {text}); numbers of thousands of bits cost many steps. The limit grows with {max_layers}.",
+                limit=f"{self.limit:,}", text=repr(_short(text)),
             )
 
 

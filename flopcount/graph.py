@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from copy import copy
 from dataclasses import dataclass, field
 from bisect import bisect_left, bisect_right
 from math import gcd, prod
@@ -117,15 +118,30 @@ class Graph:
                 out[i].append(n.index)
         return out
 
+    def unused(self) -> list[Node]:
+        """Layers whose output nothing reads, other than the last layer and the spec's declared outputs."""
+        read = {i for n in self.nodes for i in n.inputs}
+        declared = set(self.spec.outputs)
+        return [n for n in self.nodes[:-1] if n.index not in read and n.name not in declared]
+
+    def unused_notes(self) -> list[str]:
+        """One line per unused output: a wiring mistake, or an output 'outputs' should name."""
+        return [
+            f"layer {n.index} '{n.name}' ({n.type}): its output is never used; if the network returns it, "
+            f'name it in "outputs".'
+            for n in self.unused()
+        ]
+
 
 def build_graph(spec: Spec) -> Graph:
     """Instantiate every layer, check its inputs, and infer shapes and figures in order."""
     index_of = {}
     nodes: list[Node] = []
     totals = Totals()
+    budget = copy(spec.budget)  # what expansion left of the spec's budget, for this build alone
     for flat in spec.layers:
         try:
-            node = _node(flat, index_of, nodes)
+            node = _node(flat, index_of, nodes, budget)
         except FlopcountError as err:
             raise err.located(file=spec.file, layer=flat.index, name=flat.name)
         except RecursionError:  # pragma: no cover - defensive
@@ -136,11 +152,11 @@ def build_graph(spec: Spec) -> Graph:
     return Graph(spec.name, nodes, spec, totals)
 
 
-def _node(flat, index_of, nodes) -> Node:
+def _node(flat, index_of, nodes, budget=None) -> Node:
     cls = layer_class(flat.type)
     if not isinstance(flat.raw, dict):  # pragma: no cover - spec guarantees a dict
         raise spec_error("layer attributes must be an object.", received=flat.raw)
-    layer = cls.from_raw(flat.raw, lambda text: expr.evaluate(text, flat.env))
+    layer = cls.from_raw(flat.raw, lambda text: expr.evaluate(text, flat.env, budget))
     lo, hi = cls.inputs
     n_in = len(flat.inputs)
     if cls.source or (hi == 0 and flat.implicit):

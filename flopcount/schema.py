@@ -12,7 +12,7 @@ from .check import FIGURES
 from .expr import MAX_LENGTH, plain
 from .layers import REGISTRY, REQUIRED, Attr
 from .layers.kinds import EXPRESSION, integer_schema
-from .spec import BLOCK_IN, ENTRY_KEYS, REPEAT_INDEX
+from .spec import BLOCK_IN, ENTRY_KEYS, MAX_NAME, RESERVED
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 IDENTIFIER = "^[A-Za-z_][A-Za-z0-9_]*$"
@@ -40,6 +40,7 @@ def layer_schema(type_name: str) -> dict:
         "inputs": {"$ref": "#/$defs/inputs"},
         "repeat": {"$ref": "#/$defs/repeat"},
         "when": {"$ref": "#/$defs/condition"},
+        "else": {"$ref": "#/$defs/passed_on"},
         "share": {
             "type": "string",
             "minLength": 1,
@@ -109,7 +110,7 @@ def spec_schema() -> dict:
             "description": "an expression for a padding amount; a bare word must be 'same' or 'valid'",
         },
         "value": value,
-        "name": {"type": "string", "minLength": 1, "pattern": "^[^/]+$", "not": {"const": BLOCK_IN}},
+        "name": {"type": "string", "minLength": 1, "maxLength": MAX_NAME, "pattern": "^[^/]+$", "not": {"const": BLOCK_IN}},
         "inputs": {
             "anyOf": [
                 {"type": "string", "minLength": 1},
@@ -117,7 +118,12 @@ def spec_schema() -> dict:
             ],
             "description": "the layer (or layers) this one reads; default: the layer above",
         },
-        "repeat": {"anyOf": [{"type": "integer", "minimum": 1}, EXPRESSION], "description": "number of copies in sequence"},
+        "repeat": {"anyOf": [{"type": "integer", "minimum": 0}, EXPRESSION], "description": "number of copies in sequence (0: none, the entry passes its input on)"},
+        "passed_on": {
+            "type": "string",
+            "minLength": 1,
+            "description": "the layer a skipped entry stands for; required when a skipped entry has several inputs",
+        },
         "condition": {
             "anyOf": [{"type": "boolean"}, EXPRESSION],
             "description": "include this entry only when true, e.g. \"i == 0\"; a skipped entry passes its input through",
@@ -149,6 +155,7 @@ def spec_schema() -> dict:
                 "inputs": {"$ref": "#/$defs/inputs"},
                 "repeat": {"$ref": "#/$defs/repeat"},
                 "when": {"$ref": "#/$defs/condition"},
+                "else": {"$ref": "#/$defs/passed_on"},
             },
             "not": {"required": ["type"]},
             "propertyNames": {"pattern": IDENTIFIER},
@@ -162,7 +169,7 @@ def spec_schema() -> dict:
                 "params": {
                     "type": "object",
                     "description": "parameter: default, or null if every instance must give it",
-                    "propertyNames": {"pattern": IDENTIFIER, "not": {"enum": [REPEAT_INDEX, BLOCK_IN, "block", *ENTRY_KEYS]}},
+                    "propertyNames": {"pattern": IDENTIFIER, "not": {"enum": sorted(RESERVED | {"block", *ENTRY_KEYS})}},
                     "additionalProperties": {"anyOf": [{"$ref": "#/$defs/value"}, {"type": "null"}]},
                 },
                 "layers": {"type": "array", "items": {"$ref": "#/$defs/entry"}, "minItems": 1},
@@ -183,11 +190,17 @@ def spec_schema() -> dict:
         "input": {"type": "array", "items": _int(1), "minItems": 1, "description": "input shape without batch, e.g. [224, 224, 3]"},
         "variables": {
             "type": "object",
-            "propertyNames": {"pattern": IDENTIFIER, "not": {"enum": [REPEAT_INDEX, BLOCK_IN]}},
+            "propertyNames": {"pattern": IDENTIFIER, "not": {"enum": sorted(RESERVED)}},
             "additionalProperties": {"$ref": "#/$defs/value"},
         },
         "blocks": {"type": "object", "additionalProperties": {"$ref": "#/$defs/block"}},
         "layers": {"type": "array", "items": {"$ref": "#/$defs/entry"}, "minItems": 1},
+        "outputs": {
+            "type": "array",
+            "items": {"type": "string", "minLength": 1},
+            "minItems": 1,
+            "description": "layers the network returns besides the last one; any other layer nothing reads is reported",
+        },
         "expect": {
             "anyOf": [
                 {"$ref": "#/$defs/expectation"},

@@ -1,13 +1,20 @@
 """Load a JSON spec: variables, blocks and repeats expanded into a flat list of layers.
 
-A spec is ``{"name", "input", "variables", "blocks", "layers"}``; see the README.
+A spec is ``{"name", "input", "variables", "blocks", "layers", "outputs"}``; see the README.
 This module checks structure and names; each layer's own attributes are checked by
 its class in the registry when the graph is built.
+
+Every name answers for one thing: two entries that would answer to the same name (a layer,
+a block instance, a repeat or one of its copies, an entry skipped by ``when``) are an error
+naming both. The work of expansion is bounded before it is done: layers and skipped copies
+together by ``max_layers``, the characters of all names, and every expression's steps by
+one budget per spec.
 """
 
 from __future__ import annotations
 
 import json
+from collections import ChainMap
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -17,10 +24,14 @@ from .errors import FlopcountError, SpecError, SpecNotFound, spec_error, suggest
 
 MAX_LAYERS = 100_000
 MAX_NESTING = 64  # blocks inside blocks, far beyond any real network
-TOP_KEYS = ("$schema", "name", "description", "source", "input", "variables", "blocks", "layers", "expect")
-ENTRY_KEYS = ("name", "inputs", "repeat", "when", "share")
-BLOCK_IN = "in"  # inside a block, the name of the block's input
+MAX_NAME = 200  # characters in a name, a block's name or a type as written
+MAX_NAME_CHARS = 16_000_000  # characters in all the names an expansion makes, together
+WORK_PER_LAYER = 20  # expression steps per layer of max_layers: 2,000,000 by default
+TOP_KEYS = ("$schema", "name", "description", "source", "input", "variables", "blocks", "layers", "outputs", "expect")
+ENTRY_KEYS = ("name", "inputs", "repeat", "when", "else", "share")
+BLOCK_IN = expr.INPUT  # inside a block, the name of the block's input
 REPEAT_INDEX = "i"  # inside a repeat, the 0-based copy number
+RESERVED = frozenset({REPEAT_INDEX, BLOCK_IN, *expr.KEYWORDS})  # never a variable or parameter name
 
 
 @dataclass
@@ -31,7 +42,7 @@ class FlatLayer:
     name: str
     type: str
     raw: dict
-    env: dict
+    env: dict  # or a ChainMap over the spec's variables
     inputs: tuple[str, ...]
     group: str | None = None  # the top-level entry (block instance or repeat) it came from
     implicit: bool = False  # inputs is the layer before, not named in the spec
@@ -50,6 +61,8 @@ class Spec:
     source: str = ""
     data: dict = field(default_factory=dict)
     weights: object = None  # a model file's own weights, (layer name, weight name) -> array (importers)
+    outputs: tuple[str, ...] = ()  # layers whose output the network returns besides the last one
+    budget: expr.Budget = field(default_factory=lambda: expr.Budget(WORK_PER_LAYER * MAX_LAYERS))
 
 
 def bundled_dir() -> Path:
@@ -121,8 +134,42 @@ def _reject_constant(name):
     raise SpecError(f"invalid JSON: {name} is not a JSON number.")
 
 
+class _Duplicated(dict):
+    """A JSON object in which a key appeared twice (JSON keeps the last silently; flopcount refuses)."""
+
+    key = ""
+
+
+def _object(pairs, found: list):
+    obj = dict(pairs)
+    if len(obj) == len(pairs):
+        return obj
+    seen = set()
+    obj = _Duplicated(obj)
+    obj.key = next(k for k, _ in pairs if k in seen or seen.add(k))
+    found.append(obj)
+    return obj
+
+
+def _find_duplicate(doc):
+    """(path, key) of the first object with a repeated key, walking in document order (no recursion)."""
+    stack = [(doc, "")]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, _Duplicated):
+            return path, value.key
+        if isinstance(value, dict):
+            items = [(v, f"{path}.{k}" if path else str(k)) for k, v in value.items()]
+        elif isinstance(value, list):
+            items = [(v, f"{path}[{i}]") for i, v in enumerate(value)]
+        else:
+            continue
+        stack.extend(reversed(items))
+    return None  # pragma: no cover - only called when a duplicate was seen
+
+
 def parse_json(data: bytes | str, file: str | None = None):
-    """Parse JSON; NaN and Infinity are refused (decimals are made exact where they are used)."""
+    """Parse JSON; NaN, Infinity and a key repeated in one object are refused (decimals are made exact where they are used)."""
     if isinstance(data, bytes):
         try:
             data = data.decode("utf-8-sig")
@@ -130,14 +177,27 @@ def parse_json(data: bytes | str, file: str | None = None):
             raise SpecError(f"the file is not UTF-8 text (byte {err.start}).", file=file) from None
     if not data.strip():
         raise SpecError("the file is empty; a spec is a JSON object.", file=file)
+    duplicated: list = []
     try:
-        return json.loads(data, parse_constant=_reject_constant)
+        doc = json.loads(data, parse_constant=_reject_constant, object_pairs_hook=lambda p: _object(p, duplicated))
     except json.JSONDecodeError as err:
         raise SpecError(f"invalid JSON at line {err.lineno}, column {err.colno}: {err.msg}.", file=file) from None
     except RecursionError:
         raise SpecError("the JSON is nested too deeply.", file=file) from None
     except ValueError as err:  # e.g. an integer literal with thousands of digits
         raise SpecError(f"invalid JSON: {str(err).split(';')[0]}.", file=file) from None
+    if duplicated:
+        path, key = _find_duplicate(doc)
+        where = f"in {_clip(path)}" if path else "in the top-level object"
+        raise SpecError(
+            f"duplicate key {_clip(key)!r} {where}: JSON keeps only the last one silently, so a key may appear once.",
+            file=file,
+        )
+    return doc
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= 100 else text[:97] + "..."
 
 
 def parse_spec(data, file=None, overrides=None, max_layers=MAX_LAYERS) -> Spec:
@@ -151,7 +211,8 @@ def parse_spec(data, file=None, overrides=None, max_layers=MAX_LAYERS) -> Spec:
     name = doc.get("name")
     if not isinstance(name, str) or not name:
         raise spec_error("a spec needs a non-empty string 'name'.", attribute="name", received=name)
-    variables = _variables(doc.get("variables", {}), overrides or {})
+    budget = expr.Budget(WORK_PER_LAYER * max_layers)
+    variables = _variables(doc.get("variables", {}), overrides or {}, budget)
     blocks = doc.get("blocks", {})
     if not isinstance(blocks, dict):
         raise spec_error("must be an object of named block definitions.", attribute="blocks", received=blocks)
@@ -160,14 +221,15 @@ def parse_spec(data, file=None, overrides=None, max_layers=MAX_LAYERS) -> Spec:
     entries = doc.get("layers")
     if not isinstance(entries, list) or not entries:
         raise spec_error("a spec needs a non-empty list 'layers'.", attribute="layers", received=entries)
-    ex = _Expander(blocks, max_layers, variables)
+    ex = _Expander(blocks, max_layers, variables, budget)
     prev = None
     if "input" in doc:
-        ex.emit("input", "input", {"shape": doc["input"]}, dict(variables), (), None)
+        ex.claim("input", "the spec's input")
+        ex.emit("input", "input", {"shape": doc["input"]}, variables, (), None)
         prev = "input"
     elif not (isinstance(entries[0], dict) and entries[0].get("type") == "input"):
         raise SpecError("a spec needs an 'input' shape such as [224, 224, 3], or an input layer first.", attribute="input")
-    ex.entries(entries, dict(variables), prev, scope=None, group=None)
+    ex.entries(entries, variables, prev, scope=None, group=None)
     return Spec(
         name=name,
         layers=ex.out,
@@ -176,6 +238,8 @@ def parse_spec(data, file=None, overrides=None, max_layers=MAX_LAYERS) -> Spec:
         description=str(doc.get("description", "")),
         source=str(doc.get("source", "")),
         data=doc,
+        outputs=ex.outputs(doc.get("outputs")),
+        budget=budget,
     )
 
 
@@ -185,7 +249,12 @@ def _kind(value) -> str:
     )
 
 
-def _variables(raw, overrides) -> dict:
+def _usable(name) -> bool:
+    """A name a variable or block parameter can have: an identifier the expression language leaves free."""
+    return name.isidentifier() and name not in RESERVED
+
+
+def _variables(raw, overrides, budget) -> dict:
     if not isinstance(raw, dict):
         raise spec_error("must be an object of name: value.", attribute="variables", received=raw)
     for name in overrides:
@@ -196,30 +265,43 @@ def _variables(raw, overrides) -> dict:
             )
     env = {}
     for name, value in raw.items():
-        if not name.isidentifier() or name in (REPEAT_INDEX, BLOCK_IN):
-            raise spec_error("is not a usable variable name.", attribute=f"variables.{name}", received=name)
+        where = f"variables.{name}"
+        if not _usable(name):
+            raise spec_error("is not a usable variable name (an identifier, not a keyword, 'i' or 'in').", attribute=where, received=name)
         if name in overrides:
-            env[name] = _override(name, overrides[name], env)
+            env[name] = _override(name, overrides[name], env, budget)
             continue
         try:
-            env[name] = _value(value, env)
+            env[name] = _value(value, env, budget)
+        except expr.ExprError as err:
+            raise _defined_below(err, name, raw, env).located(attribute=where)
         except SpecError as err:
-            raise err.located(attribute=f"variables.{name}")
+            raise err.located(attribute=where)
     return env
 
 
-def _override(name, value, env):
+def _override(name, value, env, budget):
     """An overriding value; an error in it is about the overrides (--set on the command line), not the spec."""
     try:
-        return _value(value, env)
+        return _value(value, env, budget)
     except SpecError as err:
         raise SpecError.about("overrides", "{overrides} {name}: {reason}", name=name, reason=str(err)) from err
 
 
-def _value(value, env):
+def _defined_below(err, name, table, defined):
+    """An undefined name that the table defines further down is a question of order: say so."""
+    later = err.variable if isinstance(err, expr.UndefinedVariable) else None
+    if later is None or later not in table or later in defined:
+        return err
+    if later == name:
+        return SpecError(f"'{name}' is defined in terms of itself.")
+    return SpecError(f"uses '{later}' before the line that defines it; define '{later}' above '{name}'.")
+
+
+def _value(value, env, budget=None):
     """A variable or argument value: a number, a boolean, or an expression string."""
     if isinstance(value, str):
-        return expr.evaluate(value, env)
+        return expr.evaluate(value, env, budget)
     if isinstance(value, (bool, int, Fraction)):
         return value
     if isinstance(value, float):
@@ -227,8 +309,17 @@ def _value(value, env):
     raise spec_error("must be a number, a boolean or an expression string.", received=value)
 
 
+def _check_name(name, attribute="name"):
+    if not isinstance(name, str) or not name or "/" in name or name == BLOCK_IN:
+        raise spec_error("must be a non-empty string without '/'.", attribute=attribute, received=name)
+    if len(name) > MAX_NAME:
+        raise spec_error(f"is longer than {MAX_NAME} characters.", attribute=attribute, received=name)
+
+
 def _check_block(bname, bdef):
     where = f"blocks.{bname}"
+    if len(bname) > MAX_NAME:
+        raise spec_error(f"a block's name is at most {MAX_NAME} characters.", attribute="blocks", received=bname)
     if not isinstance(bdef, dict):
         raise spec_error("a block is an object with 'params' and 'layers'.", attribute=where, received=bdef)
     for key in bdef:
@@ -238,7 +329,7 @@ def _check_block(bname, bdef):
     if not isinstance(params, dict):
         raise spec_error("must be an object of parameter: default (null if required).", attribute=f"{where}.params", received=params)
     for p in params:
-        if not p.isidentifier() or p in (REPEAT_INDEX, BLOCK_IN) or p in ENTRY_KEYS or p == "block":
+        if not _usable(p) or p in ENTRY_KEYS or p == "block":
             raise spec_error("is not a usable parameter name.", attribute=f"{where}.params", received=p)
     if not isinstance(bdef.get("layers"), list) or not bdef["layers"]:
         raise spec_error("a block needs a non-empty list 'layers'.", attribute=f"{where}.layers", received=bdef.get("layers"))
@@ -247,24 +338,40 @@ def _check_block(bname, bdef):
 class _Expander:
     """Walks entries depth-first, emitting FlatLayers and counting them against a limit."""
 
-    def __init__(self, blocks, max_layers, variables):
+    def __init__(self, blocks, max_layers, variables, budget):
         self.blocks = blocks
         self.variables = variables  # what every block body sees, besides its own parameters
         self.max_layers = max_layers
+        self.budget = budget
         self.out: list[FlatLayer] = []
+        self.count = 0  # layers emitted plus copies skipped: what max_layers bounds
         self.names: dict[str, str] = {}  # every usable name -> the layer name it stands for
+        self.owners: dict[str, str] = {}  # every name taken -> what took it, for messages
+        self.name_chars = 0
         self.counters: dict[str, int] = {}
         self.stack: list[str] = []
         self.sizes: dict[str, int] = {}
 
-    def emit(self, name, type_, raw, env, inputs, group, implicit=False, share=None):
-        if len(self.out) >= self.max_layers:
+    def tick(self):
+        """Count one layer or skipped copy against the limit, before it is made."""
+        if self.count >= self.max_layers:
             raise SpecError.about(
-                "max_layers", "the spec expands to more than the limit of {limit} layers; raise it with "
-                "{max_layers} if that is intended.", limit=f"{self.max_layers:,}",
+                "max_layers", "the spec expands to more than the limit of {limit} layers (copies skipped by 'when' "
+                "count too); raise it with {max_layers} if that is intended.", limit=f"{self.max_layers:,}",
             )
-        if name in self.names:
-            raise SpecError("two layers have this name; names must be unique.", layer=len(self.out), name=name)
+        self.count += 1
+
+    def claim(self, full, owner):
+        """Take a name for one entry; a second taker is an error naming both."""
+        if full in self.owners:
+            raise SpecError(f"the name '{full}' is taken twice: by {self.owners[full]} and by {owner}; names must be unique.", attribute="name")
+        self.name_chars += len(full)
+        if self.name_chars > MAX_NAME_CHARS:
+            raise SpecError(f"the spec's names together pass {MAX_NAME_CHARS:,} characters; use shorter names.", attribute="name")
+        self.owners[full] = owner
+
+    def emit(self, name, type_, raw, env, inputs, group, implicit=False, share=None):
+        self.tick()
         self.out.append(FlatLayer(len(self.out), name, type_, raw, env, tuple(inputs), group, implicit, share))
         self.names[name] = name
         return name
@@ -273,7 +380,7 @@ class _Expander:
         """type_N, numbered per type within a scope, skipping names already taken."""
         key = f"{scope}/{base}" if scope else base
         n = self.counters.get(key, 0) + 1
-        while _qualify(scope, f"{base}_{n}") in self.names:
+        while _qualify(scope, f"{base}_{n}") in self.owners:
             n += 1
         self.counters[key] = n
         return f"{base}_{n}"
@@ -291,23 +398,27 @@ class _Expander:
         here = len(self.out)
         if not isinstance(entry, dict):
             raise spec_error("each layer is a JSON object with a 'type' or a 'block'.", layer=here, received=entry)
-        label = entry.get("name") if isinstance(entry.get("name"), str) else None
+        label = entry.get("name") if isinstance(entry.get("name"), str) and len(entry["name"]) <= MAX_NAME else None
         try:
             return self._entry(entry, env, prev, scope, group, local)
         except FlopcountError as err:
             raise err.located(layer=here, name=_qualify(scope, label) if label else None)
 
     def _entry(self, entry, env, prev, scope, group, local):
+        here = len(self.out)
         name = entry.get("name")
-        if name is not None and (not isinstance(name, str) or not name or "/" in name or name == BLOCK_IN):
-            raise spec_error("must be a non-empty string without '/'.", attribute="name", received=name)
+        if name is not None:
+            _check_name(name)
         repeat = 1
         repeated = "repeat" in entry
         if repeated:
             raw = entry["repeat"]
-            repeat = _value(raw, env) if isinstance(raw, str) else raw
-            if isinstance(repeat, bool) or not isinstance(repeat, int) or repeat < 1:
-                raise spec_error("must be an integer >= 1.", attribute="repeat", received=raw)
+            try:
+                repeat = _value(raw, env, self.budget) if isinstance(raw, str) else raw
+            except FlopcountError as err:
+                raise err.located(attribute="repeat")
+            if isinstance(repeat, bool) or not isinstance(repeat, int) or repeat < 0:
+                raise spec_error("must be an integer >= 0.", attribute="repeat", received=raw)
         is_block = "block" in entry
         if is_block == ("type" in entry):
             raise SpecError("each layer needs exactly one of 'type' (a layer) or 'block' (a block instance).", attribute="type")
@@ -315,6 +426,8 @@ class _Expander:
         if not isinstance(kind, str):
             attr = "block" if is_block else "type"
             raise spec_error("must be a string.", attribute=attr, received=kind)
+        if len(kind) > MAX_NAME:
+            raise spec_error(f"is longer than {MAX_NAME} characters.", attribute="block" if is_block else "type", received=kind)
         if kind == "input" and not is_block:
             if "inputs" in entry:
                 raise SpecError("an input layer takes no inputs.", attribute="inputs")
@@ -329,16 +442,20 @@ class _Expander:
             if not isinstance(entry["share"], str):
                 raise spec_error("must name one earlier layer.", attribute="share", received=entry["share"])
             share = self.inputs(entry["share"], None, local, "share")[0]
-        least = 0 if "when" in entry else repeat * (self.min_size(kind) if is_block else 1)
-        if len(self.out) + least > self.max_layers:
+        passed = self.passed_on(entry, inputs, prev, local)
+        least = repeat * (1 if "when" in entry else self.min_size(kind) if is_block else 1)
+        if self.count + least > self.max_layers:
             raise SpecError.about(
                 "max_layers", "the spec would expand to at least {least} layers, more than the limit of {limit}; "
                 "raise it with {max_layers} if that is intended.",
-                least=f"{len(self.out) + least:,}", limit=f"{self.max_layers:,}",
+                least=f"{self.count + least:,}", limit=f"{self.max_layers:,}",
             ).located(attribute="repeat" if repeat > 1 else "block")
-        start = len(self.out)
+        if repeated and name is not None:
+            self.claim(_qualify(scope, name), f"the repeat at layer {here}")
+        start = self.count
+        last = passed
         for i in range(repeat):
-            copy_env = dict(env, **{REPEAT_INDEX: i}) if repeated else env
+            copy_env = ChainMap({REPEAT_INDEX: i}, env) if repeated else env
             if name is None:
                 local_name = self.auto_name(scope, kind)
             else:
@@ -346,41 +463,73 @@ class _Expander:
             full = _qualify(scope, local_name)
             # layers inside a block or a named repeat are grouped under the top-level entry's name
             copy_group = group or name or local_name
+            what = f"copy {i + 1} of the repeat at layer {here}" if repeated else None
             if not self.included(entry, copy_env):
-                # a skipped layer stands for its input, so later references pass straight through
-                if not inputs:
+                # a skipped entry stands for its input (or the one 'else' names), so references pass through
+                if passed is None:
                     raise SpecError("an input layer cannot be skipped with 'when'.", attribute="when")
-                last = inputs[0]
+                self.tick()
+                self.claim(full, what or f"the entry skipped by 'when' before layer {len(self.out)}")
+                last = passed
             elif is_block:
+                self.claim(full, what or f"the block instance at layer {here}")
                 last = self.block(kind, entry, copy_env, inputs, full, copy_group)
             else:
+                self.claim(full, what or f"layer {len(self.out)}")
                 raw = {k: v for k, v in entry.items() if k not in ENTRY_KEYS and k != "type"}
                 last = self.emit(full, kind, raw, copy_env, inputs, copy_group, implicit, share)
             local[local_name] = last
             self.names[full] = last
             inputs = (last,)
             implicit = True
+            if "else" not in entry:
+                passed = last
             if i == 0 and repeat > 1:
                 # project the whole repeat from its first copy so a huge one fails before it is built
-                projected = len(self.out) + (len(self.out) - start) * (repeat - 1)
+                projected = self.count + (self.count - start) * (repeat - 1)
                 if projected > self.max_layers:
                     raise SpecError.about(
                         "max_layers", "repeat of {repeat} would expand to about {projected} layers, more than "
                         "{limit}; raise the limit with {max_layers} if that is intended.",
                         repeat=f"{repeat:,}", projected=f"{projected:,}", limit=f"{self.max_layers:,}",
                     ).located(attribute="repeat")
+        if repeat == 0 and last is None:
+            raise SpecError("an input layer cannot be repeated 0 times.", attribute="repeat")
         if repeated and name is not None:
             local[name] = last
-            self.names.setdefault(_qualify(scope, name), last)
+            self.names[_qualify(scope, name)] = last
         return last
 
-    @staticmethod
-    def included(entry, env) -> bool:
+    def passed_on(self, entry, inputs, prev, local):
+        """What the entry stands for when it makes nothing (skipped, or repeated 0 times): its input, or 'else'."""
+        if "else" in entry:
+            if "when" not in entry and "repeat" not in entry:
+                raise SpecError("'else' names what an entry stands for when 'when' skips it; this entry has no 'when'.", attribute="else")
+            raw = entry["else"]
+            if not isinstance(raw, str):
+                raise spec_error("must be the name of one earlier layer.", attribute="else", received=raw)
+            try:
+                return self.inputs(raw, prev, local)[0]
+            except SpecError as err:
+                err.attribute = "else"
+                raise
+        if len(inputs) > 1 and ("when" in entry or entry.get("repeat", 1) == 0):
+            raise SpecError(
+                f"this entry reads {len(inputs)} inputs; when it is skipped it cannot stand for one of them "
+                'silently: name the one it passes on with "else".',
+                attribute="when" if "when" in entry else "repeat",
+            )
+        return inputs[0] if inputs else None
+
+    def included(self, entry, env) -> bool:
         """Evaluate an entry's optional 'when' condition."""
         if "when" not in entry:
             return True
         raw = entry["when"]
-        value = _value(raw, env)
+        try:
+            value = _value(raw, env, self.budget)
+        except FlopcountError as err:
+            raise err.located(attribute="when")
         if not isinstance(value, bool):
             raise spec_error("must be true or false (a condition such as \"i == 0\").", attribute="when", received=raw)
         return value
@@ -394,24 +543,33 @@ class _Expander:
             raw = [raw]
         if not isinstance(raw, list) or not raw or not all(isinstance(r, str) for r in raw):
             raise spec_error("must be a layer name or a list of layer names.", attribute=attribute, received=raw)
-        out = []
-        for ref in raw:
-            if ref in local:
-                out.append(local[ref])
-            elif ref in self.names:
-                out.append(self.names[ref])
-            else:
-                known = list(local) + list(self.names)
-                what = "take inputs from" if attribute == "inputs" else "share the weights of"
-                raise spec_error(
-                    f"names no earlier layer.{suggest(ref, known)} A layer can only {what} layers above it.",
-                    attribute=attribute,
-                    received=ref,
-                )
-        return tuple(out)
+        what = "take inputs from" if attribute == "inputs" else "share the weights of"
+        return tuple(self.resolve(ref, local, attribute, f" A layer can only {what} layers above it.") for ref in raw)
+
+    def resolve(self, ref, local, attribute, where):
+        """The layer a name stands for, looked up in the enclosing block first."""
+        if ref in local:
+            return local[ref]
+        if ref in self.names:
+            return self.names[ref]
+        # the nearest names first: a typo is most likely of a layer just above
+        known = list(reversed(local)) + list(reversed(self.names))
+        raise spec_error(
+            f"names no earlier layer.{suggest(ref, known)}{where}",
+            attribute=attribute,
+            received=ref,
+        )
+
+    def outputs(self, raw) -> tuple[str, ...]:
+        """The layers named in 'outputs': network outputs besides the last layer."""
+        if raw is None:
+            return ()
+        if not isinstance(raw, list) or not raw or not all(isinstance(r, str) for r in raw):
+            raise spec_error("must be a list of layer names.", attribute="outputs", received=raw)
+        return tuple(self.resolve(ref, {}, "outputs", "") for ref in raw)
 
     def min_size(self, bname, depth=0) -> int:
-        """A lower bound on the layers one instance of a block expands to (literal repeats only)."""
+        """A lower bound on the layers and skipped copies one instance of a block expands to (literal repeats only)."""
         if bname in self.sizes:
             return self.sizes[bname]
         bdef = self.blocks.get(bname)
@@ -420,12 +578,13 @@ class _Expander:
         self.sizes[bname] = 0  # a recursive block is reported by expansion
         total = 0
         for entry in bdef["layers"]:
-            if not isinstance(entry, dict) or "when" in entry:
+            if not isinstance(entry, dict):
                 continue
             repeat = entry.get("repeat", 1)
-            repeat = repeat if isinstance(repeat, int) and not isinstance(repeat, bool) and repeat > 0 else 1
+            repeat = repeat if isinstance(repeat, int) and not isinstance(repeat, bool) and repeat >= 0 else 0
             inner = entry.get("block")
-            total += repeat * (self.min_size(inner, depth + 1) if isinstance(inner, str) else 1)
+            each = self.min_size(inner, depth + 1) if isinstance(inner, str) else 1
+            total += repeat * (min(each, 1) if "when" in entry else each)
         self.sizes[bname] = total
         return total
 
@@ -453,18 +612,27 @@ class _Expander:
                     f"block '{bname}' has no parameter of this name.{suggest(key, params)} Its parameters: {listed}.",
                     attribute=key,
                 )
-        # block bodies see the spec's variables and their own parameters, not the caller's locals
-        benv = dict(self.variables)
+        # block bodies see the spec's variables and their own parameters, not the caller's locals;
+        # arguments are evaluated where the instance is written, defaults in order inside the block
+        bound = {}
+        for p in params:
+            if p in args:
+                try:
+                    bound[p] = _value(args[p], env, self.budget)
+                except SpecError as err:
+                    raise err.located(attribute=p)
+        benv = ChainMap(bound, self.variables)
         for p, default in params.items():
+            if p in args:
+                continue
+            if default is None:
+                raise SpecError(f"block '{bname}' needs this parameter.", attribute=p)
             try:
-                if p in args:
-                    benv[p] = _value(args[p], env)
-                elif default is None:
-                    raise SpecError(f"block '{bname}' needs this parameter.", attribute=p)
-                else:
-                    benv[p] = _value(default, benv)
+                bound[p] = _value(default, benv, self.budget)
+            except expr.ExprError as err:
+                raise _defined_below(err, p, params, bound).located(attribute=f"blocks.{bname}.params.{p}")
             except SpecError as err:
-                raise err.located(attribute=p)
+                raise err.located(attribute=f"blocks.{bname}.params.{p}")
         self.stack.append(bname)
         try:
             return self.entries(bdef["layers"], benv, inputs[0], scope=full, group=group, block_in=inputs[0])

@@ -1,8 +1,10 @@
 """The spec format: blocks, repeats, variables, names, inputs, and their errors."""
 
 import pytest
+from click.testing import CliRunner
 
 from flopcount import ShapeError, SpecError, build_graph, parse_spec
+from flopcount.cli import main
 from flopcount.spec import load_spec, parse_overrides
 
 BLOCKS = {
@@ -129,13 +131,14 @@ BAD = [
     ("groups", [{"type": "conv2d", "filters": 6, "kernel": 1, "groups": 3}],
      "attribute 'groups': input channels (4) must be divisible by groups (3)."),
     ("undefined-variable", [{"type": "dense", "units": "width"}], "undefined variable 'width'"),
-    ("duplicate-name", [{"type": "flatten", "name": "f"}, {"type": "flatten", "name": "f"}], "two layers have this name"),
+    ("duplicate-name", [{"type": "flatten", "name": "f"}, {"type": "flatten", "name": "f"}],
+     "the name 'f' is taken twice: by layer 1 and by layer 2"),
     ("add-one-input", [{"type": "add"}], "add takes at least 2 input(s)."),
     ("unknown-block", [{"block": "conv_nb", "filters": 2}], "unknown block. Did you mean 'conv_bn'?"),
     ("block-param-typo", [{"block": "conv_bn", "filter": 2}], "block 'conv_bn' has no parameter of this name. Did you mean 'filters'?"),
     ("block-param-missing", [{"block": "conv_bn"}], "attribute 'filters': block 'conv_bn' needs this parameter."),
     ("type-and-block", [{"type": "flatten", "block": "conv_bn"}], "exactly one of 'type'"),
-    ("repeat-zero", [{"type": "flatten", "repeat": 0}], "attribute 'repeat': must be an integer >= 1."),
+    ("repeat-negative", [{"type": "flatten", "repeat": -1}], "attribute 'repeat': must be an integer >= 0."),
     ("spatial-on-vector", [{"type": "flatten"}, {"type": "max_pool", "pool": 2}], "max_pool needs an (H, W, C) input"),
     ("activation-fn", [{"type": "activation", "fn": "rleu"}], "must be one of 'relu'"),
 ]
@@ -241,3 +244,155 @@ def test_a_block_sees_only_the_variables_and_its_own_parameters():
 def test_generated_names_skip_names_already_taken():
     g = graph([{"type": "flatten", "name": "flatten_2"}, {"type": "flatten"}, {"type": "flatten"}])
     assert [n.name for n in g.nodes] == ["input", "flatten_2", "flatten_1", "flatten_3"]
+
+
+# ---------------------------------------------------------------- never silently wrong (issue 10)
+
+
+def test_a_skipped_add_passes_on_the_input_else_names():
+    # the issue's case: skipping an add with inputs ["in", "conv"] made the block's output its own input, and
+    # the 1x1 convolution after it was counted on 64 channels: 262,144 MACs instead of 65,536
+    blocks = {"unit": {"params": {"residual": False}, "layers": [
+        {"type": "conv2d", "name": "conv", "filters": 16, "kernel": 1},
+        {"type": "add", "inputs": ["in", "conv"], "when": "residual", "else": "conv"},
+    ]}}
+    spec = {"name": "t", "input": [16, 16, 64], "blocks": blocks,
+            "layers": [{"block": "unit"}, {"type": "conv2d", "name": "after", "filters": 16, "kernel": 1, "bias": False}]}
+    g = build_graph(parse_spec(spec))
+    assert g.nodes[-1].macs == 16 * 16 * 16 * 16  # 65,536: on the convolution's 16 channels
+    assert [g.nodes[i].name for i in g.nodes[-1].inputs] == ["unit_1/conv"]
+    spec["layers"][0]["residual"] = True
+    blocks["unit"]["layers"][0]["filters"] = 64
+    assert build_graph(parse_spec(spec)).nodes[-2].type == "add"
+
+
+def test_a_skipped_layer_with_several_inputs_needs_else_even_when_included():
+    spec = {"name": "t", "input": [4, 4, 2], "variables": {"r": True},
+            "layers": [{"type": "conv2d", "name": "c", "filters": 2, "kernel": 1},
+                       {"type": "add", "inputs": ["input", "c"], "when": "r"}]}
+    with pytest.raises(SpecError, match='attribute \'when\': this entry reads 2 inputs; .* name the one it passes on with "else"'):
+        parse_spec(spec)  # refused in every setting, not only in the one that skips it
+
+
+@pytest.mark.parametrize(
+    "layers, first, second",
+    [
+        ([{"type": "flatten", "name": "a"}, {"block": "b", "name": "a"}], "layer 1", "the block instance at layer 2"),
+        ([{"type": "flatten", "name": "a"}, {"type": "dropout", "name": "a", "when": False}], "layer 1",
+         "the entry skipped by 'when' before layer 2"),
+        ([{"type": "flatten", "name": "a"}, {"type": "dropout", "name": "a", "repeat": 2}], "layer 1", "the repeat at layer 2"),
+        ([{"type": "dropout", "name": "a", "repeat": 2}, {"type": "flatten", "name": "a"}], "the repeat at layer 1", "layer 3"),
+        ([{"type": "flatten", "name": "a_2"}, {"block": "b", "name": "a", "repeat": 2}], "layer 1", "copy 2 of the repeat at layer 2"),
+        ([{"block": "b", "name": "a", "repeat": 2}, {"type": "flatten", "name": "a_1"}], "copy 1 of the repeat at layer 1", "layer 3"),
+        ([{"type": "flatten"}, {"type": "dropout", "name": "flatten_1", "repeat": 0}], "layer 1", "the repeat at layer 2"),
+    ],
+)
+def test_two_entries_answering_to_one_name_are_an_error_naming_both(layers, first, second):
+    blocks = {"b": {"layers": [{"type": "dropout"}]}}
+    with pytest.raises(SpecError) as err:
+        parse_spec({"name": "t", "input": [4], "blocks": blocks, "layers": layers})
+    assert f"is taken twice: by {first} and by {second}; names must be unique." in str(err.value)
+
+
+def test_repeat_zero_makes_nothing_so_a_stage_of_one_unit_works():
+    # a stage written as a first unit plus n - 1 more: n = 1 used to fail (repeat 0 was refused)
+    blocks = {"stage": {"params": {"n": None}, "layers": [
+        {"type": "conv2d", "name": "first", "filters": 4, "kernel": 3, "stride": 2, "padding": 1},
+        {"type": "conv2d", "name": "more", "filters": 4, "kernel": 3, "padding": 1, "repeat": "n - 1"},
+        {"type": "activation", "fn": "relu", "inputs": "more"},
+    ]}}
+    for n in (1, 3):
+        g = build_graph(parse_spec({"name": "t", "input": [8, 8, 2], "blocks": blocks, "layers": [{"block": "stage", "n": n}]}))
+        assert [x.name for x in g.nodes if x.type == "conv2d"] == ["stage_1/first"] + [f"stage_1/more_{k}" for k in range(1, n)]
+        assert g.nodes[-1].inputs == (g.nodes[-2].index,)
+
+
+@pytest.mark.parametrize("when", ["true", "True", True, "not false", "not False"])
+def test_true_and_false_in_both_spellings(when):
+    spec = {"name": "t", "input": [4], "layers": [{"type": "dropout", "name": "d", "when": when}]}
+    assert [n.name for n in build_graph(parse_spec(spec)).nodes] == ["input", "d"]
+
+
+def test_an_error_in_a_condition_or_count_names_the_key():
+    for key, value in (("when", "1 / 0 > 1"), ("repeat", "n + 1"), ("when", "max(1)")):
+        with pytest.raises(SpecError, match=f"attribute '{key}': "):
+            parse_spec({"name": "t", "input": [4], "layers": [{"type": "dropout", key: value}]})
+
+
+def test_a_variable_used_above_its_line_says_so():
+    spec = {"name": "t", "input": [4], "variables": {"a": "b + 1", "b": 2, "c": "c"}, "layers": [{"type": "flatten"}]}
+    with pytest.raises(SpecError, match="'variables.a': uses 'b' before the line that defines it; define 'b' above 'a'."):
+        parse_spec(spec)
+    spec["variables"] = {"c": "c * 2"}
+    with pytest.raises(SpecError, match="'variables.c': 'c' is defined in terms of itself."):
+        parse_spec(spec)
+    spec["variables"] = {"a": "zz + 1"}  # defined nowhere: the usual message
+    with pytest.raises(SpecError, match="undefined variable 'zz'"):
+        parse_spec(spec)
+
+
+def test_block_defaults_see_the_arguments_given_and_earlier_parameters():
+    blocks = {"b": {"params": {"mid": "out // 4", "out": None}, "layers": [{"type": "dense", "units": "mid"}]}}
+    g = build_graph(parse_spec({"name": "t", "input": [4], "blocks": blocks, "layers": [{"block": "b", "out": 64}]}))
+    assert g.nodes[-1].shape == (16,)
+
+
+@pytest.mark.parametrize("name", ["and", "not", "if", "true", "False", "in", "i"])
+def test_keywords_are_not_variable_or_parameter_names(name):
+    with pytest.raises(SpecError, match="is not a usable variable name"):
+        parse_spec({"name": "t", "input": [4], "variables": {name: 1}, "layers": [{"type": "flatten"}]})
+    with pytest.raises(SpecError, match="is not a usable parameter name"):
+        parse_spec({"name": "t", "input": [4], "blocks": {"b": {"params": {name: 1}, "layers": [{"type": "flatten"}]}},
+                    "layers": [{"block": "b"}]})
+
+
+DUPLICATED = [
+    ('{"name": "t", "input": [4], "name": "u", "layers": [{"type": "flatten"}]}', "duplicate key 'name' in the top-level object"),
+    ('{"name": "t", "input": [4], "layers": [{"type": "dense", "units": 4, "units": 400}]}', "duplicate key 'units' in layers[0]"),
+    ('{"name": "t", "input": [4], "layers": [{"type": "flatten"}], "expect": [{"params": 1}, {"set": {"a": 1, "a": 2}}]}',
+     "duplicate key 'a' in expect[1].set"),
+    ('{"name": "t", "input": [4], "blocks": {"b": {"layers": []}, "b": {"layers": [{"type": "flatten"}]}}, "layers": []}',
+     "duplicate key 'b' in blocks"),
+]
+
+
+@pytest.mark.parametrize("text, message", DUPLICATED)
+def test_a_duplicate_json_key_is_an_error_naming_it_and_where(text, message):
+    with pytest.raises(SpecError, match=message.replace("[", "\\[").replace("]", "\\]")):
+        parse_spec(text)
+
+
+def test_a_duplicate_key_in_a_baseline_is_an_error_too(tmp_path):
+    from flopcount.baseline import BaselineError, read_baseline
+
+    path = tmp_path / "baseline.json"
+    path.write_text('{"flopcount_baseline": 1, "specs": {"vgg16": {"name": "VGG16", "layers": [], '
+                    '"totals": {"params": 1, "params": 2}}}}')
+    with pytest.raises(BaselineError, match="duplicate key 'params' in specs.vgg16.totals"):
+        read_baseline(path)
+
+
+def test_outputs_name_what_the_network_returns():
+    layers = [{"type": "conv2d", "name": "aux", "filters": 2, "kernel": 1},
+              {"type": "conv2d", "name": "main", "filters": 2, "kernel": 1, "inputs": "input"}]
+    g = build_graph(parse_spec({"name": "t", "input": [4, 4, 2], "layers": layers}))
+    assert [n.name for n in g.unused()] == ["aux"]
+    assert g.unused_notes() == [
+        "layer 1 'aux' (conv2d): its output is never used; if the network returns it, name it in \"outputs\"."
+    ]
+    g = build_graph(parse_spec({"name": "t", "input": [4, 4, 2], "layers": layers, "outputs": ["aux", "main"]}))
+    assert g.unused() == []
+
+
+def test_analyze_warns_of_an_unused_output_and_check_fails_on_it(cli, write_spec):
+    layers = [{"type": "conv2d", "name": "aux", "filters": 2, "kernel": 1},
+              {"type": "conv2d", "name": "main", "filters": 2, "kernel": 1, "inputs": "input"}]
+    spec = {"name": "t", "input": [4, 4, 2], "layers": layers, "expect": {"params": 12}}
+    path = write_spec(spec)
+    result = CliRunner().invoke(main, ["analyze", str(path), "--format", "json"])
+    assert result.exit_code == 0
+    assert result.stderr == (f"Warning: {path}: layer 1 'aux' (conv2d): its output is never used; if the network "
+                             'returns it, name it in "outputs".\n')
+    assert cli("check", path).exit_code == 1
+    spec["outputs"] = ["aux"]
+    assert cli("check", write_spec(spec)).exit_code == 0
