@@ -270,3 +270,11 @@ def test_activation_slope_and_its_default(fn, alpha, expected):
     graph = build_graph(parse_spec({"name": "t", "input": [4], "layers": [layer]}))
     (out,) = forward(graph, np.array([[-2.0, -0.5, 0.0, 1.5]], np.float32)).values()
     np.testing.assert_allclose(out[0], expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize("layer", [{"type": "lstm", "units": 3}, {"type": "gru", "units": 3, "return_sequences": True},
+                                   {"type": "simple_rnn", "units": 2, "bidirectional": True, "return_sequences": True}])
+def test_a_recurrent_layer_has_read_the_whole_sequence(layer):
+    # the last step depends on every step before it (and, run both ways, every step on every step)
+    node = build_graph(parse_spec({"name": "t", "input": [9, 2], "layers": [layer]})).nodes[-1]
+    assert node.rf == (9,)

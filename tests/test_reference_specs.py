@@ -175,6 +175,15 @@ def test_dcgan_generator_matches_the_pytorch_example():
     )
 
 
+def test_imdb_lstm_matches_the_keras_example():
+    # Keras examples imdb_lstm.py, model.summary(): embedding 2,560,000, lstm 131,584, dense 129; Total params 2,691,713
+    totals = analyze("imdb_lstm").totals
+    assert (totals.trainable, totals.non_trainable) == (2_691_713, 0)
+    assert totals.params == 20000 * 128 + 4 * (128 * 128 + 128 * 128 + 128) + (128 + 1)
+    # 80 steps x 4 gates x 128 units x (128 inputs + 128 state), then the dense layer; the lookup costs nothing
+    assert totals.macs == 80 * 4 * 128 * (128 + 128) + 128 * 1
+
+
 def unet_figures(side=572, channels=1, classes=2):
     """Parameters, MACs and output side of the 2015 U-Net (Ronneberger et al., Figure 1), by its own arithmetic.
 
@@ -362,6 +371,7 @@ OTHER_SOURCES = {
     "mobilenet_v1": test_mobilenet_v1_settings,
     "dcgan_generator": test_dcgan_generator_matches_the_pytorch_example,
     "unet": test_unet_matches_the_paper_by_formula,
+    "imdb_lstm": test_imdb_lstm_matches_the_keras_example,
     **TRANSFORMERS,
 }
 

@@ -14,6 +14,7 @@ from typing import ClassVar
 
 from ..errors import ShapeError, spec_error
 from .base import NEAR_ZERO, Attr, Layer, Weight, fan_in, fmt_shape, register
+from .window import Reads
 
 _COMMON = (
     Attr("units", "size", doc="hidden units H"),
@@ -71,6 +72,10 @@ class _Recurrent(Layer):
         # per direction, the input products of every step (N, T, gates H) and a step's few (N, gates H) temporaries
         width = self.gates * self.units
         return {"input_products": k.ITEMSIZE * batch * shapes[0][0] * width, "step": 8 * k.ITEMSIZE * batch * width}
+
+    def window(self, shapes):
+        # the last step (and, both ways, every step) has read the whole sequence: the largest field is T
+        return (Reads(0, 1, 0, shapes[0][0] - 1),)
 
     def forward(self, xs, w, k):
         outs = [
