@@ -264,11 +264,13 @@ def run(spec, seed, batch, max_memory, overrides, input_shapes, max_layers, fmt,
 def runtime_witness(graph, seed, stderr) -> bool:
     """For a graph imported from ONNX: compare its output with ONNX Runtime's; False on a mismatch."""
     from .importers import witness
+    from .render import to_console
+    from .table import line
 
     if not witness.applies(graph):
         return True
     check = witness.runtime_witness(graph, seed)
-    click.echo(check.summary(), err=stderr)
+    to_console([line(check.summary())], console(stderr=stderr))  # tensor names are the file's text: escaped
     return check.ok or check.skipped is not None
 
 
