@@ -250,8 +250,6 @@ def to_markdown(blocks) -> str:
                 parts.append("#" * (2 + block.level) + " " + md(block.title))
             parts.append(markdown_table(block))
             parts += [_md_line(f.text) for f in block.footer]
-        elif block.heading:
-            parts.append("#" * (2 + block.heading) + " " + md(block.text))
         elif block.text:
             parts.append(_md_line(block.text))
     return "\n\n".join(parts) + "\n"

@@ -53,18 +53,17 @@ def cell_text(cell, thousands: bool = True) -> str:
 
 @dataclass
 class Line:
-    """A line of text outside a table; heading > 0 makes it a heading of that depth (1 or 2)."""
+    """A line of text outside a table (a note, a verdict); empty for a blank line."""
 
     parts: tuple  # str and Span pieces
-    heading: int = 0
 
     @property
     def text(self) -> str:
         return cell_text(self.parts)
 
 
-def line(*parts, heading: int = 0) -> Line:
-    return Line(tuple(parts), heading)
+def line(*parts) -> Line:
+    return Line(tuple(parts))
 
 
 BOX, RULE, GRID = "box", "rule", "grid"
