@@ -38,6 +38,7 @@ class Node:
     tokens: int | None = None  # the output holds integer token ids in [0, tokens), not real values
     # weights used from another layer instead of owned: name -> (owner node, owner's weight name, transposed)
     shared: dict = field(default_factory=dict)
+    torch: str | None = None  # how the PyTorch model computes it when not with the usual module (spec key "torch")
 
     @property
     def owners(self) -> tuple[str, ...]:
@@ -214,6 +215,7 @@ def _node(flat, index_of, nodes, budget=None) -> Node:
         group=flat.group,
         tokens=tokens,
         shared=shared,
+        torch=flat.torch,
     )
 
 

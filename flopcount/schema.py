@@ -46,6 +46,13 @@ def layer_schema(type_name: str) -> dict:
             "minLength": 1,
             "description": "a layer above whose weights this one uses instead of its own (counted there once)",
         },
+        "torch": {
+            "type": "string",
+            "pattern": "^(function|[A-Za-z_][A-Za-z0-9_]*)$",
+            "description": "how the PyTorch model computes this layer when not with the usual module: \"function\" "
+            "(a torch.nn.functional call or tensor method) or the module class it uses instead (LayerNorm2d); "
+            "tools that hook modules count such layers differently (see --convention)",
+        },
     }
     for attr in cls.attrs:
         properties[attr.name] = attribute_schema(attr)

@@ -14,6 +14,7 @@ one budget per spec.
 from __future__ import annotations
 
 import json
+import re
 from collections import ChainMap
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -28,7 +29,9 @@ MAX_NAME = 200  # characters in a name, a block's name or a type as written
 MAX_NAME_CHARS = 16_000_000  # characters in all the names an expansion makes, together
 WORK_PER_LAYER = 20  # expression steps per layer of max_layers: 2,000,000 by default
 TOP_KEYS = ("$schema", "name", "description", "source", "input", "variables", "blocks", "layers", "outputs", "expect")
-ENTRY_KEYS = ("name", "inputs", "repeat", "when", "else", "share")
+ENTRY_KEYS = ("name", "inputs", "repeat", "when", "else", "share", "torch")
+CLASS_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+TORCH_FUNCTION = "function"  # "torch": how the PyTorch model computes a layer, when not with its usual module
 BLOCK_IN = expr.INPUT  # inside a block, the name of the block's input
 REPEAT_INDEX = "i"  # inside a repeat, the 0-based copy number
 RESERVED = frozenset({REPEAT_INDEX, BLOCK_IN, *expr.KEYWORDS})  # never a variable or parameter name
@@ -47,6 +50,7 @@ class FlatLayer:
     group: str | None = None  # the top-level entry (block instance or repeat) it came from
     implicit: bool = False  # inputs is the layer before, not named in the spec
     share: str | None = None  # the layer whose weights this one uses instead of its own
+    torch: str | None = None  # "function", or the module class the PyTorch model uses instead of the usual one
 
 
 @dataclass
@@ -370,9 +374,9 @@ class _Expander:
             raise SpecError(f"the spec's names together pass {MAX_NAME_CHARS:,} characters; use shorter names.", attribute="name")
         self.owners[full] = owner
 
-    def emit(self, name, type_, raw, env, inputs, group, implicit=False, share=None):
+    def emit(self, name, type_, raw, env, inputs, group, implicit=False, share=None, torch=None):
         self.tick()
-        self.out.append(FlatLayer(len(self.out), name, type_, raw, env, tuple(inputs), group, implicit, share))
+        self.out.append(FlatLayer(len(self.out), name, type_, raw, env, tuple(inputs), group, implicit, share, torch))
         self.names[name] = name
         return name
 
@@ -442,6 +446,16 @@ class _Expander:
             if not isinstance(entry["share"], str):
                 raise spec_error("must name one earlier layer.", attribute="share", received=entry["share"])
             share = self.inputs(entry["share"], None, local, "share")[0]
+        torch = entry.get("torch")
+        if "torch" in entry:
+            if is_block:
+                raise SpecError("torch applies to a layer, not to a block instance.", attribute="torch")
+            if not isinstance(torch, str) or not (torch == TORCH_FUNCTION or CLASS_NAME.fullmatch(torch)):
+                raise spec_error(
+                    f"must be \"{TORCH_FUNCTION}\" (the PyTorch model calls a function, not a module) or the name of "
+                    "the module class it uses instead of the usual one, such as \"LayerNorm2d\".",
+                    attribute="torch", received=torch,
+                )
         passed = self.passed_on(entry, inputs, prev, local)
         least = repeat * (1 if "when" in entry else self.min_size(kind) if is_block else 1)
         if self.count + least > self.max_layers:
@@ -477,7 +491,7 @@ class _Expander:
             else:
                 self.claim(full, what or f"layer {len(self.out)}")
                 raw = {k: v for k, v in entry.items() if k not in ENTRY_KEYS and k != "type"}
-                last = self.emit(full, kind, raw, copy_env, inputs, copy_group, implicit, share)
+                last = self.emit(full, kind, raw, copy_env, inputs, copy_group, implicit, share, torch)
             local[local_name] = last
             self.names[full] = last
             inputs = (last,)

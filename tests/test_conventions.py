@@ -1,0 +1,271 @@
+"""Conventions: other tools' figures reproduced exactly from the specs, layer type by layer type.
+
+The figures come from ``shared/peers/`` beside the repository's checkout (found as the
+reference tests find ``shared/reference/``): ``peer-figures.json`` holds what fvcore, ptflops
+(both backends), thop, torchinfo and onnx-tool report for five torchvision models (their
+versions and calls are in the file), and ``fvcore-per-layer-*.json`` fvcore's per-module
+figures. The files are required: without them these tests fail, never skip.
+
+Beyond those models, each rule is pinned on small specs with expectations written as the
+tool's own formula (from its source, cited beside each), so a rule that only fits the five
+models fails here.
+"""
+
+import json
+
+import pytest
+from test_reference_specs import shared_candidates
+
+from flopcount import analyze, build_graph, parse_spec
+from flopcount.layers import REGISTRY
+from flopcount.layers.conventions import CONVENTIONS, ConventionError, count_graph
+
+MODELS = ("alexnet", "vgg16", "resnet18", "resnet50", "mobilenet_v2")
+# convention -> (key in peer-figures.json, its figure, its parameter count)
+PEERS = {
+    "fvcore": ("fvcore", "total", "params"),
+    "ptflops": ("ptflops_pytorch", "macs", "params"),
+    "ptflops-aten": ("ptflops_aten", "macs", "params"),
+    "thop": ("thop", "macs", "params"),
+    "torchinfo": ("torchinfo", "total_mult_adds", "total_params"),
+    "onnx-tool": ("onnx_tool", "macs", "params"),
+}
+
+
+def peers_file(name):
+    paths = [p / "peers" / name for p in shared_candidates()]
+    for path in paths:
+        if path.is_file():
+            return json.loads(path.read_text())
+    pytest.fail(f"{name} not found (looked in {', '.join(map(str, paths))}); these tests need the peers' figures.")
+
+
+@pytest.fixture(scope="module")
+def peers():
+    doc = peers_file("peer-figures.json")
+    assert doc["versions"]["fvcore"] == "0.1.5.post20221221" and doc["versions"]["ptflops"] == "0.7.5"
+    return doc["models"]
+
+
+def spec(layers, input_shape=(8, 8, 4)):
+    return build_graph(parse_spec({"name": "t", "input": list(input_shape), "layers": layers}))
+
+
+def counted(layers, name, input_shape=(8, 8, 4)):
+    """(figure, params) of the last layer of a small spec under a convention."""
+    c = count_graph(spec(layers, input_shape).nodes, name)
+    return c.counts[-1].macs, c.counts[-1].params
+
+
+# ---------------------------------------------------------------- the five models, every figure
+
+
+@pytest.mark.parametrize("model", MODELS)
+@pytest.mark.parametrize("name", PEERS)
+def test_every_peer_figure_is_reproduced(peers, model, name):
+    key, figure, params = PEERS[name]
+    c = count_graph(analyze(model).nodes, name)
+    assert c.macs == peers[model][key][figure]
+    if name != "onnx-tool":  # below: onnx-tool's parameters depend on weight values
+        assert c.params == peers[model][key][params]
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_torchvision_counts_the_peers_parameters(peers, model):
+    c = count_graph(analyze(model).nodes, "torchvision")
+    assert c.params == peers[model]["params"]["trainable"]
+
+
+# torchvision's initialisation: which biases of the exported graph are all zeros. VGG sets conv and linear
+# biases to 0; MobileNetV2 its linear bias; a batch norm folded into a convolution leaves beta - mean x
+# gamma / sqrt(var + eps) = 0 - 0, since beta and the running mean start at 0. AlexNet and ResNet's fc
+# keep PyTorch's random default.
+ZERO_BIASES = {
+    "alexnet": (),
+    "vgg16": ("conv2d", "dense"),
+    "resnet18": ("batch_norm",),
+    "resnet50": ("batch_norm",),
+    "mobilenet_v2": ("batch_norm", "dense"),
+}
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_onnx_tool_parameters_are_the_folded_ones_with_equal_zero_biases_stored_once(peers, model):
+    """torch.onnx.export folds batch norm into the convolutions (-C per batch norm on the trainable count,
+    the BN's own 2C gone, a C bias gained) and stores identical initializers once: a fresh model's
+    all-zero biases of equal length are one tensor. onnx-tool counts each initializer once."""
+    graph = analyze(model)
+    c = count_graph(graph.nodes, "onnx-tool")
+    lengths = [n.shape[-1] for n in graph.nodes if n.type in ZERO_BIASES[model] and (n.type == "batch_norm" or n.layer.bias)]
+    repeated = sum(length * (lengths.count(length) - 1) for length in set(lengths))
+    assert c.params - repeated == peers[model]["onnx_tool"]["params"]
+    folded = sum(n.shape[-1] for n in graph.nodes if n.type == "batch_norm")
+    assert c.params == graph.totals.trainable - folded  # every batch norm here follows a bias-free convolution
+
+
+@pytest.mark.parametrize("model", ("vgg16", "resnet18", "mobilenet_v2"))
+def test_fvcore_per_layer(model):
+    """fvcore's by_module(): its leaf modules with weights or a count, in order, against the layers here."""
+    doc = peers_file(f"fvcore-per-layer-{model}.json")
+    kinds = {"Conv2d": ("conv2d", "depthwise_conv2d"), "BatchNorm2d": ("batch_norm",), "Linear": ("dense",),
+             "AdaptiveAvgPool2d": ("adaptive_avg_pool",)}
+    theirs = [(layer["type"], layer["macs"], layer["params"]) for layer in doc["layers"] if layer["type"] in kinds]
+    # MobileNetV2 pools with F.adaptive_avg_pool2d in its own forward: fvcore books that to the root
+    for op, macs in doc["non_leaf_own_ops"].get("<root>", {}).items():
+        assert op == "adaptive_avg_pool2d"
+        theirs.insert([t for t, _, _ in theirs].index("Linear"), ("AdaptiveAvgPool2d", macs, 0))
+    graph = analyze(model)
+    c = count_graph(graph.nodes, "fvcore")
+    ours = [(n, k) for n, k in zip(graph.nodes, c.counts) if any(n.type in v for v in kinds.values())]
+    assert len(ours) == len(theirs)
+    for (n, k), (kind, macs, params) in zip(ours, theirs):
+        assert n.type in kinds[kind], n.name
+        assert (k.macs, k.params) == (macs, params), n.name
+    # everything else fvcore lists (ReLU, ReLU6, MaxPool2d, Dropout) it counts 0, and so do the rules
+    assert all(layer["macs"] == 0 for layer in doc["layers"] if layer["type"] not in kinds)
+    assert sum(k.macs for n, k in zip(graph.nodes, c.counts) if not any(n.type in v for v in kinds.values())) == 0
+    assert c.macs == doc["fvcore_total"]
+
+
+# ---------------------------------------------------------------- every type has a rule, or says why not
+
+
+@pytest.mark.parametrize("name", [n for n, c in CONVENTIONS.items() if c.rules])
+def test_every_registered_type_has_a_rule_or_a_reason_in_every_convention(name):
+    missing = sorted(set(REGISTRY) - set(CONVENTIONS[name].rules))
+    assert not missing, f"add a rule (or zero(...) / no_rule(...) with the tool's reason) to {name} for: {missing}"
+
+
+def test_a_type_without_a_rule_is_an_error_naming_the_convention_the_type_and_the_layer():
+    graph = spec([{"type": "reshape", "shape": [64, 4]}, {"type": "attention", "heads": 2, "name": "mha"}])
+    with pytest.raises(ConventionError) as err:
+        count_graph(graph.nodes, "onnx-tool")
+    text = str(err.value)
+    assert "layer 2 'mha'" in text and "'attention'" in text and "onnx-tool" in text
+    assert err.value.exit_code == 2
+
+
+def test_an_unknown_convention_is_an_error_with_a_suggestion():
+    with pytest.raises(ConventionError) as err:
+        count_graph(spec([{"type": "flatten"}]).nodes, "fvcor")
+    assert "Did you mean 'fvcore'?" in str(err.value) and "Received: fvcor" in str(err.value)
+
+
+# ---------------------------------------------------------------- rules on types the five models do not have
+
+
+def test_fvcore_rules_from_jit_handles():
+    # norm_flop_counter: 5 per element with affine, 4 without; batchnorm_flop_jit in eval: 2 or 1
+    assert counted([{"type": "group_norm", "groups": 2}], "fvcore")[0] == 8 * 8 * 4 * 5
+    assert counted([{"type": "instance_norm"}], "fvcore")[0] == 8 * 8 * 4 * 4
+    assert counted([{"type": "layer_norm"}], "fvcore")[0] == 8 * 8 * 4 * 5
+    assert counted([{"type": "batch_norm", "scale": False}], "fvcore")[0] == 8 * 8 * 4
+    # conv_flop_count: batch x prod(w_shape) x prod(out spatial): grouped and 3-D alike
+    assert counted([{"type": "conv2d", "filters": 8, "kernel": 3, "groups": 2}], "fvcore")[0] == 8 * (4 // 2) * 9 * 6 * 6
+    # matmul_flop_jit; projections of nn.MultiheadAttention only (scaled_dot_product_attention unsupported)
+    assert counted([{"type": "reshape", "shape": [64, 4]}, {"type": "attention", "heads": 2}], "fvcore")[0] == (
+        64 * 4 * 3 * 4 + 64 * 4 * 4
+    )
+    for fn in ("relu", "relu6", "gelu", "swish", "sigmoid"):
+        assert counted([{"type": "activation", "fn": fn}], "fvcore")[0] == 0
+
+
+def test_ptflops_rules_from_pytorch_ops():
+    x = 8 * 8 * 4
+    # nn.ReLU: relu_flops_counter_hook on the output and the patched F.relu on the input
+    assert counted([{"type": "activation", "fn": "relu"}], "ptflops")[0] == 2 * x
+    assert counted([{"type": "activation", "fn": "relu", "torch": "function"}], "ptflops")[0] == x
+    assert counted([{"type": "activation", "fn": "relu6"}], "ptflops")[0] == x  # F.hardtanh is not patched
+    assert counted([{"type": "activation", "fn": "silu"}], "ptflops")[0] == x  # no hook, F.silu patched
+    assert counted([{"type": "activation", "fn": "hard_swish"}], "ptflops")[0] == 0
+    assert counted([{"type": "activation", "fn": "gelu"}], "ptflops")[0] == 2 * x
+    # bn_flops_counter_hook: nn.LayerNorm has no `affine`, so 1 per element; a subclass is not hooked
+    assert counted([{"type": "layer_norm"}], "ptflops")[0] == x
+    assert counted([{"type": "layer_norm", "torch": "LayerNorm2d"}], "ptflops")[0] == 0
+    assert counted([{"type": "group_norm", "groups": 2}], "ptflops")[0] == 2 * x
+    assert counted([{"type": "avg_pool", "pool": 2}], "ptflops")[0] == 2 * x  # hook and F.avg_pool2d, input elements
+    # rnn_flops for nn.LSTM(4, 3), 5 steps: products, 4H + 3H + 3H, and b_ih + b_hh
+    lstm = [{"type": "lstm", "units": 3, "biases": 2}]
+    assert counted(lstm, "ptflops", (5, 4))[0] == 5 * (4 * 3 * (4 + 3) + 10 * 3 + 2 * 4 * 3)
+    gru = [{"type": "gru", "units": 3, "bidirectional": True}]
+    assert counted(gru, "ptflops", (5, 4))[0] == 2 * 5 * (3 * 3 * (4 + 3) + 7 * 3 + 2 * 3 * 3)
+    # multihead_attention_counter_hook, L = 64 tokens of width 4, 2 heads
+    mha = [{"type": "reshape", "shape": [64, 4]}, {"type": "attention", "heads": 2}]
+    assert counted(mha, "ptflops")[0] == (
+        64 * 4 + 3 * 64 * 4 * 4 + 3 * 64 * 4 + 2 * (64 * 64 * 2 + 64 * 64 + 64 * 64 * 2) + 64 * 4 * (4 + 1)
+    )
+
+
+def test_ptflops_aten_counts_biases_of_convolutions_and_linear_layers_only():
+    assert counted([{"type": "conv3d", "filters": 2, "kernel": 1}], "ptflops-aten", (2, 2, 2, 4))[0] == 2 * 8 * 4 + 2 * 8
+    assert counted([{"type": "batch_norm"}], "ptflops-aten")[0] == 0
+    with pytest.raises(ConventionError, match="'lstm'"):
+        counted([{"type": "lstm", "units": 3}], "ptflops-aten", (5, 4))
+
+
+def test_thop_rules_from_basic_hooks():
+    x = 8 * 8 * 4
+    assert counted([{"type": "avg_pool", "pool": 2}], "thop")[0] == 4 * 4 * 4  # count_avgpool: output elements
+    assert counted([{"type": "layer_norm"}], "thop")[0] == 4 * x  # elementwise_affine doubles
+    assert counted([{"type": "instance_norm"}], "thop")[0] == 2 * x
+    assert counted([{"type": "group_norm", "groups": 2}], "thop") == (0, 0)  # not registered, parameters neither
+    # count_adap_avgpool in float64: 8 / 3 squared, plus 1, times the 3 x 3 x 4 outputs, truncated
+    assert counted([{"type": "adaptive_avg_pool", "size": 3}], "thop")[0] == int(((8 / 3) * (8 / 3) + 1) * 36)
+    assert counted([{"type": "flatten"}, {"type": "softmax"}], "thop")[0] == 3 * 256 - 1
+    # _count_lstm_cell, 5 steps: 4 x ((D + H) H + H + 2H) + 3H + H
+    assert counted([{"type": "lstm", "units": 3, "biases": 2}], "thop", (5, 4))[0] == 5 * (4 * (7 * 3 + 3 + 6) + 4 * 3)
+    mha = [{"type": "reshape", "shape": [64, 4]}, {"type": "attention", "heads": 2}]
+    assert counted(mha, "thop") == (0, 0)
+
+
+def test_torchinfo_multiplies_parameters():
+    # a linear layer counts weight + bias once, whatever the leading axes (output_size[0] is the batch)
+    assert counted([{"type": "reshape", "shape": [64, 4]}, {"type": "dense", "units": 5}], "torchinfo")[0] == 4 * 5 + 5
+    assert counted([{"type": "conv2d", "filters": 2, "kernel": 3}], "torchinfo")[0] == (4 * 9 * 2 + 2) * 6 * 6
+    # recurrent: every parameter x sequence length
+    lstm = [{"type": "lstm", "units": 3, "biases": 2}]
+    assert counted(lstm, "torchinfo", (5, 4))[0] == 5 * 4 * 3 * (4 + 3 + 2)
+    assert counted([{"type": "layer_norm"}], "torchinfo")[0] == 8
+
+
+def test_onnx_tool_rules_from_node_py():
+    x = 8 * 8 * 4
+    # a batch norm after something else than a convolution stays: ADD + SQRT + DIV + ADD + MUL = 31 per element
+    assert counted([{"type": "activation", "fn": "relu"}, {"type": "batch_norm"}], "onnx-tool") == (31 * x, 4 * 4)
+    # after a convolution with a bias: folded, the bias absorbs it
+    folded = [{"type": "conv2d", "filters": 4, "kernel": 1}, {"type": "batch_norm"}]
+    assert counted(folded, "onnx-tool") == (0, 0)
+    # a convolution read by two layers is not folded
+    shared = [{"type": "conv2d", "filters": 4, "kernel": 1, "name": "c"}, {"type": "batch_norm", "name": "bn"},
+              {"type": "add", "inputs": ["c", "bn"]}]
+    assert count_graph(spec(shared).nodes, "onnx-tool").counts[2].macs == 31 * x
+    # LayerNormalization: 3 MUL + 4 ADD per element, ADD + SQRT + DIV per row
+    assert counted([{"type": "layer_norm"}], "onnx-tool")[0] == 7 * x + 29 * 64
+    assert counted([{"type": "activation", "fn": "tanh"}], "onnx-tool")[0] == 2 * 38 * x
+    assert counted([{"type": "max_pool3d", "pool": [2, 3, 3]}], "onnx-tool", (4, 6, 6, 4))[0] == 2 * 2 * 2 * 4 * 2
+    with pytest.raises(ConventionError, match="does not divide"):
+        counted([{"type": "adaptive_avg_pool", "size": 3}], "onnx-tool")
+
+
+def test_keras_is_twice_the_macs_with_every_parameter():
+    graph = analyze("resnet18")
+    c = count_graph(graph.nodes, "keras")
+    assert (c.macs, c.params) == (2 * 1814073344, 11689512 + 9600)
+
+
+@pytest.mark.parametrize("value", ["nn.LayerNorm", "", 3, "Layer Norm"])
+def test_the_torch_key_takes_function_or_a_class_name(value):
+    from flopcount.errors import SpecError
+
+    with pytest.raises(SpecError) as err:
+        spec([{"type": "flatten", "torch": value}])
+    assert err.value.attribute == "torch" and "layer 1" in str(err.value)
+
+
+def test_the_torch_key_belongs_to_layers_not_block_instances():
+    from flopcount.errors import SpecError
+
+    doc = {"name": "t", "input": [4], "blocks": {"b": {"layers": [{"type": "dense", "units": 2}]}},
+           "layers": [{"block": "b", "torch": "function"}]}
+    with pytest.raises(SpecError, match="torch applies to a layer"):
+        parse_spec(doc)
