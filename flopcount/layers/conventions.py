@@ -168,7 +168,7 @@ POOLS = ("max_pool", "max_pool1d", "max_pool3d", "avg_pool", "avg_pool1d", "avg_
 RECURRENT = ("simple_rnn", "lstm", "gru")
 # types that only move, copy or pick values: no arithmetic at all in any of the tools below
 MOVES = ("input", "flatten", "dropout", "zero_pad", "split", "channel_shuffle", "crop", "pixel_shuffle", "concat",
-         "reshape", "slice", "select", "parameter")
+         "reshape", "transpose", "slice", "select", "parameter")
 KERAS_ONLY = no_rule("a Keras preprocessing layer; the PyTorch tools never see one")
 
 
@@ -271,6 +271,7 @@ FVCORE = Convention(
         **{t: _unsupported(t if t.endswith("d") else t + "2d") for t in POOLS},
         "adaptive_avg_pool": lambda n, ctx: (in_elements(n), "aten::adaptive_avg_pool2d: 1 per input element"),
         "global_avg_pool": _unsupported("mean"),
+        "mean": _unsupported("mean"),
         "global_max_pool": _unsupported("adaptive_max_pool2d"),
         "add": _unsupported("add"),
         "multiply": _unsupported("mul"),
@@ -288,6 +289,7 @@ FVCORE = Convention(
         "crop": _ignored("slice"),
         "select": _ignored("select"),
         "reshape": _ignored("reshape"),
+        "transpose": _ignored("permute"),
         "channel_shuffle": zero("view and transpose, on fvcore's ignored list"),
         "parameter": zero("reading a parameter is no operator"),
         "input": zero("the input"),
@@ -399,6 +401,7 @@ PTFLOPS = Convention(
         "adaptive_avg_pool": _ptflops_pool,
         "global_max_pool": _ptflops_pool,
         "global_avg_pool": zero("a mean over positions: torch.mean is not patched"),
+        "mean": zero("torch.mean is not patched"),
         "add": zero("Python's + is not patched (torch.add would be)"),
         "multiply": zero("Python's * is not patched (torch.mul would be)"),
         "embedding": zero("nn.Embedding is not in its table"),
@@ -429,7 +432,8 @@ PTFLOPS_ATEN = Convention(
         **{t: no_rule("PyTorch's CPU recurrent kernels decompose into products this backend may see") for t in RECURRENT},
         **{t: _aten_zero for t in (
             "batch_norm", "group_norm", "instance_norm", "layer_norm", "rms_norm", "activation", "softmax",
-            *POOLS, "adaptive_avg_pool", "global_avg_pool", "global_max_pool", "add", "multiply", "embedding", *MOVES)},
+            *POOLS, "adaptive_avg_pool", "global_avg_pool", "mean", "global_max_pool", "add", "multiply", "embedding",
+            *MOVES)},
         "rescale": KERAS_ONLY,
         "normalize": KERAS_ONLY,
     },
@@ -497,6 +501,7 @@ THOP = Convention(
         "adaptive_avg_pool": _thop_module(_thop_adaptive_avg_pool,
                                           "count_adap_avgpool: (input / output size + 1) per output element"),
         "global_avg_pool": zero("a mean over positions, not a module"),
+        "mean": zero("torch.mean, not a module"),
         "global_max_pool": _thop_module(lambda n: 0, "zero_ops"),
         "add": zero("Python's +, not a module"),
         "multiply": zero("Python's *, not a module"),
@@ -543,7 +548,7 @@ TORCHINFO = Convention(
         "attention": zero("nn.MultiheadAttention is not a leaf and its out_proj is never called: nothing counted"),
         "parameter": zero("a parameter of a container module: no mult-adds"),
         **{t: zero("no parameters: torchinfo counts mult-adds from parameters only") for t in (
-            "matmul", "activation", "softmax", *POOLS, "adaptive_avg_pool", "global_avg_pool", "global_max_pool",
+            "matmul", "activation", "softmax", *POOLS, "adaptive_avg_pool", "global_avg_pool", "mean", "global_max_pool",
             "add", "multiply", *(m for m in MOVES if m != "parameter"))},
         "rescale": KERAS_ONLY,
         "normalize": KERAS_ONLY,
@@ -656,6 +661,7 @@ ONNX_TOOL = Convention(
         **{t: _onnx_pool for t in POOLS},
         "adaptive_avg_pool": _onnx_adaptive_avg_pool,
         "global_avg_pool": lambda n, ctx: (in_elements(n), "ReduceMean: 1 per input element"),
+        "mean": lambda n, ctx: (in_elements(n), "ReduceMean: 1 per input element"),
         "global_max_pool": zero("GlobalMaxPool is not registered: onnx-tool warns and counts 0"),
         "add": lambda n, ctx: ((len(n.in_shapes) - 1) * out_elements(n), "Add: 1 per element"),
         "multiply": lambda n, ctx: ((len(n.in_shapes) - 1) * out_elements(n), "Mul: 1 per element"),
