@@ -269,3 +269,23 @@ def test_the_torch_key_belongs_to_layers_not_block_instances():
            "layers": [{"block": "b", "torch": "function"}]}
     with pytest.raises(SpecError, match="torch applies to a layer"):
         parse_spec(doc)
+
+
+def test_transposed_convolutions_and_upsampling_by_each_tool():
+    # (4, 4, 6) -> (8, 8, 4) by a 2x2 stride-2 transposed convolution with 2 groups and a bias
+    layers = [{"type": "conv2d_transpose", "filters": 4, "kernel": 2, "stride": 2, "groups": 2}]
+    shape = (4, 4, 6)
+    macs = 4 * 4 * 4 * 6 * 4 // 2  # input positions x taps x C_in x C_out / groups
+    assert counted(layers, "fvcore", shape)[0] == macs
+    assert counted(layers, "ptflops", shape)[0] == macs + 8 * 8 * 4
+    assert counted(layers, "thop", shape)[0] == 8 * 8 * 4 * (6 // 2) * 4  # output elements x C_in / groups x taps
+    assert counted(layers, "torchinfo", shape)[0] == (6 * 2 * 4 + 4) * 8 * 8  # parameters x output positions
+    assert counted(layers, "onnx-tool", shape)[0] == 8 * 8 * 4 * (4 // 2) * 4 + 8 * 8 * 4
+    up = [{"type": "upsample", "scale": 2, "mode": "bilinear"}]
+    assert counted(up, "fvcore")[0] == 4 * 16 * 16 * 4  # aten::upsample_bilinear2d
+    assert counted(up, "thop")[0] == 11 * 16 * 16 * 4
+    assert counted(up, "ptflops")[0] == 2 * 16 * 16 * 4
+    assert counted(up, "onnx-tool")[0] == 4 * 16 * 16 * 4
+    assert counted([{"type": "upsample3d", "scale": 2, "mode": "trilinear"}], "thop", (2, 2, 2, 4))[0] == 0
+    with pytest.raises(ConventionError, match="fractional scale"):
+        counted([{"type": "upsample", "scale": 1.5}], "ptflops")

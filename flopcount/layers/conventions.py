@@ -164,6 +164,8 @@ def positions(n) -> int:
 
 
 CONVOLUTIONS = ("conv1d", "conv2d", "conv3d", "depthwise_conv1d", "depthwise_conv2d", "depthwise_conv3d")
+TRANSPOSED = ("conv1d_transpose", "conv2d_transpose", "conv3d_transpose")
+UPSAMPLES = ("upsample", "upsample1d", "upsample3d")
 POOLS = ("max_pool", "max_pool1d", "max_pool3d", "avg_pool", "avg_pool1d", "avg_pool3d")
 RECURRENT = ("simple_rnn", "lstm", "gru")
 # types that only move, copy or pick values: no arithmetic at all in any of the tools below
@@ -172,8 +174,14 @@ MOVES = ("input", "flatten", "dropout", "zero_pad", "split", "channel_shuffle", 
 KERAS_ONLY = no_rule("a Keras preprocessing layer; the PyTorch tools never see one")
 
 
-def pool_dims(n) -> int:
-    return len(n.in_shapes[0]) - 1
+def linear_mode(n) -> bool:
+    """An upsample that interpolates (PyTorch's linear, bilinear or trilinear by rank) rather than copies."""
+    return n.layer.mode != "nearest"
+
+
+def transposed_per_output(n) -> int:
+    """A transposed convolution's products counted per output element: output x C_in / groups x taps (thop's formula)."""
+    return out_elements(n) * (n.in_shapes[0][-1] // n.layer.groups) * prod(n.layer.kernel)
 
 
 def mha_sizes(n):
@@ -257,6 +265,14 @@ FVCORE = Convention(
         **{t: own("aten::_convolution: multiply-adds, bias not counted") for t in CONVOLUTIONS},
         "dense": own("aten::linear: multiply-adds, bias not counted"),
         "matmul": own("aten::matmul: multiply-adds"),
+        **{t: own("aten::_convolution, transposed: input positions x weight elements, bias not counted")
+           for t in TRANSPOSED},
+        "upsample": lambda n, ctx: (
+            (4 * out_elements(n), "aten::upsample_bilinear2d: 4 per output element") if linear_mode(n)
+            else (out_elements(n), "aten::upsample_nearest2d: 1 per output element")
+        ),
+        "upsample1d": zero("aten::upsample_nearest1d / upsample_linear1d have no handler: fvcore warns and counts 0"),
+        "upsample3d": zero("aten::upsample_nearest3d / upsample_trilinear3d have no handler: fvcore warns and counts 0"),
         "attention": _fvcore_attention,
         "batch_norm": lambda n, ctx: (
             (in_elements(n) * 2, "aten::batch_norm in eval: 2 per element (affine)")
@@ -347,6 +363,16 @@ def _ptflops_module(figure, why):
     return rule
 
 
+def _ptflops_upsample(n, ctx):
+    # upsample_flops_counter_hook: output elements; the patched F.interpolate it calls: size x N x C, or
+    # input elements x scale per axis, which is the output for whole scales
+    if n.layer.scale is not None and any(s.denominator != 1 for s in n.layer.scale):
+        raise ConventionError("ptflops multiplies a fractional scale in floating point; only whole scales have a rule.")
+    if how(n) == "module":
+        return 2 * out_elements(n), "nn.Upsample hook and the patched F.interpolate it calls: 2 per output element"
+    return out_elements(n), "patched F.interpolate: 1 per output element"
+
+
 def _ptflops_pool(n, ctx):
     if how(n) == "module":
         return 2 * in_elements(n), "module hook and the patched F.*pool* it calls: 2 per input element"
@@ -385,6 +411,9 @@ PTFLOPS = Convention(
                               "for a bias") for t in CONVOLUTIONS},
         "dense": _ptflops_module(lambda n: n.macs + bias_adds(n), "nn.Linear hook: multiply-adds + 1 per output "
                                  "element for a bias"),
+        **{t: _ptflops_module(lambda n: n.macs + bias_adds(n), "module hook (transpose=True): input positions x "
+                              "taps x C_in x C_out / groups + 1 per output element for a bias") for t in TRANSPOSED},
+        **{t: _ptflops_upsample for t in UPSAMPLES},
         "matmul": own("patched torch.matmul: multiply-adds (the @ operator is not patched)"),
         "attention": _ptflops_attention,
         "batch_norm": _ptflops_module(lambda n: in_elements(n) * (2 if n.layer.scale else 1),
@@ -426,6 +455,8 @@ PTFLOPS_ATEN = Convention(
         **{t: with_bias("aten.convolution: multiply-adds + 1 per output element for a bias") for t in CONVOLUTIONS},
         # at::linear is aten.addmm (bias counted) for 2-D and contiguous inputs, which the spec's layers are
         "dense": with_bias("aten.addmm (aten.mm without a bias): multiply-adds + 1 per output element for a bias"),
+        **{t: with_bias("aten.convolution, transposed: input positions x weight elements + 1 per output element for "
+                        "a bias") for t in TRANSPOSED},
         "matmul": own("aten.mm / aten.bmm: multiply-adds"),
         "attention": no_rule("which aten operators torch.nn.MultiheadAttention dispatches to (fused attention, "
                              "addmm or mm) depends on the PyTorch build"),
@@ -433,7 +464,7 @@ PTFLOPS_ATEN = Convention(
         **{t: _aten_zero for t in (
             "batch_norm", "group_norm", "instance_norm", "layer_norm", "rms_norm", "activation", "softmax",
             *POOLS, "adaptive_avg_pool", "global_avg_pool", "mean", "global_max_pool", "add", "multiply", "embedding",
-            *MOVES)},
+            *UPSAMPLES, *MOVES)},
         "rescale": KERAS_ONLY,
         "normalize": KERAS_ONLY,
     },
@@ -451,6 +482,14 @@ def _thop_module(figure, why):
         return Count(figure(n), n.trainable, why)
 
     return rule
+
+
+def _thop_upsample(n):
+    # calculate_upsample by PyTorch's mode: linear modes are named by rank; 'trilinear' falls outside
+    # count_upsample's list, which warns and counts 0
+    if not linear_mode(n):
+        return out_elements(n)
+    return out_elements(n) * {1: 5, 2: 11, 3: 0}[n.layer.rank]
 
 
 def _thop_softmax(n):
@@ -482,6 +521,10 @@ THOP = Convention(
     "profile(model, inputs=(x,))", "trainable",
     rules={
         **{t: _thop_module(lambda n: n.macs, "count_convNd: multiply-adds, bias not counted") for t in CONVOLUTIONS},
+        **{t: _thop_module(transposed_per_output, "count_convNd: output elements x C_in / groups x taps, bias not "
+                           "counted") for t in TRANSPOSED},
+        **{t: _thop_module(_thop_upsample, "count_upsample: per output element, 1 nearest, 5 linear, 11 bilinear, "
+                           "0 trilinear (not implemented)") for t in UPSAMPLES},
         "dense": _thop_module(lambda n: n.macs, "count_linear: multiply-adds, bias not counted"),
         "matmul": zero("not a module: thop sees only modules"),
         "attention": zero("nn.MultiheadAttention is not registered and its out_proj is not an nn.Linear: nothing "
@@ -540,7 +583,7 @@ TORCHINFO = Convention(
     "torchinfo", "torchinfo 1.8.0", "mult-adds from each leaf module's parameters",
     "summary(model, input_size=(1, 3, 224, 224), verbose=0).total_mult_adds", "trainable",
     rules={
-        **{t: _torchinfo_conv for t in CONVOLUTIONS},
+        **{t: _torchinfo_conv for t in CONVOLUTIONS + TRANSPOSED},
         **{t: _torchinfo_leaf(lambda n: 1, "parameters x batch (1): weight and bias once, whatever the other axes")
            for t in ("dense", "batch_norm", "group_norm", "instance_norm", "layer_norm", "rms_norm", "embedding")},
         **{t: _torchinfo_leaf(lambda n: n.in_shapes[0][0], "every weight and bias x sequence length x batch (1)")
@@ -549,7 +592,7 @@ TORCHINFO = Convention(
         "parameter": zero("a parameter of a container module: no mult-adds"),
         **{t: zero("no parameters: torchinfo counts mult-adds from parameters only") for t in (
             "matmul", "activation", "softmax", *POOLS, "adaptive_avg_pool", "global_avg_pool", "mean", "global_max_pool",
-            "add", "multiply", *(m for m in MOVES if m != "parameter"))},
+            "add", "multiply", *UPSAMPLES, *(m for m in MOVES if m != "parameter"))},
         "rescale": KERAS_ONLY,
         "normalize": KERAS_ONLY,
     },
@@ -583,6 +626,12 @@ def _onnx_activation(n, ctx):
         raise ConventionError("the exporter's tanh-approximate GELU graph is not read into a rule yet.")
     price, nodes = _ONNX_ACTIVATIONS[n.layer.fn]
     return price * out_elements(n), f"{nodes}: {price} per element"
+
+
+def _onnx_conv_transpose(n, ctx):
+    # ConvTranspose.profile: output elements x the weight's (C_out / groups, taps) volume, + the bias
+    figure = out_elements(n) * (n.layer.filters // n.layer.groups) * prod(n.layer.kernel) + bias_adds(n)
+    return figure, "ConvTranspose: output elements x C_out / groups x taps + 1 per output element for a bias"
 
 
 def _folds_into(n, ctx):
@@ -652,6 +701,9 @@ ONNX_TOOL = Convention(
     "onnx-tool's profile of torch.onnx.export(model, x, opset_version=17, dynamo=False)", "total",
     rules={
         **{t: with_bias("Conv: multiply-adds + 1 per output element for a bias") for t in CONVOLUTIONS},
+        **{t: _onnx_conv_transpose for t in TRANSPOSED},
+        **{t: lambda n, ctx: ((4 * out_elements(n), "Resize, linear: 4 per output element") if linear_mode(n)
+                              else (0, "Resize, nearest: no cost")) for t in UPSAMPLES},
         "batch_norm": _onnx_batch_norm,
         "dense": with_bias("Gemm (or MatMul and Add): multiply-adds + 1 per output element for a bias"),
         "matmul": own("MatMul: multiply-adds"),
