@@ -67,6 +67,32 @@ def const(name, value, dtype=np.int64):
 
 
 @dataclass
+class Graph(Model):
+    """A graph with named, typed inputs and outputs: inputs [(name, elem type, shape)], outputs [(name, shape)]."""
+
+    inputs: list = field(default_factory=list)
+    outputs: list = field(default_factory=list)
+
+    def save(self, path, name="case"):
+        inits = [numpy_helper.from_array(v, k) for k, v in self.weights.items()]
+        graph = helper.make_graph(
+            self.nodes, name, [helper.make_tensor_value_info(n, ty, shape) for n, ty, shape in self.inputs],
+            [helper.make_tensor_value_info(n, F, shape) for n, shape in self.outputs], inits,
+        )
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", self.opset)])
+        model.ir_version = 8
+        onnx.checker.check_model(model)
+        onnx.save(model, path)
+        return path
+
+
+def seq(nodes, weights=None, out=(1, 6, 8), x=(1, 6, 8), opset=17, ids=False):
+    """A sequence model: input x of (batch, steps, features), or integer ids of (batch, steps)."""
+    inputs = [("x", TensorProto.INT64 if ids else F, list(x))]
+    return Graph(list(x), nodes, list(out), weights or {}, opset, inputs, [("y", list(out))])
+
+
+@dataclass
 class Case:
     id: str
     model: Model
@@ -206,6 +232,80 @@ CASES = [
         node("Div", ["a", "four"], ["b"]), const("one", [1.0], np.float32), node("Add", ["b", "one"], ["c"]),
         const("three", 3.0, np.float32), node("Sub", ["c", "three"], ["y"])], [1, 6]),
          types=("rescale", "rescale", "rescale", "rescale")),
+    # sequences and transformers: (batch, steps, features) held as (steps, features)
+    Case("layer-norm", seq([node("LayerNormalization", ["x", "g", "b"], ["y"], axis=-1, epsilon=1e-5)],
+                           {"g": rand(8), "b": rand(8)}), 2 * 8, 0, 0, ("layer_norm",)),
+    Case("layer-norm-two-axes-no-bias", seq([node("LayerNormalization", ["x", "g"], ["y"], axis=1)], {"g": rand(6, 8)}),
+         6 * 8, 0, 0, ("layer_norm",)),
+    # attention scores: q (6, 8) by k transposed (8, 6): 6 x 8 x 6 MACs, read transposed rather than moved
+    Case("matmul-of-tensors", seq([node("MatMul", ["x", "wq"], ["q"], name="/q/MatMul"), node("MatMul", ["x", "wk"], ["k"], name="/k/MatMul"),
+                                   node("Transpose", ["k"], ["kt"], perm=[0, 2, 1]), node("MatMul", ["q", "kt"], ["s"]),
+                                   node("Softmax", ["s"], ["y"], axis=-1)], {"wq": rand(8, 8), "wk": rand(8, 8)}, out=(1, 6, 6)),
+         2 * 8 * 8, 0, 2 * 6 * 8 * 8 + 6 * 8 * 6, ("dense", "dense", "matmul", "softmax")),
+    # heads: (1, 6, 8) -> (1, 6, 2, 4) -> (1, 2, 6, 4), per head (6, 4) x (4, 6)
+    Case("multi-head-scores", seq([const("shape", [1, 6, 2, 4]), node("Reshape", ["x", "shape"], ["h"]),
+                                   node("Transpose", ["h"], ["q"], perm=[0, 2, 1, 3], name="/q/Transpose"),
+                                   node("Transpose", ["h"], ["kt"], perm=[0, 2, 3, 1], name="/k/Transpose"),
+                                   node("MatMul", ["q", "kt"], ["y"])], out=(1, 2, 6, 6)),
+         0, 0, 2 * 6 * 4 * 6, ("reshape", "transpose", "transpose", "matmul")),
+    # PyTorch's MultiheadAttention merges a batch of 1 with the heads: (6, 1, 8) -> (6, 2, 4) -> (2, 6, 4)
+    Case("batch-merged-with-heads", seq([node("Transpose", ["x"], ["t"], perm=[1, 0, 2], name="/t/Transpose"),
+                                         const("shape", [6, 2, 4]), node("Reshape", ["t", "shape"], ["h"]),
+                                         node("Transpose", ["h"], ["q"], perm=[1, 0, 2], name="/q/Transpose"),
+                                         node("Transpose", ["h"], ["kt"], perm=[1, 2, 0], name="/k/Transpose"),
+                                         node("MatMul", ["q", "kt"], ["s"]), const("back", [1, 2, 6, 6]),
+                                         node("Reshape", ["s", "back"], ["y"], name="/back/Reshape")], out=(1, 2, 6, 6)),
+         0, 0, 2 * 6 * 4 * 6, ("reshape", "transpose", "transpose", "matmul")),
+    # token ids looked up in a (vocabulary, width) table, plus a learned position table
+    Case("embedding-and-positions", seq([node("Gather", ["table", "x"], ["e"]), node("Add", ["e", "pos"], ["y"])],
+                                        {"table": rand(50, 8), "pos": rand(1, 6, 8)}, x=(1, 6), ids=True),
+         50 * 8 + 6 * 8, 0, 0, ("embedding", "parameter", "add")),
+    Case("class-token-concat", seq([node("Concat", ["cls", "x"], ["y"], axis=1)], {"cls": rand(1, 1, 8)}, out=(1, 7, 8)),
+         8, 0, 0, ("parameter", "concat")),
+    Case("layer-scale-mul", seq([node("Mul", ["x", "scale"], ["y"])], {"scale": rand(8)}), 8, 0, 0, ("parameter", "multiply")),
+    Case("gather-first-token", seq([const("zero", 0), node("Gather", ["x", "zero"], ["y"], axis=1)], out=(1, 8)),
+         types=("select",)),
+    Case("gather-range-is-slice", seq([const("idx", [1, 2, 3]), node("Gather", ["x", "idx"], ["y"], axis=1)], out=(1, 3, 8)),
+         types=("slice",)),
+    Case("slice-two-axes", seq([const("s", [1, 2]), const("e", [5, 8]), const("a", [1, 2]), const("st", [2, 1]),
+                                node("Slice", ["x", "s", "e", "a", "st"], ["y"])], out=(1, 2, 6)), types=("slice", "slice")),
+    Case("split-three", seq([const("sizes", [2, 2, 4]), node("Split", ["x", "sizes"], ["a", "b", "c"], axis=2),
+                             node("Concat", ["c", "a"], ["y"], axis=2)], out=(1, 6, 6)),
+         types=("split", "split", "concat")),
+    Case("reduce-mean-last-axis", seq([node("ReduceMean", ["x"], ["y"], axes=[-1], keepdims=1)], out=(1, 6, 1), opset=13),
+         types=("mean",)),
+    # GELU as exporters write it: x * 0.5 * (1 + erf(x / sqrt 2)), and HF's (0.5 x) * (1 + erf(...))
+    Case("gelu-erf", seq([const("r2", 1.4142135, np.float32), node("Div", ["x", "r2"], ["d"]), node("Erf", ["d"], ["e"]),
+                          const("one", 1.0, np.float32), node("Add", ["e", "one"], ["p"]), node("Mul", ["x", "p"], ["m"]),
+                          const("half", 0.5, np.float32), node("Mul", ["m", "half"], ["y"], name="/half/Mul")]),
+         types=("activation",)),
+    Case("gelu-erf-half-first", seq([const("half", 0.5, np.float32), node("Mul", ["x", "half"], ["h"], name="/half/Mul"),
+                                     const("c", 0.70710677, np.float32), node("Mul", ["x", "c"], ["d"], name="/scale/Mul"),
+                                     node("Erf", ["d"], ["e"]), const("one", 1.0, np.float32), node("Add", ["e", "one"], ["p"]),
+                                     node("Mul", ["h", "p"], ["y"])]), types=("activation",)),
+    # recurrent layers: ONNX's gates (LSTM i, o, f, c; GRU z, r, h) and two bias vectors, as PyTorch
+    Case("lstm-sequences", seq([node("Transpose", ["x"], ["t"], perm=[1, 0, 2]),
+                                node("LSTM", ["t", "w", "r", "b"], ["y4", "yh", "yc"], hidden_size=5),
+                                const("ax", [1]), node("Squeeze", ["y4", "ax"], ["s"]),
+                                node("Transpose", ["s"], ["y"], perm=[1, 0, 2], name="/back/Transpose")],
+                               {"w": rand(1, 20, 8), "r": rand(1, 20, 5), "b": rand(1, 40)}, out=(1, 6, 5)),
+         20 * 8 + 20 * 5 + 40, 0, 6 * 4 * 5 * (8 + 5), ("lstm",)),
+    Case("lstm-bidirectional-last", seq([node("Transpose", ["x"], ["t"], perm=[1, 0, 2]),
+                                         node("LSTM", ["t", "w", "r"], ["", "yh"], hidden_size=3, direction="bidirectional"),
+                                         node("Transpose", ["yh"], ["y"], perm=[1, 0, 2], name="/back/Transpose")],
+                                        {"w": rand(2, 12, 8), "r": rand(2, 12, 3)}, out=(1, 2, 3)),
+         2 * (12 * 8 + 12 * 3), 0, 2 * 6 * 4 * 3 * (8 + 3), ("lstm", "reshape")),
+    Case("gru-reset-after", seq([node("Transpose", ["x"], ["t"], perm=[1, 0, 2]),
+                                 node("GRU", ["t", "w", "r", "b"], ["y4"], hidden_size=4, linear_before_reset=1),
+                                 node("Transpose", ["y4"], ["s"], perm=[2, 0, 1, 3], name="/back/Transpose"),
+                                 const("shape", [1, 6, 4]), node("Reshape", ["s", "shape"], ["y"])],
+                                {"w": rand(1, 12, 8), "r": rand(1, 12, 4), "b": rand(1, 24)}, out=(1, 6, 4)),
+         12 * 8 + 12 * 4 + 24, 0, 6 * 3 * 4 * (8 + 4), ("gru",)),
+    Case("gru-reset-before", seq([node("Transpose", ["x"], ["t"], perm=[1, 0, 2]),
+                                  node("GRU", ["t", "w", "r", "b"], ["", "yh"], hidden_size=4),
+                                  const("ax", [0]), node("Squeeze", ["yh", "ax"], ["y"])],
+                                 {"w": rand(1, 12, 8), "r": rand(1, 12, 4), "b": rand(1, 24)}, out=(1, 4)),
+         12 * 8 + 12 * 4 + 24, 0, 6 * 3 * 4 * (8 + 4), ("gru",)),
     # merging
     Case("add-two-convs", Model([1, 3, 6, 6], [node("Conv", ["x", "w1"], ["a"], name="/a/Conv", pads=[1, 1, 1, 1]),
                                                node("Conv", ["x", "w2"], ["b"], name="/b/Conv"),
@@ -404,8 +504,12 @@ def _saved(model: Model, tmp_path, name="bad.onnx"):
 
 
 BAD_NODES = [
-    ("unsupported-operator", Model([1, 6], [node("Erf", ["x"], ["y"], name="/act/Erf")], [1, 6]),
-     "node '/act/Erf' (Erf): unsupported operator Erf. Supported: Abs, Add, "),
+    ("unsupported-operator", Model([1, 6], [node("Hardmax", ["x"], ["y"], name="/act/Hardmax")], [1, 6]),
+     "node '/act/Hardmax' (Hardmax): unsupported operator Hardmax. Supported: Abs, Add, "),
+    ("erf-alone", Model([1, 6], [node("Erf", ["x"], ["y"], name="/act/Erf")], [1, 6]),
+     "node '/act/Erf' (Erf): Erf is translated only as part of GELU: x * 0.5 * (1 + erf(x / sqrt(2)))."),
+    ("gather-on-tensor-at-tensor", seq([node("Gather", ["x", "x"], ["y"], name="/g/Gather")], x=(1, 6), out=(1, 6, 6), ids=True),
+     "node '/g/Gather' (Gather): translated only as an embedding"),
     ("custom-domain", None, "node '/custom/Op' (Op): unsupported operator com.example.Op. Supported: "),
     ("clip-range", Model([1, 6], [const("lo", -1.0, np.float32), const("hi", 1.0, np.float32),
                                  node("Clip", ["x", "lo", "hi"], ["y"], name="/c/Clip")], [1, 6]),
@@ -548,6 +652,9 @@ ONNX_DATA = __import__("pathlib").Path(__file__).parent / "data" / "onnx"
         ("googlenet", 6_624_904, 1_498_376_192),
         ("vgg16", 138_357_544, 15_470_264_320),
         ("alexnet", 61_100_840, 714_188_480),
+        # torchvision's figures for ViT-B/16 (its 17.56 GFLOPS counts QK^T and AV) and ConvNeXt-Tiny
+        ("vit_b_16", 86_567_656, 17_563_828_224),
+        ("convnext_tiny", 28_589_128, 4_455_531_264),
     ],
 )
 def test_torchvision_exports_import_to_torchvisions_figures(name, params, macs):

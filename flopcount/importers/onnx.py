@@ -37,6 +37,7 @@ from .protobuf import Span, WireError, skim
 OPSETS = (9, 25)  # the ai.onnx opset versions whose operator definitions are handled here
 INSTALL = "pip install 'flopcount[onnx]'"
 MAX_FOLD = 1 << 20  # elements of a folded constant; shape arithmetic is a few dozen
+MAX_LOAD = 1 << 24  # elements of a weight read at import to compute with (a recurrent layer's gates reordered)
 
 
 class ModelError(SpecError):
@@ -57,6 +58,7 @@ class Const:
     dims: tuple
     array: object = None  # numpy array, or None when only the dimensions are known
     init: str | None = None  # the initializer it is, for weights
+    steps: tuple = ()  # weight steps from the initializer to this value (a transposed weight)
 
     def known(self) -> bool:
         return self.array is not None
@@ -84,7 +86,7 @@ class Act:
         return tuple(self.shape[a] for a in self.perm[1:])
 
     def native(self) -> tuple:
-        """Batch first, then the other axes in ONNX order."""
+        """Batch first, then the other axes in ONNX order (batch -1: a batch of 1 with no ONNX axis of its own)."""
         return (self.batch,) + tuple(a for a in range(self.rank) if a != self.batch)
 
     def channels_last(self) -> tuple:
@@ -110,10 +112,18 @@ class Binding:
         """The spec layer's (batch, *spec shape) array in ONNX order and shape."""
         np = _np()
         shape = list(self.shape)
-        shape[self.perm[0]] = array.shape[0]
-        held = array.reshape([shape[a] for a in self.perm])
-        ordered = held.transpose(np.argsort(self.perm))
-        return ordered.reshape(shape)
+        order = self.perm
+        if order[0] == -1:  # a batch of 1 merged away (attention's batch x heads): the spec's batch axis goes
+            order = order[1:]
+        else:
+            shape[order[0]] = array.shape[0]
+        held = array.reshape([shape[a] for a in order])
+        return held.transpose(np.argsort(order)).reshape(shape)
+
+
+def _ref(c, steps=()) -> WeightRef:
+    """A weight from the constant c (an initializer seen through c's own steps), then steps."""
+    return WeightRef(c.init, tuple(c.steps) + tuple(steps))
 
 
 @dataclass(frozen=True)
@@ -130,7 +140,14 @@ def _apply_dims(dims, steps):
             dims = tuple(dims[a] for a in arg)
         elif kind in ("reshape", "broadcast"):
             dims = tuple(arg)
+        elif kind == "index":
+            dims = tuple(dims[1:])
     return tuple(dims)
+
+
+def _blocks(order, axis):
+    """A weight step that reorders equal blocks along axis (ONNX's LSTM gates i, o, f, c to i, f, c, o)."""
+    return ("blocks", (tuple(order), axis))
 
 
 class Node:
@@ -175,11 +192,12 @@ def read_onnx(path: Path, file: str, overrides: dict, input_shapes: dict) -> Imp
     """Translate the ONNX file at path into a spec dict and a source of its weights."""
     model, spans = read_model(path, file)
     t = Translator(model, file, overrides, input_shapes)
+    weights = OnnxWeights(path, file, model, spans, t.refs)
+    t.load = weights.load
     try:
         doc = t.translate()
     except FlopcountError as err:
         raise err.located(file=file)
-    weights = OnnxWeights(path, file, model, spans, t.refs)
     weights.folded = t.folded_weights
     weights.inputs = [Binding(name, a.layer, a.shape, a.perm, a.integer) for name, a in t.inputs]
     weights.outputs = [Binding(name, a.layer, a.shape, a.perm, a.integer) for name, a in t.outputs]
@@ -306,6 +324,8 @@ class Translator:
                 if name:
                     self.consumers.setdefault(name, []).append(n)
         self.fused: set[int] = set()  # nodes folded into an earlier one (a bias Add into its MatMul)
+        self.pending_scale: dict[int, tuple] = {}  # GELU's scalings, held until its Erf: node index -> (x, factor)
+        self.pending_names: set[str] = set()
 
     # ------------------------------------------------------------ names and emission
 
@@ -336,7 +356,7 @@ class Translator:
         name = self.layer_name(node.name if suffix is None else f"{node.name}.{suffix}")
         entry = {"name": name, "type": type_}
         refs = [a.layer for a in inputs]
-        if refs != ([self.layers[-1]["name"]] if self.layers else []):
+        if refs and refs != ([self.layers[-1]["name"]] if self.layers else []):  # none: a parameter tensor
             entry["inputs"] = refs if len(refs) != 1 else refs[0]
         entry.update(attrs)
         try:
@@ -354,7 +374,7 @@ class Translator:
             raise node.error(f"its {type_} layer does not fit: {err}") from None
         for wname, ref in (weights or {}).items():
             source = self.folded_weights.get(ref.init)
-            dims = _apply_dims(source.shape if source is not None else self.values[ref.init].dims, ref.steps)
+            dims = _apply_dims(source.shape if source is not None else self.init_dims[ref.init], ref.steps)
             want = declared[wname].shape if wname in declared else None
             if dims != want:
                 raise node.error(
@@ -453,8 +473,10 @@ class Translator:
     def translate(self) -> dict:
         self._shapes = {}
         self.folded_weights = {}
+        self.init_dims = {}
         for tensor in self.graph.initializer:
             self.values[tensor.name] = Const(tuple(tensor.dims), self._tensor_array(tensor), tensor.name)
+            self.init_dims[tensor.name] = tuple(tensor.dims)
         for sparse in self.graph.sparse_initializer:
             raise ModelError("sparse initializers are not supported.", node=sparse.values.name, op="sparse_initializer")
         self.inputs = []
@@ -529,6 +551,9 @@ class Translator:
         if node.domain not in ("", "ai.onnx"):
             raise self._unsupported(node, f"{node.domain}.{node.op}")
         ins = [self.values.get(n) if n else None for n in node.inputs]
+        if node.op in FOLD and node.op not in SYMBOLIC and all(v is None or isinstance(v, Const) for v in ins):
+            # arithmetic on weights (a recurrent layer's gates reordered by Slice and Concat): read those weights now
+            ins = [v if v is None or v.known() else self._loaded(node, v) for v in ins]
         known = all(v is None or (isinstance(v, Const) and v.known()) for v in ins)
         if node.op == "Shape" or (node.op in FOLD and known):
             try:
@@ -546,16 +571,36 @@ class Translator:
         if fn is None:
             raise self._unsupported(node, node.op)
         for i, name in enumerate(node.inputs):
-            if name and name not in self.values:
+            if name and name not in self.values and name not in self.pending_names:
                 self.value(node, name)
         fn(self, node)
 
+    def _loaded(self, node, c: Const) -> Const:
+        """c with its values, read from the file (a weight whose bytes were skipped) through its steps."""
+        if c.init is None or prod(c.dims) > MAX_LOAD:
+            raise node.error(f"computes with a constant of shape {list(c.dims)} whose values are not at hand.")
+        try:
+            array = self.load(c.init, c.steps)
+        except SpecError as err:
+            raise node.error(f"needs the values of '{c.init}': {err.message}") from None
+        return Const(c.dims, array, c.init, c.steps)
+
+    load = None  # set by read_onnx: (initializer name, steps) -> array
+
     def _unsupported(self, node, op_name):
+        if op_name in FOLD:
+            computed = next(n for n in node.inputs if n and not isinstance(self.values.get(n), Const))
+            return node.error(
+                f"{op_name} is translated only on constants (computed at import), but its input '{computed}' is "
+                f"computed at run time here. Operators translated on computed tensors: {', '.join(sorted(OPS))}."
+            )
         return node.error(
             f"unsupported operator {op_name}. Supported: {', '.join(supported_operators())}."
         )
 
 
+# operators that pass a weight through without its values (its dimensions, or a step of it)
+SYMBOLIC = {"Shape", "Transpose", "Expand", "Identity", "Cast", "CastLike"}
 SPATIAL = {"Conv", "ConvTranspose", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool",
            "BatchNormalization", "Pad", "Resize", "InstanceNormalization"}
 
@@ -649,16 +694,16 @@ def _conv(t, node):
         layer_type = "depthwise_conv2d"
         if mult != 1:
             attrs["multiplier"] = mult
-        weights["kernel"] = WeightRef(w.init, (("reshape", (c, mult, kh, kw)), ("transpose", (2, 3, 0, 1))))
+        weights["kernel"] = _ref(w, (("reshape", (c, mult, kh, kw)), ("transpose", (2, 3, 0, 1))))
     else:
         layer_type = "conv2d"
         attrs = {"filters": m, **attrs}
         if groups != 1:
             attrs["groups"] = groups
-        weights["kernel"] = WeightRef(w.init, (("transpose", (2, 3, 1, 0)),))
+        weights["kernel"] = _ref(w, (("transpose", (2, 3, 1, 0)),))
     attrs["bias"] = bias is not None
     if bias is not None:
-        weights["bias"] = WeightRef(bias.init)
+        weights["bias"] = _ref(bias)
     name = t.emit(node, layer_type, attrs, [x], weights)
     oh, ow, _ = t._shapes[name]
     t.set(node, 0, t.new_act(name, (x.shape[0], m, oh, ow), x.channels_last()))
@@ -684,7 +729,7 @@ def _bias_ref(t, node, c: Const, units, scale=1.0):
         raise node.error(f"a bias of shape {list(c.dims)} does not broadcast to ({units},) as a per-unit bias.")
     if scale != 1.0:
         steps += (("scale", scale),)
-    return WeightRef(c.init, steps)
+    return _ref(c, steps)
 
 
 @op("Gemm")
@@ -708,7 +753,7 @@ def _gemm(t, node):
         steps += (("scale", alpha),)
     c = t.weight(node, 2)
     bias = None if c is None or beta == 0 else _bias_ref(t, node, c, units, beta)
-    t.set(node, 0, _dense(t, node, a, WeightRef(b.init, steps), units, bias, (a.shape[0], units)))
+    t.set(node, 0, _dense(t, node, a, _ref(b, steps), units, bias, (a.shape[0], units)))
 
 
 @op("MatMul")
@@ -716,7 +761,8 @@ def _matmul(t, node):
     a = t.act(node, 0)
     b = t.value(node, node.inputs[1])
     if not isinstance(b, Const):
-        raise node.error("a MatMul of two computed tensors needs a 'matmul' layer, which this flopcount does not have yet.")
+        _matmul_tensors(t, node, a, b)
+        return
     if len(b.dims) != 2 or a.rank < 2:
         raise node.error(f"translated only as (..., K) x (K, M) with a constant (K, M); received {list(a.shape)} x {list(b.dims)}.")
     w = t.weight(node, 1)
@@ -732,9 +778,33 @@ def _matmul(t, node):
         if isinstance(c, Const) and c.dims and prod(c.dims) == units and c.dims[-1] == units:
             bias = _bias_ref(t, add, t.weight(add, add.inputs.index(other)), units)
             t.fused.add(add.index)
-    result = _dense(t, node, a, WeightRef(w.init), units, bias, (*a.shape[:-1], units))
+    result = _dense(t, node, a, _ref(w), units, bias, (*a.shape[:-1], units))
     # with the bias joined, the layer computes the Add's output; the product alone exists nowhere
     t.set(readers[0] if bias is not None else node, 0, result)
+
+
+def _matmul_tensors(t, node, a: Act, b: Act):
+    """(..., m, k) x (..., k, n) of two computed tensors (attention's scores and mix): a matmul layer."""
+    if a.rank != b.rank or a.rank < 3 or a.batch != b.batch or a.shape[:-2] != b.shape[:-2]:
+        raise node.error(f"a MatMul of computed tensors is translated with equal leading axes, batch included; "
+                         f"received {list(a.shape)} x {list(b.shape)}.")
+    if a.batch >= a.rank - 2:
+        raise node.error("multiplies along the batch axis.")
+    a, attrs = _operand(t, node, a, "transpose_a")
+    b, more = _operand(t, node, b, "transpose_b")
+    attrs.update(more)
+    name = t.emit(node, "matmul", attrs, [a, b])
+    shape = (*a.shape[:-2], a.shape[-2], b.shape[-1])
+    t.set(node, 0, t.new_act(name, shape, a.native()))
+
+
+def _operand(t, node, x: Act, flag):
+    """A matmul operand held in ONNX order, or with its last two axes swapped (the layer then reads it transposed)."""
+    native = x.native()
+    swapped = native[:-2] + (native[-1], native[-2])
+    if x.perm == swapped:
+        return x, {flag: True}
+    return t.arrange(node, x, native), {}
 
 
 @op("BatchNormalization")
@@ -750,8 +820,8 @@ def _batch_norm(t, node):
     x = t.arrange(node, x, want if x.perm[-1] != 1 else x.perm)
     scale, shift, mean, var = (t.weight(node, i) for i in (1, 2, 3, 4))
     eps = node.attrs.get("epsilon", 1e-5)
-    weights = {"gamma": WeightRef(scale.init), "beta": WeightRef(shift.init),
-               "moving_mean": WeightRef(mean.init), "moving_variance": WeightRef(var.init)}
+    weights = {"gamma": _ref(scale), "beta": _ref(shift),
+               "moving_mean": _ref(mean), "moving_variance": _ref(var)}
     name = t.emit(node, "batch_norm", {"epsilon": _float32(eps)}, [x], weights)
     t.set(node, 0, t.new_act(name, x.shape, x.perm))
 
@@ -924,8 +994,20 @@ def _reduce_mean(t, node):
         shape = (n, c, 1, 1) if keep else (n, c)
         t.set(node, 0, t.new_act(name, shape, (0, 1)))
         return
-    raise node.error("only a mean over the two spatial axes of an (N, C, H, W) tensor is translated yet.",
-                     attribute="axes", received=axes)
+    axes = list(range(x.rank)) if axes is None else axes
+    if x.batch in axes:
+        raise node.error("averages over the batch axis.", attribute="axes", received=axes)
+    x = x if all(a in x.perm for a in axes) else t.arrange(node, x, x.native())
+    attrs = {"axes": [x.perm.index(a) - 1 for a in axes]}
+    if keep:
+        attrs["keepdims"] = True
+    name = t.emit(node, "mean", attrs, [x])
+    if keep:
+        t.set(node, 0, t.new_act(name, tuple(1 if a in axes else d for a, d in enumerate(x.shape)), x.perm))
+    else:
+        kept = [a for a in range(x.rank) if a not in axes]
+        perm = tuple(-1 if a == -1 else kept.index(a) for a in x.perm if a == -1 or a in kept)
+        t.set(node, 0, t.new_act(name, tuple(x.shape[a] for a in kept), perm))
 
 
 @op("Flatten")
@@ -956,15 +1038,23 @@ def _arithmetic(t, node):
     """Element-wise arithmetic: of two tensors (add, multiply), or of a tensor and a scalar (rescale)."""
     xs = [t.value(node, n) for n in node.inputs if n]
     consts = [v for v in xs if isinstance(v, Const)]
+    if consts and (len(xs) != 2 or len(consts) != 1 or _scalar(consts[0]) is None):
+        # a learned tensor (a position embedding, a layer scale) added or multiplied in
+        act = next((v for v in xs if isinstance(v, Act)), None)
+        if act is None or len(consts) != 1 or node.op not in ("Add", "Sum", "Mul"):
+            raise node.error(f"{node.op} with a constant of shape {list(consts[0].dims)} is not translated; "
+                             "Add and Mul of a computed tensor and one constant tensor are.")
+        xs = [_param(t, node, v, act) if isinstance(v, Const) else v for v in xs]
+        consts = []
     if consts:
-        if len(xs) != 2 or len(consts) != 1 or _scalar(consts[0]) is None:
-            raise node.error(
-                f"{node.op} of a computed tensor and a constant of shape {list(consts[0].dims)} needs a learned-parameter "
-                "layer, which this flopcount does not have yet; only a scalar constant is translated."
-            )
         x = next(v for v in xs if isinstance(v, Act))
         c = _scalar(consts[0])
         first = isinstance(xs[0], Act)
+        if node.op in ("Mul", "Div") and first | (node.op == "Mul") and _feeds_gelu(t, node):
+            # x / sqrt(2) or 0.5 x inside a GELU written out: the Erf node makes the whole a gelu layer
+            t.pending_scale[node.index] = (x, 1.0 / c if node.op == "Div" else c)
+            t.pending_names.add(node.outputs[0])
+            return
         if node.op == "Div" and not first or node.op == "Sub" and not first:
             raise node.error(f"{node.op} of a constant by a computed tensor is not translated.")
         if node.op == "Div" and c == 0:
@@ -1000,8 +1090,11 @@ def _arithmetic(t, node):
 @op("Concat")
 def _concat(t, node):
     xs = [t.value(node, n) for n in node.inputs if n]
-    if any(isinstance(x, Const) for x in xs):
-        raise node.error("concatenating a constant with computed tensors is not supported.")
+    acts = [x for x in xs if isinstance(x, Act)]
+    if not acts:
+        raise node.error("concatenates only constants, but is not computed at import.")  # pragma: no cover - folded
+    # a constant joined to computed tensors (ViT's class token) is a learned parameter tensor
+    xs = [_param(t, node, x, acts[0], suffix=f"constant{i}") if isinstance(x, Const) else x for i, x in enumerate(xs)]
     first = xs[0]
     axis = node.attrs.get("axis")
     if axis is None or not -first.rank <= axis < first.rank:
@@ -1096,7 +1189,7 @@ def _pad(t, node):
 
 def _relabel(t, node, x: Act, shape, mapping):
     """An Act with new ONNX axes: mapping[new axis] = old axis, or None for a new unit axis."""
-    perm = tuple(mapping.index(a) for a in x.perm if a in mapping)
+    perm = tuple(-1 if a == -1 else mapping.index(a) for a in x.perm if a == -1 or a in mapping)
     if len(perm) != len([a for a in x.perm]):
         raise node.error("drops an axis the data still has.")  # pragma: no cover - squeezing checks sizes first
     t.set(node, 0, Act(x.layer, tuple(shape), perm, x.integer))
@@ -1104,6 +1197,11 @@ def _relabel(t, node, x: Act, shape, mapping):
 
 @op("Transpose")
 def _transpose(t, node):
+    v = t.value(node, node.inputs[0])
+    if isinstance(v, Const):  # a weight whose bytes were skipped, transposed: a step of the weight
+        axes = tuple(node.attrs.get("perm", range(len(v.dims) - 1, -1, -1)))
+        t.set(node, 0, Const(tuple(v.dims[a] for a in axes), None, v.init, v.steps + (("transpose", axes),)))
+        return
     x = t.act(node, 0)
     axes = list(node.attrs.get("perm", range(x.rank - 1, -1, -1)))
     if sorted(axes) != list(range(x.rank)):
@@ -1154,8 +1252,6 @@ def _unsqueeze(t, node):
     old = iter(range(rank))
     mapping = [None if a in axes else next(old) for a in range(out_rank)]
     shape = [1 if m is None else x.shape[m] for m in mapping]
-    if mapping[0] is None:
-        raise node.error("inserts an axis before the batch axis.", attribute="axes", received=axes)
     _relabel(t, node, x, shape, mapping)
 
 
@@ -1184,31 +1280,33 @@ def _reshape(t, node):
         shape[shape.index(-1)] = total // rest
     if prod(shape) != total:
         raise node.error(f"cannot reshape {list(x.shape)} ({total} elements) to {shape}.", attribute="shape", received=target)
-    if x.batch != 0 or not shape or shape[0] != x.shape[0]:
-        raise node.error("reshapes across the batch axis; the batch must stay the first axis.", attribute="shape",
-                         received=target)
-    old = [a for a in range(1, x.rank) if x.shape[a] != 1]
-    new = [a for a in range(1, len(shape)) if shape[a] != 1]
+    # which target axis is the batch: the one of its size with the same elements before it
+    n = x.shape[x.batch] if x.batch >= 0 else 1
+    before = prod(x.shape[: x.batch]) if x.batch >= 0 else None
+    j = next((i for i, d in enumerate(shape) if d == n and (before is None or prod(shape[:i]) == before)), None)
+    if j is None:
+        if n != 1:
+            raise node.error("reshapes across the batch axis; the batch must stay an axis of its own.", attribute="shape",
+                             received=target)
+        j = -1  # a batch of 1 merged into another axis (attention's batch x heads): it stays implicit
+    old = [a for a in x.native()[1:] if x.shape[a] != 1]
+    new = [a for a in range(len(shape)) if a != j and shape[a] != 1]
     if [x.shape[a] for a in old] == [shape[a] for a in new]:
         # only unit axes come or go: the data keeps its order, so this is a relabelling
-        x = t.arrange(node, x, tuple(a for a in x.native() if a in x.perm or x.shape[a] != 1))
-        mapping = [None] * len(shape)
-        mapping[0] = 0
-        for a, b in zip(new, old):
-            mapping[a] = b
-        for a in x.perm:
-            if a not in mapping and x.shape[a] == 1:  # a unit axis the spec holds but the result drops
-                x = t.arrange(node, x, tuple(b for b in x.perm if b in mapping))
-                break
-        _relabel(t, node, x, shape, mapping)
+        x = t.arrange(node, x, tuple(a for a in x.perm if a == x.batch or x.shape[a] != 1))
+        # the k-th held axis in ONNX order becomes the k-th non-unit target axis; the layout stays
+        new_of = dict(zip(old, new))
+        perm = (j,) + tuple(new_of[a] for a in x.perm[1:])
+        t.set(node, 0, Act(x.layer, tuple(shape), perm, x.integer))
         return
     x = t.arrange(node, x, x.native())
-    if len(shape) == 2:
+    out_axes = [a for a in range(len(shape)) if a != j]
+    per_sample = [shape[a] for a in out_axes]
+    if len(per_sample) == 1 and len(x.spec_shape) > 1:
         name = t.emit(node, "flatten", {}, [x])
-        t.set(node, 0, t.new_act(name, shape, (0, 1)))
-        return
-    name = t.emit(node, "reshape", {"shape": shape[1:]}, [x])
-    t.set(node, 0, t.new_act(name, shape, tuple(range(len(shape)))))
+    else:
+        name = t.emit(node, "reshape", {"shape": per_sample}, [x])
+    t.set(node, 0, t.new_act(name, shape, (j, *out_axes)))
 
 
 # ---------------------------------------------------------------- constant folding
@@ -1383,16 +1481,20 @@ class OnnxWeights:
         self.tensors = {t.name: t for t in model.graph.initializer}
         self.spans = spans
         self.refs = refs
-        self.folded: dict = {}
+        self.folded: dict = {}  # the translator's folded constants used as weights, by their '@name'
 
     def __call__(self, layer: str, weight: str):
         """The weight as the spec layer holds it (float32, C-contiguous), or None if the file has none for it."""
-        np = _np()
         ref = self.refs.get((layer, weight))
         if ref is None:
             return None
-        a = self.folded[ref.init] if ref.init in self.folded else self._initializer(ref.init)
-        for kind, arg in ref.steps:
+        return self.load(ref.init, ref.steps, float32=True)
+
+    def load(self, init: str, steps=(), float32=False):
+        """An initializer's (or a folded constant's) values through weight steps."""
+        np = _np()
+        a = self.folded[init] if init in self.folded else self._initializer(init)
+        for kind, arg in steps:
             if kind == "transpose":
                 a = a.transpose(arg)
             elif kind == "reshape":
@@ -1401,7 +1503,13 @@ class OnnxWeights:
                 a = np.broadcast_to(a, arg)
             elif kind == "scale":
                 a = a * np.float32(arg)
-        return np.ascontiguousarray(a, dtype=np.float32)
+            elif kind == "index":
+                a = a[arg]
+            elif kind == "blocks":
+                order, axis = arg
+                parts = np.split(a, len(order), axis=axis)
+                a = np.concatenate([parts[i] for i in order], axis=axis)
+        return np.ascontiguousarray(a, dtype=np.float32) if float32 else a
 
     def _initializer(self, name):
         from onnx import helper, numpy_helper
@@ -1431,3 +1539,309 @@ class OnnxWeights:
             dtype = np.dtype(helper.tensor_dtype_to_np_dtype(tensor.data_type)).newbyteorder("<")
             return np.frombuffer(data, dtype=dtype).reshape(tuple(tensor.dims))
         return numpy_helper.to_array(tensor)
+
+
+# ---------------------------------------------------------------- sequences and transformers
+
+
+def _last_axis_native(t, node, x: Act) -> Act:
+    """x held with its last ONNX axis last (the axis a dense layer, a norm or a matmul works on)."""
+    return t.arrange(node, x, x.perm if x.perm[-1] == x.rank - 1 else x.native())
+
+
+def _param(t, node, c: Const, like: Act | None, suffix="constant"):
+    """A constant initializer as a learned parameter tensor, held like the tensor it meets (batch axis dropped)."""
+    dims = list(c.dims)
+    rank = like.rank if like is not None else len(dims) + 1
+    full = [1] * (rank - len(dims)) + dims  # right-aligned to the tensor's rank, as ONNX broadcasts
+    if full[0] != 1:
+        raise node.error(f"a constant of shape {dims} varies along the batch axis.")
+    perm = like.perm if like is not None else tuple(range(rank))
+    spec = [full[a] for a in perm[1:]]
+    w = t.weight(node, node.inputs.index(next(n for n in node.inputs if t.values.get(n) is c)))
+    steps = (("reshape", tuple(full)), ("transpose", tuple(perm)), ("reshape", tuple(spec)))
+    name = t.emit(node, "parameter", {"shape": spec}, [], {"value": _ref(w, steps)}, suffix=suffix)
+    return t.new_act(name, tuple(full), perm)
+
+
+@op("Gather")
+def _gather(t, node):
+    data, indices = (t.value(node, n) for n in node.inputs[:2])
+    axis = node.attrs.get("axis", 0)
+    if isinstance(data, Const) and isinstance(indices, Act):
+        # a lookup table read at token ids: an embedding
+        if axis != 0 or len(data.dims) != 2:
+            raise node.error("translated as an embedding: a (vocabulary, width) table gathered on axis 0.", attribute="axis",
+                             received=axis)
+        if not indices.integer:
+            raise node.error("looks up a table at computed real values; an embedding reads integer token ids.")
+        vocab, dim = data.dims
+        x = t.arrange(node, indices, indices.native())
+        name = t.emit(node, "embedding", {"vocab": vocab, "dim": dim}, [x], {"table": _ref(t.weight(node, 0))})
+        for layer in t.layers:
+            if layer["name"] == x.layer and layer["type"] == "input" and "tokens" not in layer:
+                layer["tokens"] = vocab  # ids the table can look up, for the run's random input
+        t.set(node, 0, t.new_act(name, (*x.shape, dim), (*x.perm, x.rank)))
+        return
+    if isinstance(data, Act) and isinstance(indices, Const) and indices.known():
+        axis %= data.rank
+        if axis == data.batch:
+            raise node.error("gathers along the batch axis.", attribute="axis", received=axis)
+        index = indices.array
+        if index.ndim == 0:
+            x = data if axis in data.perm else t.arrange(node, data, data.native())
+            spec_axis = x.perm.index(axis) - 1
+            name = t.emit(node, "select", {"axis": spec_axis, "index": int(index)}, [x])
+            t.set(node, 0, t.new_act(name, tuple(d for a, d in enumerate(x.shape) if a != axis),
+                                     tuple(a - (a > axis) for a in x.perm if a != axis)))
+            return
+        flat = [int(i) % data.shape[axis] for i in index.reshape(-1)]
+        if index.ndim == 1 and flat == list(range(flat[0], flat[0] + len(flat))):
+            _slice_axis(t, node, data, axis, flat[0], flat[0] + len(flat), 1)
+            return
+    raise node.error("translated only as an embedding (a constant table at token ids), or one position or a "
+                     "contiguous range of a computed tensor.")
+
+
+def _slice_axis(t, node, x: Act, axis, start, stop, step, last=True):
+    x = x if axis in x.perm else t.arrange(node, x, x.native())
+    spec_axis = x.perm.index(axis) - 1
+    size = x.shape[axis]
+    attrs = {"axis": spec_axis, "start": start}
+    if stop < size:
+        attrs["stop"] = stop
+    if step != 1:
+        attrs["step"] = step
+    name = t.emit(node, "slice", attrs, [x], suffix=None if last else f"axis{axis}")
+    shape = list(x.shape)
+    shape[axis] = len(range(start, stop, step))
+    act = t.new_act(name, shape, x.perm)
+    if last:
+        t.set(node, 0, act)
+    return act
+
+
+@op("Slice")
+def _slice(t, node):
+    x = t.act(node, 0)
+    if t.opset < 10:
+        starts, ends, axes, steps = node.attrs["starts"], node.attrs["ends"], node.attrs.get("axes"), None
+    else:
+        starts, ends, axes, steps = (t.const_input(node, i) for i in (1, 2, 3, 4))
+        starts, ends = starts.reshape(-1).tolist(), ends.reshape(-1).tolist()
+        axes = None if axes is None else axes.reshape(-1).tolist()
+        steps = None if steps is None else steps.reshape(-1).tolist()
+    axes = list(range(len(starts))) if axes is None else [a % x.rank for a in axes]
+    steps = steps or [1] * len(starts)
+    cuts = []
+    for a, s0, e0, st in zip(axes, starts, ends, steps):
+        if st < 1:
+            raise node.error("only positive steps are translated.", attribute="steps", received=st)
+        start, stop, _ = slice(int(s0), int(e0), int(st)).indices(x.shape[a])
+        if (start, stop, st) != (0, x.shape[a], 1):
+            if a == x.batch:
+                raise node.error("slices the batch axis.", attribute="axes", received=a)
+            cuts.append((a, start, stop, st))
+    if not cuts:
+        t.set(node, 0, x)
+        return
+    for i, (a, start, stop, st) in enumerate(cuts):
+        x = _slice_axis(t, node, x, a, start, stop, st, last=i == len(cuts) - 1)
+
+
+@op("Split")
+def _split(t, node):
+    x = t.act(node, 0)
+    axis = node.attrs.get("axis", 0) % x.rank
+    if axis == x.batch:
+        raise node.error("splits the batch axis.", attribute="axis", received=axis)
+    sizes = t.const_input(node, 1) if t.opset >= 13 else node.attrs.get("split")
+    n = len(node.outputs)
+    if sizes is None:
+        size = x.shape[axis]
+        chunk = -(-size // n)
+        sizes = [min(chunk, size - i * chunk) for i in range(n)]
+    sizes = [int(v) for v in getattr(sizes, "tolist", lambda: sizes)()]
+    x = x if axis in x.perm else t.arrange(node, x, x.native())
+    spec_axis = x.perm.index(axis) - 1
+    outputs = {o.name for o in t.graph.output}
+    for i, out in enumerate(node.outputs):
+        if not out or out not in t.consumers and out not in outputs:
+            continue  # a part nothing reads needs no layer
+        name = t.emit(node, "split", {"sizes": sizes, "index": i, "axis": spec_axis}, [x], suffix=str(i))
+        shape = list(x.shape)
+        shape[axis] = sizes[i]
+        t.set(node, i, t.new_act(name, shape, x.perm))
+
+
+@op("LayerNormalization")
+def _layer_norm(t, node):
+    x = t.act(node, 0)
+    axis = node.attrs.get("axis", -1) % x.rank
+    if axis == x.batch or x.batch != 0:
+        raise node.error("normalises across the batch axis.", attribute="axis", received=axis)
+    if any(o for o in node.outputs[1:]):
+        raise node.error("its mean and inverse deviation outputs are read; only the normalised output is translated.")
+    x = t.arrange(node, x, x.native())
+    count = x.rank - axis
+    scale = t.weight(node, 1)
+    shift = t.weight(node, 2)
+    normalised = tuple(x.shape[axis:])
+    weights = {"gamma": _ref(scale, (("reshape", normalised),))}
+    if shift is not None:
+        weights["beta"] = _ref(shift, (("reshape", normalised),))
+    attrs = {"epsilon": _float32(node.attrs.get("epsilon", 1e-5))}
+    if count != 1:
+        attrs["axes"] = count
+    if shift is None:
+        attrs["center"] = False
+    name = t.emit(node, "layer_norm", attrs, [x], weights)
+    t.set(node, 0, t.new_act(name, x.shape, x.perm))
+
+
+@op("Erf")
+def _erf(t, node):
+    """The erf form of GELU as exporters write it, x * 0.5 * (1 + erf(x / sqrt 2)), as one gelu activation."""
+    fail = node.error("Erf is translated only as part of GELU: x * 0.5 * (1 + erf(x / sqrt(2))).")
+    source = next((n for n in t.nodes if node.inputs[0] in n.outputs), None)
+    if source is None or source.op not in ("Div", "Mul") or source.index not in t.pending_scale:
+        raise fail
+    x, factor = t.pending_scale.pop(source.index)
+    if not _close32(factor, 2 ** -0.5):
+        raise fail
+    plus = t.consumers.get(node.outputs[0], [])
+    if len(plus) != 1 or plus[0].op != "Add" or _const_of(t, plus[0]) != 1.0:
+        raise fail
+    # then * x and * 0.5, in either order, or * (0.5 x)
+    chain, value, half, times_x = [plus[0]], plus[0].outputs[0], False, False
+    while not (half and times_x):
+        readers = t.consumers.get(value, [])
+        if len(readers) != 1 or readers[0].op != "Mul":
+            raise fail
+        mul = readers[0]
+        other = mul.inputs[1] if mul.inputs[0] == value else mul.inputs[0]
+        if t.values.get(other) is x and not times_x:
+            times_x = True
+        elif _const_of(t, mul, other) == 0.5 and not half:
+            half = True
+        else:
+            held = next((n for n in t.nodes if other in n.outputs and n.op == "Mul"), None)
+            if held is None or held.index not in t.pending_scale or times_x or half:
+                raise fail
+            y, c = t.pending_scale.pop(held.index)
+            if y is not x or c != 0.5:
+                raise fail
+            half = times_x = True
+        chain.append(mul)
+        value = mul.outputs[0]
+    name = t.emit(node, "activation", {"fn": "gelu"}, [x])
+    for n in chain:
+        t.fused.add(n.index)
+    t.values[value] = t.new_act(name, x.shape, x.perm)
+
+
+def _feeds_gelu(t, node) -> bool:
+    """True when node's output goes only to an Erf, or (0.5 x) only to the Mul that ends a written-out GELU."""
+    readers = t.consumers.get(node.outputs[0], [])
+    if len(readers) != 1:
+        return False
+    if readers[0].op == "Erf":
+        return True
+    mul = readers[0]
+    if mul.op != "Mul":
+        return False
+    other = mul.inputs[1] if mul.inputs[0] == node.outputs[0] else mul.inputs[0]
+    add = next((n for n in t.nodes if other in n.outputs), None)
+    return add is not None and add.op == "Add" and any(
+        n.op == "Erf" and n.outputs[0] in add.inputs for n in t.nodes
+    )
+
+
+def _const_of(t, node, name=None):
+    """The scalar value of node's constant input (the named one), or None; a later Constant node is folded now."""
+    for n in [name] if name else node.inputs:
+        if n not in t.values:
+            maker = next((m for m in t.nodes if n in m.outputs and m.op == "Constant"), None)
+            if maker is not None:
+                array = FOLD["Constant"](t, maker)[0]
+                t.values[n] = Const(tuple(array.shape), array)
+        v = t.values.get(n)
+        if isinstance(v, Const):
+            return _scalar(v)
+    return None
+
+
+# gate blocks of ONNX's weights in the registry's order: LSTM i, o, f, c -> i, f, c, o; GRU z, r, h -> r, z, h
+GATES = {"LSTM": ("lstm", 4, (0, 2, 3, 1)), "GRU": ("gru", 3, (1, 0, 2))}
+
+
+@op("LSTM", "GRU")
+def _recurrent(t, node):
+    layer_type, gates, order = GATES[node.op]
+    x = t.act(node, 0)
+    a = node.attrs
+    direction = a.get("direction", b"forward")
+    direction = direction.decode() if isinstance(direction, bytes) else direction
+    if direction not in ("forward", "bidirectional"):
+        raise node.error("only forward and bidirectional layers are translated.", attribute="direction", received=direction)
+    for key in ("activations", "clip", "activation_alpha", "activation_beta"):
+        if key in a:
+            raise node.error("only the default activations, without clipping, are translated.", attribute=key)
+    if a.get("input_forget", 0):
+        raise node.error("input_forget=1 is not translated.", attribute="input_forget", received=1)
+    layout = a.get("layout", 0)
+    for i, what in ((4, "sequence_lens"), (7, "P")):
+        if i < len(node.inputs) and node.inputs[i]:
+            raise node.error(f"its input {what} is not translated (every sequence runs to its full length, no peepholes).")
+    for i in (5, 6):
+        initial = t.const_input(node, i) if i < len(node.inputs) and node.inputs[i] else None
+        if initial is not None and initial.any():
+            raise node.error("only zero initial states are translated.")
+    used = [bool(o) and (o in t.consumers or o in {g.name for g in t.graph.output}) for o in (node.outputs + ["", "", ""])[:3]]
+    if used[2]:
+        raise node.error("its cell-state output Y_c is read; only Y and Y_h are translated.")
+    if x.rank != 3 or x.batch != (0 if layout else 1):
+        raise node.error(f"takes its input as {'(batch, seq, input)' if layout else '(seq, batch, input)'}; "
+                         f"received shape {list(x.shape)}.")
+    seq_axis = 1 if layout else 0
+    x = t.arrange(node, x, (x.batch, seq_axis, 2))
+    w, r, b = t.weight(node, 1), t.weight(node, 2), t.weight(node, 3)
+    ways = ("forward", "backward") if direction == "bidirectional" else ("forward",)
+    units = a.get("hidden_size") or r.dims[-1]
+    weights = {}
+    for d, way in enumerate(ways):
+        weights[f"{way}/kernel"] = _ref(w, (("index", d), _blocks(order, 0), ("transpose", (1, 0))))
+        weights[f"{way}/recurrent_kernel"] = _ref(r, (("index", d), _blocks(order, 0), ("transpose", (1, 0))))
+        if b is not None:
+            weights[f"{way}/bias"] = _ref(b, (("index", d), ("reshape", (2, gates * units)), _blocks(order, 1)))
+    attrs = {"units": units, "biases": 2 if b is not None else 0}
+    if used[0]:
+        attrs["return_sequences"] = True
+    if len(ways) == 2:
+        attrs["bidirectional"] = True
+    if node.op == "GRU" and not a.get("linear_before_reset", 0):
+        attrs["reset_after"] = False
+    name = t.emit(node, layer_type, attrs, [x], weights)
+    steps, n, dirs = x.shape[seq_axis], x.shape[x.batch], len(ways)
+    # ONNX's Y is (seq, directions, batch, hidden), Y_h (directions, batch, hidden); layout 1 puts the batch first
+    y_shape, (yb, ys, yd, yh) = ((n, steps, dirs, units), (0, 1, 2, 3)) if layout else ((steps, dirs, n, units), (2, 0, 1, 3))
+    h_shape, (hb, hd, hh) = ((n, dirs, units), (0, 1, 2)) if layout else ((dirs, n, units), (1, 0, 2))
+    if used[0]:
+        if dirs == 1:  # the directions axis has size 1: the spec's (T, H) holds Y as it is
+            y = Act(name, y_shape, (yb, ys, yh))
+        else:  # (T, 2 H) read as (T, 2, H)
+            name = t.emit(node, "reshape", {"shape": [steps, dirs, units]}, [Act(name, (n, steps, dirs * units), (0, 1, 2))],
+                          suffix="directions")
+            y = t.new_act(name, y_shape, (yb, ys, yd, yh))
+        t.set(node, 0, y)
+        if used[1]:
+            if dirs != 1:
+                raise node.error("reads both Y and Y_h of a bidirectional layer; only one of them is translated.")
+            last = t.emit(node, "select", {"axis": 0, "index": -1}, [Act(y.layer, (n, steps, units), (0, 1, 2))], suffix="last")
+            t.set(node, 1, t.new_act(last, h_shape, (hb, hh)))
+        return
+    if dirs == 1:
+        t.set(node, 1, Act(name, h_shape, (hb, hh)))
+    else:
+        name = t.emit(node, "reshape", {"shape": [dirs, units]}, [Act(name, (n, dirs * units), (0, 1))], suffix="directions")
+        t.set(node, 1, t.new_act(name, h_shape, (hb, hd, hh)))

@@ -100,8 +100,9 @@ def runtime_witness(graph, seed: int = 0) -> Witness:
     index = {n.name: n.index for n in graph.nodes}
     feeds, xs = {}, {}
     for b in source.inputs:
-        if b.integer:
-            x = rng.integers(0, 2, size=b.shape, dtype=np.int64)
+        if b.integer:  # token ids below the vocabulary the input was declared with
+            high = getattr(graph.nodes[index[b.layer]].layer, "tokens", None) or 2
+            x = rng.integers(0, high, size=b.shape, dtype=np.int64)
         else:
             x = rng.standard_normal(b.shape, dtype=np.float32)
         feeds[b.name] = x

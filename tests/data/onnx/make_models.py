@@ -21,7 +21,8 @@ import torch
 import torchvision
 
 HERE = Path(__file__).parent
-MODELS = ["resnet18", "resnet50", "vgg16", "alexnet", "mobilenet_v2", "mobilenet_v3_large", "efficientnet_b0", "googlenet"]
+MODELS = ["resnet18", "resnet50", "vgg16", "alexnet", "mobilenet_v2", "mobilenet_v3_large", "efficientnet_b0", "googlenet",
+          "vit_b_16", "convnext_tiny"]
 
 
 def export(name, path):
