@@ -310,3 +310,15 @@ def test_mean(axes, keepdims):
     if keepdims:
         expected = np.expand_dims(expected, tuple(a + 1 for a in axes))
     close(out, expected)
+
+
+@pytest.mark.parametrize("fn", ["gelu", "gelu_tanh", "silu", "elu", "relu"])
+def test_activations_in_pieces_equal_the_whole(monkeypatch, fn):
+    from test_kernels import scalar_activation
+
+    x = rand(np.random.default_rng(33), 3, 5, 4) * 4
+    x[0, 0, :3] = [-100.0, 100.0, 0.0]
+    monkeypatch.setattr(kernels, "ACTIVATION_CHUNK", 7)  # 60 elements in 9 pieces, the last one short
+    out = kernels.activation(x, fn, 0.5)
+    assert out.shape == x.shape
+    close(out, np.vectorize(lambda v: scalar_activation(float(v), fn, 0.5))(x))
