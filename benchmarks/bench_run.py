@@ -1,7 +1,8 @@
 """Benchmark the NumPy runner against this machine's float32 GEMM peak, all measured in one run.
 
-For VGG16, ResNet-50 and MobileNet v1 at 224 x 224, batch 1, the DCGAN generator at batch 1
-and 16 and the Keras IMDB LSTM at batch 1 and 32 (the example's batch size):
+For VGG16, ResNet-50, MobileNet v1 and ViT-B/16 at 224 x 224, batch 1, BERT-base at sequence
+128, batch 1, the DCGAN generator at batch 1 and 16 and the Keras IMDB LSTM at batch 1 and 32
+(the example's batch size):
 
 * forward time: graph execution only (weight creation excluded), median of --repeat runs
   in one process after a warm-up run; GFLOP/s = 2 x MACs / forward time, and that as a
@@ -33,9 +34,10 @@ import flopcount
 from flopcount.graph import analyze
 from flopcount.runner import run_graph
 
-SPECS = (("vgg16", 1), ("resnet50", 1), ("mobilenet_v1", 1), ("dcgan_generator", 1), ("dcgan_generator", 16),
-         ("imdb_lstm", 1), ("imdb_lstm", 32))
-TARGETS = {("vgg16", 1): 0.60, ("resnet50", 1): 0.50, ("mobilenet_v1", 1): 0.10}  # fraction of GEMM peak
+SPECS = (("vgg16", 1), ("resnet50", 1), ("mobilenet_v1", 1), ("vit_b_16", 1), ("bert_base", 1),
+         ("dcgan_generator", 1), ("dcgan_generator", 16), ("imdb_lstm", 1), ("imdb_lstm", 32))
+TARGETS = {("vgg16", 1): 0.60, ("resnet50", 1): 0.50, ("mobilenet_v1", 1): 0.10,
+           ("vit_b_16", 1): 0.50, ("bert_base", 1): 0.40}  # fraction of GEMM peak
 
 
 class GemmPeak:
