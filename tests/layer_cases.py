@@ -150,6 +150,8 @@ CASES = [
     Case("crop-amounts", {"type": "crop", "cropping": [[1, 2], [0, 3]]}, (8, 9, 2), (5, 6, 2)),
     # U-Net: the skip map cropped at its centre to the up-convolution's size
     Case("crop-to-second-input", {"type": "crop"}, [(64, 64, 512), (56, 56, 512)], (56, 56, 512)),
+    Case("crop1d-amounts", {"type": "crop1d", "cropping": [[2, 1]]}, (9, 3), (6, 3)),
+    Case("crop3d-to-second-input", {"type": "crop3d"}, [(6, 8, 8, 2), (4, 5, 8, 2)], (4, 5, 8, 2)),
     Case("pixel_shuffle", {"type": "pixel_shuffle", "factor": 3}, (4, 4, 18), (12, 12, 2)),
     # upsampling: PyTorch's sizes, floor(size x scale) or the size given; no weights, no MACs
     Case("upsample-bilinear-scale", {"type": "upsample", "scale": 2, "mode": "bilinear"}, (4, 4, 3), (8, 8, 3)),

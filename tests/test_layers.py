@@ -79,6 +79,8 @@ OTHER_OPS = [
     ({"type": "split", "parts": 2, "index": 0}, (2, 2, 4), 0),
     ({"type": "channel_shuffle", "groups": 2}, (2, 2, 4), 0),
     ({"type": "crop", "cropping": 1}, (4, 4, 2), 0),
+    ({"type": "crop1d", "cropping": 1}, (4, 2), 0),
+    ({"type": "crop3d", "cropping": 1}, (4, 4, 4, 2), 0),
     ({"type": "pixel_shuffle", "factor": 2}, (2, 2, 8), 0),
     # statistics from the input: mean 1, variance 3 (subtract, square, add), normalise 1; affine 2 more
     ({"type": "group_norm", "groups": 2}, (2, 2, 4), 2 * 2 * 4 * (5 + 2)),

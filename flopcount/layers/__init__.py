@@ -84,7 +84,7 @@ from .pooling import (
     Mean,
     _bin_sizes,
 )
-from .shape import ChannelShuffle, Crop, Dropout, Flatten, Reshape, Select, Slice, Split, Transpose, ZeroPad
+from .shape import ChannelShuffle, Crop, Crop1D, Crop2D, Crop3D, Dropout, Flatten, Reshape, Select, Slice, Split, Transpose, ZeroPad
 from .normalization import BatchNorm, GroupNorm, InstanceNorm, LayerNorm, RMSNorm
 from .activation import ACTIVATIONS, Activation, Softmax
 from .merge import Add, Concat, Multiply
@@ -167,6 +167,9 @@ __all__ = [
     "Split",
     "ChannelShuffle",
     "Crop",
+    "Crop1D",
+    "Crop2D",
+    "Crop3D",
     "GroupNorm",
     "InstanceNorm",
     "SimpleRNN",

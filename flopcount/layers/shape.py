@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from fractions import Fraction
 from math import prod
+from typing import ClassVar
 
 from ..errors import ShapeError, spec_error
 from .base import Attr, Layer, axis_index, fmt_shape, register
-from .kinds import Axes, NewShape
+from .kinds import AXES, Axes, NewShape, PadAmount
 from .window import spatial, whole_map
 
 
@@ -120,21 +121,25 @@ class ChannelShuffle(Layer):
         return k.channel_shuffle(xs[0], self.groups)
 
 
-@register("crop")
 class Crop(Layer):
-    doc = "Crop (H, W, C) by amounts, or, given a second input, centrally to its size (the U-Net's skip connections)."
-    attrs = (Attr("cropping", "pad_amount", None, "p, [p_h, p_w] or [[top, bottom], [left, right]] removed"),)
+    """Remove positions at the ends of each spatial axis: by amounts, or centrally down to a second input's size."""
+
+    rank: ClassVar[int] = 2
     inputs = (1, 2)
     free = True
     shape_inputs = (1,)
 
+    @classmethod
+    def with_rank(cls, rank):
+        return (Attr("cropping", PadAmount(rank), None, PadAmount(rank).describe() + " removed"),)
+
     def amounts(self, shapes):
-        """((top, bottom), (left, right)) removed from the first input."""
-        size = spatial(shapes[0], self)[:-1]
+        """(before, after) removed from the first input on each spatial axis."""
+        size = spatial(shapes[0], self, self.rank)[:-1]
         if len(shapes) == 2:
             if self.cropping is not None:
                 raise spec_error("give cropping or a second input to crop to, not both.", attribute="cropping",
-                                 received=self.cropping)
+                                 received=[list(p) for p in self.cropping])
             target = shapes[1][:-1]
             if len(shapes[1]) != len(shapes[0]) or any(t > s for t, s in zip(target, size)):
                 raise ShapeError(
@@ -146,7 +151,7 @@ class Crop(Layer):
             return tuple(((s - t) // 2, s - t - (s - t) // 2) for s, t in zip(size, target))
         if self.cropping is None:
             raise spec_error("crop needs cropping amounts or a second input to crop to.", attribute="cropping")
-        for axis, s, (b, a) in zip(("height", "width"), size, self.cropping):
+        for axis, s, (b, a) in zip(AXES[self.rank], size, self.cropping):
             if b + a >= s:
                 raise ShapeError(
                     f"cropping {b} + {a} leaves nothing of the input {axis} of {s} (input {fmt_shape(shapes[0])}).",
@@ -163,6 +168,27 @@ class Crop(Layer):
 
     def forward(self, xs, w, k):
         return k.crop(xs[0], self.amounts([x.shape[1:] for x in xs]))
+
+
+@register("crop")
+class Crop2D(Crop):
+    doc = "Crop (H, W, C) by amounts, or, given a second input, centrally to its size (the U-Net's skip connections)."
+    rank = 2
+    attrs = Crop.with_rank(2)
+
+
+@register("crop1d")
+class Crop1D(Crop):
+    doc = "Crop (L, C) by amounts, or, given a second input, centrally to its length."
+    rank = 1
+    attrs = Crop.with_rank(1)
+
+
+@register("crop3d")
+class Crop3D(Crop):
+    doc = "Crop (D, H, W, C) by amounts, or, given a second input, centrally to its size."
+    rank = 3
+    attrs = Crop.with_rank(3)
 
 
 class _Rearrange(Layer):
