@@ -169,7 +169,8 @@ UPSAMPLES = ("upsample", "upsample1d", "upsample3d")
 POOLS = ("max_pool", "max_pool1d", "max_pool3d", "avg_pool", "avg_pool1d", "avg_pool3d")
 RECURRENT = ("simple_rnn", "lstm", "gru")
 # types that only move, copy or pick values: no arithmetic at all in any of the tools below
-MOVES = ("input", "flatten", "dropout", "zero_pad", "split", "channel_shuffle", "crop", "pixel_shuffle", "concat",
+MOVES = ("input", "flatten", "dropout", "zero_pad", "split", "channel_shuffle", "crop", "crop1d", "crop3d",
+         "pixel_shuffle", "concat",
          "reshape", "transpose", "slice", "select", "parameter")
 KERAS_ONLY = no_rule("a Keras preprocessing layer; the PyTorch tools never see one")
 
@@ -303,6 +304,8 @@ FVCORE = Convention(
         "split": _ignored("split"),
         "slice": _ignored("slice"),
         "crop": _ignored("slice"),
+        "crop1d": _ignored("slice"),
+        "crop3d": _ignored("slice"),
         "select": _ignored("select"),
         "reshape": _ignored("reshape"),
         "transpose": _ignored("permute"),
