@@ -22,6 +22,7 @@ from pathlib import Path
 
 from . import expr
 from .errors import FlopcountError, SpecError, SpecNotFound, spec_error, suggest
+from .files import exists, read_bounded
 
 MAX_LAYERS = 100_000
 MAX_NESTING = 64  # blocks inside blocks, far beyond any real network
@@ -77,7 +78,7 @@ def bundled_dir() -> Path:
 def resolve_path(spec: str) -> Path:
     """A path as given, or a bundled spec by bare name ('vgg16' or 'vgg16.json')."""
     path = Path(spec)
-    if path.exists():
+    if exists(path, "spec", SpecError):
         return path
     stem = path.name[:-5] if path.name.endswith(".json") else path.name
     if path.name == str(spec):
@@ -115,10 +116,7 @@ def load_spec(
     try:
         kind = importers.model_format(path)
         if kind is None:
-            try:
-                data = path.read_bytes()
-            except OSError as err:
-                raise SpecError(f"cannot read the file: {err.strerror}.", file=str(spec)) from None
+            data = read_bounded(path, "spec", SpecError, file=str(spec))
             doc = parse_json(data, str(spec))
             if not importers.is_keras_config(doc):
                 if input_shapes:
