@@ -1,4 +1,4 @@
-"""Baseline files for ``flopcount check``: their text format, validation and atomic writes.
+"""Baseline files for ``flopcount check``: their text format, validation, and locked, atomic updates.
 
 A baseline is one JSON object, written by ``check --update``::
 
@@ -30,10 +30,12 @@ import tempfile
 from pathlib import Path
 
 from .errors import FlopcountError, SpecError
+from .files import exists, open_regular, read_bounded, read_open, reason
 from .spec import parse_json
 
 FIGURES = ("params", "trainable", "non_trainable", "macs")  # the figures recorded and compared
-BASELINE_FORMAT = 1  # the value of "flopcount_baseline" in files this module writes
+BASELINE_KEY = "flopcount_baseline"  # the key that tells a baseline from a spec
+BASELINE_FORMAT = 1  # its value in files this module writes
 
 
 class BaselineError(FlopcountError):
@@ -61,25 +63,37 @@ def dump_baseline(specs: dict) -> str:
 def read_baseline(path: str | Path) -> dict:
     """The specs of a baseline file, spec key -> entry; BaselineError if it is unusable."""
     file = str(path)
+    if not exists(path, "baseline", BaselineError):
+        raise BaselineError.about(
+            "baseline", "cannot read the baseline: No such file or directory. Create it with {update}."
+        ).located(file=file)
     try:
-        data = Path(path).read_bytes()
-    except OSError as err:
-        hint = " Create it with {update}." if isinstance(err, FileNotFoundError) else ""
-        raise BaselineError.about("baseline", "cannot read the baseline: {reason}." + hint, reason=err.strerror).located(
-            file=file
-        ) from None
+        return parse_baseline(read_bounded(path, "baseline", BaselineError), file)
+    except BaselineError as err:
+        raise err.located(option="baseline")  # the file given as the baseline is unusable
+
+
+def is_baseline(doc) -> bool:
+    """Whether parsed JSON is a baseline (so a folder of specs can hold one)."""
+    return isinstance(doc, dict) and BASELINE_KEY in doc
+
+
+def parse_baseline(data: bytes, file: str, empty_ok: bool = False) -> dict:
+    """The specs of a baseline's bytes; empty_ok: an empty file holds no specs (one --update is about to write)."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         raise BaselineError(f"the baseline is not UTF-8 text (byte {err.start}).", file=file) from None
     if not text.strip():
+        if empty_ok:
+            return {}
         raise BaselineError.about("baseline", "the baseline is empty; write it with {update}.").located(file=file)
     try:
         # the spec reader's guards: too deep, too many digits, NaN and Infinity
         doc = parse_json(text, file)
     except SpecError as err:
         raise BaselineError(err.message, file=file) from None
-    if not isinstance(doc, dict) or doc.get("flopcount_baseline") != BASELINE_FORMAT or not isinstance(doc.get("specs"), dict):
+    if not is_baseline(doc) or doc[BASELINE_KEY] != BASELINE_FORMAT or not isinstance(doc.get("specs"), dict):
         raise BaselineError.about(
             "baseline", 'not a flopcount baseline: expected {{"flopcount_baseline": {format}, "specs": {{...}}}} '
             "as written by flopcount check {update}.", format=BASELINE_FORMAT,
@@ -122,7 +136,48 @@ def _check_entry(entry, file, at):
             raise bad(f"{at}.layers[{i}]", 'an object {"name", "type", "shape", "params", "macs"} of exact integers', layer)
 
 
-def write_baseline(path: str | Path, specs: dict) -> None:
+def update_baseline(path: str | Path, entries: dict) -> None:
+    """Merge entries into the baseline at path (created if missing), under an exclusive lock.
+
+    The file is read again under the lock, so concurrent updates of one baseline each
+    add their entries and none is lost. A symbolic link is followed: its target is
+    rewritten and the link stays.
+    """
+    file = str(path)
+    real = Path(os.path.realpath(path))
+    fd = _locked(real, file)
+    try:
+        recorded = parse_baseline(read_open(fd, "baseline", BaselineError, file), file, empty_ok=True)
+        write_baseline(real, {**recorded, **entries}, shown=file)
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _locked(real: Path, file: str) -> int:
+    """An open descriptor of the baseline holding its exclusive lock (none where fcntl is missing: Windows).
+
+    write_baseline replaces the file by a rename, so a process that waited for the lock may
+    hold the replaced file: it opens the path again until what it locked is what the path names.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: no advisory locks, updates are last-writer-wins
+        return open_regular(real, "baseline", BaselineError, file, create=True)
+    while True:
+        fd = open_regular(real, "baseline", BaselineError, file, create=True)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            if os.path.samestat(os.fstat(fd), os.stat(real)):
+                return fd
+        except FileNotFoundError:  # replaced and not yet renamed into place: open again
+            pass
+        except OSError as err:
+            os.close(fd)
+            raise BaselineError(f"cannot lock the baseline: {reason(err)}.", file=file) from None
+        os.close(fd)
+
+
+def write_baseline(path: str | Path, specs: dict, shown: str | None = None) -> None:
     """Write a baseline atomically: a temporary file in the same folder, then os.replace."""
     path = Path(path)
     text = dump_baseline(specs)
@@ -139,7 +194,7 @@ def write_baseline(path: str | Path, specs: dict) -> None:
         os.replace(tmp, path)
         tmp = None
     except OSError as err:
-        raise BaselineError(f"cannot write the baseline: {err.strerror}.", file=str(path)) from None
+        raise BaselineError(f"cannot write the baseline: {reason(err)}.", file=shown or str(path)) from None
     finally:
         # interrupted (even by Ctrl-C) before the rename: the old baseline stands, the temporary goes
         if tmp and os.path.exists(tmp):

@@ -39,11 +39,12 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
-from .baseline import FIGURES, read_baseline, write_baseline
+from .baseline import FIGURES, is_baseline, read_baseline, update_baseline
 from .errors import FlopcountError, SpecError, spec_error, suggest
 from .expr import plain
 from .graph import Graph, Totals, build_graph
-from .spec import MAX_LAYERS, bundled_dir, load_spec, parse_spec, resolve_path
+from .files import exists, read_bounded
+from .spec import MAX_LAYERS, bundled_dir, parse_json, parse_spec, resolve_path
 
 EXPECT_KEYS = ("set", "source") + FIGURES + ("layers", "blocks")
 SCHEMA_SUFFIX = ".schema.json"  # a JSON Schema kept beside the specs, skipped in folders and globs
@@ -136,12 +137,30 @@ class CheckResult:
 
 
 def show_value(value) -> str:
-    """A variable's value as a spec would write it: 0.75, 2, true."""
+    """A variable's value as a spec would write it, exactly: 0.75, 1/3, 2, true.
+
+    Exact, because it is part of a baseline key: 1/3 and 0.3333333333333333 are two settings.
+    """
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, Fraction):
-        return str(value.numerator) if value.denominator == 1 else repr(float(value))
+        return decimal_text(value) or f"{value.numerator}/{value.denominator}"
     return str(value)
+
+
+def decimal_text(value: Fraction) -> str | None:
+    """value as a finite decimal ('0.75', '-2.5', '3'), or None when it has none (1/3)."""
+    d, twos, fives = value.denominator, 0, 0
+    while d % 2 == 0:
+        d, twos = d // 2, twos + 1
+    while d % 5 == 0:
+        d, fives = d // 5, fives + 1
+    if d != 1:
+        return None
+    places = max(twos, fives)
+    digits = str(abs(value.numerator) * 10**places // value.denominator).rjust(places + 1, "0")
+    text = f"{digits[:-places]}.{digits[-places:]}" if places else digits
+    return "-" + text if value < 0 else text
 
 
 def setting_suffix(setting: dict) -> str:
@@ -370,6 +389,7 @@ class SpecArg:
     label: str  # the path as given or found, or the bundled name
     path: Path
     bundled: bool = False  # named as a bundled spec ('vgg16'), not by a path
+    found: bool = False  # found in a folder or by a glob, not named itself
 
 
 def is_spec_file(path: Path) -> bool:
@@ -380,24 +400,25 @@ def is_spec_file(path: Path) -> bool:
 def expand_specs(args, exclude: str | Path | None = None) -> list[SpecArg]:
     """Every spec named: files, bundled names, folders (*.json) and globs, each once.
 
-    Folders and globs skip *.schema.json; a schema named on its own is taken as a spec.
+    Folders and globs skip *.schema.json (and, when checked, baselines); a schema named on
+    its own is taken as a spec.
     """
     out: dict[str, SpecArg] = {}
     skip = os.path.abspath(exclude) if exclude else None
     for arg in args:
         path = Path(arg)
-        if path.is_dir():
+        if exists(path, "spec", SpecError) and path.is_dir():
             found = sorted(p for p in path.glob("*.json") if is_spec_file(p))
             if not found:
                 raise SpecError("the folder holds no .json specs.", file=str(arg))
-            specs = [SpecArg(p.as_posix(), p) for p in found]
+            specs = [SpecArg(p.as_posix(), p, found=True) for p in found]
         elif path.exists():
             specs = [SpecArg(str(arg), path)]
         elif any(ch in str(arg) for ch in "*?["):
             found = sorted(Path(p) for p in glob.glob(str(arg), recursive=True) if is_spec_file(Path(p)))
             if not found:
                 raise SpecError("no file matches this pattern.", file=str(arg))
-            specs = [SpecArg(p.as_posix(), p) for p in found]
+            specs = [SpecArg(p.as_posix(), p, found=True) for p in found]
         else:
             found = resolve_path(str(arg))
             specs = [SpecArg(str(arg), found, bundled=found.parent == bundled_dir())]
@@ -427,9 +448,8 @@ def run_check(
     if update and baseline is None:
         raise FlopcountError.about("update", "{update} needs {baseline}: the file to write.")
     specs = expand_specs(args, exclude=baseline)
-    recorded: dict = {}
-    if baseline is not None and (not update or Path(baseline).exists()):
-        recorded = read_baseline(baseline)
+    # an update reads the baseline only when it writes it, under its lock (flopcount.baseline.update_baseline)
+    recorded = read_baseline(baseline) if baseline is not None and not update else {}
     checks: list[SpecCheck] = []
     fresh: dict = {}
     for spec in specs:
@@ -438,16 +458,24 @@ def run_check(
             if graph is not None:
                 fresh[baseline_key(spec.path, baseline, check.setting, spec.bundled)] = baseline_entry(graph)
     if update:
-        write_baseline(baseline, {**recorded, **fresh})
+        update_baseline(baseline, fresh)
     return CheckResult(checks, tolerance, None if baseline is None else str(baseline), update)
 
 
 def _check_spec(arg: SpecArg, baseline, recorded, update, tolerance, overrides, max_layers):
     """Yield (SpecCheck, graph to record in the baseline or None) for each setting checked."""
     label = arg.label
-    # read and expanded as every command reads a spec; the label resolves to arg.path again
-    here = build_graph(load_spec(label, overrides=overrides, max_layers=max_layers))
-    doc = here.spec.data
+    doc = parse_json(read_bounded(arg.path, "spec", SpecError, file=label), label)
+    if is_baseline(doc):
+        if arg.found:
+            return  # a baseline kept beside the specs
+        raise SpecError.about("baseline", "this is a flopcount baseline, not a spec; give it with {baseline}.").located(
+            file=label
+        )
+    try:
+        here = build_graph(parse_spec(doc, file=label, overrides=overrides, max_layers=max_layers))
+    except FlopcountError as err:
+        raise err.located(file=label)
 
     def load(setting, graph=True):
         """The same spec at another setting, expanded from the text already read."""

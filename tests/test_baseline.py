@@ -1,11 +1,18 @@
-"""Baseline files: their exact text, every way a file can be unusable, and where the atomic write puts its temporary."""
+"""Baseline files: their exact text, every way a file can be unusable, where the atomic write puts its temporary,
+and the file under stress: concurrent updates, symbolic links, empty files, baselines beside specs, exact keys."""
 
 import json
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
-from flopcount.baseline import BaselineError, dump_baseline, read_baseline, write_baseline
+from flopcount.baseline import BaselineError, dump_baseline, read_baseline, update_baseline, write_baseline
+from flopcount.check import run_check, show_value
+
+ROOT = Path(__file__).parent.parent
 
 ENTRY = {
     "name": "tiny",
@@ -160,7 +167,7 @@ def test_a_baseline_that_cannot_be_written_is_one_line(cli, tmp_path):
     "make, message",
     [
         (lambda p: None, "cannot read the baseline: No such file or directory. Create it with update."),
-        (lambda p: p.mkdir(), "cannot read the baseline: Is a directory."),  # no advice to create what exists
+        (lambda p: p.mkdir(), "the baseline is a directory, not a regular file."),  # no advice to create what exists
         (lambda p: p.write_text(""), "the baseline is empty; write it with update."),
         (lambda p: p.write_text("{}"), 'not a flopcount baseline: expected {"flopcount_baseline": 1, "specs": {...}} as written by flopcount check update.'),
     ],
@@ -183,3 +190,130 @@ def test_the_temporary_sits_beside_a_baseline_in_another_folder(tmp_path, monkey
     monkeypatch.chdir(tmp_path)
     write_baseline(tmp_path / "ci" / "base.json", {})
     assert [os.path.dirname(os.path.abspath(src)) for src in moves] == [str(tmp_path / "ci")]
+
+
+# ---------------------------------------------------------------- under stress
+
+
+def dense_spec(units: int, name: str = "net") -> dict:
+    # params 4 * units + units, MACs 4 * units
+    return {"name": name, "input": [4], "layers": [{"name": "fc", "type": "dense", "units": units}],
+            "expect": {"params": 5 * units, "macs": 4 * units}}
+
+
+def flopcount(*args, cwd):
+    """Start `python -m flopcount args` as its own process (this worktree's package)."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    return subprocess.Popen([sys.executable, "-m", "flopcount", *map(str, args)], cwd=cwd, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_concurrent_updates_of_one_baseline_keep_every_entry(tmp_path):
+    """Six processes update one baseline at once, each with its own spec: all six entries stay.
+
+    Without the lock each process wrote the entries it read at its start plus its own: most
+    runs lost some of the others'.
+    """
+    names = [f"s{k}.json" for k in range(6)]
+    for k, name in enumerate(names):
+        (tmp_path / name).write_text(json.dumps(dense_spec(k + 1)))
+    for _ in range(2):  # two rounds: the second rewrites every entry concurrently
+        procs = [flopcount("check", name, "--baseline", "base.json", "--update", cwd=tmp_path) for name in names]
+        results = [(p.wait(timeout=120), p.stderr.read()) for p in procs]
+        assert [code for code, _ in results] == [0] * 6, results
+        specs = read_baseline(tmp_path / "base.json")
+        assert sorted(specs) == sorted(names)
+        assert [specs[n]["totals"]["params"] for n in names] == [5 * (k + 1) for k in range(6)]
+    assert sorted(os.listdir(tmp_path)) == sorted(names + ["base.json"])  # no lock or temporary file left
+
+
+def test_update_through_a_symbolic_link_rewrites_its_target(cli, write_spec, tmp_path):
+    spec = write_spec(dense_spec(3))
+    target = tmp_path / "store" / "real.json"
+    target.parent.mkdir()
+    target.write_text(dump_baseline({}))
+    link = tmp_path / "base.json"
+    link.symlink_to(target)
+    assert cli("check", spec, "--baseline", link, "--update").exit_code == 0
+    assert link.is_symlink() and link.resolve() == target.resolve()
+    assert list(read_baseline(target)) == ["spec.json"]  # keyed relative to the link's folder, as named
+    assert cli("check", spec, "--baseline", link).exit_code == 0
+
+
+def test_a_dangling_link_is_created_through(write_spec, tmp_path):
+    link = tmp_path / "base.json"
+    link.symlink_to(tmp_path / "made.json")
+    run_check([write_spec(dense_spec(2))], baseline=link, update=True)
+    assert link.is_symlink() and list(read_baseline(tmp_path / "made.json")) == ["spec.json"]
+
+
+def test_an_empty_baseline_takes_an_update(cli, write_spec, tmp_path):
+    spec = write_spec(dense_spec(2))
+    baseline = tmp_path / "base.json"
+    baseline.write_text("")
+    result = cli("check", spec, "--baseline", baseline)
+    assert result.exit_code == 2 and "the baseline is empty; write it with --update." in result.output
+    assert cli("check", spec, "--baseline", baseline, "--update").exit_code == 0
+    assert list(read_baseline(baseline)) == ["spec.json"]
+
+
+def test_a_baseline_beside_the_specs_is_not_checked_as_a_spec(cli, tmp_path):
+    models = tmp_path / "models"
+    models.mkdir()
+    for k in (1, 2):
+        (models / f"m{k}.json").write_text(json.dumps(dense_spec(k)))
+    baseline = models / "flopcount-baseline.json"
+    assert cli("check", models, "--baseline", baseline, "--update").exit_code == 0
+    # the same baseline, under another name so --baseline does not exclude it by its path
+    (models / "copy-of-baseline.json").write_text(baseline.read_text())
+    for args in ([models], [f"{models}/*.json"]):
+        result = cli("check", *args, "--format", "json")
+        assert result.exit_code == 0, result.output
+        assert [c["spec"].rsplit("/", 1)[-1] for c in json.loads(result.output)["checks"]] == ["m1.json", "m2.json"]
+    named = cli("check", baseline)
+    assert named.exit_code == 2
+    assert named.output == f"Error: {baseline}: this is a flopcount baseline, not a spec; give it with --baseline.\n"
+
+
+def test_settings_that_differ_have_different_keys(cli, write_spec, tmp_path):
+    # floor(12 * 1/3) = 4 units, floor(12 * 0.3333333333333333) = 3: two models, two entries
+    spec = write_spec({"name": "f", "input": [4], "variables": {"alpha": 1, "width": "floor(12 * alpha)"},
+                       "layers": [{"name": "fc", "type": "dense", "units": "width"}]})
+    baseline = tmp_path / "base.json"
+    for value in ("1/3", "0.3333333333333333"):
+        assert cli("check", spec, "--baseline", baseline, "--update", "--set", f"alpha={value}").exit_code == 0
+    specs = read_baseline(baseline)
+    assert sorted(specs) == ["spec.json [alpha=0.3333333333333333]", "spec.json [alpha=1/3]"]
+    assert specs["spec.json [alpha=1/3]"]["totals"]["params"] == 4 * 4 + 4
+    assert specs["spec.json [alpha=0.3333333333333333]"]["totals"]["params"] == 4 * 3 + 3
+    for value in ("1/3", "0.3333333333333333"):
+        assert cli("check", spec, "--baseline", baseline, "--set", f"alpha={value}").exit_code == 0
+
+
+@pytest.mark.parametrize(
+    "value, text",
+    [("3/4", "0.75"), ("1/3", "1/3"), ("-5/2", "-2.5"), ("7", "7"), ("1/1048576", "0.00000095367431640625"),
+     ("10**400 / 3", "1" + "0" * 400 + "/3"), ("10**400 / 8", "125" + "0" * 397)],
+)
+def test_a_setting_is_shown_exactly_at_any_size(value, text):
+    """A value beyond a float's range used to raise OverflowError in the setting's label."""
+    from flopcount.expr import evaluate
+
+    assert show_value(evaluate(value, {})) == text
+
+
+def test_a_huge_setting_labels_every_format(cli, write_spec):
+    spec = write_spec({"name": "x", "input": [4], "variables": {"a": 1}, "layers": [{"type": "dense", "units": 3}],
+                       "expect": [{"set": {"a": "10**400/3"}, "params": 15}]})
+    for fmt in ("table", "json", "markdown", "junit"):
+        result = cli("check", spec, "--format", fmt)
+        assert result.exit_code == 0, result.output
+        assert "0" * 400 + "/3" in result.output
+
+
+def test_update_baseline_merges_into_what_is_on_disk_now(tmp_path):
+    path = tmp_path / "base.json"
+    entry = {"name": "n", "variables": {}, "totals": {"params": 1}, "layers": []}
+    update_baseline(path, {"a.json": entry})
+    update_baseline(path, {"b.json": entry})
+    assert sorted(read_baseline(path)) == ["a.json", "b.json"]
