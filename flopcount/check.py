@@ -44,7 +44,7 @@ from .errors import FlopcountError, SpecError, spec_error, suggest
 from .expr import plain
 from .graph import Graph, Totals, build_graph
 from .files import exists, read_bounded
-from .spec import MAX_LAYERS, bundled_dir, parse_json, parse_spec, resolve_path
+from .spec import MAX_LAYERS, bundled_dir, load_spec, parse_json, parse_spec, resolve_path
 
 EXPECT_KEYS = ("set", "source") + FIGURES + ("layers", "blocks")
 SCHEMA_SUFFIX = ".schema.json"  # a JSON Schema kept beside the specs, skipped in folders and globs
@@ -462,20 +462,27 @@ def run_check(
     return CheckResult(checks, tolerance, None if baseline is None else str(baseline), update)
 
 
+def _is_baseline(arg: SpecArg) -> bool:
+    """Whether a JSON file named or found as a spec is a baseline (model files of other frameworks are not)."""
+    from .importers import model_format
+
+    if model_format(arg.path) is not None:
+        return False
+    return is_baseline(parse_json(read_bounded(arg.path, "spec", SpecError, file=arg.label), arg.label))
+
+
 def _check_spec(arg: SpecArg, baseline, recorded, update, tolerance, overrides, max_layers):
     """Yield (SpecCheck, graph to record in the baseline or None) for each setting checked."""
     label = arg.label
-    doc = parse_json(read_bounded(arg.path, "spec", SpecError, file=label), label)
-    if is_baseline(doc):
+    if _is_baseline(arg):
         if arg.found:
             return  # a baseline kept beside the specs
         raise SpecError.about("baseline", "this is a flopcount baseline, not a spec; give it with {baseline}.").located(
             file=label
         )
-    try:
-        here = build_graph(parse_spec(doc, file=label, overrides=overrides, max_layers=max_layers))
-    except FlopcountError as err:
-        raise err.located(file=label)
+    # read and expanded as every command reads a spec; the label resolves to arg.path again
+    here = build_graph(load_spec(label, overrides=overrides, max_layers=max_layers))
+    doc = here.spec.data
 
     def load(setting, graph=True):
         """The same spec at another setting, expanded from the text already read."""
