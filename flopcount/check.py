@@ -202,6 +202,11 @@ class Expectation:
     layers: dict  # layer name -> {figure: int}
     blocks: dict  # block name -> {figure: int}
 
+    @property
+    def vacuous(self) -> bool:
+        """True when the entry compares no figure at all (only a source, a setting, or nothing)."""
+        return not self.totals and not any(self.layers.values()) and not any(self.blocks.values())
+
 
 def parse_expect(raw, variables=()) -> list[Expectation]:
     """Validate a spec's ``expect`` value (an object or a list of objects)."""
@@ -447,6 +452,10 @@ def run_check(
     """
     if update and baseline is None:
         raise FlopcountError.about("update", "{update} needs {baseline}: the file to write.")
+    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, Fraction)) or not 0 <= tolerance < 1:
+        shown = str(tolerance)
+        raise FlopcountError.about("tolerance", "{tolerance} must be a Fraction from 0 up to (not including) 1. "
+                                   "Received: {value}", value=shown if len(shown) <= 40 else shown[:37] + "...")
     specs = expand_specs(args, exclude=baseline)
     # an update reads the baseline only when it writes it, under its lock (flopcount.baseline.update_baseline)
     recorded = read_baseline(baseline) if baseline is not None and not update else {}
@@ -460,6 +469,11 @@ def run_check(
     if update:
         update_baseline(baseline, fresh)
     return CheckResult(checks, tolerance, None if baseline is None else str(baseline), update)
+
+
+def _setting_text(when: dict) -> str:
+    """An expect entry's setting as written: alpha=0.5, width="8 * alpha"."""
+    return ", ".join(f"{name}={json.dumps(value)}" for name, value in when.items())
 
 
 def _is_baseline(arg: SpecArg) -> bool:
@@ -484,13 +498,19 @@ def _check_spec(arg: SpecArg, baseline, recorded, update, tolerance, overrides, 
     here = build_graph(load_spec(label, overrides=overrides, max_layers=max_layers))
     doc = here.spec.data
 
-    def load(setting, graph=True):
-        """The same spec at another setting, expanded from the text already read."""
+    def load(entry: Expectation, graph=True):
+        """The same spec at an expect entry's setting, expanded from the text already read.
+
+        An error is the entry's: its own value for a variable is named as expect[i].set.name, and
+        anything the setting breaks further on (a variable, a layer) is reported at that setting.
+        """
         try:
-            spec = parse_spec(doc, file=label, overrides=setting, max_layers=max_layers)
+            spec = parse_spec(doc, file=label, overrides=entry.when, max_layers=max_layers)
             return build_graph(spec) if graph else spec
         except FlopcountError as err:
-            raise err.located(file=label)
+            if err.option == "overrides" and isinstance(err.__cause__, FlopcountError):
+                raise err.__cause__.located(file=label, attribute=f"{entry.where}.set.{err.values['name']}") from None
+            raise err.located(file=label, context=f"{entry.where} sets {_setting_text(entry.when)}")
 
     declared = doc.get("variables", {})
     try:
@@ -503,7 +523,7 @@ def _check_spec(arg: SpecArg, baseline, recorded, update, tolerance, overrides, 
     if overrides:
         matching = []
         for entry in entries:
-            if load(entry.when, graph=False).variables == here.spec.variables:
+            if load(entry, graph=False).variables == here.spec.variables:
                 matching.append(entry)
         plan.append(({k: here.spec.variables[k] for k in overrides}, here, matching, True))
     else:
@@ -512,7 +532,7 @@ def _check_spec(arg: SpecArg, baseline, recorded, update, tolerance, overrides, 
             plan.append(({}, here, default, True))
         for entry in entries:
             if entry.when:
-                graph = load(entry.when)
+                graph = load(entry)
                 plan.append(({k: graph.spec.variables[k] for k in entry.when}, graph, [entry], False))
 
     for setting, graph, matching, with_baseline in plan:
@@ -520,7 +540,9 @@ def _check_spec(arg: SpecArg, baseline, recorded, update, tolerance, overrides, 
         check.missing += graph.unused_notes()  # an unread output fails unless 'outputs' names it
         for entry in matching:
             check.drifts += compare_expect(entry, graph, tolerance)
-        if matching:
+            if entry.vacuous:
+                check.missing.append(f"{entry.where} compares nothing: give it {', '.join(FIGURES)}, layers or blocks.")
+        if any(not entry.vacuous for entry in matching):
             check.sources.append("expect")
         if with_baseline and baseline is not None:
             key = baseline_key(arg.path, baseline, setting, arg.bundled)

@@ -196,6 +196,28 @@ def test_set_through_the_cli(cli, write_spec):
     assert f"{path} [alpha=2]" in result.output  # printed as written, not taken for rich markup
 
 
+@pytest.mark.parametrize(
+    "expect, where",
+    [({}, "expect"), ({"source": "Howard et al. 2017"}, "expect"), ({"layers": {}, "blocks": {}}, "expect"),
+     ({"layers": {"fc1": {}}}, "expect"), ([{"params": PARAMS_8}, {"set": {"alpha": 0.5}}], "expect[1]")],
+    ids=["empty", "source-only", "empty-groups", "layer-without-figures", "entry-with-only-a-setting"],
+)
+def test_an_expect_that_compares_nothing_fails_like_a_missing_one(cli, write_spec, tmp_path, expect, where):
+    """A vacuous contract used to pass as compared; a spec with no expect at all fails as missing."""
+    path = write_spec(family(expect=expect))
+    result = run_check([path])
+    vacuous = [c for c in result.checks if c.missing]
+    assert len(vacuous) == 1 and vacuous[0].status == "missing" and not result.ok
+    assert vacuous[0].missing == [f"{where} compares nothing: give it params, trainable, non_trainable, macs, layers or blocks."]
+    assert "expect" not in vacuous[0].sources
+    out = cli("check", path)
+    assert out.exit_code == 1 and f"{where} compares nothing" in out.output
+    # a baseline beside it does not make the empty contract pass
+    baseline = tmp_path / "base.json"
+    assert cli("check", path, "--baseline", baseline, "--update").exit_code == 1
+    assert cli("check", path, "--baseline", baseline).exit_code == 1
+
+
 def test_spec_without_anything_to_compare_fails(cli, write_spec):
     result = cli("check", write_spec(family()))
     assert result.exit_code == 1
@@ -215,8 +237,11 @@ def test_spec_without_anything_to_compare_fails(cli, write_spec):
         ([{"params": 1}, {"params": 2}], "expect[1].set"),
         ([], "expect"),
         ("138M", "expect"),
+        ([{"params": 1}, {"set": {"alpha": "beta"}, "params": 1}], "expect[1].set.alpha"),
+        ([{"set": {"alpha": "1 +"}, "params": 1}], "expect[0].set.alpha"),
     ],
-    ids=["unknown-key", "decimal", "negative", "boolean", "unknown-figure", "layers-list", "unknown-variable", "duplicate-setting", "empty-list", "string"],
+    ids=["unknown-key", "decimal", "negative", "boolean", "unknown-figure", "layers-list", "unknown-variable", "duplicate-setting",
+         "empty-list", "string", "set-value-undefined", "set-value-unparsable"],
 )
 def test_bad_expect_is_a_spec_error_naming_file_and_attribute(cli, write_spec, expect, attribute):
     path = write_spec(family(expect=expect))
@@ -226,6 +251,15 @@ def test_bad_expect_is_a_spec_error_naming_file_and_attribute(cli, write_spec, e
     result = cli("check", path)
     assert result.exit_code == 2
     assert str(path) in result.output and attribute in result.output
+
+
+def test_an_expect_setting_that_breaks_the_spec_is_reported_at_that_entry(write_spec):
+    """alpha=0 is a valid value that leaves fc1 with no units: the error names the entry, then the layer."""
+    path = write_spec(family(expect=[{"params": PARAMS_8}, {"set": {"alpha": 0}, "params": 1}]))
+    with pytest.raises(SpecError) as err:
+        run_check([path])
+    assert (err.value.file, err.value.context, err.value.layer, err.value.attribute) == (str(path), "expect[1] sets alpha=0", 1, "units")
+    assert str(err.value).startswith(f"{path}: expect[1] sets alpha=0: layer 1 'fc1': attribute 'units': ")
 
 
 def test_parse_expect_object_and_list_forms():
@@ -687,3 +721,11 @@ def test_interrupted_update_leaves_the_old_baseline_whole(write_spec, tmp_path, 
     monkeypatch.undo()
     assert baseline.read_bytes() == before
     assert sorted(os.listdir(tmp_path)) == ["base.json", "spec.json"]
+
+
+@pytest.mark.parametrize("tolerance", [Fraction(10**400), Fraction(-1, 2), 1, 0.5, True])
+def test_a_library_tolerance_is_bounded_so_every_report_can_show_it(write_spec, tolerance):
+    """A tolerance beyond a float's range reached float() in the JSON and table reports (OverflowError)."""
+    with pytest.raises(FlopcountError, match="^tolerance must be a Fraction from 0 up to") as err:
+        run_check([write_spec(family(expect={"params": PARAMS_8}))], tolerance=tolerance)
+    assert err.value.option == "tolerance"

@@ -237,3 +237,50 @@ def test_library_raises_flopcount_errors(sizes, error):
 )
 def test_golden_output(cli, golden, name, args):
     golden(name, cli("compare", *args).output)
+
+
+# ---------------------------------------------------------------- work budgets
+
+
+def test_a_large_kernel_probe_is_refused_before_it_runs(monkeypatch):
+    """The probe's batch is 1 + 2 D_F inputs with D_F > D_K, so its work grows as D_K^5: D_K = 61 took minutes."""
+    import flopcount.receptive
+
+    def never(*args, **kw):
+        raise AssertionError("the probe ran")
+
+    monkeypatch.setattr(flopcount.receptive, "measure_receptive_fields", never)
+    cmp = run_sides(compare("standard", "depthwise", Sizes(M=2, N=2, DK=61, DF=122)))
+    # probe input side: rf + 3 jumps + 2 = 61 + 3 + 2 = 66; batch 1 + 2 x 66 = 133; channels become 4 -> 4;
+    # standard: 133 x (66 x 66 outputs x 61 x 61 taps x 4 x 4) MACs
+    assert cmp.a.rf_check.note == (f"not measured: the probe would take {133 * 66 * 66 * 61 * 61 * 4 * 4:,} MACs, over the "
+                                   "budget of 100,000,000 MACs for an execution check")
+    assert cmp.b.rf_check.note.startswith("not measured: the probe would take")
+    assert cmp.a.run.ok and cmp.b.run.ok and cmp.ok  # the runs themselves are within their budget
+
+
+def test_a_run_over_the_budget_is_a_note_not_a_run(monkeypatch):
+    import flopcount.runner
+
+    monkeypatch.setattr(flopcount.runner, "run_graph", lambda *a, **kw: pytest.fail("the runner ran"))
+    cmp = run_sides(compare("standard", "depthwise", Sizes(M=32, N=64)), max_macs=10**6)
+    assert cmp.a.run.note == (f"running it would take {64 * 112 * 112 * 3 * 3 * 32:,} MACs, over the budget of 1,000,000 "
+                              "MACs for an execution check; the analysis above stands. Lower D_F or the channels to run it.")
+    assert not cmp.a.run.ran and cmp.ok  # not run is not a failure
+
+
+def test_the_probe_keeps_the_structure_with_few_channels():
+    from flopcount.compare.execution import _few_channels
+
+    assert _few_channels(Sizes(M=64, N=256, t=6)) == Sizes(M=4, N=8, t=2)  # a projection shortcut stays one
+    assert _few_channels(Sizes(M=256, N=256, t=1)) == Sizes(M=4, N=4, t=1)  # identity stays identity, t = 1 stays
+    assert _few_channels(Sizes(C=96, M=96, N=32)) == Sizes(C=8, M=8, N=4, t=2)
+
+
+def test_large_sizes_end_within_seconds(cli):
+    import time
+
+    start = time.perf_counter()
+    result = cli("compare", "standard", "depthwise", "--M", 2, "--N", 2, "--DK", 61, "--DF", 122)
+    assert result.exit_code == 0 and "not measured" in result.output
+    assert time.perf_counter() - start < 30  # minutes before the probe had a budget
