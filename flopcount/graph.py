@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from copy import copy
 from dataclasses import dataclass, field
-from bisect import bisect_left, bisect_right
 from math import gcd, prod
 
 from . import expr

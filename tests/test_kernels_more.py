@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+from test_kernels import close, rand
 
 from flopcount import kernels
-from test_kernels import close, rand
 
 
 def positions(shape):

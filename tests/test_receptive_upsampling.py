@@ -10,7 +10,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from flopcount import build_graph, parse_spec
+from flopcount import ShapeError, build_graph, parse_spec
 from flopcount.receptive import verify_receptive_fields
 
 
@@ -99,7 +99,7 @@ def test_random_up_and_down_chains_measure_what_they_compute(layers):
               and layers[i + 1]["type"] == "pixel_shuffle" else layer for i, layer in enumerate(layers)]
     try:
         last = graph(layers, 24).nodes[-1]
-    except Exception:
+    except ShapeError:  # a window larger than what is left of the input
         assume(False)
     assume(min(last.shape[:-1]) >= 6 and max(last.shape[:-1]) <= 200)
     g = graph(layers, 24)
