@@ -1033,46 +1033,54 @@ def recurrent(x, cell, kernel, recurrent_kernel, bias, reverse=False, reset_afte
     if kernel.shape != (d, gates * h_units) or recurrent_kernel.shape != (h_units, gates * h_units):
         raise ValueError(f"{cell} weights {kernel.shape}, {recurrent_kernel.shape} do not fit {d} features")
     xw = _meter.matmul(x.reshape(n * steps, d), kernel).reshape(n, steps, gates * h_units)
-    b_in = b_rec = None
+    # biases added once to the input products, all but a reset-after GRU's new-gate recurrent bias,
+    # which the reset gate scales
+    inside = 0
     if bias is not None:
-        b_in = bias[0]
+        xw += bias[0]
         if len(bias) == 2:
-            b_rec = bias[1]
-    if b_in is not None:
-        xw += b_in
+            inside = 2 * h_units if cell == "gru" and reset_after else gates * h_units
+            xw[..., :inside] += bias[1][:inside]
+    b_new = bias[1][inside:] if bias is not None and len(bias) == 2 and inside < gates * h_units else None
     h = np.zeros((n, h_units), DTYPE)
     c = np.zeros((n, h_units), DTYPE)
     outs = np.empty((n, steps, h_units), DTYPE) if sequences else None
     order = range(steps - 1, -1, -1) if reverse else range(steps)
+    two = 2 * h_units
     for t in order:
-        pre = xw[:, t]
         if cell == "gru" and not reset_after:
-            u_rz = _meter.matmul(h, recurrent_kernel[:, : 2 * h_units])
-            if b_rec is not None:
-                u_rz += b_rec[: 2 * h_units]
-            rz = _sigmoid(pre[:, : 2 * h_units] + u_rz)
-            r, z = rz[:, :h_units], rz[:, h_units:]
-            u_n = _meter.matmul(r * h, recurrent_kernel[:, 2 * h_units :])
-            if b_rec is not None:
-                u_n += b_rec[2 * h_units :]
-            new = np.tanh(pre[:, 2 * h_units :] + u_n)
-            h = new + z * (h - new)
-        else:
+            rz = _meter.matmul(h, recurrent_kernel[:, :two])
+            rz += xw[:, t, :two]
+            rz = _sigmoid(rz)
+            u_n = _meter.matmul(rz[:, :h_units] * h, recurrent_kernel[:, two:])
+            u_n += xw[:, t, two:]
+            new = np.tanh(u_n)
+            h = new + rz[:, h_units:] * (h - new)
+        elif cell == "gru":
             hu = _meter.matmul(h, recurrent_kernel)
-            if b_rec is not None:
-                hu += b_rec
+            rz = hu[:, :two]
+            rz += xw[:, t, :two]
+            rz = _sigmoid(rz)
+            hn = hu[:, two:]
+            if b_new is not None:
+                hn += b_new
+            hn *= rz[:, :h_units]
+            hn += xw[:, t, two:]
+            new = np.tanh(hn)
+            h = new + rz[:, h_units:] * (h - new)
+        else:
+            z = _meter.matmul(h, recurrent_kernel)
+            z += xw[:, t]
             if cell == "rnn":
-                h = np.tanh(pre + hu)
-            elif cell == "lstm":
-                z = pre + hu
-                i, f, g, o = (z[:, j * h_units : (j + 1) * h_units] for j in range(4))
-                c = _sigmoid(f) * c + _sigmoid(i) * np.tanh(g)
-                h = _sigmoid(o) * np.tanh(c)
+                h = np.tanh(z)
             else:
-                rz = _sigmoid(pre[:, : 2 * h_units] + hu[:, : 2 * h_units])
-                r, z = rz[:, :h_units], rz[:, h_units:]
-                new = np.tanh(pre[:, 2 * h_units :] + r * hu[:, 2 * h_units :])
-                h = new + z * (h - new)
+                g = np.tanh(z[:, two : 3 * h_units])
+                z = _sigmoid(z)  # the input, forget and output gates (the cell gate's column is unused)
+                c *= z[:, h_units:two]
+                g *= z[:, :h_units]
+                c += g
+                h = np.tanh(c)
+                h *= z[:, 3 * h_units :]
         h = h.astype(DTYPE, copy=False)
         if sequences:
             outs[:, t] = h
