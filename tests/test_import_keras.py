@@ -136,6 +136,72 @@ def test_nested_functional_model(tmp_path):
     assert totals(g)[0] == 2 * 3 * 3 * 16 * 16 + 2 * 4 * 16
 
 
+def test_shared_layers_count_their_weights_once(tmp_path):
+    """One Dense called on two inputs (a siamese pair): Keras counts its kernel and bias once."""
+    doc = functional("siamese", [
+        layer("InputLayer", "left", batch_shape=[None, 10]),
+        layer("InputLayer", "right", batch_shape=[None, 10]),
+        layer("Dense", "embed", [tensor("left"), tensor("right")], units=4, activation="relu"),
+        layer("Concatenate", "both", [[tensor("embed", 0), tensor("embed", 1)]], axis=-1),
+        layer("Dense", "score", [tensor("both")], units=1),
+    ], ["left", "right"], ["score"])
+    g = analyze(write(tmp_path, doc))
+    assert totals(g) == (10 * 4 + 4 + 8 * 1 + 1, 10 * 4 + 4 + 8 * 1 + 1, 2 * 10 * 4 + 8)
+    second = next(n for n in g.nodes if n.name == "embed_2")
+    assert (second.trainable, second.macs) == (0, 10 * 4)
+
+
+def test_a_nested_model_called_twice_shares_its_weights(tmp_path):
+    inner = functional("tower", [
+        layer("InputLayer", "t_in", batch_shape=[None, 6]),
+        layer("Dense", "t1", [tensor("t_in")], units=5),
+        layer("Dense", "t2", [tensor("t1")], units=3, use_bias=False),
+    ], ["t_in"], ["t2"])
+    outer = functional("pair", [
+        layer("InputLayer", "a", batch_shape=[None, 6]),
+        layer("InputLayer", "b", batch_shape=[None, 6]),
+        {**layer("Functional", "tower", [tensor("a"), tensor("b")]), "config": inner["config"]},
+        layer("Add", "sum", [[tensor("tower", 0), tensor("tower", 1)]]),
+    ], ["a", "b"], ["sum"])
+    g = analyze(write(tmp_path, outer))
+    assert [n.name for n in g.nodes] == ["a", "b", "tower.t1", "tower.t2", "tower_2.t1", "tower_2.t2", "sum"]
+    assert totals(g) == (6 * 5 + 5 + 5 * 3, 6 * 5 + 5 + 5 * 3, 2 * (6 * 5 + 5 * 3))
+
+
+def test_imdb_lstm_example(tmp_path):
+    """Keras' IMDB LSTM example: Embedding(20000, 128), LSTM(128), Dense(1, sigmoid); its summary gives 2,691,713."""
+    doc = {"class_name": "Sequential", "config": {"name": "imdb", "layers": [
+        {"class_name": "InputLayer", "config": {"batch_shape": [None, 80], "dtype": "int32", "name": "ids"}},
+        {"class_name": "Embedding", "config": {"name": "embedding", "input_dim": 20000, "output_dim": 128}},
+        {"class_name": "LSTM", "config": {"name": "lstm", "units": 128, "activation": "tanh",
+                                          "recurrent_activation": "sigmoid", "use_bias": True}},
+        {"class_name": "Dense", "config": {"name": "out", "units": 1, "activation": "sigmoid"}},
+    ]}}
+    g = analyze(write(tmp_path, doc))
+    # 20000 x 128 + 4 x 128 x (128 + 128 + 1) + (128 + 1)
+    assert g.totals.params == 20000 * 128 + 4 * 128 * (128 + 128 + 1) + 129 == 2_691_713
+    assert g.totals.macs == 80 * 4 * 128 * (128 + 128) + 128
+
+
+def test_decoder_and_sequence_layers(tmp_path):
+    doc = {"class_name": "Sequential", "config": {"name": "mix", "layers": [
+        {"class_name": "InputLayer", "config": {"batch_shape": [None, 4, 4, 8], "name": "x"}},
+        {"class_name": "Conv2DTranspose", "config": {"name": "up", "filters": 4, "kernel_size": [3, 3], "strides": [2, 2],
+                                                     "padding": "same", "use_bias": True}},
+        {"class_name": "UpSampling2D", "config": {"name": "up2", "size": [2, 2], "interpolation": "bilinear"}},
+        {"class_name": "Reshape", "config": {"name": "seq", "target_shape": [64, 16]}},
+        {"class_name": "LayerNormalization", "config": {"name": "ln", "axis": [-1], "epsilon": 1e-6}},
+        {"class_name": "Bidirectional", "config": {"name": "bi", "layer": {"class_name": "GRU", "config": {
+            "name": "gru", "units": 5, "reset_after": True, "return_sequences": True}}}},
+        {"class_name": "GlobalAveragePooling1D", "config": {"name": "avg"}},
+    ]}}
+    g = analyze(write(tmp_path, doc))
+    assert [n.type for n in g.nodes] == ["input", "conv2d_transpose", "upsample", "reshape", "layer_norm", "gru", "mean"]
+    gru = 2 * (3 * 5 * (16 + 5) + 2 * 3 * 5)  # two directions: kernels and two bias vectors per gate (reset_after)
+    assert g.totals.params == (3 * 3 * 8 * 4 + 4) + 2 * 16 + gru
+    assert g.nodes[-1].shape == (10,)
+
+
 def test_keras_archive(tmp_path):
     path = tmp_path / "model.keras"
     with zipfile.ZipFile(path, "w") as z:
@@ -160,6 +226,9 @@ def test_import_writes_the_spec(cli, tmp_path):
         # Keras' own count_params() for keras.applications.VGG16 / ResNet50 (weights=None), see make_configs.py
         ("vgg16", 138_357_544, 138_357_544),
         ("resnet50", 25_636_712, 25_583_592),
+        ("mobilenet", 4_253_864, 4_231_976),
+        # includes Normalization's mean, variance and sample count (3 + 3 + 1 non-trainable)
+        ("efficientnetb0", 5_330_571, 5_288_548),
     ],
 )
 def test_keras_applications_import_to_keras_totals(tmp_path, name, params, trainable):

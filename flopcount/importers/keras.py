@@ -636,3 +636,114 @@ def _normalization(call, xs):
     if call.get("invert", False):
         raise call.error("invert=true is not translated.", attribute="invert", received=True)
     return call.emit("normalize", {}, xs, weights=True)
+
+
+@keras_layer("Conv2DTranspose")
+def _conv_transpose(call, xs):
+    _channels_last(call)
+    attrs = {"filters": call.get("filters"), "kernel": _pair(call, "kernel_size"), "stride": _pair(call, "strides", 1),
+             "padding": _padding(call), "dilation": _pair(call, "dilation_rate", 1), "bias": bool(call.get("use_bias", True))}
+    if call.get("output_padding") is not None:
+        attrs["output_padding"] = _pair(call, "output_padding")
+    for key, default in (("stride", 1), ("dilation", 1), ("padding", "valid")):
+        if attrs[key] == default:
+            del attrs[key]
+    x = call.emit("conv2d_transpose", attrs, xs, weights=True)
+    return call.activation(x)
+
+
+@keras_layer("UpSampling2D")
+def _upsampling(call, xs):
+    _channels_last(call)
+    mode = call.get("interpolation", "nearest")
+    if mode not in ("nearest", "bilinear"):
+        raise call.error("only nearest and bilinear are translated.", attribute="interpolation", received=mode)
+    attrs = {"scale": _pair(call, "size", 2)}
+    if mode == "bilinear":
+        attrs["mode"] = "bilinear"
+    return call.emit("upsample", attrs, xs)
+
+
+@keras_layer("Embedding")
+def _embedding(call, xs):
+    vocab, dim = call.get("input_dim"), call.get("output_dim")
+    t = call.t
+    for layer in t.layers:
+        if layer["name"] == xs[0].layer and layer["type"] == "input" and "tokens" not in layer:
+            layer["tokens"] = vocab  # the input holds token ids below the vocabulary
+    return call.emit("embedding", {"vocab": vocab, "dim": dim}, xs, weights=True)
+
+
+@keras_layer("LayerNormalization")
+def _layer_norm(call, xs):
+    axis = call.get("axis", -1)
+    axes = axis if isinstance(axis, list) else [axis]
+    rank = len(xs[0].shape)
+    trailing = sorted(a - 1 if a > 0 else a + rank for a in axes)  # without the batch axis
+    if trailing != list(range(rank - len(trailing), rank)):
+        raise call.error("only a normalisation over trailing axes is translated.", attribute="axis", received=axis)
+    attrs = {"epsilon": call.get("epsilon", 0.001)}
+    if len(trailing) != 1:
+        attrs["axes"] = len(trailing)
+    if not call.get("center", True):
+        attrs["center"] = False
+    if not call.get("scale", True):
+        attrs["scale"] = False
+    return call.emit("layer_norm", attrs, xs, weights=True)
+
+
+RECURRENT = {"SimpleRNN": "simple_rnn", "LSTM": "lstm", "GRU": "gru"}
+
+
+def _recurrent_attrs(call, cfg, layer_cls):
+    """Spec attributes of a Keras recurrent layer config (Keras: one bias vector per gate, GRU's reset_after two)."""
+    if cfg.get("activation", "tanh") not in ("tanh", None) or cfg.get("recurrent_activation", "sigmoid") not in (
+            "sigmoid", None):
+        raise call.error("only the default activations (tanh, sigmoid) are translated.", attribute="activation",
+                         received=[cfg.get("activation"), cfg.get("recurrent_activation")])
+    if cfg.get("go_backwards") or cfg.get("stateful"):
+        raise call.error("go_backwards and stateful are not translated.", attribute="go_backwards")
+    attrs = {"units": cfg.get("units")}
+    if cfg.get("return_sequences"):
+        attrs["return_sequences"] = True
+    use_bias = cfg.get("use_bias", True)
+    if layer_cls == "GRU":
+        reset_after = cfg.get("reset_after", True)
+        if not reset_after:
+            attrs["reset_after"] = False
+        attrs["biases"] = (2 if reset_after else 1) if use_bias else 0
+    else:
+        attrs["biases"] = 1 if use_bias else 0
+    return attrs
+
+
+@keras_layer("SimpleRNN", "LSTM", "GRU")
+def _recurrent(call, xs):
+    attrs = _recurrent_attrs(call, call.layer.cfg, call.layer.cls)
+    return call.emit(RECURRENT[call.layer.cls], attrs, xs, weights=True)
+
+
+@keras_layer("Bidirectional")
+def _bidirectional(call, xs):
+    inner = call.get("layer") or {}
+    cls = inner.get("class_name")
+    if cls not in RECURRENT or call.get("merge_mode", "concat") != "concat":
+        raise call.error("only a concatenated Bidirectional SimpleRNN, LSTM or GRU is translated.", attribute="layer",
+                         received=cls)
+    attrs = _recurrent_attrs(call, inner.get("config") or {}, cls)
+    attrs["bidirectional"] = True
+    return call.emit(RECURRENT[cls], attrs, xs, weights=True)
+
+
+@keras_layer("GlobalAveragePooling1D", "GlobalMaxPooling1D")
+def _global_pool_1d(call, xs):
+    average = "Average" in call.layer.cls
+    if len(xs[0].shape) != 2:
+        raise call.error("needs an (L, C) input.")
+    attrs = {"axes": [0]}
+    if call.get("keepdims", False):
+        attrs["keepdims"] = True
+    if average:
+        return call.emit("mean", attrs, xs)
+    x = call.emit("max_pool1d", {"pool": xs[0].shape[0]}, xs)  # one window over every step: (1, C)
+    return x if call.get("keepdims", False) else call.emit("reshape", {"shape": [xs[0].shape[1]]}, [x], suffix="squeeze")

@@ -601,7 +601,7 @@ class Translator:
 
 # operators that pass a weight through without its values (its dimensions, or a step of it)
 SYMBOLIC = {"Shape", "Transpose", "Expand", "Identity", "Cast", "CastLike"}
-SPATIAL = {"Conv", "ConvTranspose", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool",
+SPATIAL = {"Conv", "ConvTranspose", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "Upsample",
            "BatchNormalization", "Pad", "Resize", "InstanceNormalization"}
 
 
@@ -1845,3 +1845,125 @@ def _recurrent(t, node):
     else:
         name = t.emit(node, "reshape", {"shape": [dirs, units]}, [Act(name, (n, dirs * units), (0, 1))], suffix="directions")
         t.set(node, 1, t.new_act(name, h_shape, (hb, hd, hh)))
+
+
+# ---------------------------------------------------------------- decoders
+
+
+@op("ConvTranspose")
+def _conv_transpose(t, node):
+    x = _spatial_input(t, node)
+    w = t.weight(node, 1)
+    if len(w.dims) != 4:
+        raise node.error(f"a {len(w.dims) - 2}-D transposed convolution; only 2-D ones are translated.", received=list(w.dims))
+    c, fg, kh, kw = w.dims
+    groups = node.attrs.get("group", 1)
+    kernel = [kh, kw]
+    if list(node.attrs.get("kernel_shape", kernel)) != kernel:
+        raise node.error("does not match the weight's kernel.", attribute="kernel_shape", received=node.attrs["kernel_shape"])
+    strides, dilations = _ints(node, "strides", 1, 2), _ints(node, "dilations", 1, 2)
+    extra = _ints(node, "output_padding", 0, 2)
+    auto = node.attrs.get("auto_pad", b"NOTSET")
+    auto = auto.decode() if isinstance(auto, bytes) else auto
+    size = x.shape[2:]
+    full = [s * (n - 1) + e + (k - 1) * d + 1 for s, n, e, k, d in zip(strides, size, extra, kernel, dilations)]
+    wanted = node.attrs.get("output_shape")
+    if wanted is None and auto in ("SAME_UPPER", "SAME_LOWER"):
+        wanted = [n * s for n, s in zip(size, strides)]
+    if wanted is not None:
+        wanted = list(wanted)[-2:]
+        pads = []
+        for f, o in zip(full, wanted):
+            total = f - o
+            if total < 0:
+                raise node.error(f"an output_shape {wanted} larger than the full output {full}.", attribute="output_shape",
+                                 received=wanted)
+            half = total // 2
+            pads.append([half, total - half] if auto == "SAME_UPPER" else [total - half, half])
+    elif auto in ("NOTSET", "", "VALID"):
+        p = [0, 0, 0, 0] if auto == "VALID" else _ints(node, "pads", 0, 4)
+        pads = [[p[0], p[2]], [p[1], p[3]]]
+    else:
+        raise node.error("must be NOTSET, SAME_UPPER, SAME_LOWER or VALID.", attribute="auto_pad", received=auto)
+    bias = t.weight(node, 2)
+    attrs = {"filters": fg * groups, "kernel": _pair(kernel)}
+    if strides != [1, 1]:
+        attrs["stride"] = _pair(strides)
+    if any(p for pair in pads for p in pair):
+        attrs["padding"] = pads
+    if extra != [0, 0]:
+        attrs["output_padding"] = _pair(extra)
+    if dilations != [1, 1]:
+        attrs["dilation"] = _pair(dilations)
+    if groups != 1:
+        attrs["groups"] = groups
+    attrs["bias"] = bias is not None
+    weights = {"kernel": _ref(w, (("transpose", (2, 3, 0, 1)),))}
+    if bias is not None:
+        weights["bias"] = _ref(bias)
+    del c
+    name = t.emit(node, "conv2d_transpose", attrs, [x], weights)
+    oh, ow, f = t._shapes[name]
+    t.set(node, 0, t.new_act(name, (x.shape[0], f, oh, ow), x.channels_last()))
+
+
+@op("Resize", "Upsample")
+def _resize(t, node):
+    x = _spatial_input(t, node)
+    a = node.attrs
+    mode = a.get("mode", b"nearest")
+    mode = mode.decode() if isinstance(mode, bytes) else mode
+    coords = a.get("coordinate_transformation_mode", b"half_pixel" if node.op == "Resize" and t.opset >= 11 else b"asymmetric")
+    coords = coords.decode() if isinstance(coords, bytes) else coords
+    nearest = a.get("nearest_mode", b"round_prefer_floor")
+    nearest = nearest.decode() if isinstance(nearest, bytes) else nearest
+    if node.op == "Upsample" or t.opset < 11:
+        scales, sizes = (t.const_input(node, 1) if node.op == "Resize" or t.opset >= 9 else None), None
+        if scales is None:
+            scales = a.get("scales")
+        nearest = "floor"
+    else:
+        scales, sizes = t.const_input(node, 2), t.const_input(node, 3)
+        if scales is not None and scales.size == 0:
+            scales = None
+    if a.get("antialias", 0) or a.get("axes") is not None or a.get("exclude_outside", 0):
+        raise node.error("antialias, axes and exclude_outside are not translated.")
+    attrs = {}
+    if mode == "nearest":
+        if coords != "asymmetric" or nearest != "floor":
+            raise node.error("nearest resizing is translated with asymmetric coordinates and floor rounding (PyTorch's).",
+                             attribute="coordinate_transformation_mode", received=[coords, nearest])
+    elif mode == "linear":
+        if coords == "align_corners":
+            attrs["align_corners"] = True
+        elif coords not in ("half_pixel", "pytorch_half_pixel"):
+            raise node.error("linear resizing is translated with half_pixel or align_corners coordinates.",
+                             attribute="coordinate_transformation_mode", received=coords)
+        attrs["mode"] = "bilinear"
+    else:
+        raise node.error("only nearest and linear modes are translated.", attribute="mode", received=mode)
+    if sizes is not None:
+        sizes = [int(v) for v in sizes.reshape(-1)]
+        if sizes[:2] != list(x.shape[:2]):
+            raise node.error("resizes the batch or channel axis.", attribute="sizes", received=sizes)
+        attrs = {"size": _pair(sizes[2:]), **attrs}
+    else:
+        values = [float(v) for v in getattr(scales, "reshape", lambda *_: scales)(-1)]
+        if values[:2] != [1.0, 1.0]:
+            raise node.error("resizes the batch or channel axis.", attribute="scales", received=values)
+        attrs = {"scale": _pair([_float32(v) for v in values[2:]]), **attrs}
+    name = t.emit(node, "upsample", attrs, [x])
+    oh, ow, c = t._shapes[name]
+    t.set(node, 0, t.new_act(name, (x.shape[0], c, oh, ow), x.channels_last()))
+
+
+@op("InstanceNormalization")
+def _instance_norm(t, node):
+    x = t.act(node, 0)
+    if x.rank < 3:
+        raise node.error(f"takes an (N, C, ...) input of rank 3 or more, received {list(x.shape)}.")
+    x = t.arrange(node, x, x.channels_last())
+    scale, shift = t.weight(node, 1), t.weight(node, 2)
+    name = t.emit(node, "instance_norm", {"epsilon": _float32(node.attrs.get("epsilon", 1e-5)), "affine": True}, [x],
+                  {"gamma": _ref(scale), "beta": _ref(shift)})
+    t.set(node, 0, t.new_act(name, x.shape, x.perm))
