@@ -24,6 +24,14 @@ ENTRY = {
     ],
 }
 
+# the same spec at width 2: dense 4 -> 2
+ENTRY_2 = {
+    "name": "tiny",
+    "variables": {"width": 2, "alpha": 1},
+    "totals": {"params": 4 * 2 + 2, "trainable": 4 * 2 + 2, "non_trainable": 0, "macs": 4 * 2},
+    "layers": [ENTRY["layers"][0], {"type": "dense", "name": "fc", "shape": [2], "params": 4 * 2 + 2, "macs": 4 * 2}],
+}
+
 # keys sorted everywhere, one block per spec, one line per layer, a blank line between blocks
 TEXT = """{
   "flopcount_baseline": 1,
@@ -38,14 +46,14 @@ TEXT = """{
       "variables": {"alpha": 1, "width": 3}
     },
 
-    "b.json [width=2]": {
+    "a.json [width=2]": {
       "layers": [
         {"macs": 0, "name": "input", "params": 0, "shape": [4], "type": "input"},
-        {"macs": 12, "name": "fc", "params": 15, "shape": [3], "type": "dense"}
+        {"macs": 8, "name": "fc", "params": 10, "shape": [2], "type": "dense"}
       ],
       "name": "tiny",
-      "totals": {"macs": 12, "non_trainable": 0, "params": 15, "trainable": 15},
-      "variables": {"alpha": 1, "width": 3}
+      "totals": {"macs": 8, "non_trainable": 0, "params": 10, "trainable": 10},
+      "variables": {"alpha": 1, "width": 2}
     }
   }
 }
@@ -53,7 +61,7 @@ TEXT = """{
 
 
 def test_baseline_text_is_sorted_and_one_line_per_layer():
-    assert dump_baseline({"b.json [width=2]": ENTRY, "a.json": ENTRY}) == TEXT
+    assert dump_baseline({"a.json [width=2]": ENTRY_2, "a.json": ENTRY}) == TEXT
 
 
 def test_an_empty_baseline_has_an_empty_specs_object():

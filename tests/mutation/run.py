@@ -33,7 +33,7 @@ MODULES = {
     "layers": (["flopcount/layers/*"], ["tests/test_layers.py", "tests/test_runner.py", "tests/test_new_layer_type.py"]),
     "graph": (["flopcount/graph.py"], ["tests/test_layers.py", "tests/test_receptive_field.py", "tests/test_reference_specs.py"]),
     "baseline": (["flopcount/baseline.py"], ["tests/test_baseline.py", "tests/test_check.py"]),
-    "check": (["flopcount/check.py"], ["tests/test_check.py"]),
+    "check": (["flopcount/check.py"], ["tests/test_check.py", "tests/test_check_details.py"]),
     "renderers": (
         ["flopcount/report.py", "flopcount/check_report.py", "flopcount/compare_report.py"],
         ["tests/test_cli_analyze.py", "tests/test_check.py", "tests/test_compare.py"],
