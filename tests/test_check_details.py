@@ -86,8 +86,10 @@ def test_expect_settings_are_expanded_within_max_layers(tmp_path):
     with pytest.raises(FlopcountError) as err:
         run_check([path], max_layers=20)
     assert err.value.file == str(path)
-    with pytest.raises(FlopcountError):
-        run_check([tmp_path / "spec.json"], max_layers=3)  # the spec as written: input and three layers
+    path.write_text(json.dumps(family(expect={"params": PARAMS_8})))
+    with pytest.raises(FlopcountError) as err:
+        run_check([path], max_layers=3)  # the spec as written: input and three layers
+    assert err.value.file == str(path)
 
 
 # ---------------------------------------------------------------- labels and tolerance
@@ -258,7 +260,7 @@ def test_a_missing_name_without_wildcards_is_not_a_pattern(cli, tmp_path, monkey
 
 def test_a_double_star_pattern_searches_subfolders(cli, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "models" / "deep").mkdir(parents=True)
-    (tmp_path / "models" / "deep" / "net.json").write_text(json.dumps({**FAMILY, "expect": {"params": PARAMS_8}}))
+    (tmp_path / "models" / "a" / "b").mkdir(parents=True)
+    (tmp_path / "models" / "a" / "b" / "net.json").write_text(json.dumps({**FAMILY, "expect": {"params": PARAMS_8}}))
     result = cli("check", "models/**/*.json", "--format", "json")
-    assert [c["spec"] for c in json.loads(result.output)["checks"]] == ["models/deep/net.json"]
+    assert [c["spec"] for c in json.loads(result.output)["checks"]] == ["models/a/b/net.json"]
