@@ -28,10 +28,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # module -> (files mutated, tests that are its own)
 MODULES = {
-    "expr": (["flopcount/expr.py"], ["tests/test_expr.py", "tests/test_spec.py"]),
+    "expr": (["flopcount/expr.py"], ["tests/test_expr.py", "tests/test_spec.py", "tests/test_bad_specs.py"]),
     "spec": (["flopcount/spec.py"], ["tests/test_spec.py", "tests/test_bad_specs.py", "tests/test_limits.py"]),
     "layers": (["flopcount/layers/*"], ["tests/test_layers.py", "tests/test_runner.py", "tests/test_new_layer_type.py"]),
-    "graph": (["flopcount/graph.py"], ["tests/test_layers.py", "tests/test_receptive_field.py", "tests/test_reference_specs.py"]),
+    "graph": (
+        ["flopcount/graph.py"],
+        ["tests/test_layers.py", "tests/test_receptive_field.py", "tests/test_reference_specs.py", "tests/test_bad_specs.py",
+         "tests/test_limits.py"],
+    ),
     "baseline": (["flopcount/baseline.py"], ["tests/test_baseline.py", "tests/test_check.py"]),
     "check": (["flopcount/check.py"], ["tests/test_check.py", "tests/test_check_details.py"]),
     "renderers": (
