@@ -863,10 +863,9 @@ def conv_transpose(x, kernel, bias, stride, pads, dilation, groups, output_paddi
     """(N, *S, C) transposed convolution with kernel (*k, C, F / groups) -> (N, *O, F).
 
     O = (S - 1) stride - before - after + dilation (k - 1) + output_padding + 1 per axis.
-    Scatter form (col2im): one batched product multiplies every input position by every
-    kernel tap, (N S, C / groups) @ (C / groups, F / groups) per group and tap, reading the
-    kernel in place, and the products are added into the output at position
-    i stride + t dilation - before. No inserted zero is ever
+    Scatter form (col2im): one product per group multiplies every input position by every
+    kernel tap, (N S, C / groups) @ (C / groups, taps F / groups), and the products are added
+    into the output at position i stride + t dilation - before. No inserted zero is ever
     multiplied, so the meter counts N S x taps x C x F / groups. The adds loop over kernel
     taps or over input positions, whichever is fewer.
     """
@@ -882,10 +881,16 @@ def conv_transpose(x, kernel, bias, stride, pads, dilation, groups, output_paddi
     out = [fl - b - a + op for fl, (b, a), op in zip(full, pads, output_padding)]
     if min(out) < 1:
         raise ValueError(f"transposed convolution output {tuple(out)} is empty")
-    # (g, 1, m, cg) @ (g, taps, cg, fg) -> (g, taps, m, fg): one batched product, the kernel read in place
-    w = kernel.reshape(taps, groups, cg, fg).transpose(1, 0, 2, 3)
-    a = x.reshape(m, groups, cg).transpose(1, 0, 2)[:, None]
-    cols = _meter.matmul(a, w).reshape(groups, taps, n, prod(size), fg)
+    if _regroups(fg):
+        # (g, m, cg) @ (g, cg, taps fg): one wide product per group from a regrouped copy of the
+        # kernel, so that few output channels (an image's 3) still make a wide product
+        w = kernel.reshape(taps, groups, cg, fg).transpose(1, 2, 0, 3).reshape(groups, cg, taps * fg)
+        cols = _meter.matmul(x.reshape(m, groups, cg).transpose(1, 0, 2), w).reshape(groups, n, prod(size), taps, fg)
+    else:
+        # (g, 1, m, cg) @ (g, taps, cg, fg): a product per group and tap, the kernel read in place
+        w = kernel.reshape(taps, groups, cg, fg).transpose(1, 0, 2, 3)
+        cols = _meter.matmul(x.reshape(m, groups, cg).transpose(1, 0, 2)[:, None], w)
+        cols = cols.reshape(groups, taps, n, prod(size), fg).transpose(0, 2, 3, 1, 4)
     # buffer holding every position the scatter reaches and every output position
     span = [max(fl, o + b) for fl, o, (b, _) in zip(full, out, pads)]
     buf = np.zeros((n, *span, f), dtype=x.dtype)
@@ -893,14 +898,34 @@ def conv_transpose(x, kernel, bias, stride, pads, dilation, groups, output_paddi
         for i, t in enumerate(np.ndindex(*k)):
             at = tuple(slice(tt * d, tt * d + (s_ - 1) * st + 1, st) for tt, d, s_, st in zip(t, dilation, size, stride))
             # this tap's products for every position, output channel g fg + j as a grouped convolution orders them
-            buf[(slice(None), *at)] += cols[:, i].transpose(1, 2, 0, 3).reshape(n, *size, f)
+            buf[(slice(None), *at)] += cols[:, :, :, i].transpose(1, 2, 0, 3).reshape(n, *size, f)
     else:
         for j, p in enumerate(np.ndindex(*size)):
             at = tuple(slice(pp * st, pp * st + (kk - 1) * d + 1, d) for pp, st, kk, d in zip(p, stride, k, dilation))
-            buf[(slice(None), *at)] += cols[:, :, :, j].transpose(2, 1, 0, 3).reshape(n, *k, f)
+            buf[(slice(None), *at)] += cols[:, :, j].transpose(1, 2, 0, 3).reshape(n, *k, f)
     result = buf[(slice(None), *(slice(b, b + o) for o, (b, _) in zip(out, pads)))]
     result = np.ascontiguousarray(result)
     return _add_bias(result, bias)
+
+
+def _regroups(fg) -> bool:
+    """Whether conv_transpose copies its kernel into one wide product: when each group has few outputs."""
+    return fg < 128
+
+
+def conv_transpose_scratch(shape, kernel, stride, pads, dilation, groups, output_padding) -> dict[str, int]:
+    """Bytes conv_transpose holds beside its input and output: the products, their sum, maybe the regrouped kernel."""
+    n, *size, c = shape
+    *k, _, fg = kernel
+    full = [max((i - 1) * s + d * (kk - 1) + 1, (i - 1) * s + d * (kk - 1) + 1 - a + op)
+            for i, s, d, kk, (_, a), op in zip(size, stride, dilation, k, pads, output_padding)]
+    need = {
+        "transposed_products": ITEMSIZE * n * prod(size) * prod(k) * fg * groups,
+        "transposed_sums": ITEMSIZE * n * prod(full) * fg * groups,
+    }
+    if _regroups(fg):
+        need["transposed_kernel"] = ITEMSIZE * prod(k) * c * fg
+    return need
 
 
 def _source_index(out_size, in_size, scale, align_corners, nearest):

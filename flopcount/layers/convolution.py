@@ -241,12 +241,9 @@ class ConvTranspose(Layer):
         return tuple(Reads(1, s, b - k + s, b) for k, s, (b, _) in zip(self.extent(), self.stride, self.pads(shapes)))
 
     def scratch(self, shapes, out, batch, k):
-        # the products of every position and tap, and the full output they are added into
-        products = batch * prod(shapes[0][:-1]) * prod(self.kernel) * self.filters
-        spans = [max((i - 1) * s + k, o + b) for i, s, k, o, (b, _) in
-                 zip(shapes[0], self.stride, self.extent(), out, self.pads(shapes))]
-        full = batch * prod(spans) * self.filters
-        return {"transposed_products": k.ITEMSIZE * products, "transposed_sums": k.ITEMSIZE * full}
+        kernel = (*self.kernel, shapes[0][-1], self.filters // self.groups)
+        return k.conv_transpose_scratch((batch, *shapes[0]), kernel, self.stride, self.pads(shapes), self.dilation,
+                                        self.groups, self.output_padding)
 
     def forward(self, xs, w, k):
         pads = self.pads([x.shape[1:] for x in xs])
