@@ -1044,7 +1044,7 @@ def recurrent(x, cell, kernel, recurrent_kernel, bias, reverse=False, reset_afte
     """One direction of a recurrent layer over (N, T, D) -> (N, T, H), or (N, H) for the last step.
 
     cell is 'rnn' (1 gate), 'lstm' (4: input, forget, cell, output, Keras' and PyTorch's
-    order) or 'gru' (3: reset, update, new). kernel is (D, gates H), recurrent_kernel
+    order) or 'gru' (3: reset, update, new, PyTorch's order). kernel is (D, gates H), recurrent_kernel
     (H, gates H), bias (b, gates H) with b = 0, 1 or 2 bias vectors per gate (2: one
     for the input product and one for the recurrent product, as PyTorch), or None.
     The input products of all steps are one GEMM; each step adds one (N, H) @ (H, gates H)

@@ -108,7 +108,7 @@ class LSTM(_Recurrent):
 
 @register("gru")
 class GRU(_Recurrent):
-    doc = "Gated recurrent unit: reset, update and new gates."
+    doc = "Gated recurrent unit: reset, update and new gates (PyTorch's order)."
     attrs = _COMMON + (
         Attr("biases", "count", 2, "bias vectors per gate: 0, 1 or 2 (Keras' default reset_after, PyTorch)"),
         Attr("reset_after", "bool", True, "apply the reset gate after the recurrent product (PyTorch, Keras' default)"),
