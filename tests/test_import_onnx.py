@@ -698,3 +698,15 @@ def test_the_witness_compares_every_tensor_inside(tmp_path):
     # g, s1, s2, s3, s4 each checked against the runtime's own tensor of that name
     assert sorted(o.name for o in witness.inner) == ["g", "s1", "s2", "s3", "s4"]
     assert "✓ and all 5 tensors inside" in witness.summary()
+
+
+def test_check_and_compare_read_onnx_files(cli, tmp_path):
+    baseline = tmp_path / "baseline.json"
+    model = ONNX_DATA / "resnet18.onnx"
+    assert cli("check", model, "--baseline", baseline, "--update").exit_code == 0
+    assert cli("check", model, "--baseline", baseline).exit_code == 0
+    entry = next(iter(json.loads(baseline.read_text())["specs"].values()))
+    assert entry["totals"]["macs"] == 1_814_073_344
+    result = cli("compare", model, ONNX_DATA / "resnet50.onnx", "--no-run", "--format", "json")
+    assert result.exit_code in (0, 1), result.output
+    assert json.loads(result.output)["a"]["macs"] == 1_814_073_344
