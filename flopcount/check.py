@@ -46,7 +46,8 @@ from .graph import Graph, Totals, build_graph
 from .files import exists, read_bounded
 from .spec import MAX_LAYERS, bundled_dir, load_spec, parse_json, parse_spec, resolve_path
 
-EXPECT_KEYS = ("set", "source") + FIGURES + ("layers", "blocks")
+EXPECT_KEYS = ("set", "convention", "source") + FIGURES + ("layers", "blocks")
+DEFAULT_CONVENTION = "flopcount"  # flopcount's own MACs and parameters
 SCHEMA_SUFFIX = ".schema.json"  # a JSON Schema kept beside the specs, skipped in folders and globs
 # a tolerance is a short decimal, optionally with a small exponent, or p/q: never 10**99999999
 TOLERANCE = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,2})?|\d+/\d+", re.ASCII)
@@ -97,6 +98,7 @@ class SpecCheck:
     name: str  # the spec's own name
     setting: dict  # variables set for this check (by --set or an expect entry's "set")
     totals: dict  # the figures now, FIGURES -> int
+    convention: str = DEFAULT_CONVENTION  # whose MACs and params these are (--convention)
     sources: list[str] = field(default_factory=list)  # "expect", "baseline", "baseline (updated)"
     drifts: list[Drift] = field(default_factory=list)
     layers: list[LayerChange] = field(default_factory=list)
@@ -104,8 +106,8 @@ class SpecCheck:
 
     @property
     def label(self) -> str:
-        """The spec and its setting: 'mobilenet_v1.json [alpha=0.75]'."""
-        return self.spec + setting_suffix(self.setting)
+        """The spec, its setting and a convention other than flopcount's: 'mobilenet_v1.json [alpha=0.75] (fvcore)'."""
+        return self.spec + setting_suffix(self.setting) + convention_suffix(self.convention)
 
     @property
     def status(self) -> str:
@@ -163,6 +165,11 @@ def decimal_text(value: Fraction) -> str | None:
     return "-" + text if value < 0 else text
 
 
+def convention_suffix(convention: str) -> str:
+    """' (fvcore)' for a convention other than flopcount's, '' otherwise."""
+    return "" if convention == DEFAULT_CONVENTION else f" ({convention})"
+
+
 def setting_suffix(setting: dict) -> str:
     """' [alpha=0.75, rho=1]' for a non-empty setting, '' otherwise."""
     if not setting:
@@ -198,6 +205,7 @@ class Expectation:
 
     where: str  # "expect" or "expect[2]", for messages
     when: dict
+    convention: str  # whose figures these are: flopcount's own, or another tool's (flopcount.layers.conventions)
     totals: dict
     layers: dict  # layer name -> {figure: int}
     blocks: dict  # block name -> {figure: int}
@@ -224,9 +232,9 @@ def parse_expect(raw, variables=()) -> list[Expectation]:
     seen = set()
     for where, item in items:
         entry = _expectation(where, item, variables)
-        key = json.dumps({k: str(v) for k, v in entry.when.items()}, sort_keys=True)
+        key = (json.dumps({k: str(v) for k, v in entry.when.items()}, sort_keys=True), entry.convention)
         if key in seen:
-            raise SpecError("two expect entries have the same 'set'; merge them.", attribute=f"{where}.set")
+            raise SpecError("two expect entries have the same 'set' and convention; merge them.", attribute=f"{where}.set")
         seen.add(key)
         out.append(entry)
     return out
@@ -244,6 +252,16 @@ def _expectation(where, item, variables) -> Expectation:
             raise SpecError(f"the spec has no such variable.{suggest(name, variables)} Its variables: {listed}.", attribute=at)
         if not isinstance(value, (bool, int, float, str)):
             raise spec_error("must be a number, a boolean or an expression string.", attribute=at, received=value)
+    convention = item.get("convention", DEFAULT_CONVENTION)
+    if not isinstance(convention, str):
+        raise spec_error("must name a convention, such as \"fvcore\".", attribute=f"{where}.convention", received=convention)
+    from .layers.conventions import CONVENTIONS
+
+    if convention not in CONVENTIONS:
+        raise SpecError(
+            f"no such convention.{suggest(convention, CONVENTIONS)} Conventions: {', '.join(CONVENTIONS)}.",
+            attribute=f"{where}.convention",
+        )
     if not isinstance(item.get("source", ""), str):
         raise spec_error("must be a string citing where the figures come from.", attribute=f"{where}.source", received=item["source"])
     parts = {}
@@ -255,7 +273,7 @@ def _expectation(where, item, variables) -> Expectation:
         for name, figs in group.items():
             _known_keys(figs, FIGURES, f"{where}.{part}.{name}", "figure")
             parts[part][name] = _figures(figs, f"{where}.{part}.{name}")
-    return Expectation(where, dict(when), _figures(item, where), parts["layers"], parts["blocks"])
+    return Expectation(where, dict(when), convention, _figures(item, where), parts["layers"], parts["blocks"])
 
 
 def _known_keys(item, allowed, at, what):
@@ -287,17 +305,27 @@ def figures(totals: Totals) -> dict:
     return {fig: every[fig] for fig in FIGURES}
 
 
-def totals_by(graph: Graph, key) -> dict[str, Totals]:
-    """Totals of the graph's nodes grouped by key(node)."""
-    out: dict[str, Totals] = {}
-    for n in graph.nodes:
-        out.setdefault(key(n), Totals()).add(n)
+def node_figures(graph: Graph, counted=None) -> list[dict]:
+    """Each layer's compared figures; under a convention (a Counted) its figure and parameters for macs and params."""
+    out = []
+    for i, n in enumerate(graph.nodes):
+        params, macs = (n.params, n.macs) if counted is None else (counted.counts[i].params, counted.counts[i].macs)
+        out.append({"params": params, "trainable": n.trainable, "non_trainable": n.non_trainable, "macs": macs})
     return out
 
 
-def block_totals(graph: Graph) -> dict[str, Totals]:
-    """Totals per top-level entry, keyed as ``analyze --by block`` keys them."""
-    return totals_by(graph, lambda n: n.group or n.name)
+def figures_by(graph: Graph, key, counted=None) -> dict[str, dict]:
+    """Compared figures summed per key(node) (None: one total keyed ''), in FIGURES order."""
+    out: dict[str, dict] = {}
+    for n, figs in zip(graph.nodes, node_figures(graph, counted)):
+        sums = out.setdefault("" if key is None else key(n), dict.fromkeys(FIGURES, 0))
+        for fig in FIGURES:
+            sums[fig] += figs[fig]
+    return out
+
+
+def total_figures(graph: Graph, counted=None) -> dict:
+    return figures(graph.totals) if counted is None else figures_by(graph, None, counted)[""]
 
 
 def within(figure: str, expected: int, actual: int | None, tolerance: Fraction) -> bool:
@@ -309,15 +337,15 @@ def within(figure: str, expected: int, actual: int | None, tolerance: Fraction) 
     return abs(actual - expected) <= tolerance * expected
 
 
-def compare_expect(entry: Expectation, graph: Graph, tolerance: Fraction = Fraction(0)) -> list[Drift]:
-    """Drift of the graph from one expect entry, totals first, then layers and blocks."""
+def compare_expect(entry: Expectation, graph: Graph, tolerance: Fraction = Fraction(0), counted=None) -> list[Drift]:
+    """Drift of the graph (counted under the entry's convention) from one expect entry: totals, then layers, blocks."""
     out = []
-    actual = figures(graph.totals)
+    actual = total_figures(graph, counted)
     for fig in FIGURES:
         if fig in entry.totals and not within(fig, entry.totals[fig], actual[fig], tolerance):
             out.append(Drift("expect", "total", "", fig, entry.totals[fig], actual[fig]))
-    nodes = {k: figures(t) for k, t in totals_by(graph, lambda n: n.name).items()}
-    blocks = {k: figures(t) for k, t in block_totals(graph).items()}
+    nodes = figures_by(graph, lambda n: n.name, counted)
+    blocks = figures_by(graph, lambda n: n.group or n.name, counted)
     for scope, expected_part, found in (("layer", entry.layers, nodes), ("block", entry.blocks, blocks)):
         for name, figs in expected_part.items():
             now = found.get(name)
@@ -328,22 +356,22 @@ def compare_expect(entry: Expectation, graph: Graph, tolerance: Fraction = Fract
     return out
 
 
-def baseline_entry(graph: Graph) -> dict:
-    """What a baseline records for one spec: totals and per-layer figures, exact integers."""
+def baseline_entry(graph: Graph, counted=None) -> dict:
+    """What a baseline records for one spec: totals and per-layer figures (under a convention), exact integers."""
     return {
         "name": graph.name,
         "variables": {k: plain(v) for k, v in graph.spec.variables.items()},
-        "totals": figures(graph.totals),
+        "totals": total_figures(graph, counted),
         "layers": [
-            {"name": n.name, "type": n.type, "shape": list(n.shape), "params": n.params, "macs": n.macs}
-            for n in graph.nodes
+            {"name": n.name, "type": n.type, "shape": list(n.shape), "params": figs["params"], "macs": figs["macs"]}
+            for n, figs in zip(graph.nodes, node_figures(graph, counted))
         ],
     }
 
 
-def compare_baseline(entry: dict, graph: Graph, tolerance: Fraction = Fraction(0)):
+def compare_baseline(entry: dict, graph: Graph, tolerance: Fraction = Fraction(0), counted=None):
     """(drifts of the totals, changed layers) of the graph against a baseline entry."""
-    now = baseline_entry(graph)
+    now = baseline_entry(graph, counted)
     drifts = [
         Drift("baseline", "total", "", fig, entry["totals"][fig], now["totals"][fig])
         for fig in FIGURES
@@ -371,17 +399,20 @@ def compare_baseline(entry: dict, graph: Graph, tolerance: Fraction = Fraction(0
 # ---------------------------------------------------------------- baseline keys
 
 
-def baseline_key(spec_path: Path, baseline: str | Path, setting: dict, bundled: bool = False) -> str:
-    """The spec's path relative to the baseline's folder in / form, or a bundled spec's name; plus its setting.
+def baseline_key(spec_path: Path, baseline: str | Path, setting: dict, bundled: bool = False,
+                 convention: str = DEFAULT_CONVENTION) -> str:
+    """The spec's path relative to the baseline's folder in / form, or a bundled spec's name; plus its setting
+    and a convention other than flopcount's ('vgg16 [resolution=160] (fvcore)').
 
     A bundled spec named as such ('vgg16') is keyed by that name: its path depends on
     where flopcount is installed, which differs between machines and virtual environments.
     """
+    suffix = setting_suffix(setting) + convention_suffix(convention)
     if bundled:
-        return spec_path.stem + setting_suffix(setting)
+        return spec_path.stem + suffix
     folder = os.path.dirname(os.path.abspath(baseline))
     rel = os.path.relpath(os.path.abspath(spec_path), folder)
-    return Path(rel).as_posix() + setting_suffix(setting)
+    return Path(rel).as_posix() + suffix
 
 
 # ---------------------------------------------------------------- specs on the command line
@@ -444,8 +475,13 @@ def run_check(
     tolerance: Fraction = Fraction(0),
     overrides: dict | None = None,
     max_layers: int = MAX_LAYERS,
+    convention: str = DEFAULT_CONVENTION,
 ) -> CheckResult:
     """Check every spec named in args; with update, rewrite the baseline from the figures now.
+
+    Under a convention other than flopcount's, MACs and params are that tool's figures
+    (flopcount.layers.conventions): the expect entries that name it are checked, and the
+    baseline's entries are keyed with it ('vgg16 (fvcore)').
 
     Raises a FlopcountError (SpecError, ShapeError, BaselineError) when a spec or the
     baseline cannot be read; drift is data in the result, never an exception.
@@ -456,16 +492,21 @@ def run_check(
         shown = str(tolerance)
         raise FlopcountError.about("tolerance", "{tolerance} must be a Fraction from 0 up to (not including) 1. "
                                    "Received: {value}", value=shown if len(shown) <= 40 else shown[:37] + "...")
+    if convention != DEFAULT_CONVENTION:
+        from .layers.conventions import convention as known
+
+        known(convention)  # an unknown name is an error before any spec is read
     specs = expand_specs(args, exclude=baseline)
     # an update reads the baseline only when it writes it, under its lock (flopcount.baseline.update_baseline)
     recorded = read_baseline(baseline) if baseline is not None and not update else {}
     checks: list[SpecCheck] = []
     fresh: dict = {}
     for spec in specs:
-        for check, graph in _check_spec(spec, baseline, recorded, update, tolerance, overrides or {}, max_layers):
+        for check, graph in _check_spec(spec, baseline, recorded, update, tolerance, overrides or {}, max_layers, convention):
             checks.append(check)
             if graph is not None:
-                fresh[baseline_key(spec.path, baseline, check.setting, spec.bundled)] = baseline_entry(graph)
+                key = baseline_key(spec.path, baseline, check.setting, spec.bundled, convention)
+                fresh[key] = baseline_entry(graph, under(graph, convention))
     if update:
         update_baseline(baseline, fresh)
     return CheckResult(checks, tolerance, None if baseline is None else str(baseline), update)
@@ -485,7 +526,12 @@ def _is_baseline(arg: SpecArg) -> bool:
     return is_baseline(parse_json(read_bounded(arg.path, "spec", SpecError, file=arg.label), arg.label))
 
 
-def _check_spec(arg: SpecArg, baseline, recorded, update, tolerance, overrides, max_layers):
+def under(graph: Graph, convention: str):
+    """The graph counted under a convention, or None for flopcount's own figures."""
+    return None if convention == DEFAULT_CONVENTION else graph.under(convention)
+
+
+def _check_spec(arg: SpecArg, baseline, recorded, update, tolerance, overrides, max_layers, convention=DEFAULT_CONVENTION):
     """Yield (SpecCheck, graph to record in the baseline or None) for each setting checked."""
     label = arg.label
     if _is_baseline(arg):
@@ -514,7 +560,7 @@ def _check_spec(arg: SpecArg, baseline, recorded, update, tolerance, overrides, 
 
     declared = doc.get("variables", {})
     try:
-        entries = parse_expect(doc.get("expect"), declared)
+        entries = [e for e in parse_expect(doc.get("expect"), declared) if e.convention == convention]
     except FlopcountError as err:
         raise err.located(file=label)
 
@@ -536,21 +582,22 @@ def _check_spec(arg: SpecArg, baseline, recorded, update, tolerance, overrides, 
                 plan.append(({k: graph.spec.variables[k] for k in entry.when}, graph, [entry], False))
 
     for setting, graph, matching, with_baseline in plan:
-        check = SpecCheck(label, graph.name, setting, figures(graph.totals))
+        counted = under(graph, convention)
+        check = SpecCheck(label, graph.name, setting, total_figures(graph, counted), convention)
         check.missing += graph.unused_notes()  # an unread output fails unless 'outputs' names it
         for entry in matching:
-            check.drifts += compare_expect(entry, graph, tolerance)
+            check.drifts += compare_expect(entry, graph, tolerance, counted)
             if entry.vacuous:
                 check.missing.append(f"{entry.where} compares nothing: give it {', '.join(FIGURES)}, layers or blocks.")
         if any(not entry.vacuous for entry in matching):
             check.sources.append("expect")
         if with_baseline and baseline is not None:
-            key = baseline_key(arg.path, baseline, setting, arg.bundled)
+            key = baseline_key(arg.path, baseline, setting, arg.bundled, convention)
             if update:
                 check.sources.append("baseline (updated)")
             elif key in recorded:
                 check.sources.append("baseline")
-                drifts, layers = compare_baseline(recorded[key], graph, tolerance)
+                drifts, layers = compare_baseline(recorded[key], graph, tolerance, counted)
                 check.drifts += drifts
                 check.layers += layers
             else:

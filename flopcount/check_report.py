@@ -129,6 +129,7 @@ def check_dict(result: CheckResult) -> dict:
                 "spec": c.spec,
                 "name": c.name,
                 "setting": {k: plain(v) for k, v in c.setting.items()},
+                "convention": c.convention,
                 "status": c.status,
                 "sources": c.sources,
                 "totals": c.totals,

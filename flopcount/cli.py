@@ -101,6 +101,11 @@ spec_argument = click.argument("spec", metavar="SPEC")
 set_option = click.option("--set", "overrides", multiple=True, metavar="NAME=VALUE", help="Override a spec variable, e.g. --set alpha=0.75 (repeatable).")
 max_layers_option = click.option("--max-layers", type=click.IntRange(min=1), default=MAX_LAYERS, show_default=True, help="Refuse specs that expand to more layers.")
 input_shape_option = click.option("--input-shape", "input_shapes", multiple=True, metavar="NAME=DIMS", help="For a model file: an input's shape, batch first, e.g. --input-shape input=1x3x224x224 (repeatable).")
+convention_option = click.option(
+    "--convention", default="flopcount", show_default=True, metavar="NAME",
+    help="Count as another tool does, per layer and in total: torchvision, fvcore, ptflops, ptflops-aten, thop, "
+    "torchinfo, onnx-tool or keras; 'all' shows every tool's total side by side.",
+)
 max_memory_option = click.option("--max-memory", default="4GiB", show_default=True, metavar="SIZE", help="Refuse to run when the estimated peak memory is larger, e.g. 512MiB.")
 
 
@@ -114,7 +119,8 @@ max_memory_option = click.option("--max-memory", default="4GiB", show_default=Tr
 @click.option("--flops", is_flag=True, help="Also show other ops and FLOPs = 2 x MACs + other ops.")
 @click.option("--verify", is_flag=True, help="Then run SPEC with NumPy (batch 1) and exit 1 if any layer disagrees.")
 @max_memory_option  # used by --verify
-def analyze(spec, overrides, input_shapes, max_layers, fmt, by, flops, verify, max_memory):
+@convention_option
+def analyze(spec, overrides, input_shapes, max_layers, fmt, by, flops, verify, max_memory, convention):
     """Per-layer output shape, parameters and MACs of SPEC, with totals.
 
     SPEC is a JSON spec file, the name of a bundled reference spec (vgg16, resnet50, ...),
@@ -131,14 +137,18 @@ def analyze(spec, overrides, input_shapes, max_layers, fmt, by, flops, verify, m
     graph = analyze_spec(spec, parse_overrides(overrides), max_layers, model_inputs(input_shapes))
     for note in graph.unused_notes():  # a wiring mistake is counted, but said
         click.echo(f"Warning: {one_line(f'{graph.spec.file}: {note}')}", err=True)
-    if fmt == "table":
-        render.to_console(report.analysis_blocks(graph, by, flops), console())
-    elif fmt == "json":
-        click.echo(report.to_json(graph, by))
-    elif fmt == "csv":
-        click.echo(render.to_csv(report.csv_table(graph, by)), nl=False)
+    if convention == "all":
+        show_conventions(graph, fmt)
     else:
-        click.echo(render.to_markdown(report.analysis_blocks(graph, by, flops)), nl=False)
+        counted = report.counted_under(graph, convention)
+        if fmt == "table":
+            render.to_console(report.analysis_blocks(graph, by, flops, counted), console())
+        elif fmt == "json":
+            click.echo(report.to_json(graph, by, counted))
+        elif fmt == "csv":
+            click.echo(render.to_csv(report.csv_table(graph, by, counted)), nl=False)
+        else:
+            click.echo(render.to_markdown(report.analysis_blocks(graph, by, flops, counted)), nl=False)
     if verify:
         verify_run(graph, fmt, max_memory)
 
@@ -189,8 +199,11 @@ def compare(a, b, M, N, DK, DF, stride, C, t, bias, no_run, fmt, list_blocks):
 @set_option
 @max_layers_option
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown", "junit"]), default="table", show_default=True)
+@click.option("--convention", default="flopcount", show_default=True, metavar="NAME",
+              help="Compare another tool's MACs and params (see analyze --convention): the expect entries naming it, "
+              "and baseline entries keyed with it.")
 @click.pass_context
-def check(ctx, specs, baseline, update, tolerance, overrides, max_layers, fmt):
+def check(ctx, specs, baseline, update, tolerance, overrides, max_layers, fmt, convention):
     """Fail when the params or MACs of a SPEC differ from what is expected.
 
     Expected figures come from each spec's 'expect' block and, with --baseline, from a
@@ -205,7 +218,8 @@ def check(ctx, specs, baseline, update, tolerance, overrides, max_layers, fmt):
 
     if update and not baseline:
         raise click.UsageError("--update needs --baseline FILE, the file to write.")
-    result = run_check(specs, baseline, update, parse_tolerance(tolerance), parse_overrides(overrides), max_layers)
+    result = run_check(specs, baseline, update, parse_tolerance(tolerance), parse_overrides(overrides), max_layers,
+                       convention)
     if fmt == "table":
         render.to_console(check_report.check_blocks(result), console())
     elif fmt == "markdown":
@@ -305,6 +319,20 @@ def import_model(model, output, overrides, input_shapes):
             raise click.FileError(output, hint=err.strerror) from None
     else:
         click.echo(text, nl=False)
+
+
+def show_conventions(graph, fmt):
+    """analyze --convention all: every tool's figure side by side, with what makes it differ from the MACs."""
+    from . import render, report
+
+    if fmt == "json":
+        click.echo(report.conventions_json(graph))
+    elif fmt == "csv":
+        click.echo(render.to_csv(report.conventions_table(graph, tidy=True)), nl=False)
+    elif fmt == "markdown":
+        click.echo(render.to_markdown(report.conventions_blocks(graph)), nl=False)
+    else:
+        render.to_console(report.conventions_blocks(graph), console())
 
 
 def verify_run(graph, fmt, max_memory):

@@ -125,6 +125,15 @@ class Graph:
         declared = set(self.spec.outputs)
         return [n for n in self.nodes[:-1] if n.index not in read and n.name not in declared]
 
+    def under(self, convention: str):
+        """Every layer counted under a convention (flopcount.layers.conventions): a Counted, errors naming the file."""
+        from .layers.conventions import count_graph
+
+        try:
+            return count_graph(self.nodes, convention)
+        except FlopcountError as err:
+            raise err.located(file=self.spec.file)
+
     def unused_notes(self) -> list[str]:
         """One line per unused output: a wiring mistake, or an output 'outputs' should name."""
         return [

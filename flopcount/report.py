@@ -38,10 +38,10 @@ def type_text(n) -> str:
     return f"{n.type} (weights of {', '.join(n.owners)})" if n.shared else n.type
 
 
-def graph_dict(graph: Graph) -> dict:
-    """Every per-layer figure and the totals, as exact integers."""
+def graph_dict(graph: Graph, counted=None) -> dict:
+    """Every per-layer figure and the totals, as exact integers; under a convention, its figures beside them."""
     layers = []
-    for n in graph.nodes:
+    for i, n in enumerate(graph.nodes):
         layers.append(
             {
                 "index": n.index,
@@ -60,42 +60,95 @@ def graph_dict(graph: Graph) -> dict:
                 "weights_of": list(n.owners),  # layers whose weights this one uses, counted there
             }
         )
-    return {
+        if counted is not None:
+            c = counted.counts[i]
+            layers[-1]["convention"] = {"macs": c.macs, "params": c.params, "rule": c.rule}
+    data = {
         "name": graph.name,
         "variables": {k: plain(v) for k, v in graph.spec.variables.items()},
         "layers": layers,
         "totals": graph.totals.as_dict(),
     }
+    if counted is not None:
+        data["convention"] = convention_dict(counted)
+    return data
+
+
+def counted_under(graph: Graph, convention: str | None):
+    """The graph counted under a convention (a Counted), or None for flopcount's own figures, the default."""
+    return None if convention in (None, "flopcount") else graph.under(convention)
+
+
+def convention_dict(counted) -> dict:
+    """A convention's totals, what it is, and the rules that make it differ from the MACs."""
+    c = counted.convention
+    return {
+        "name": c.name, "tool": c.tool, "figure": c.figure, "call": c.call, "params_counted": c.params,
+        "macs": counted.macs, "params": counted.params,
+        "differences": [{"type": t, "rule": rule, "layers": layers, "macs": diff}
+                        for t, rule, layers, diff in counted.contributions()],
+    }
+
+
+def differences_text(counted) -> str:
+    """'+4,967,424 batch_norm (2 per element (affine)); ...', or that the figure is the MACs."""
+    parts = [f"{diff:+,} {t} ({rule})" for t, rule, _, diff in counted.contributions()]
+    return "; ".join(parts) if parts else "none: the figure is the MACs"
+
+
+def convention_lines(counted) -> list[Line]:
+    """Below the totals: which tool the convention reproduces and where its figure differs from the MACs."""
+    c = counted.convention
+    counted_params = "trainable parameters" if c.params == "trainable" else "every parameter"
+    lines = [line(f"{c.name}: {c.tool}. Its figure: {c.figure}; {counted_params}.")]
+    contributions = counted.contributions()
+    if not contributions:
+        return lines + [line("It equals the MACs here.")]
+    lines.append(line(f"It differs from the MACs by {counted.difference:+,}:"))
+    lines += [line(f"  {diff:+,} {t}, {layers} layer{'s' * (layers != 1)}: {rule}")
+              for t, rule, layers, diff in contributions]
+    return lines
 
 
 def grouped(graph: Graph, by: str) -> list[tuple[str, int, Totals]]:
     """Totals per layer type or per top-level block, in order of first appearance."""
     groups: dict[str, tuple[int, Totals]] = {}
     for n in graph.nodes:
-        key = n.type if by == "type" else (n.group or n.name)
+        key = group_key(n, by)
         count, totals = groups.get(key, (0, Totals()))
         totals.add(n)
         groups[key] = (count + 1, totals)
     return [(k, c, t) for k, (c, t) in groups.items()]
 
 
-def layer_table(graph: Graph, flops: bool = False) -> Table:
-    """One row per layer: index, name, type, output shape, params, MACs, share of MACs, RF (and other ops, FLOPs)."""
+def convention_columns(counted) -> list[Column]:
+    name = counted.convention.name
+    return [Column("convention_macs", name, NUMBER), Column("convention_params", f"{name} params", NUMBER)]
+
+
+def layer_table(graph: Graph, flops: bool = False, counted=None) -> Table:
+    """One row per layer: index, name, type, output shape, params, MACs, share of MACs, RF (and other ops, FLOPs).
+
+    Under a convention, its figure and parameters for each layer come before the RF.
+    """
     total = graph.totals.macs
     columns = [Column("index", "#", NUMBER), Column("name", "name"), Column("type", "type"),
                Column("shape", "output shape"), Column("params", "params", NUMBER), Column("macs", "MACs", NUMBER),
                Column("mac_share", "% MACs", NUMBER), Column("receptive_field", "RF", NUMBER)]
     if flops:
         columns[7:7] = [Column("other_ops", "other ops", NUMBER), Column("flops", "FLOPs", NUMBER)]
+    if counted is not None:
+        columns[-1:-1] = convention_columns(counted)
     table = Table(columns, title=title(graph))
-    for n in graph.nodes:
+    for i, n in enumerate(graph.nodes):
         cells = [n.index, n.name, type_text(n), fmt_shape(n.shape), n.params, n.macs, percent(n.macs, total)]
         cells += [n.other_ops, 2 * n.macs + n.other_ops] if flops else []
+        cells += [counted.counts[i].macs, counted.counts[i].params] if counted is not None else []
         table.add(*cells, fmt_rf(n.rf))
     return table
 
 
-def group_table(graph: Graph, by: str, flops: bool = False) -> Table:
+def group_table(graph: Graph, by: str, flops: bool = False, counted=None) -> Table:
     """One row per layer type or top-level block, with its share of params and MACs."""
     t = graph.totals
     columns = [Column(by, by), Column("layers", "layers", NUMBER), Column("params", "params", NUMBER),
@@ -103,11 +156,29 @@ def group_table(graph: Graph, by: str, flops: bool = False) -> Table:
                Column("mac_share", "% MACs", NUMBER)]
     if flops:
         columns += [Column("other_ops", "other ops", NUMBER), Column("flops", "FLOPs", NUMBER)]
+    if counted is not None:
+        columns += convention_columns(counted)
+        under = grouped_under(graph, by, counted)
     table = Table(columns, title=title(graph))
     for key, count, g in grouped(graph, by):
         cells = [key, count, g.params, percent(g.params, t.params), g.macs, percent(g.macs, t.macs)]
-        table.add(*cells, *([g.other_ops, g.flops] if flops else []))
+        cells += [g.other_ops, g.flops] if flops else []
+        table.add(*cells, *(under[key] if counted is not None else ()))
     return table
+
+
+def group_key(n, by: str) -> str:
+    return n.type if by == "type" else (n.group or n.name)
+
+
+def grouped_under(graph: Graph, by: str, counted) -> dict[str, list[int]]:
+    """A convention's [figure, params] per layer type or top-level block."""
+    out: dict[str, list[int]] = {}
+    for n, c in zip(graph.nodes, counted.counts):
+        sums = out.setdefault(group_key(n, by), [0, 0])
+        sums[0] += c.macs
+        sums[1] += c.params
+    return out
 
 
 def title(graph: Graph) -> str:
@@ -117,7 +188,7 @@ def title(graph: Graph) -> str:
     return graph.name + " (" + ", ".join(f"{k}={plain(v)}" for k, v in graph.spec.variables.items()) + ")"
 
 
-def summary_lines(graph: Graph, flops: bool = False) -> list[tuple[str, int]]:
+def summary_lines(graph: Graph, flops: bool = False, counted=None) -> list[tuple[str, int]]:
     t = graph.totals
     lines = [
         ("Total params", t.params),
@@ -128,47 +199,123 @@ def summary_lines(graph: Graph, flops: bool = False) -> list[tuple[str, int]]:
     ]
     if flops:
         lines.append(("FLOPs (2 x MACs + other ops)", t.flops))
+    if counted is not None:
+        name = counted.convention.name
+        lines += [(name, counted.macs), (f"{name} params", counted.params)]
     return lines
 
 
-def totals_table(graph: Graph, flops: bool = False) -> Table:
+def totals_table(graph: Graph, flops: bool = False, counted=None) -> Table:
     """The totals, each as a rounded figure beside the exact one."""
     columns = [Column("total", "total"), Column("value", "value", NUMBER), Column("exact", "exact", NUMBER)]
     table = Table(columns, frame=GRID)
-    for label, value in summary_lines(graph, flops):
+    for label, value in summary_lines(graph, flops, counted):
         table.add(label, human(value), value)
     return table
 
 
-def analysis_blocks(graph: Graph, by: str | None = None, flops: bool = False) -> list:
-    """What `analyze` shows: the per-layer (or grouped) table, then the totals."""
-    main = group_table(graph, by, flops) if by else layer_table(graph, flops)
-    return [main, totals_table(graph, flops)]
+def analysis_blocks(graph: Graph, by: str | None = None, flops: bool = False, counted=None) -> list:
+    """What `analyze` shows: the per-layer (or grouped) table, then the totals (and a convention's differences)."""
+    main = group_table(graph, by, flops, counted) if by else layer_table(graph, flops, counted)
+    return [main, totals_table(graph, flops, counted), *(convention_lines(counted) if counted is not None else ())]
 
 
-def csv_table(graph: Graph, by: str | None = None) -> Table:
-    """Every figure, FLOPs included, one row per layer (or group) and no total row: a column sums to its total."""
+def csv_table(graph: Graph, by: str | None = None, counted=None) -> Table:
+    """Every figure, FLOPs included, one row per layer (or group) and no total row: a column sums to its total.
+
+    Under a convention, its figure and parameters (and per layer the rule) follow, in columns keyed convention_*.
+    """
     figures = ["params", "trainable", "non_trainable", "macs", "other_ops", "flops"]
+    extra = [Column("convention_macs", "convention_macs", NUMBER), Column("convention_params", "convention_params", NUMBER)]
+    if counted is None:
+        extra = []
     if by:
-        table = Table([Column(by, by), *(Column(k, k, NUMBER) for k in ["layers"] + figures)])
+        table = Table([Column(by, by), *(Column(k, k, NUMBER) for k in ["layers"] + figures), *extra])
+        under = grouped_under(graph, by, counted) if counted is not None else {}
         for key, count, t in grouped(graph, by):
-            table.add(key, count, t.params, t.trainable, t.non_trainable, t.macs, t.other_ops, t.flops)
+            table.add(key, count, t.params, t.trainable, t.non_trainable, t.macs, t.other_ops, t.flops, *under.get(key, ()))
         return table
+    if counted is not None:
+        extra.append(Column("convention_rule", "convention_rule"))
     table = Table([Column("index", "index", NUMBER), Column("name", "name"), Column("type", "type"), Column("shape", "shape"),
-                   *(Column(k, k, NUMBER) for k in figures), Column("receptive_field", "receptive_field")])
-    for n in graph.nodes:
+                   *(Column(k, k, NUMBER) for k in figures), Column("receptive_field", "receptive_field"), *extra])
+    for i, n in enumerate(graph.nodes):
+        under = (counted.counts[i].macs, counted.counts[i].params, counted.counts[i].rule) if counted is not None else ()
         table.add(n.index, n.name, n.type, "x".join(map(str, n.shape)), n.params, n.trainable, n.non_trainable,
-                  n.macs, n.other_ops, 2 * n.macs + n.other_ops, fmt_rf(n.rf))
+                  n.macs, n.other_ops, 2 * n.macs + n.other_ops, fmt_rf(n.rf), *under)
     return table
 
 
-def to_json(graph: Graph, by: str | None = None) -> str:
-    data = graph_dict(graph)
+def to_json(graph: Graph, by: str | None = None, counted=None) -> str:
+    data = graph_dict(graph, counted)
     if by:
-        data["groups"] = [
-            {by: key, "layers": count, **t.as_dict()} for key, count, t in grouped(graph, by)
-        ]
+        under = grouped_under(graph, by, counted) if counted is not None else {}
+        data["groups"] = []
+        for key, count, t in grouped(graph, by):
+            group = {by: key, "layers": count, **t.as_dict()}
+            if counted is not None:
+                group["convention"] = dict(zip(("macs", "params"), under[key]))
+            data["groups"].append(group)
     return json.dumps(data, indent=2)
+
+
+# ---------------------------------------------------------------- every convention side by side (--convention all)
+
+
+def every_convention(graph: Graph) -> list:
+    """(Convention, Counted or the FlopcountError that stops it) for every convention, flopcount's first."""
+    from .errors import FlopcountError
+    from .layers.conventions import CONVENTIONS
+
+    out = []
+    for name, conv in CONVENTIONS.items():
+        try:
+            out.append((conv, graph.under(name)))
+        except FlopcountError as err:
+            out.append((conv, err))
+    return out
+
+
+def conventions_table(graph: Graph, results=None, tidy: bool = False) -> Table:
+    """Every convention's figure and parameters, then one row per layer type and rule that makes it differ from the MACs.
+
+    A convention's first row holds its tool, figure and parameters; tidy (for CSV) repeats them on every row.
+    A convention that has no rule for some layer says why in place of a figure.
+    """
+    columns = [Column("convention", "convention"), Column("tool", "tool"), Column("figure", "figure", NUMBER),
+               Column("params", "params", NUMBER), Column("type", "layer type"), Column("layers", "layers", NUMBER),
+               Column("difference", "figure - MACs", NUMBER), Column("rule", "rule")]
+    table = Table(columns, title=f"{title(graph)}: every tool's figure, and where it differs from the MACs")
+    for conv, counted in results or every_convention(graph):
+        if isinstance(counted, Exception):
+            table.add(conv.name, conv.tool, "", "", "", "", "", f"no figure: {counted.describe()}")
+            continue
+        head = [conv.name, conv.tool, counted.macs, counted.params]
+        rows = counted.contributions() or [("", "the figure is the MACs", 0, 0)]
+        for i, (t, rule, layers, diff) in enumerate(rows):
+            if i and not tidy:
+                head = [conv.name, "", "", ""]
+            table.add(*head, t, layers if t else "", diff, rule)
+    return table
+
+
+def conventions_blocks(graph: Graph) -> list:
+    """What `analyze --convention all` shows: the table, and what each figure is."""
+    results = every_convention(graph)
+    notes = [line(f"{conv.name}: {conv.figure}; {'trainable' if conv.params == 'trainable' else 'all'} parameters; "
+                  f"called as {conv.call}.") for conv, _ in results]
+    return [conventions_table(graph, results), *notes]
+
+
+def conventions_json(graph: Graph) -> str:
+    conventions = []
+    for conv, counted in every_convention(graph):
+        if isinstance(counted, Exception):
+            conventions.append({"name": conv.name, "tool": conv.tool, "error": counted.describe()})
+        else:
+            conventions.append({**convention_dict(counted), "error": None})
+    return json.dumps({"name": graph.name, "macs": graph.totals.macs, "params": graph.totals.params,
+                       "conventions": conventions}, indent=2)
 
 
 # ---------------------------------------------------------------- run results (flopcount run, analyze --verify)

@@ -11,6 +11,8 @@ tool's own formula (from its source, cited beside each), so a rule that only fit
 models fails here.
 """
 
+import csv
+import io
 import json
 
 import pytest
@@ -19,6 +21,7 @@ from test_reference_specs import shared_candidates
 from flopcount import analyze, build_graph, parse_spec
 from flopcount.layers import REGISTRY
 from flopcount.layers.conventions import CONVENTIONS, ConventionError, count_graph
+from flopcount.spec import bundled_dir
 
 MODELS = ("alexnet", "vgg16", "resnet18", "resnet50", "mobilenet_v2")
 # convention -> (key in peer-figures.json, its figure, its parameter count)
@@ -289,3 +292,118 @@ def test_transposed_convolutions_and_upsampling_by_each_tool():
     assert counted([{"type": "upsample3d", "scale": 2, "mode": "trilinear"}], "thop", (2, 2, 2, 4))[0] == 0
     with pytest.raises(ConventionError, match="fractional scale"):
         counted([{"type": "upsample", "scale": 1.5}], "ptflops")
+
+
+# ---------------------------------------------------------------- the command line
+
+
+def test_analyze_under_a_convention_gives_each_layer_its_figure_in_json(cli):
+    result = cli("analyze", "resnet18", "--convention", "fvcore", "--format", "json")
+    assert result.exit_code == 0
+    data = json.loads(result.output)
+    layers = data["layers"]
+    assert sum(layer["convention"]["macs"] for layer in layers) == data["convention"]["macs"] == 1819065856
+    bn1 = next(layer for layer in layers if layer["name"] == "bn1")
+    assert bn1["convention"] == {"macs": 2 * 64 * 112 * 112, "params": 128,
+                                 "rule": "aten::batch_norm in eval: 2 per element (affine)"}
+    assert data["totals"]["macs"] == 1814073344  # flopcount's own figures stay
+    assert {(d["type"], d["macs"]) for d in data["convention"]["differences"]} == {
+        ("batch_norm", 4967424), ("adaptive_avg_pool", 25088)}
+
+
+def test_analyze_under_a_convention_in_every_format(cli):
+    table = cli("analyze", "vgg16", "--convention", "thop")
+    assert table.exit_code == 0 and "15,470,314,496" in table.output and "thop params" in table.output
+    rows = list(csv.DictReader(io.StringIO(cli("analyze", "vgg16", "--convention", "thop", "--format", "csv").output)))
+    assert sum(int(r["convention_macs"]) for r in rows) == 15470314496
+    by_type = cli("analyze", "resnet18", "--convention", "ptflops", "--by", "type", "--format", "json")
+    groups = {g["type"]: g["convention"]["macs"] for g in json.loads(by_type.output)["groups"]}
+    assert groups["max_pool"] == 2 * 64 * 112 * 112  # module hook and patched F.max_pool2d, input elements twice
+    markdown = cli("analyze", "vgg16", "--convention", "onnx-tool", "--format", "markdown")
+    assert markdown.exit_code == 0 and "| onnx-tool |" in markdown.output.replace("onnx-tool params", "")
+
+
+def test_the_default_convention_changes_nothing(cli):
+    assert cli("analyze", "alexnet", "--convention", "flopcount").output == cli("analyze", "alexnet").output
+
+
+def test_every_convention_side_by_side_in_every_format(cli, peers):
+    data = json.loads(cli("analyze", "resnet50", "--convention", "all", "--format", "json").output)
+    figures = {c["name"]: c["macs"] for c in data["conventions"]}
+    for name, (key, figure, _) in PEERS.items():
+        assert figures[name] == peers["resnet50"][key][figure]
+    assert list(figures) == list(CONVENTIONS)
+    rows = list(csv.DictReader(io.StringIO(cli("analyze", "resnet50", "--convention", "all", "--format", "csv").output)))
+    thop = [r for r in rows if r["convention"] == "thop"]
+    assert {r["type"] for r in thop} == {"batch_norm", "adaptive_avg_pool"}
+    assert sum(int(r["difference"]) for r in thop) == peers["resnet50"]["thop"]["macs"] - 4089184256
+    for fmt in ("table", "markdown"):
+        result = cli("analyze", "resnet50", "--convention", "all", "--format", fmt)
+        assert result.exit_code == 0 and "4,133,742,592" in result.output
+
+
+def test_every_convention_says_which_have_no_figure(cli):
+    data = json.loads(cli("analyze", "vit_b_16", "--convention", "all", "--format", "json").output)
+    errors = {c["name"]: c["error"] for c in data["conventions"]}
+    assert "'attention'" in errors["onnx-tool"] and errors["fvcore"] is None
+
+
+def test_a_convention_without_a_rule_for_a_layer_is_exit_2_naming_both(cli):
+    result = cli("analyze", "vit_b_16", "--convention", "onnx-tool")
+    assert result.exit_code == 2
+    assert "convention 'onnx-tool'" in result.output and "'attention'" in result.output
+    assert "encoder_layer_1/self_attention" in result.output and result.output.count("\n") == 1
+
+
+def test_an_unknown_convention_is_exit_2_naming_the_option(cli):
+    result = cli("analyze", "vgg16", "--convention", "fvcor")
+    assert result.exit_code == 2 and "--convention takes one of" in result.output and "fvcore" in result.output
+
+
+def test_the_help_lists_every_convention(cli):
+    text = " ".join(cli("analyze", "--help", terminal_width=300, max_content_width=300).output.split())
+    assert all(name in text for name in CONVENTIONS if name != "flopcount")
+
+
+# ---------------------------------------------------------------- check --convention
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_check_holds_each_bundled_spec_to_the_peers_figures_in_its_expect(cli, model):
+    for name in PEERS:
+        result = cli("check", model, "--convention", name, "--format", "json")
+        data = json.loads(result.output)
+        assert result.exit_code == 0, result.output
+        assert data["checks"][0]["sources"] == ["expect"] and data["checks"][0]["convention"] == name
+
+
+def test_check_under_a_convention_compares_that_tools_figures(cli, write_spec):
+    doc = json.loads((bundled_dir() / "resnet18.json").read_text())
+    doc["expect"] = [{"convention": "thop", "macs": 1824033792 + 1, "params": 11689512}]
+    result = cli("check", write_spec(doc), "--convention", "thop", "--format", "json")
+    assert result.exit_code == 1
+    (drift,) = json.loads(result.output)["checks"][0]["drift"]
+    assert (drift["figure"], drift["expected"], drift["actual"]) == ("macs", 1824033793, 1824033792)
+    # flopcount's own check has no entry to compare with
+    assert "nothing to compare" in cli("check", write_spec(doc)).output
+
+
+def test_check_baseline_entries_are_kept_per_convention(cli, tmp_path):
+    baseline = tmp_path / "baseline.json"
+    assert cli("check", "vgg16", "--baseline", baseline, "--update", "--convention", "ptflops").exit_code == 0
+    assert cli("check", "vgg16", "--baseline", baseline, "--update").exit_code == 0
+    specs = json.loads(baseline.read_text())["specs"]
+    assert specs["vgg16 (ptflops)"]["totals"]["macs"] == 15523225576 and specs["vgg16"]["totals"]["macs"] == 15470264320
+    layer = next(x for x in specs["vgg16 (ptflops)"]["layers"] if x["name"] == "pool1")
+    assert layer["macs"] == 2 * 224 * 224 * 64  # module hook and patched F.max_pool2d on its input
+    assert cli("check", "vgg16", "--baseline", baseline, "--convention", "ptflops").exit_code == 0
+    missing = cli("check", "vgg16", "--baseline", baseline, "--convention", "thop", "--format", "json")
+    assert missing.exit_code == 1 and "'vgg16 (thop)'" in missing.output
+
+
+def test_check_refuses_an_unknown_convention_in_expect_and_on_the_command_line(cli, write_spec):
+    doc = json.loads((bundled_dir() / "alexnet.json").read_text())
+    doc["expect"] = [{"convention": "thopp", "macs": 1}]
+    result = cli("check", write_spec(doc))
+    assert result.exit_code == 2 and "expect[0].convention" in result.output and "Did you mean 'thop'?" in result.output
+    assert cli("check", "alexnet", "--convention", "nope").exit_code == 2

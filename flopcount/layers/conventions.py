@@ -207,19 +207,19 @@ def attention_products(n) -> int:
 
 FLOPCOUNT = Convention(
     "flopcount", "flopcount", "multiply-accumulates of convolutions, dense layers, matmul and attention",
-    "flopcount analyze", "total", generic=lambda n, ctx: (n.macs, "MACs"),
+    "flopcount analyze SPEC", "total", generic=lambda n, ctx: (n.macs, "MACs"),
 )
 
 TORCHVISION = Convention(
     "torchvision", "torchvision's model documentation (GFLOPS)",
     "the same multiply-adds (the docs' GFLOPS are these MACs, counted by torch.utils.flop_counter and halved)",
-    "weights=...meta['_ops'] and num_params", "trainable", generic=lambda n, ctx: (n.macs, "MACs"),
+    "the weights' documented meta: _ops (GFLOPS) and num_params", "trainable", generic=lambda n, ctx: (n.macs, "MACs"),
 )
 
 KERAS = Convention(
     "keras", "Keras (model.summary(); FLOPs as TensorFlow's profiler states them)",
-    "FLOPs = 2 x MACs; parameters with batch norm's moving statistics",
-    "model.count_params(); 2 x MACs", "total", generic=lambda n, ctx: (2 * n.macs, "2 x MACs"),
+    "FLOPs = 2 x MACs", "model.count_params() (batch norm's moving statistics included)", "total",
+    generic=lambda n, ctx: (2 * n.macs, "2 x MACs"),
 )
 
 
@@ -766,6 +766,11 @@ class Counted:
     @property
     def params(self) -> int:
         return sum(c.params for c in self.counts)
+
+    @property
+    def difference(self) -> int:
+        """The figure less flopcount's MACs."""
+        return self.macs - sum(n.macs for n in self.nodes)
 
     def contributions(self) -> list[tuple[str, str, int, int]]:
         """(layer type, rule, layers, figure - MACs) for each rule that makes the figure differ from the MACs."""
