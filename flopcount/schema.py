@@ -12,6 +12,7 @@ from .check import FIGURES
 from .expr import MAX_LENGTH, plain
 from .layers import REGISTRY, REQUIRED, Attr
 from .layers.kinds import EXPRESSION, integer_schema
+from .layers.conventions import CONVENTIONS
 from .spec import BLOCK_IN, ENTRY_KEYS, MAX_NAME, RESERVED
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -92,6 +93,11 @@ def spec_schema() -> dict:
                 "description": "variables set for these figures; the others keep their defaults",
                 "propertyNames": {"pattern": IDENTIFIER},
                 "additionalProperties": {"$ref": "#/$defs/value"},
+            },
+            "convention": {
+                "enum": list(CONVENTIONS),
+                "description": "whose figures these are: flopcount's own (the default) or another tool's, checked by "
+                "check --convention",
             },
             "source": {"type": "string", "description": "where the figures come from"},
             **_figures(),
