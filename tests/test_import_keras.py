@@ -280,3 +280,21 @@ def test_a_zip_without_config_json(cli, tmp_path):
     result = cli("analyze", path)
     assert result.exit_code == 2
     assert result.output == f"Error: {path}: a .keras archive holds config.json, but this zip file has none.\n"
+
+
+def test_models_nested_too_deep_and_malformed_configs(cli, tmp_path, fails_with):
+    doc = functional("leaf", [layer("InputLayer", "x", batch_shape=[None, 4]), layer("Dense", "d", [tensor("x")], units=2)],
+                     ["x"], ["d"])
+    for i in range(70):
+        doc = functional(f"m{i}", [layer("InputLayer", "x", batch_shape=[None, 4]),
+                                   {**layer("Functional", "inner", [tensor("x")]), "config": doc["config"]}], ["x"], ["inner"])
+    path = write(tmp_path, doc, "deep.json")
+    fails_with(cli("analyze", path), path, "models are nested more than 64 deep.")
+    bad = functional("m", [layer("InputLayer", "x", batch_shape=[None, 4, 4, 3]),
+                           layer("Conv2D", "c", [tensor("x")], filters=2, kernel_size=None)], ["x"], ["c"])
+    path = write(tmp_path, bad, "bad.json")
+    fails_with(cli("analyze", path), path, "layer 'c' (Conv2D): attribute 'kernel_size': must be an integer or a list of integers.")
+    bad = functional("m", [layer("InputLayer", "x", batch_shape=[None, 4]),
+                           layer("Dense", "d", [tensor("x")], units="many")], ["x"], ["d"])
+    path = write(tmp_path, bad, "units.json")
+    fails_with(cli("analyze", path), path, "layer 'd' (Dense): its dense layer does not fit")

@@ -19,6 +19,9 @@ pytest.importorskip("onnxruntime")
 
 from onnx import TensorProto, helper, numpy_helper
 
+from click.testing import CliRunner
+
+from flopcount.cli import main
 from flopcount.graph import analyze
 from flopcount.importers.onnx import supported_operators
 from flopcount.importers.witness import runtime_witness
@@ -710,3 +713,28 @@ def test_check_and_compare_read_onnx_files(cli, tmp_path):
     result = cli("compare", model, ONNX_DATA / "resnet50.onnx", "--no-run", "--format", "json")
     assert result.exit_code in (0, 1), result.output
     assert json.loads(result.output)["a"]["macs"] == 1_814_073_344
+
+
+def test_damaged_files_end_in_a_result_or_one_error_line(cli, tmp_path):
+    """Bytes of a valid model flipped, cut or repeated: analyze succeeds or exits 2, never a traceback."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    data = CASES[0].model.save(tmp_path / "good.onnx").read_bytes()
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.lists(st.tuples(st.integers(0, len(data) - 1), st.integers(0, 255)), max_size=4), st.integers(1, len(data)))
+    def check(flips, cut):
+        damaged = bytearray(data[:cut])
+        for at, value in flips:
+            if at < len(damaged):
+                damaged[at] = value
+        path = tmp_path / "damaged.onnx"
+        path.write_bytes(bytes(damaged))
+        result = CliRunner().invoke(main, ["analyze", str(path), "--format", "json"])
+        assert result.exit_code in (0, 2), result.output
+        assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+        if result.exit_code == 2:
+            assert result.output.count("\n") == 1 and result.output.startswith("Error: ")
+
+    check()

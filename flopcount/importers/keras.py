@@ -18,6 +18,7 @@ from . import Dims, Imported
 
 MAX_CONFIG = 64 * 2**20  # bytes of config.json read from a .keras archive
 MODELS = ("Functional", "Model", "Sequential")
+MAX_NESTING = 64  # models inside models, as blocks in a spec
 
 
 class KerasError(SpecError):
@@ -154,8 +155,19 @@ class Translator:
 
     # ------------------------------------------------------------ models
 
+    depth = 0
+
     def model(self, doc, prefix, inputs):
         """Translate a model config; inputs are the tensors it is called on when nested, else None."""
+        if self.depth >= MAX_NESTING:
+            raise SpecError(f"models are nested more than {MAX_NESTING} deep.")
+        self.depth += 1
+        try:
+            return self._model(doc, prefix, inputs)
+        finally:
+            self.depth -= 1
+
+    def _model(self, doc, prefix, inputs):
         if not isinstance(doc, dict) or doc.get("class_name") not in MODELS or not isinstance(doc.get("config"), dict):
             raise SpecError("not a Keras model config: class_name must be Functional, Model or Sequential with a config.")
         if doc["class_name"] == "Sequential":
@@ -261,7 +273,13 @@ class Translator:
         if share is None and prefixes and layer.path.startswith(prefixes[0]):
             share = self.owners.get(prefixes[1] + layer.path[len(prefixes[0]):])
         call = Call(self, layer, name, share)
-        out = fn(call, xs)
+        try:
+            out = fn(call, xs)
+        except FlopcountError:
+            raise
+        except (IndexError, KeyError, TypeError, ValueError, AttributeError, ZeroDivisionError) as err:
+            # a config missing what its class requires, or holding the wrong kind of value
+            raise layer.error(f"its config is malformed for {layer.cls}: {type(err).__name__}: {err}") from None
         outs = out if isinstance(out, list) else [out]
         if index == 0 and call.weighted is not None:
             self.owners[layer.path] = call.weighted

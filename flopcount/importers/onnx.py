@@ -168,7 +168,14 @@ class Node:
         if self._attrs is None:
             from onnx import helper
 
-            self._attrs = {a.name: helper.get_attribute_value(a) for a in self.proto.attribute}
+            attrs = {}
+            for a in self.proto.attribute:
+                try:
+                    attrs[a.name] = helper.get_attribute_value(a)
+                except Exception:  # noqa: BLE001 - a malformed attribute is bad input, reported as such
+                    raise self.error("its value cannot be decoded (an attribute of an unknown or empty type).",
+                                     attribute=a.name) from None
+            self._attrs = attrs
         return self._attrs
 
     def error(self, message, attribute=None, **kw) -> ModelError:
@@ -573,7 +580,13 @@ class Translator:
         for i, name in enumerate(node.inputs):
             if name and name not in self.values and name not in self.pending_names:
                 self.value(node, name)
-        fn(self, node)
+        try:
+            fn(self, node)
+        except FlopcountError:
+            raise
+        except (IndexError, KeyError, TypeError, ValueError, AttributeError, ZeroDivisionError) as err:
+            # a node missing an input or attribute its operator requires: bad input, never a traceback
+            raise node.error(f"is malformed for {node.op} (inputs {node.inputs}): {type(err).__name__}: {err}") from None
 
     def _loaded(self, node, c: Const) -> Const:
         """c with its values, read from the file (a weight whose bytes were skipped) through its steps."""
