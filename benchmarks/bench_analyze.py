@@ -37,9 +37,11 @@ def process_times(runs: int) -> dict[str, float]:
         "python -c pass": [py, "-c", "pass"],
         "python -c 'import click, rich'": [py, "-c", "import click, rich, rich.table, rich.console"],
         "flopcount analyze specs/vgg16.json": [py, "-m", "flopcount", "analyze", str(ROOT / "specs" / "vgg16.json")],
+        # 324 layers with attention, RMS norm and SwiGLU: to be as fast as VGG16's 41
+        "flopcount analyze llama2_7b": [py, "-m", "flopcount", "analyze", "llama2_7b"],
     }
     samples: dict[str, list[float]] = {k: [] for k in cmds}
-    for _ in range(runs):  # interleave so machine noise hits all three alike
+    for _ in range(runs):  # interleave so machine noise hits them all alike
         for name, cmd in cmds.items():
             samples[name].append(wall(cmd))
     return {k: statistics.median(v) for k, v in samples.items()}
@@ -110,6 +112,8 @@ def main():
     floor = times["python -c 'import click, rich'"]
     ratio = times["flopcount analyze specs/vgg16.json"] / floor
     print(f"  analyze / import click+rich: {ratio:.2f}x (target <= 2x)")
+    llama = times["flopcount analyze llama2_7b"] / times["flopcount analyze specs/vgg16.json"]
+    print(f"  analyze llama2_7b / analyze vgg16: {llama:.2f}x (target: as fast)")
     print("in-process analysis (load + expand + graph):")
     for n, t in scaling(args.runs):
         print(f"  {n:6d} layers {t * 1000:8.1f} ms  {t / n * 1e6:6.1f} us/layer")

@@ -813,18 +813,27 @@ def attention(x, memory, w, heads, kv_heads, head_dim, causal=False, cache=None,
         k = np.concatenate([cache[0].transpose(0, 2, 1, 3), k], axis=2)
         v = np.concatenate([cache[1].transpose(0, 2, 1, 3), v], axis=2)
     keys = k.shape[2]
-    # the heads of one group share their key and value head: (N, kv_heads, group x Lq, head_dim)
-    q = np.ascontiguousarray(q).reshape(n, kv_heads, group * lq, head_dim)
+    # the heads of one group share their key and value head: (N, kv_heads, group x Lq, head_dim);
+    # the copy also scales the queries, which scales the scores by 1 / sqrt(head_dim)
+    q = np.multiply(q, np.float32(1.0 / math.sqrt(head_dim)), out=np.empty(q.shape, q.dtype))
+    q = q.reshape(n, kv_heads, group * lq, head_dim)
     scores = _meter.matmul(q, np.swapaxes(k, -1, -2))  # (N, kv_heads, group x Lq, keys)
-    scores *= np.float32(1.0 / math.sqrt(head_dim))
     if causal:
         # query i at position past + i sees keys 0 .. past + i
         hidden = np.arange(keys)[None, :] > past + np.arange(lq)[:, None]
         scores.reshape(n, kv_heads, group, lq, keys)[..., hidden] = -np.inf
-    weights = softmax(scores)
+    weights = _softmax_in_place(scores)
     mixed = _meter.matmul(weights, v)  # (N, kv_heads, group x Lq, head_dim)
     mixed = mixed.reshape(n, heads, lq, head_dim).transpose(0, 2, 1, 3).reshape(n, lq, heads * head_dim)
     return dense(mixed, w["out_kernel"], w.get("out_bias"))
+
+
+def _softmax_in_place(x):
+    """softmax over the last axis, overwriting x (an attention's own scores)."""
+    x -= x.max(axis=-1, keepdims=True)
+    np.exp(x, out=x)
+    x /= x.sum(axis=-1, keepdims=True)
+    return x
 
 
 def reshape(x, shape):
