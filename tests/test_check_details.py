@@ -35,7 +35,7 @@ from test_check import FAMILY, MACS_4, MACS_8, PARAMS_4, PARAMS_8, family
         ({"layers": []}, "attribute 'expect.layers': must be an object of layer name: figures. Received: expect.layers=[]"),
         ({"blocks": 3}, "attribute 'expect.blocks': must be an object of block name: figures. Received: expect.blocks=3"),
         ({"parms": 1},
-         "attribute 'expect.parms': unknown key in expect. Did you mean 'params'? Allowed: set, source, params, trainable, "
+         "attribute 'expect.parms': unknown key in expect. Did you mean 'params'? Allowed: set, convention, source, params, trainable, "
          "non_trainable, macs, layers, blocks."),
         ({"layers": {"fc1": {"flops": 1}}}, "attribute 'expect.layers.fc1.flops': unknown figure. Allowed: params, trainable, non_trainable, macs."),
         ({"blocks": {"fc1": {"param": 1}}},
@@ -46,7 +46,7 @@ from test_check import FAMILY, MACS_4, MACS_8, PARAMS_4, PARAMS_8, family
          "attribute 'expect.layers.fc1.macs': must be an exact integer >= 0, such as 138357544. Received: expect.layers.fc1.macs=-1"),
         # the same setting written in another key order is the same setting
         ([{"set": {"alpha": 1, "width": 8}, "params": 1}, {"set": {"width": 8, "alpha": 1}, "params": 1}],
-         "attribute 'expect[1].set': two expect entries have the same 'set'; merge them."),
+         "attribute 'expect[1].set': two expect entries have the same 'set' and convention; merge them."),
     ],
     ids=["string", "empty-list", "entry-a-number", "set-a-number", "unknown-variable", "misspelt-variable", "variable-a-list",
          "source-a-number", "layers-a-list", "blocks-a-number", "unknown-key", "unknown-layer-figure", "misspelt-block-figure",
