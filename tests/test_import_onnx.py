@@ -17,9 +17,8 @@ import pytest
 onnx = pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")
 
-from onnx import TensorProto, helper, numpy_helper
-
 from click.testing import CliRunner
+from onnx import TensorProto, helper, numpy_helper
 
 from flopcount.cli import main
 from flopcount.graph import analyze
