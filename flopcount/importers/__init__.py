@@ -183,15 +183,13 @@ def import_spec(model: str, overrides: dict | None = None, input_shapes: dict | 
     from ..spec import parse_json, parse_spec
 
     path = Path(model)
-    if not path.is_file():
+    if not path.exists():
         raise SpecError("no such file.", file=model)
     kind = model_format(path)
     if kind is None:
-        try:
-            data = path.read_bytes()
-        except OSError as err:
-            raise SpecError(f"cannot read the file: {err.strerror}.", file=model) from None
-        doc = parse_json(data, model)
+        from ..files import read_bounded
+
+        doc = parse_json(read_bounded(path, "model", SpecError, file=model), model)
         if not is_keras_config(doc):
             raise SpecError(
                 "is not a model file: import reads ONNX files (.onnx), Keras archives (.keras) and "
