@@ -70,6 +70,15 @@ class Tensor:
         self.lookup = lookup  # () -> shape tuple
 
 
+class Word(str):
+    """A word a variable or block parameter holds ("hard_swish"), put where an attribute names that variable."""
+
+    def __new__(cls, text: str, variable: str):
+        word = super().__new__(cls, text)
+        word.variable = variable
+        return word
+
+
 class Budget:
     """The work all of one spec's expressions may do, in steps, charged before the work is done.
 
@@ -195,11 +204,14 @@ def exact(value):
 
 
 def plain(value):
-    """An exact value for JSON or display: int, bool, a float when not whole, or 'p/q' beyond a float's range."""
+    """An exact value for JSON or display: int, bool, a float when not whole, or 'p/q' beyond a float's range;
+    a word as it is, a list item by item."""
     if isinstance(value, Fraction):
         if value.denominator == 1:
             return value.numerator
         return float(value) if abs(value) < Fraction(10) ** 300 else str(value)
+    if isinstance(value, list):
+        return [plain(v) for v in value]
     return value
 
 
@@ -401,6 +413,8 @@ def evaluate(text: str, env, budget: Budget | None = None):
     A variable may hold a word or a list (a block parameter such as an activation name); it
     is returned as is when the whole expression is its name, and is an error inside arithmetic.
     """
+    if isinstance(text, Word):  # an attribute that takes a number, given a variable that holds a word
+        raise ExprError(f"'{text.variable}' holds the word {str(text)!r}, not a number.")
     tree, nodes = _parse(text)
     if budget is not None:
         budget.spend(nodes, text)

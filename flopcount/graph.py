@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from math import gcd, prod
 
 from . import expr
-from .errors import FlopcountError, ShapeError, SpecError, spec_error
+from .errors import FlopcountError, ShapeError, SpecError, spec_error, suggest
 from .layers import MAX_INTEGER, Layer, Weight, fmt_shape, layer_class
 from .layers.window import Reads
-from .spec import Spec
+from .spec import Spec, substitute
 
 
 @dataclass
@@ -149,10 +149,13 @@ def build_graph(spec: Spec) -> Graph:
     nodes: list[Node] = []
     totals = Totals()
     budget = copy(spec.budget)  # what expansion left of the spec's budget, for this build alone
+    _check_defaults(spec)
     for flat in spec.layers:
         try:
-            node = _node(flat, index_of, nodes, budget)
+            node = build_node(flat, index_of, nodes, budget)
         except FlopcountError as err:
+            if err.attribute in flat.defaulted:  # the value is written once, under defaults
+                err.attribute = f"defaults.{flat.type}.{err.attribute}"
             raise err.located(file=spec.file, layer=flat.index, name=flat.name)
         except RecursionError:  # pragma: no cover - defensive
             raise SpecError("the spec is nested too deeply.", file=spec.file, layer=flat.index, name=flat.name)
@@ -162,7 +165,43 @@ def build_graph(spec: Spec) -> Graph:
     return Graph(spec.name, nodes, spec, totals)
 
 
-def _node(flat, index_of, nodes, budget=None) -> Node:
+def _check_defaults(spec: Spec) -> None:
+    """Every type in the spec's defaults is a layer type, and every attribute one of its attributes."""
+    for type_name, values in spec.defaults.items():
+        try:
+            cls = layer_class(type_name)
+        except FlopcountError as err:
+            err.attribute = f"defaults.{type_name}"
+            raise err.located(file=spec.file)
+        for key, raw in values.items():
+            where = f"defaults.{type_name}.{key}"
+            if key not in cls.known:
+                raise spec_error(
+                    f"unknown attribute for {type_name}.{suggest(key, cls.known)} Its attributes are: {', '.join(cls.known)}.",
+                    attribute=where, file=spec.file,
+                )
+            # checked here even if no layer of the type uses it; a name of a block parameter is checked where it is used
+            raw = substitute(raw, spec.variables)
+            if _names_a_parameter(raw, spec.variables):
+                continue
+            try:
+                cls.known[key].convert(raw, lambda text: expr.evaluate(text, spec.variables, copy(spec.budget)))
+            except expr.UndefinedVariable:
+                pass
+            except FlopcountError as err:
+                err.attribute = where
+                raise err.located(file=spec.file)
+
+
+def _names_a_parameter(raw, variables) -> bool:
+    """A value as written that names something other than a variable: a block parameter, perhaps."""
+    if isinstance(raw, list):
+        return any(_names_a_parameter(v, variables) for v in raw)
+    return isinstance(raw, str) and not isinstance(raw, expr.Word) and raw.isidentifier() and raw not in variables
+
+
+def build_node(flat, index_of, nodes, budget=None) -> Node:
+    """One layer's node from its expanded entry and the nodes of the layers before it (index_of: name -> index)."""
     cls = layer_class(flat.type)
     if not isinstance(flat.raw, dict):  # pragma: no cover - spec guarantees a dict
         raise spec_error("layer attributes must be an object.", received=flat.raw)

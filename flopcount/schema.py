@@ -1,30 +1,32 @@
-"""A JSON Schema (draft 2020-12) for specs, generated from the layer registry.
+"""A JSON Schema (draft 2020-12) for specs, generated from the loader's key tables and the layer registry.
 
-Editors that read ``$schema`` use it for completion and validation. The schema mirrors
-what the loader accepts: each layer type's attributes with their kinds, defaults and
-ranges; a numeric attribute may also be an expression string (``"floor(64 * alpha)"``),
-which only the loader can evaluate; unknown attributes are refused.
+Editors that read ``$schema`` use it for completion and validation. The spec-level part comes
+from spec.py's key tables (TOP, ENTRY, KIND_KEYS, BLOCK), each key's value by the name of its
+shape in VALUES; the layer-attribute part from each attribute kind's own schema. A schema
+sees structure, not names: which words are variables, which layers exist, whether shapes fit
+and what an expression evaluates to are the loader's, so an attribute may always be a name
+(a variable or block parameter holding its value) and a number an expression string.
 """
 
 from __future__ import annotations
 
-from .check import FIGURES
+from .check import EXPECT_KEYS, FIGURES
 from .expr import MAX_LENGTH, plain
-from .layers import REGISTRY, REQUIRED, Attr
+from .layers import MAX_RANK, REGISTRY, REQUIRED, Attr
 from .layers.kinds import EXPRESSION, integer_schema
 from .layers.conventions import CONVENTIONS
-from .spec import BLOCK_IN, ENTRY_KEYS, MAX_NAME, RESERVED
+from .spec import BLOCK, BLOCK_IN, ENTRY, KIND_KEYS, MAX_NAME, MERGE, RESERVED, TOP, Key
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 IDENTIFIER = "^[A-Za-z_][A-Za-z0-9_]*$"
 EXPRESSION_CHARS = "^[\\sA-Za-z0-9_.+\\-*/%()<>=!,]+$"  # the tokens of flopcount.expr
 
-_int = integer_schema  # an integer, or an expression the loader evaluates to one
+REFERENCE = {"$ref": "#/$defs/reference"}
 
 
 def attribute_schema(attr: Attr) -> dict:
-    """One attribute: its kind's own schema (layers.kinds) with description and default."""
-    out = dict(attr.kind.schema())
+    """One attribute: its kind's own schema (layers.kinds), or a name holding it; with description and default."""
+    out = {"anyOf": [attr.kind.schema(), REFERENCE]}
     if attr.doc:
         out["description"] = attr.doc
     if attr.default is not REQUIRED and attr.default is not None:
@@ -32,38 +34,56 @@ def attribute_schema(attr: Attr) -> dict:
     return out
 
 
+def attributes(type_name: str) -> dict:
+    return {attr.name: attribute_schema(attr) for attr in REGISTRY[type_name].attrs}
+
+
+def _keys(keys: tuple[Key, ...], kind: str | None = None) -> dict:
+    """The properties of a table's keys (for an entry, those its kind takes), each described."""
+    return {k.name: {**VALUES[k.value], "description": k.doc} for k in keys if kind is None or kind in k.kinds}
+
+
+def _required(keys: tuple[Key, ...]) -> list[str]:
+    return [k.name for k in keys if k.required]
+
+
 def layer_schema(type_name: str) -> dict:
-    """A layer entry of one type: its attributes, plus name, inputs and repeat."""
+    """A layer entry of one type: its attributes (one definition, shared with defaults and merges) and every entry's keys."""
     cls = REGISTRY[type_name]
-    properties = {
-        "type": {"const": type_name},
-        "name": {"$ref": "#/$defs/name"},
-        "inputs": {"$ref": "#/$defs/inputs"},
-        "repeat": {"$ref": "#/$defs/repeat"},
-        "when": {"$ref": "#/$defs/condition"},
-        "else": {"$ref": "#/$defs/passed_on"},
-        "share": {
-            "type": "string",
-            "minLength": 1,
-            "description": "a layer above whose weights this one uses instead of its own (counted there once)",
-        },
-        "torch": {
-            "type": "string",
-            "pattern": "^(function|[A-Za-z_][A-Za-z0-9_]*)$",
-            "description": "how the PyTorch model computes this layer when not with the usual module: \"function\" "
-            "(a torch.nn.functional call or tensor method) or the module class it uses instead (LayerNorm2d); "
-            "tools that hook modules count such layers differently (see --convention)",
-        },
-    }
-    for attr in cls.attrs:
-        properties[attr.name] = attribute_schema(attr)
-    out = {
+    properties = {"type": {"const": type_name}, **_keys(ENTRY, "type")}
+    required = ["type"] + [a.name for a in cls.attrs if a.default is REQUIRED]
+    lo, hi = cls.inputs
+    if hi == 0:  # it reads nothing: no inputs to name
+        del properties["inputs"]
+    else:  # as many names as the type reads; without inputs it reads the entry above, one
+        many = {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": max(lo, 1)}
+        if hi is not None:
+            many["maxItems"] = hi
+        one = [{"type": "string", "minLength": 1}] if lo <= 1 else []
+        properties["inputs"] = {"anyOf": [*one, many], "description": properties["inputs"]["description"]}
+        if lo > 1:
+            required.append("inputs")
+    return {
         "type": "object",
         "description": cls.doc,
+        "$ref": f"#/$defs/attributes.{type_name}",
         "properties": properties,
-        "required": ["type"] + [a.name for a in cls.attrs if a.default is REQUIRED],
-        "additionalProperties": False,
+        "required": required,
+        "unevaluatedProperties": False,
     }
+
+
+def merge_types() -> list[str]:
+    """Layer types that join several inputs: what a branches entry may merge with."""
+    return sorted(t for t, cls in REGISTRY.items() if cls.inputs[1] is None or cls.inputs[1] > 1)
+
+
+def _merged_by(type_name: str) -> dict:
+    """A branches entry merged by this type: its attributes, and no more branches than it reads."""
+    out = {"$ref": f"#/$defs/attributes.{type_name}"}
+    most = REGISTRY[type_name].inputs[1]
+    if most is not None:
+        out["properties"] = {"branches": {"maxItems": most}}
     return out
 
 
@@ -71,19 +91,60 @@ def _figures() -> dict:
     return {f: {"$ref": "#/$defs/figure"} for f in FIGURES}
 
 
+def _value() -> dict:
+    """A variable's or a block argument's value: a number, a boolean, an expression, a word, or a list of these."""
+    return {
+        "anyOf": [{"type": "number"}, {"type": "boolean"}, EXPRESSION, {"type": "array", "items": {"$ref": "#/$defs/value"}}],
+        "description": "a number, a boolean, an expression, a word (a name the spec does not define, e.g. an activation) or a list of these",
+    }
+
+
+# each value shape of spec.py's key tables, as a schema
+VALUES = {
+    "text": {"type": "string"},
+    "title": {"type": "string", "minLength": 1},
+    "shape": {"type": "array", "items": integer_schema(1), "minItems": 1, "maxItems": MAX_RANK},
+    "variables": {
+        "type": "object",
+        "propertyNames": {"pattern": IDENTIFIER, "not": {"enum": sorted(RESERVED)}},
+        "additionalProperties": {"$ref": "#/$defs/value"},
+    },
+    "defaults": {"$ref": "#/$defs/defaults"},
+    "blocks": {"type": "object", "propertyNames": {"maxLength": MAX_NAME}, "additionalProperties": {"$ref": "#/$defs/block"}},
+    "entries": {"type": "array", "items": {"$ref": "#/$defs/entry"}, "minItems": 1},
+    "names": {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1},
+    "expect": {"anyOf": [{"$ref": "#/$defs/expectation"}, {"type": "array", "items": {"$ref": "#/$defs/expectation"}, "minItems": 1}]},
+    "name": {"type": "string", "minLength": 1, "maxLength": MAX_NAME, "pattern": "^[^/]+$", "not": {"const": BLOCK_IN}},
+    "inputs": {
+        "anyOf": [
+            {"type": "string", "minLength": 1},
+            {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1},
+        ]
+    },
+    "count": {"anyOf": [{"type": "integer", "minimum": 0}, EXPRESSION]},
+    "condition": {"anyOf": [{"type": "boolean"}, EXPRESSION]},
+    "layer_name": {"type": "string", "minLength": 1},
+    "torch": {"type": "string", "pattern": "^(function|[A-Za-z_][A-Za-z0-9_]*)$"},
+    "layer_type": {"$ref": "#/$defs/layer_type"},
+    "block_name": {"type": "string", "minLength": 1, "maxLength": MAX_NAME},
+    "branches": {
+        "type": "array",
+        "minItems": 2,
+        "items": {"anyOf": [{"$ref": "#/$defs/entry"}, {"type": "array", "items": {"$ref": "#/$defs/entry"}}]},
+    },
+    "merge": {"$ref": "#/$defs/merge_type"},
+    "params": {
+        "type": "object",
+        "propertyNames": {"pattern": IDENTIFIER, "not": {"enum": sorted(RESERVED | {k.name for k in ENTRY} | set(KIND_KEYS))}},
+        "additionalProperties": {"anyOf": [{"$ref": "#/$defs/value"}, {"type": "null"}]},
+    },
+}
+
+
 def spec_schema() -> dict:
     """The schema of the spec format, with one definition per registered layer type."""
     types = sorted(REGISTRY)
-    value = {
-        "anyOf": [{"type": "number"}, {"type": "boolean"}, EXPRESSION],
-        "description": "a number, a boolean or an expression string",
-    }
-    figures = {
-        "type": "object",
-        "properties": _figures(),
-        "additionalProperties": False,
-        "description": "expected exact figures",
-    }
+    merges = merge_types()
     expectation = {
         "type": "object",
         "description": "expected figures, for the spec as written or, with 'set', for a variable setting",
@@ -99,6 +160,11 @@ def spec_schema() -> dict:
                 "description": "whose figures these are: flopcount's own (the default) or another tool's, checked by "
                 "check --convention",
             },
+            "convention": {
+                "enum": list(CONVENTIONS),
+                "description": "whose figures these are: flopcount's own (the default) or another tool's, checked by "
+                "check --convention",
+            },
             "source": {"type": "string", "description": "where the figures come from"},
             **_figures(),
             "layers": {"type": "object", "additionalProperties": {"$ref": "#/$defs/figures"}, "description": "figures per layer name"},
@@ -106,6 +172,7 @@ def spec_schema() -> dict:
         },
         "additionalProperties": False,
     }
+    assert set(expectation["properties"]) == set(EXPECT_KEYS)  # check.py's table, the one it reads
     defs = {
         "expression": {
             "type": "string",
@@ -122,34 +189,47 @@ def spec_schema() -> dict:
             "not": {"pattern": "^[A-Za-z_]+$"},
             "description": "an expression for a padding amount; a bare word must be 'same' or 'valid'",
         },
-        "value": value,
-        "name": {"type": "string", "minLength": 1, "maxLength": MAX_NAME, "pattern": "^[^/]+$", "not": {"const": BLOCK_IN}},
-        "inputs": {
-            "anyOf": [
-                {"type": "string", "minLength": 1},
-                {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1},
-            ],
-            "description": "the layer (or layers) this one reads; default: the layer above",
-        },
-        "repeat": {"anyOf": [{"type": "integer", "minimum": 0}, EXPRESSION], "description": "number of copies in sequence (0: none, the entry passes its input on)"},
-        "passed_on": {
+        "reference": {
             "type": "string",
-            "minLength": 1,
-            "description": "the layer a skipped entry stands for; required when a skipped entry has several inputs",
+            "pattern": IDENTIFIER,
+            "description": "a variable or block parameter that holds the value (a word such as an activation, or a list)",
         },
-        "condition": {
-            "anyOf": [{"type": "boolean"}, EXPRESSION],
-            "description": "include this entry only when true, e.g. \"i == 0\"; a skipped entry passes its input through",
+        "value": _value(),
+        "layer_type": {"enum": types, "description": "the layer type"},
+        "merge_type": {"enum": merges, "description": "a layer type that joins several inputs"},
+        "defaults": {
+            "type": "object",
+            "properties": {t: {"$ref": f"#/$defs/attributes.{t}", "unevaluatedProperties": False} for t in types},
+            "additionalProperties": False,
         },
         "entry": {
-            "if": {"type": "object", "required": ["block"]},
-            "then": {"$ref": "#/$defs/block_instance"},
-            "else": {"$ref": "#/$defs/layer"},
+            "allOf": [
+                {
+                    "if": {"type": "object", "required": ["block"]},
+                    "then": {"$ref": "#/$defs/block_instance"},
+                    "else": {
+                        "if": {"type": "object", "required": ["branches"]},
+                        "then": {"$ref": "#/$defs/branches"},
+                        "else": {"$ref": "#/$defs/layer"},
+                    },
+                },
+                # else says what a skipped entry stands for: it needs when (or a repeat that may be 0),
+                # and an entry of several inputs that may be skipped needs it
+                {"dependentSchemas": {"else": {"anyOf": [{"required": ["when"]}, {"required": ["repeat"]}]}}},
+                {
+                    "if": {"required": ["when", "inputs"], "properties": {"inputs": {"type": "array", "minItems": 2}}},
+                    "then": {"required": ["else"]},
+                },
+                {
+                    "if": {"required": ["repeat", "inputs"], "properties": {"repeat": {"const": 0}, "inputs": {"type": "array", "minItems": 2}}},
+                    "then": {"required": ["else"]},
+                },
+            ]
         },
         "layer": {
             "type": "object",
             "required": ["type"],
-            "properties": {"type": {"enum": types, "description": "the layer type"}},
+            "properties": {"type": {"$ref": "#/$defs/layer_type"}},
             "allOf": [
                 {
                     "if": {"properties": {"type": {"const": t}}, "required": ["type"]},
@@ -161,74 +241,48 @@ def spec_schema() -> dict:
         "block_instance": {
             "type": "object",
             "description": "an instance of a block defined under 'blocks'; other keys are its parameters",
-            "required": ["block"],
-            "properties": {
-                "block": {"type": "string", "minLength": 1},
-                "name": {"$ref": "#/$defs/name"},
-                "inputs": {"$ref": "#/$defs/inputs"},
-                "repeat": {"$ref": "#/$defs/repeat"},
-                "when": {"$ref": "#/$defs/condition"},
-                "else": {"$ref": "#/$defs/passed_on"},
-            },
-            "not": {"required": ["type"]},
+            "required": _required(KIND_KEYS["block"]),
+            "properties": {**_keys(KIND_KEYS["block"]), **_keys(ENTRY, "block")},
+            "not": {"anyOf": [{"required": [k]} for k in KIND_KEYS if k != "block"]},
             "propertyNames": {"pattern": IDENTIFIER},
             "additionalProperties": {"$ref": "#/$defs/value"},
         },
+        "branches": {
+            "type": "object",
+            "description": "parallel branches from one input, joined by a merge layer; other keys are the merge layer's attributes",
+            "required": _required(KIND_KEYS["branches"]),
+            "properties": {**_keys(KIND_KEYS["branches"]), **_keys(ENTRY, "branches")},
+            "allOf": [
+                {"if": {"properties": {MERGE: {"const": t}}}, "then": _merged_by(t)} for t in merges
+            ],
+            "not": {"anyOf": [{"required": [k]} for k in KIND_KEYS if k != "branches"]},
+            "unevaluatedProperties": False,
+        },
         "block": {
             "type": "object",
-            "required": ["layers"],
-            "properties": {
-                "description": {"type": "string"},
-                "params": {
-                    "type": "object",
-                    "description": "parameter: default, or null if every instance must give it",
-                    "propertyNames": {"pattern": IDENTIFIER, "not": {"enum": sorted(RESERVED | {"block", *ENTRY_KEYS})}},
-                    "additionalProperties": {"anyOf": [{"$ref": "#/$defs/value"}, {"type": "null"}]},
-                },
-                "layers": {"type": "array", "items": {"$ref": "#/$defs/entry"}, "minItems": 1},
-            },
+            "required": _required(BLOCK),
+            "properties": _keys(BLOCK),
             "additionalProperties": False,
         },
         "figure": {"type": "integer", "minimum": 0},
-        "figures": figures,
+        "figures": {
+            "type": "object",
+            "properties": _figures(),
+            "additionalProperties": False,
+            "description": "expected exact figures",
+        },
         "expectation": expectation,
     }
     for t in types:
+        defs[f"attributes.{t}"] = {"type": "object", "properties": attributes(t)}
         defs[f"layer.{t}"] = layer_schema(t)
-    properties = {
-        "$schema": {"type": "string", "description": "this schema, for editors"},
-        "name": {"type": "string", "minLength": 1},
-        "description": {"type": "string"},
-        "source": {"type": "string", "description": "where the architecture and its figures come from"},
-        "input": {"type": "array", "items": _int(1), "minItems": 1, "description": "input shape without batch, e.g. [224, 224, 3]"},
-        "variables": {
-            "type": "object",
-            "propertyNames": {"pattern": IDENTIFIER, "not": {"enum": sorted(RESERVED)}},
-            "additionalProperties": {"$ref": "#/$defs/value"},
-        },
-        "blocks": {"type": "object", "additionalProperties": {"$ref": "#/$defs/block"}},
-        "layers": {"type": "array", "items": {"$ref": "#/$defs/entry"}, "minItems": 1},
-        "outputs": {
-            "type": "array",
-            "items": {"type": "string", "minLength": 1},
-            "minItems": 1,
-            "description": "layers the network returns besides the last one; any other layer nothing reads is reported",
-        },
-        "expect": {
-            "anyOf": [
-                {"$ref": "#/$defs/expectation"},
-                {"type": "array", "items": {"$ref": "#/$defs/expectation"}, "minItems": 1},
-            ],
-            "description": "figures flopcount check compares, for the spec as written or per variable setting",
-        },
-    }
     return {
         "$schema": DIALECT,
         "title": "flopcount spec",
         "description": "A neural network architecture for flopcount: variables, blocks and a layer list.",
         "type": "object",
-        "required": ["name", "layers"],
-        "properties": properties,
+        "required": _required(TOP),
+        "properties": _keys(TOP),
         "additionalProperties": False,
         # without a top-level 'input' shape, the first layer must be an input layer
         "if": {"not": {"required": ["input"]}},

@@ -29,8 +29,65 @@ MAX_NESTING = 64  # blocks inside blocks, far beyond any real network
 MAX_NAME = 200  # characters in a name, a block's name or a type as written
 MAX_NAME_CHARS = 16_000_000  # characters in all the names an expansion makes, together
 WORK_PER_LAYER = 20  # expression steps per layer of max_layers: 2,000,000 by default
-TOP_KEYS = ("$schema", "name", "description", "source", "input", "variables", "blocks", "layers", "outputs", "expect")
-ENTRY_KEYS = ("name", "inputs", "repeat", "when", "else", "share", "torch")
+
+
+@dataclass(frozen=True)
+class Key:
+    """One key of the spec format: what its value is (schema.VALUES has each one's JSON Schema) and what it means.
+
+    The loader checks keys against these tables, the schema is generated from them, and a test
+    holds the README to documenting every one.
+    """
+
+    name: str
+    value: str
+    doc: str
+    required: bool = False
+    kinds: tuple = ("type", "block", "branches")  # the entries that take it (for ENTRY)
+
+
+TOP = (
+    Key("$schema", "text", "the spec's JSON Schema, for editors: flopcount schema writes it"),
+    Key("name", "title", "the network's name", required=True),
+    Key("description", "text", "what the spec is, in prose"),
+    Key("source", "text", "where the architecture and its figures come from"),
+    Key("input", "shape", "the input shape without batch, e.g. [224, 224, 3]; else the first layer is an input layer"),
+    Key("variables", "variables", "name: value, in order; later values and every expression may use earlier ones; --set overrides them"),
+    Key("defaults", "defaults", "layer type: {attribute: value}, for every layer of that type that does not give it"),
+    Key("blocks", "blocks", "named reusable groups of entries with parameters"),
+    Key("layers", "entries", "the network: entries in order, each reading the one above unless it names its inputs", required=True),
+    Key("outputs", "names", "layers the network returns besides the last one; any other layer whose output nothing reads is reported"),
+    Key("expect", "expect", "figures flopcount check compares, for the spec as written or per variable setting"),
+)
+ENTRY = (  # keys of every entry; each kind adds its own (KIND_KEYS) and a layer its attributes
+    Key("name", "name", "the entry's name (default: type_N); later entries name it in inputs"),
+    Key("inputs", "inputs", "the layer or layers this one reads (default: the entry above)"),
+    Key("repeat", "count", "copies in sequence, n >= 0; each sees its copy number as i; a named repeat makes name_1 ... name_n"),
+    Key("when", "condition", "include the entry only when true; a skipped entry stands for its input"),
+    Key("else", "layer_name", "what a skipped entry (or repeat 0) stands for; required when it has several inputs"),
+    Key("share", "layer_name", "an earlier layer whose weights this one uses instead of its own (counted there once)", kinds=("type",)),
+    Key("torch", "torch", "how the PyTorch model computes this layer when not with the usual module: \"function\" (a "
+        "torch.nn.functional call or tensor method) or the module class it uses instead (LayerNorm2d); tools that hook "
+        "modules count such layers differently (see --convention)", kinds=("type",)),
+)
+KIND_KEYS = {  # what an entry is, by the key that says so, and that kind's other keys
+    "type": (Key("type", "layer_type", "a layer of this type; its attributes are the entry's other keys", required=True),),
+    "block": (Key("block", "block_name", "an instance of this block; its parameters are the entry's other keys", required=True),),
+    "branches": (
+        Key("branches", "branches", "parallel branches from the entry's input, each a list of entries ([] is the input itself)", required=True),
+        Key("merge", "merge", "the layer type joining the branches' outputs, concat or add; its attributes are the entry's other keys", required=True),
+    ),
+}
+BLOCK = (
+    Key("params", "params", "parameter: default (null if every instance must give it), in order; defaults may use earlier ones"),
+    Key("layers", "entries", "the block's entries; in names the block's input", required=True),
+    Key("description", "text", "what the block is, in prose"),
+)
+TOP_KEYS = tuple(k.name for k in TOP)
+ENTRY_KEYS = tuple(k.name for k in ENTRY)
+KINDS = tuple(KIND_KEYS)  # what an entry is: a layer, a block instance, parallel branches
+MERGE = "merge"  # the layer type that joins a branches entry's branches
+BLOCK_KEYS = tuple(k.name for k in BLOCK)
 CLASS_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 TORCH_FUNCTION = "function"  # "torch": how the PyTorch model computes a layer, when not with its usual module
 BLOCK_IN = expr.INPUT  # inside a block, the name of the block's input
@@ -52,6 +109,7 @@ class FlatLayer:
     implicit: bool = False  # inputs is the layer before, not named in the spec
     share: str | None = None  # the layer whose weights this one uses instead of its own
     torch: str | None = None  # "function", or the module class the PyTorch model uses instead of the usual one
+    defaulted: frozenset = frozenset()  # attributes taken from the spec's defaults for this type
 
 
 @dataclass
@@ -67,6 +125,7 @@ class Spec:
     data: dict = field(default_factory=dict)
     weights: object = None  # a model file's own weights, (layer name, weight name) -> array (importers)
     outputs: tuple[str, ...] = ()  # layers whose output the network returns besides the last one
+    defaults: dict = field(default_factory=dict)  # layer type -> attribute -> value, for every layer of that type
     budget: expr.Budget = field(default_factory=lambda: expr.Budget(WORK_PER_LAYER * MAX_LAYERS))
 
 
@@ -204,7 +263,7 @@ def _clip(text: str) -> str:
 
 def parse_spec(data, file=None, overrides=None, max_layers=MAX_LAYERS) -> Spec:
     """Expand spec text (bytes, str or an already parsed dict) into a Spec."""
-    doc = data if isinstance(data, dict) else parse_json(data, file)
+    doc = parse_json(data, file) if isinstance(data, (str, bytes)) else data
     if not isinstance(doc, dict):
         raise SpecError(f"a spec must be a JSON object, not {_kind(doc)}.", file=file)
     for key in doc:
@@ -213,6 +272,9 @@ def parse_spec(data, file=None, overrides=None, max_layers=MAX_LAYERS) -> Spec:
     name = doc.get("name")
     if not isinstance(name, str) or not name:
         raise spec_error("a spec needs a non-empty string 'name'.", attribute="name", received=name)
+    for key in TOP:
+        if key.value == "text" and key.name in doc and not isinstance(doc[key.name], str):
+            raise spec_error("must be a string.", attribute=key.name, received=doc[key.name])
     budget = expr.Budget(WORK_PER_LAYER * max_layers)
     variables = _variables(doc.get("variables", {}), overrides or {}, budget)
     blocks = doc.get("blocks", {})
@@ -220,10 +282,11 @@ def parse_spec(data, file=None, overrides=None, max_layers=MAX_LAYERS) -> Spec:
         raise spec_error("must be an object of named block definitions.", attribute="blocks", received=blocks)
     for bname, bdef in blocks.items():
         _check_block(bname, bdef)
+    defaults = _defaults(doc.get("defaults", {}))
     entries = doc.get("layers")
     if not isinstance(entries, list) or not entries:
         raise spec_error("a spec needs a non-empty list 'layers'.", attribute="layers", received=entries)
-    ex = _Expander(blocks, max_layers, variables, budget)
+    ex = _Expander(blocks, max_layers, variables, budget, defaults)
     prev = None
     if "input" in doc:
         ex.claim("input", "the spec's input")
@@ -242,6 +305,7 @@ def parse_spec(data, file=None, overrides=None, max_layers=MAX_LAYERS) -> Spec:
         data=doc,
         outputs=ex.outputs(doc.get("outputs")),
         budget=budget,
+        defaults=defaults,
     )
 
 
@@ -271,7 +335,9 @@ def _variables(raw, overrides, budget) -> dict:
         if not _usable(name):
             raise spec_error("is not a usable variable name (an identifier, not a keyword, 'i' or 'in').", attribute=where, received=name)
         if name in overrides:
-            env[name] = _override(name, overrides[name], env, budget)
+            # a word overrides a word ("--set act=hard_swish"); a number is never replaced by an unknown name
+            words = isinstance(value, str) and isinstance(_value(value, env, budget), str)
+            env[name] = _override(name, overrides[name], env, budget, words)
             continue
         try:
             env[name] = _value(value, env, budget)
@@ -282,12 +348,25 @@ def _variables(raw, overrides, budget) -> dict:
     return env
 
 
-def _override(name, value, env, budget):
+def _override(name, value, env, budget, words):
     """An overriding value; an error in it is about the overrides (--set on the command line), not the spec."""
     try:
-        return _value(value, env, budget)
+        return _value(value, env, budget, words)
     except SpecError as err:
         raise SpecError.about("overrides", "{overrides} {name}: {reason}", name=name, reason=str(err)) from err
+
+
+def _defaults(raw) -> dict:
+    """The spec's defaults: layer type -> attribute -> value (the layer types and attributes are checked by the graph)."""
+    if not isinstance(raw, dict):
+        raise spec_error("must be an object of layer type: {attribute: value}.", attribute="defaults", received=raw)
+    for type_, values in raw.items():
+        if not isinstance(values, dict):
+            raise spec_error("must be an object of attribute: value.", attribute=f"defaults.{_clip(type_)}", received=values)
+        for key in values:
+            if key in ENTRY_KEYS or key in KINDS:
+                raise SpecError(f"'{key}' is not a layer attribute; defaults give attributes only.", attribute=f"defaults.{_clip(type_)}.{key}")
+    return raw
 
 
 def _defined_below(err, name, table, defined):
@@ -300,15 +379,40 @@ def _defined_below(err, name, table, defined):
     return SpecError(f"uses '{later}' before the line that defines it; define '{later}' above '{name}'.")
 
 
-def _value(value, env, budget=None):
-    """A variable or argument value: a number, a boolean, or an expression string."""
+def _value(value, env, budget=None, words=True):
+    """A variable or argument value: a number, a boolean, an expression, a word or a list of these.
+
+    A word is a string naming nothing the expression could read ("hard_swish", "same"): it is
+    kept as it is, for an attribute that takes a word. A list ([1, 7], [[0, 1], [0, 1]]) is
+    evaluated item by item here, where its expressions' variables are.
+    """
     if isinstance(value, str):
-        return expr.evaluate(value, env, budget)
+        try:
+            return expr.evaluate(value, env, budget)
+        except expr.UndefinedVariable as err:
+            if words and err.variable == value.strip():
+                return value.strip()
+            raise
     if isinstance(value, (bool, int, Fraction)):
         return value
     if isinstance(value, float):
         return expr.exact(value)
-    raise spec_error("must be a number, a boolean or an expression string.", received=value)
+    if isinstance(value, list):
+        return [_value(v, env, budget, words) for v in value]
+    raise spec_error("must be a number, a boolean, an expression, a word or a list of these.", received=value)
+
+
+def substitute(raw, env):
+    """A layer attribute as written, with each name of a word or list (a block parameter such as
+    "act" holding "hard_swish") replaced by what it holds; numbers stay expressions for the layer."""
+    if isinstance(raw, str):
+        if raw.isidentifier() and raw in env and isinstance(env[raw], (str, list)):
+            held = env[raw]
+            return expr.Word(held, raw) if isinstance(held, str) else held
+        return raw
+    if isinstance(raw, list):
+        return [substitute(v, env) for v in raw]
+    return raw
 
 
 def _check_name(name, attribute="name"):
@@ -325,13 +429,15 @@ def _check_block(bname, bdef):
     if not isinstance(bdef, dict):
         raise spec_error("a block is an object with 'params' and 'layers'.", attribute=where, received=bdef)
     for key in bdef:
-        if key not in ("params", "layers", "description"):
-            raise SpecError(f"unknown key in a block definition.{suggest(key, ('params', 'layers'))}", attribute=f"{where}.{key}")
+        if key not in BLOCK_KEYS:
+            raise SpecError(f"unknown key in a block definition.{suggest(key, BLOCK_KEYS)}", attribute=f"{where}.{key}")
+    if not isinstance(bdef.get("description", ""), str):
+        raise spec_error("must be a string.", attribute=f"{where}.description", received=bdef["description"])
     params = bdef.get("params", {})
     if not isinstance(params, dict):
         raise spec_error("must be an object of parameter: default (null if required).", attribute=f"{where}.params", received=params)
     for p in params:
-        if not _usable(p) or p in ENTRY_KEYS or p == "block":
+        if not _usable(p) or p in ENTRY_KEYS or p in KINDS:
             raise spec_error("is not a usable parameter name.", attribute=f"{where}.params", received=p)
     if not isinstance(bdef.get("layers"), list) or not bdef["layers"]:
         raise spec_error("a block needs a non-empty list 'layers'.", attribute=f"{where}.layers", received=bdef.get("layers"))
@@ -340,18 +446,22 @@ def _check_block(bname, bdef):
 class _Expander:
     """Walks entries depth-first, emitting FlatLayers and counting them against a limit."""
 
-    def __init__(self, blocks, max_layers, variables, budget):
+    def __init__(self, blocks, max_layers, variables, budget, defaults=None):
         self.blocks = blocks
         self.variables = variables  # what every block body sees, besides its own parameters
         self.max_layers = max_layers
         self.budget = budget
+        self.defaults = defaults or {}
         self.out: list[FlatLayer] = []
+        self.index_of: dict[str, int] = {}  # layer name -> its index in out
+        self.built: list = []  # graph nodes of out's first layers, built when an expression reads a shape
         self.count = 0  # layers emitted plus copies skipped: what max_layers bounds
         self.names: dict[str, str] = {}  # every usable name -> the layer name it stands for
         self.owners: dict[str, str] = {}  # every name taken -> what took it, for messages
         self.name_chars = 0
         self.counters: dict[str, int] = {}
-        self.stack: list[str] = []
+        self.stack: list[str] = []  # blocks being expanded, for recursion
+        self.depth = 0  # blocks and branches being expanded, for nesting
         self.sizes: dict[str, int] = {}
 
     def tick(self):
@@ -374,9 +484,31 @@ class _Expander:
 
     def emit(self, name, type_, raw, env, inputs, group, implicit=False, share=None, torch=None):
         self.tick()
-        self.out.append(FlatLayer(len(self.out), name, type_, raw, env, tuple(inputs), group, implicit, share, torch))
+        defaults = self.defaults.get(type_, {})
+        defaulted = frozenset(k for k in defaults if k not in raw)
+        raw = {k: substitute(v, env) for k, v in {**defaults, **raw}.items()}
+        self.index_of[name] = len(self.out)
+        self.out.append(FlatLayer(len(self.out), name, type_, raw, env, tuple(inputs), group, implicit=implicit,
+                                  share=share, torch=torch, defaulted=defaulted))
         self.names[name] = name
         return name
+
+    def tensor(self, name):
+        """The layer's output as an expression sees it (in.channels), its shape worked out only when read."""
+        return expr.Tensor(lambda: self.shape_of(name))
+
+    def shape_of(self, name):
+        """The output shape of an emitted layer: the layers up to it are built as the graph builds them."""
+        from .graph import build_node  # the layer rules sit above this module; only a shape read reaches them
+
+        index = self.index_of[name]
+        while len(self.built) <= index:
+            flat = self.out[len(self.built)]
+            try:
+                self.built.append(build_node(flat, self.index_of, self.built, self.budget))
+            except FlopcountError as err:
+                raise err.located(layer=flat.index, name=flat.name)
+        return self.built[index].shape
 
     def auto_name(self, scope, base):
         """type_N, numbered per type within a scope, skipping names already taken."""
@@ -387,9 +519,9 @@ class _Expander:
         self.counters[key] = n
         return f"{base}_{n}"
 
-    def entries(self, entries, env, prev, scope, group, block_in=None):
+    def entries(self, entries, env, prev, scope, group, block_in=None, local=None):
         """Expand a list of entries in order; return the name of the last layer."""
-        local: dict[str, str] = {}
+        local = {} if local is None else local
         if block_in is not None:
             local[BLOCK_IN] = block_in
         for entry in entries:
@@ -399,7 +531,7 @@ class _Expander:
     def entry(self, entry, env, prev, scope, group, local):
         here = len(self.out)
         if not isinstance(entry, dict):
-            raise spec_error("each layer is a JSON object with a 'type' or a 'block'.", layer=here, received=entry)
+            raise spec_error("each entry is a JSON object with a 'type', a 'block' or 'branches'.", layer=here, received=entry)
         label = entry.get("name") if isinstance(entry.get("name"), str) and len(entry["name"]) <= MAX_NAME else None
         try:
             return self._entry(entry, env, prev, scope, group, local)
@@ -416,21 +548,28 @@ class _Expander:
         if repeated:
             raw = entry["repeat"]
             try:
-                repeat = _value(raw, env, self.budget) if isinstance(raw, str) else raw
+                repeat = expr.evaluate(raw, env, self.budget) if isinstance(raw, str) else raw
             except FlopcountError as err:
                 raise err.located(attribute="repeat")
             if isinstance(repeat, bool) or not isinstance(repeat, int) or repeat < 0:
                 raise spec_error("must be an integer >= 0.", attribute="repeat", received=raw)
-        is_block = "block" in entry
-        if is_block == ("type" in entry):
-            raise SpecError("each layer needs exactly one of 'type' (a layer) or 'block' (a block instance).", attribute="type")
-        kind = entry["block"] if is_block else entry["type"]
-        if not isinstance(kind, str):
-            attr = "block" if is_block else "type"
-            raise spec_error("must be a string.", attribute=attr, received=kind)
-        if len(kind) > MAX_NAME:
-            raise spec_error(f"is longer than {MAX_NAME} characters.", attribute="block" if is_block else "type", received=kind)
-        if kind == "input" and not is_block:
+        kinds = [k for k in KINDS if k in entry]
+        if len(kinds) != 1:
+            raise SpecError(
+                "each entry needs exactly one of 'type' (a layer), 'block' (a block instance) or 'branches'.",
+                attribute="type",
+            )
+        what = kinds[0]
+        if what == "branches":
+            kind = "branches"
+            self.check_branches(entry)
+        else:
+            kind = entry[what]
+            if not isinstance(kind, str):
+                raise spec_error("must be a string.", attribute=what, received=kind)
+            if len(kind) > MAX_NAME:
+                raise spec_error(f"is longer than {MAX_NAME} characters.", attribute=what, received=kind)
+        if kind == "input" and what == "type":
             if "inputs" in entry:
                 raise SpecError("an input layer takes no inputs.", attribute="inputs")
             inputs = ()
@@ -439,15 +578,15 @@ class _Expander:
         implicit = "inputs" not in entry
         share = None
         if "share" in entry:
-            if is_block:
-                raise SpecError("share applies to a layer, not to a block instance.", attribute="share")
+            if what != "type":
+                raise SpecError("share applies to a layer, not to a block instance or branches.", attribute="share")
             if not isinstance(entry["share"], str):
                 raise spec_error("must name one earlier layer.", attribute="share", received=entry["share"])
             share = self.inputs(entry["share"], None, local, "share")[0]
         torch = entry.get("torch")
         if "torch" in entry:
-            if is_block:
-                raise SpecError("torch applies to a layer, not to a block instance.", attribute="torch")
+            if what != "type":
+                raise SpecError("torch applies to a layer, not to a block instance or branches.", attribute="torch")
             if not isinstance(torch, str) or not (torch == TORCH_FUNCTION or CLASS_NAME.fullmatch(torch)):
                 raise spec_error(
                     f"must be \"{TORCH_FUNCTION}\" (the PyTorch model calls a function, not a module) or the name of "
@@ -455,19 +594,22 @@ class _Expander:
                     attribute="torch", received=torch,
                 )
         passed = self.passed_on(entry, inputs, prev, local)
-        least = repeat * (1 if "when" in entry else self.min_size(kind) if is_block else 1)
+        least = repeat * (1 if "when" in entry or what != "block" else self.min_size(kind))
         if self.count + least > self.max_layers:
             raise SpecError.about(
                 "max_layers", "the spec would expand to at least {least} layers, more than the limit of {limit}; "
                 "raise it with {max_layers} if that is intended.",
                 least=f"{self.count + least:,}", limit=f"{self.max_layers:,}",
-            ).located(attribute="repeat" if repeat > 1 else "block")
+            ).located(attribute="repeat" if repeat > 1 else what)
         if repeated and name is not None:
             self.claim(_qualify(scope, name), f"the repeat at layer {here}")
         start = self.count
         last = passed
         for i in range(repeat):
-            copy_env = ChainMap({REPEAT_INDEX: i}, env) if repeated else env
+            bound = {REPEAT_INDEX: i} if repeated else {}
+            if scope is None and inputs:
+                bound[BLOCK_IN] = self.tensor(inputs[0])  # outside blocks, in is the entry's own input
+            copy_env = ChainMap(bound, env) if bound else env
             if name is None:
                 local_name = self.auto_name(scope, kind)
             else:
@@ -475,19 +617,22 @@ class _Expander:
             full = _qualify(scope, local_name)
             # layers inside a block or a named repeat are grouped under the top-level entry's name
             copy_group = group or name or local_name
-            what = f"copy {i + 1} of the repeat at layer {here}" if repeated else None
+            copy = f"copy {i + 1} of the repeat at layer {here}" if repeated else None
             if not self.included(entry, copy_env):
                 # a skipped entry stands for its input (or the one 'else' names), so references pass through
                 if passed is None:
                     raise SpecError("an input layer cannot be skipped with 'when'.", attribute="when")
                 self.tick()
-                self.claim(full, what or f"the entry skipped by 'when' before layer {len(self.out)}")
+                self.claim(full, copy or f"the entry skipped by 'when' before layer {len(self.out)}")
                 last = passed
-            elif is_block:
-                self.claim(full, what or f"the block instance at layer {here}")
+            elif what == "block":
+                self.claim(full, copy or f"the block instance at layer {here}")
                 last = self.block(kind, entry, copy_env, inputs, full, copy_group)
+            elif what == "branches":
+                self.claim(full, copy or f"the branches at layer {here}")
+                last = self.branches(entry, copy_env, inputs, full, copy_group)
             else:
-                self.claim(full, what or f"layer {len(self.out)}")
+                self.claim(full, copy or f"layer {len(self.out)}")
                 raw = {k: v for k, v in entry.items() if k not in ENTRY_KEYS and k != "type"}
                 last = self.emit(full, kind, raw, copy_env, inputs, copy_group, implicit, share, torch)
             local[local_name] = last
@@ -520,11 +665,7 @@ class _Expander:
             raw = entry["else"]
             if not isinstance(raw, str):
                 raise spec_error("must be the name of one earlier layer.", attribute="else", received=raw)
-            try:
-                return self.inputs(raw, prev, local)[0]
-            except SpecError as err:
-                err.attribute = "else"
-                raise
+            return self.inputs(raw, prev, local, "else")[0]
         if len(inputs) > 1 and ("when" in entry or entry.get("repeat", 1) == 0):
             raise SpecError(
                 f"this entry reads {len(inputs)} inputs; when it is skipped it cannot stand for one of them "
@@ -539,7 +680,7 @@ class _Expander:
             return True
         raw = entry["when"]
         try:
-            value = _value(raw, env, self.budget)
+            value = expr.evaluate(raw, env, self.budget) if isinstance(raw, str) else raw
         except FlopcountError as err:
             raise err.located(attribute="when")
         if not isinstance(value, bool):
@@ -555,7 +696,7 @@ class _Expander:
             raw = [raw]
         if not isinstance(raw, list) or not raw or not all(isinstance(r, str) for r in raw):
             raise spec_error("must be a layer name or a list of layer names.", attribute=attribute, received=raw)
-        what = "take inputs from" if attribute == "inputs" else "share the weights of"
+        what = {"inputs": "take inputs from", "share": "share the weights of"}.get(attribute, "stand for")
         return tuple(self.resolve(ref, local, attribute, f" A layer can only {what} layers above it.") for ref in raw)
 
     def resolve(self, ref, local, attribute, where):
@@ -573,7 +714,7 @@ class _Expander:
         )
 
     def outputs(self, raw) -> tuple[str, ...]:
-        """The layers named in 'outputs': network outputs besides the last layer."""
+        """The layers named in 'outputs': network outputs besides the last one."""
         if raw is None:
             return ()
         if not isinstance(raw, list) or not raw or not all(isinstance(r, str) for r in raw):
@@ -600,6 +741,12 @@ class _Expander:
         self.sizes[bname] = total
         return total
 
+    def nest(self, what):
+        if self.depth >= MAX_NESTING:
+            nested = "blocks are" if what == "block" else "branches and blocks are"
+            raise SpecError(f"{nested} nested more than {MAX_NESTING} deep.", attribute=what)
+        self.depth += 1
+
     def block(self, bname, entry, env, inputs, full, group):
         if bname not in self.blocks:
             raise spec_error(
@@ -607,8 +754,6 @@ class _Expander:
                 attribute="block",
                 received=bname,
             )
-        if len(self.stack) >= MAX_NESTING:
-            raise SpecError(f"blocks are nested more than {MAX_NESTING} deep.", attribute="block")
         if bname in self.stack:
             chain = " -> ".join(self.stack[self.stack.index(bname):] + [bname])
             raise SpecError(f"block '{bname}' uses itself ({chain}); blocks cannot be recursive.", attribute="block")
@@ -624,7 +769,7 @@ class _Expander:
                     f"block '{bname}' has no parameter of this name.{suggest(key, params)} Its parameters: {listed}.",
                     attribute=key,
                 )
-        # block bodies see the spec's variables and their own parameters, not the caller's locals;
+        # block bodies see the spec's variables, their own parameters and their input as in;
         # arguments are evaluated where the instance is written, defaults in order inside the block
         bound = {}
         for p in params:
@@ -633,7 +778,7 @@ class _Expander:
                     bound[p] = _value(args[p], env, self.budget)
                 except SpecError as err:
                     raise err.located(attribute=p)
-        benv = ChainMap(bound, self.variables)
+        benv = ChainMap(bound, {BLOCK_IN: self.tensor(inputs[0])}, self.variables)
         for p, default in params.items():
             if p in args:
                 continue
@@ -645,11 +790,48 @@ class _Expander:
                 raise _defined_below(err, p, params, bound).located(attribute=f"blocks.{bname}.params.{p}")
             except SpecError as err:
                 raise err.located(attribute=f"blocks.{bname}.params.{p}")
+        self.nest("block")
         self.stack.append(bname)
         try:
             return self.entries(bdef["layers"], benv, inputs[0], scope=full, group=group, block_in=inputs[0])
         finally:
             self.stack.pop()
+            self.depth -= 1
+
+    @staticmethod
+    def check_branches(entry):
+        branches = entry["branches"]
+        if not isinstance(branches, list) or len(branches) < 2:
+            raise spec_error("must be a list of two or more branches, each a list of entries (or one entry).",
+                             attribute="branches", received=branches)
+        for k, branch in enumerate(branches):
+            if not isinstance(branch, (list, dict)):
+                raise spec_error("each branch is a list of entries, one entry, or [] for the input itself.",
+                                 attribute=f"branches[{k}]", received=branch)
+        merge = entry.get(MERGE)
+        if not isinstance(merge, str) or not merge or len(merge) > MAX_NAME:
+            raise spec_error("branches need a 'merge': the layer type that joins them, such as \"concat\" or \"add\".",
+                             attribute=MERGE, received=merge)
+
+    def branches(self, entry, env, inputs, full, group):
+        """Parallel branches from one input, joined by a merge layer; names live under the entry's, like a block's."""
+        if len(inputs) != 1:
+            raise spec_error("branches take exactly one input.", attribute="inputs", received=list(inputs))
+        self.nest("branches")
+        try:
+            benv = ChainMap({BLOCK_IN: self.tensor(inputs[0])}, env)
+            local = {BLOCK_IN: inputs[0]}
+            outs = []
+            for branch in entry["branches"]:
+                branch = [branch] if isinstance(branch, dict) else branch
+                outs.append(self.entries(branch, benv, inputs[0], scope=full, group=group, local=local))
+        finally:
+            self.depth -= 1
+        merge = entry[MERGE]
+        joined = _qualify(full, merge)
+        self.claim(joined, f"the merge of the branches at layer {len(self.out)}")
+        raw = {k: v for k, v in entry.items() if k not in ENTRY_KEYS and k not in KINDS and k != MERGE}
+        return self.emit(joined, merge, raw, env, outs, group)
 
 
 def _qualify(scope, name):

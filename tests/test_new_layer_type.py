@@ -92,7 +92,8 @@ def test_schema_describes_the_toy(toy_type):
     schema = spec_schema()
     toy = schema["$defs"]["layer.toy_mix"]
     assert toy["required"] == ["type", "units"]
-    assert toy["properties"]["units"]["anyOf"][0] == {"type": "integer", "minimum": 1}
+    units = schema["$defs"]["attributes.toy_mix"]["properties"]["units"]
+    assert units["anyOf"][0]["anyOf"][0] == {"type": "integer", "minimum": 1, "maximum": 10**15}
     validator = jsonschema.Draft202012Validator(schema)
     assert validator.is_valid(SPEC)
     assert not validator.is_valid({**SPEC, "layers": [{"type": "toy_mix", "units": 0}]})

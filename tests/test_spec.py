@@ -1,5 +1,9 @@
 """The spec format: blocks, repeats, variables, names, inputs, and their errors."""
 
+import json
+import re
+from pathlib import Path
+
 import pytest
 from click.testing import CliRunner
 
@@ -396,3 +400,206 @@ def test_analyze_warns_of_an_unused_output_and_check_fails_on_it(cli, write_spec
     assert cli("check", path).exit_code == 1
     spec["outputs"] = ["aux"]
     assert cli("check", write_spec(spec)).exit_code == 0
+
+
+# ---------------------------------------------------------------- shorter specs (issue 10)
+
+README = Path(__file__).parents[1] / "README.md"
+
+
+def readme_example(name):
+    text = README.read_text()
+    return json.loads(re.search(rf"<!-- example: {name} -->\n```json\n(.*?)```", text, re.S).group(1))
+
+
+def figures(doc):
+    return [(n.type, n.shape, n.params, n.macs) for n in build_graph(parse_spec(doc)).nodes]
+
+
+BN = {"type": "batch_norm", "epsilon": 1e-5}
+RELU = {"type": "activation", "fn": "relu"}
+# the three README examples as they had to be written before input-shape expressions, branches and defaults
+BEFORE = {
+    "inverted_residual": {
+        "name": "MobileNetV2, block 3",
+        "input": [56, 56, 24],
+        "blocks": {"inverted_residual": {"params": {"inp": None, "out": None, "t": 6, "stride": 1}, "layers": [
+            {"type": "conv2d", "filters": "inp * t", "kernel": 1, "bias": False, "when": "t != 1"},
+            {**BN, "when": "t != 1"},
+            {"type": "activation", "fn": "relu6", "when": "t != 1"},
+            {"type": "depthwise_conv2d", "kernel": 3, "stride": "stride", "padding": 1, "bias": False},
+            BN,
+            {"type": "activation", "fn": "relu6"},
+            {"type": "conv2d", "filters": "out", "kernel": 1, "bias": False},
+            {**BN, "name": "project"},
+            {"type": "add", "inputs": ["in", "project"], "when": "stride == 1 and inp == out", "else": "project"},
+        ]}},
+        "layers": [{"block": "inverted_residual", "name": "block3", "inp": "24 if i == 0 else 32", "out": 32,
+                    "stride": "2 if i == 0 else 1", "repeat": 3}],
+    },
+    "dense_block": {
+        "name": "DenseNet-121, dense block 1 and transition 1",
+        "input": [56, 56, 64],
+        "variables": {"growth": 32},
+        "blocks": {"dense_layer": {"layers": [
+            BN, RELU, {"type": "conv2d", "filters": "4 * growth", "kernel": 1, "bias": False},
+            BN, RELU, {"type": "conv2d", "name": "new", "filters": "growth", "kernel": 3, "padding": 1, "bias": False},
+            {"type": "concat", "inputs": ["in", "new"]},
+        ]}},
+        "layers": [
+            {"block": "dense_layer", "name": "denseblock1", "repeat": 6},
+            BN, RELU,
+            {"type": "conv2d", "name": "transition1", "filters": 128, "kernel": 1, "bias": False},  # (64 + 6 x 32) / 2, by hand
+            {"type": "avg_pool", "pool": 2},
+        ],
+    },
+    "inception": {
+        "name": "GoogLeNet, inception 3a",
+        "input": [28, 28, 192],
+        "blocks": {
+            "conv": {"params": {"filters": None, "k": 1}, "layers": [
+                {"type": "conv2d", "filters": "filters", "kernel": "k", "padding": "(k - 1) // 2", "bias": False},
+                {"type": "batch_norm"}, RELU]},
+            "inception": {"params": {"c1": None, "c3r": None, "c3": None, "c5r": None, "c5": None, "pool": None}, "layers": [
+                {"block": "conv", "name": "branch1", "inputs": "in", "filters": "c1"},
+                {"block": "conv", "name": "branch2a", "inputs": "in", "filters": "c3r"},
+                {"block": "conv", "name": "branch2", "filters": "c3", "k": 3},
+                {"block": "conv", "name": "branch3a", "inputs": "in", "filters": "c5r"},
+                {"block": "conv", "name": "branch3", "filters": "c5", "k": 3},
+                {"type": "max_pool", "inputs": "in", "pool": 3, "stride": 1, "padding": 1, "ceil_mode": True},
+                {"block": "conv", "name": "branch4", "filters": "pool"},
+                {"type": "concat", "inputs": ["branch1", "branch2", "branch3", "branch4"]},
+            ]},
+        },
+        "layers": [{"block": "inception", "name": "inception3a", "c1": 64, "c3r": 96, "c3": 128, "c5r": 16, "c5": 32,
+                    "pool": 32}],
+    },
+}
+
+
+@pytest.mark.parametrize("name", sorted(BEFORE))
+def test_the_readme_blocks_count_as_before_and_are_shorter(name):
+    after = readme_example(name)
+    assert figures(after) == figures(BEFORE[name])
+    assert len(json.dumps(after)) < len(json.dumps(BEFORE[name]))
+
+
+def test_the_readme_examples_figures():
+    # the inverted residual block 3 of MobileNetV2 (Sandler et al., Table 2: t 6, c 32, n 3, s 2) from 56x56x24:
+    # expand 24 -> 144 at 56x56, depthwise 3x3 stride 2, project to 32; then twice 32 -> 192 -> 32 at 28x28
+    macs = 56 * 56 * 24 * 144 + 28 * 28 * 9 * 144 + 28 * 28 * 144 * 32 + 2 * (28 * 28 * (32 * 192 + 9 * 192 + 192 * 32))
+    assert build_graph(parse_spec(readme_example("inverted_residual"))).totals.macs == macs
+    # DenseNet-121 (Huang et al., Table 1): after dense block 1, 64 + 6 x 32 = 256 channels; the transition halves them
+    g = build_graph(parse_spec(readme_example("dense_block")))
+    assert g.nodes[-3].shape == (56, 56, 256) and g.nodes[-2].shape == (56, 56, 128) and g.nodes[-1].shape == (28, 28, 128)
+    # GoogLeNet inception 3a (Szegedy et al., Table 1): 64 + 128 + 32 + 32 = 256 channels at 28x28
+    assert build_graph(parse_spec(readme_example("inception"))).nodes[-1].shape == (28, 28, 256)
+    small = readme_example("small")
+    totals = build_graph(parse_spec(small)).totals
+    assert {"params": totals.params, "macs": totals.macs} == small["expect"]
+
+
+def test_in_is_the_blocks_input_inside_a_block_and_the_entrys_own_outside():
+    blocks = {"b": {"params": {"w": "in.channels + 1"}, "layers": [
+        {"type": "conv2d", "filters": "w", "kernel": 1},
+        {"type": "conv2d", "filters": "in.channels * 2", "kernel": 1},  # the block's input: 3, not 4
+    ]}}
+    spec = {"name": "t", "input": [4, 4, 3], "blocks": blocks, "layers": [
+        {"type": "conv2d", "filters": 5, "kernel": 1},
+        {"type": "conv2d", "filters": "in.channels * 3", "kernel": 1},  # its own input: 5
+        {"block": "b", "name": "u", "w": "in.channels"},  # an argument: the instance's input, 15
+        {"block": "b", "name": "v"},  # the default: in.channels + 1 of the block's input, 6 + 1
+        {"branches": [[], [{"type": "conv2d", "filters": "in.channels", "kernel": 1}]], "merge": "add"},
+    ]}
+    shapes = {n.name: n.shape[-1] for n in build_graph(parse_spec(spec)).nodes}
+    assert shapes["conv2d_2"] == 15
+    assert shapes["u/conv2d_1"] == 15 and shapes["u/conv2d_2"] == 30
+    assert shapes["v/conv2d_1"] == 31 and shapes["v/conv2d_2"] == 60
+    assert shapes["branches_1/conv2d_1"] == 60
+
+
+def test_a_condition_may_read_the_input_shape():
+    blocks = {"res": {"params": {"out": None}, "layers": [
+        {"type": "conv2d", "name": "c", "filters": "out", "kernel": 1},
+        {"type": "add", "inputs": ["in", "c"], "when": "in.channels == out", "else": "c"},
+    ]}}
+    spec = {"name": "t", "input": [4, 4, 8], "blocks": blocks, "layers": [{"block": "res", "out": 8}, {"block": "res", "out": 16}]}
+    assert [n.type for n in build_graph(parse_spec(spec)).nodes] == ["input", "conv2d", "add", "conv2d"]
+
+
+def test_a_shape_read_reports_an_earlier_layers_error_at_that_layer():
+    spec = {"name": "t", "input": [4, 4, 3], "layers": [
+        {"type": "conv2d", "name": "bad", "filters": 2, "kernel": 9},
+        {"type": "dropout", "when": "in.channels > 1"},
+    ]}
+    with pytest.raises(ShapeError, match="layer 1 'bad': attribute 'kernel': the window of 9 is larger"):
+        parse_spec(spec)
+
+
+def test_parameters_and_variables_of_any_kind():
+    blocks = {"c": {"params": {"k": 3, "pad": 1, "act": "relu"}, "layers": [
+        {"type": "conv2d", "filters": 4, "kernel": "k", "padding": "pad"}, {"type": "activation", "fn": "act"}]}}
+    spec = {"name": "t", "input": [16, 16, 4], "variables": {"act": "hard_swish", "k": [1, 7]}, "blocks": blocks,
+            "layers": [{"block": "c", "k": "k", "pad": [[0, 0], [3, 3]], "act": "act"}, {"block": "c"}]}
+    nodes = build_graph(parse_spec(spec)).nodes
+    assert nodes[1].layer.kernel == (1, 7) and nodes[1].shape == (16, 16, 4)
+    assert nodes[2].layer.fn == "hard_swish" and nodes[4].layer.fn == "relu"
+    g = build_graph(parse_spec(spec, overrides={"act": "gelu"}))
+    assert g.nodes[2].layer.fn == "gelu"
+    spec["layers"] = [{"type": "dense", "units": "act"}]
+    with pytest.raises(SpecError, match="attribute 'units': 'act' holds the word 'hard_swish', not a number."):
+        build_graph(parse_spec(spec))
+
+
+def test_an_override_of_a_number_is_never_a_word():
+    spec = {"name": "t", "input": [4], "variables": {"classes": 10}, "layers": [{"type": "dense", "units": "classes"}]}
+    with pytest.raises(SpecError, match="undefined variable 'many'"):
+        parse_spec(spec, overrides={"classes": "many"})
+
+
+def test_defaults_apply_to_every_layer_of_the_type_unless_it_says_otherwise():
+    spec = {"name": "t", "input": [4, 4, 2], "defaults": {"conv2d": {"bias": False, "kernel": 3, "padding": 1}},
+            "layers": [{"type": "conv2d", "filters": 2}, {"type": "conv2d", "filters": 2, "bias": True}]}
+    nodes = build_graph(parse_spec(spec)).nodes
+    assert [n.params for n in nodes[1:]] == [3 * 3 * 2 * 2, 3 * 3 * 2 * 2 + 2]
+
+
+@pytest.mark.parametrize(
+    "defaults, message",
+    [
+        ({"conv": {"bias": False}}, "attribute 'defaults.conv': unknown layer type. Did you mean 'conv2d'?"),
+        ({"conv2d": {"bais": False}}, "attribute 'defaults.conv2d.bais': unknown attribute for conv2d. Did you mean 'bias'?"),
+        ({"conv2d": {"bias": 1}}, "attribute 'defaults.conv2d.bias': must be true or false."),
+        ({"conv2d": {"when": False}}, "attribute 'defaults.conv2d.when': 'when' is not a layer attribute"),
+        ({"conv2d": 3}, "attribute 'defaults.conv2d': must be an object of attribute: value."),
+    ],
+)
+def test_a_wrong_default_names_where_it_is_written(defaults, message):
+    spec = {"name": "t", "input": [4, 4, 2], "defaults": defaults, "layers": [{"type": "conv2d", "filters": 2, "kernel": 1}]}
+    with pytest.raises(SpecError) as err:
+        build_graph(parse_spec(spec))
+    assert message in str(err.value)
+
+
+def test_branches_join_parallel_lists_from_one_input():
+    spec = {"name": "t", "input": [8, 8, 4], "layers": [
+        {"name": "mixed", "merge": "concat", "branches": [
+            {"type": "conv2d", "filters": 2, "kernel": 1},
+            [{"type": "conv2d", "filters": 3, "kernel": 1}, {"type": "conv2d", "filters": 5, "kernel": 3, "padding": 1}],
+            [],
+        ]},
+        {"type": "dropout", "inputs": "mixed"},
+    ]}
+    g = build_graph(parse_spec(spec))
+    assert [n.name for n in g.nodes] == ["input", "mixed/conv2d_1", "mixed/conv2d_2", "mixed/conv2d_3", "mixed/concat",
+                                         "dropout_1"]
+    assert [g.nodes[i].name for i in g.nodes[4].inputs] == ["mixed/conv2d_1", "mixed/conv2d_3", "input"]
+    assert g.nodes[4].shape == (8, 8, 2 + 5 + 4)
+
+
+def test_branches_nest_only_so_deep():
+    entry = {"type": "dropout"}
+    for _ in range(70):
+        entry = {"branches": [[], [entry]], "merge": "add"}
+    with pytest.raises(SpecError, match="branches and blocks are nested more than 64 deep"):
+        parse_spec({"name": "t", "input": [4], "layers": [entry]})

@@ -53,10 +53,10 @@ def test_thousands_of_expressions_over_4000_bit_fractions_stop_at_the_work_budge
     sum_of = "(" + " + ".join(["x - x"] * 60) + ") / 2"
     spec = {"name": "t", "input": [4], "variables": {"x": big}, "layers": [{"type": "dropout", "rate": sum_of, "repeat": 20_000}]}
     with pytest.raises(ExprError, match="more than the limit of 2,000,000 steps of work"):
-        quick(lambda: build_graph(parse_spec(spec)), 3)
+        quick(lambda: build_graph(parse_spec(spec)), 5)  # 1 s on a quiet machine; unbounded, minutes
     variables = {"x": big, **{f"v{k}": sum_of for k in range(3000)}}
     with pytest.raises(SpecError, match="more than the limit of 2,000,000 steps of work"):
-        quick(lambda: parse_spec({"name": "t", "input": [4], "variables": variables, "layers": [{"type": "flatten"}]}), 3)
+        quick(lambda: parse_spec({"name": "t", "input": [4], "variables": variables, "layers": [{"type": "flatten"}]}), 5)
 
 
 def test_the_budget_grows_with_max_layers():
@@ -87,8 +87,8 @@ def test_names_nested_deep_stop_at_the_total_size_of_names():
 
 
 def test_many_variables_are_not_copied_for_every_layer():
-    # every layer sees 20,000 variables; a copy of them per layer would need 3,000 x 1.3 MB
+    # every layer sees 20,000 variables; a copy of them per layer would need 2,000 x 1.3 MB
     variables = {f"v{k}": k for k in range(20_000)}
     blocks = {"b": {"params": {"w": 1}, "layers": [{"type": "dropout", "rate": "0.5"}]}}
-    spec = {"name": "t", "input": [4], "variables": variables, "blocks": blocks, "layers": [{"block": "b", "repeat": 3000}]}
-    assert len(bounded(lambda: parse_spec(spec), seconds=5, mebibytes=40).layers) == 3001
+    spec = {"name": "t", "input": [4], "variables": variables, "blocks": blocks, "layers": [{"block": "b", "repeat": 2000}]}
+    assert len(bounded(lambda: parse_spec(spec), seconds=10, mebibytes=40).layers) == 2001

@@ -27,8 +27,8 @@ AXES = {1: ("length",), 2: ("height", "width"), 3: ("depth", "height", "width")}
 
 
 def integer_schema(minimum=None) -> dict:
-    """An integer (at least minimum), or an expression the loader evaluates to one."""
-    number = {"type": "integer"} if minimum is None else {"type": "integer", "minimum": minimum}
+    """An integer from minimum (or -10^15) to 10^15, or an expression the loader evaluates to one."""
+    number = {"type": "integer", "minimum": -MAX_INTEGER if minimum is None else minimum, "maximum": MAX_INTEGER}
     return {"anyOf": [number, EXPRESSION]}
 
 
@@ -216,8 +216,8 @@ class Number(Kind):
         return Fraction(value)
 
     def schema(self):
-        number = {"type": "number"} if self.minimum is None else {"type": "number", "minimum": self.minimum}
-        return {"anyOf": [number, EXPRESSION]}
+        low = -MAX_INTEGER if self.minimum is None else self.minimum
+        return {"anyOf": [{"type": "number", "minimum": low, "maximum": MAX_INTEGER}, EXPRESSION]}
 
 
 @dataclass(frozen=True)
