@@ -301,7 +301,7 @@ del VALID["layers"][-1]["share"]
 # for each value shape, a value of the wrong JSON type or out of range, which the loader refuses too
 WRONG = {"text": 5, "title": "", "shape": "224", "variables": [1], "defaults": {"conv2d": 3}, "blocks": [],
          "entries": {}, "names": "stem", "expect": 5, "name": "a/b", "inputs": 3, "count": -1, "condition": 1,
-         "layer_name": 3, "layer_type": "conv", "block_name": 3, "branches": [[]], "merge": "flatten", "params": []}
+         "layer_name": 3, "torch": "nn.Module", "layer_type": "conv", "block_name": 3, "branches": [[]], "merge": "flatten", "params": []}
 
 
 def test_the_valid_example_is_valid():
