@@ -14,6 +14,8 @@ models fails here.
 import csv
 import io
 import json
+import re
+from pathlib import Path
 
 import pytest
 from test_reference_specs import shared_candidates
@@ -407,3 +409,30 @@ def test_check_refuses_an_unknown_convention_in_expect_and_on_the_command_line(c
     result = cli("check", write_spec(doc))
     assert result.exit_code == 2 and "expect[0].convention" in result.output and "Did you mean 'thop'?" in result.output
     assert cli("check", "alexnet", "--convention", "nope").exit_code == 2
+
+
+# ---------------------------------------------------------------- the README's reference
+
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def test_readme_example_is_the_commands_output(cli):
+    text = README.read_text()
+    marker = "<!-- example: analyze resnet18 --convention all --format markdown -->\n"
+    shown = text[text.index(marker) + len(marker):text.index("<!-- /example -->")]
+    assert shown == cli("analyze", "resnet18", "--convention", "all", "--format", "markdown").output
+
+
+def test_readme_rules_table_has_a_row_for_every_layer_type():
+    text = README.read_text()
+    table = text[text.index("| layer type | fvcore"):text.index("| **parameters counted**")]
+    first = " ".join(row.split("|")[1] for row in table.splitlines()[2:])
+    named = set(re.findall(r"[a-z_0-9]+", first.replace("conv1d/2d/3d_transpose", "conv1d_transpose conv2d_transpose "
+                                                       "conv3d_transpose").replace("upsample1d/3d", "upsample1d upsample3d")))
+    named |= {"conv1d", "conv2d", "conv3d", "depthwise_conv1d", "depthwise_conv2d", "depthwise_conv3d"}  # "conv1d/2d/3d, depthwise"
+    named |= {"max_pool1d", "max_pool3d", "avg_pool1d", "avg_pool3d"}  # "max_pool, avg_pool (1-3 D)"
+    assert not set(REGISTRY) - named, sorted(set(REGISTRY) - named)
+    for name, conv in PEERS.items():
+        version = CONVENTIONS[name].tool.split(" (")[0]
+        assert version in text, version
