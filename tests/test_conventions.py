@@ -15,6 +15,8 @@ import csv
 import io
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -436,3 +438,11 @@ def test_readme_rules_table_has_a_row_for_every_layer_type():
     for name, conv in PEERS.items():
         version = CONVENTIONS[name].tool.split(" (")[0]
         assert version in text, version
+
+
+def test_the_default_analyze_path_does_not_import_the_conventions():
+    code = ("import sys; from click.testing import CliRunner; from flopcount.cli import main; "
+            "r = CliRunner().invoke(main, ['analyze', 'vgg16']); assert r.exit_code == 0; "
+            "print('flopcount.layers.conventions' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
