@@ -379,3 +379,176 @@ def test_compare_ends_in_a_verdict_or_a_clean_error(cli, a, b, options, bias):
     assert result.exit_code in (0, 1, 2)
     if result.exit_code == 2:
         assert "Traceback" not in result.output and result.output.count("\n") <= 3
+
+
+# ---------------------------------------------------------------- files, options and baselines under fire
+
+FILES = ["spec", "bundled", "missing", "folder", "fifo", "dev-zero", "empty", "oversize", "long-name", "baseline", "glob"]
+
+
+@pytest.fixture(scope="module")
+def odd_files(tmp_path_factory):
+    """A path of every kind a user could give as a spec or a baseline."""
+    from flopcount.baseline import dump_baseline
+    from flopcount.files import MAX_FILE_BYTES
+
+    folder = tmp_path_factory.mktemp("odd")
+    spec = {"name": "t", "input": [4], "variables": {"w": 3}, "layers": [{"name": "fc", "type": "dense", "units": "w"}],
+            "expect": {"params": 15, "macs": 12}}
+    (folder / "spec.json").write_text(json.dumps(spec))
+    (folder / "empty.json").write_text("")
+    (folder / "base.json").write_text(dump_baseline({}))
+    (folder / "dir").mkdir()
+    os.mkfifo(folder / "fifo.json")
+    with open(folder / "oversize.json", "wb") as f:
+        f.truncate(MAX_FILE_BYTES + 1)
+    return {"spec": folder / "spec.json", "bundled": "resnet18", "missing": folder / "nothing.json", "folder": folder / "dir",
+            "fifo": folder / "fifo.json", "dev-zero": "/dev/zero", "empty": folder / "empty.json",
+            "oversize": folder / "oversize.json", "long-name": folder / ("n" * 300 + ".json"), "baseline": folder / "base.json",
+            "glob": f"{folder}/s*.json"}
+
+
+def hang_guard(seconds=60):
+    """Turn a hang (a FIFO read, an unbounded loop) into a failure instead of a stuck session."""
+    import signal
+
+    def stuck(*_):
+        raise AssertionError(f"no answer within {seconds} s")
+
+    signal.signal(signal.SIGALRM, stuck)
+    signal.alarm(seconds)
+
+
+sets = st.sampled_from(["w=4", "w=0", "w=1/3", "w=10**400", "w=w", "w=", "=4", "nope=1", "w=1 +", "w=\x1b[2J"]) | st.text(max_size=12)
+option_values = {
+    "--max-memory": st.sampled_from(["4GiB", "1k", "0"] + ODD),
+    "--max-layers": st.sampled_from(["1", "2", "0", "-1", "x", "9" * 40]),
+    "--tolerance": tolerances,
+    "--seed": st.sampled_from(["0", "7"] + ODD),
+    "--batch": st.sampled_from(["1", "2", "0", "-1", "x"]),
+}
+COMMAND_OPTIONS = {
+    "analyze": ["--max-layers", "--max-memory"], "run": ["--max-memory", "--max-layers", "--seed", "--batch"],
+    "check": ["--max-layers", "--tolerance"],
+}
+
+
+@settings(max_examples=max(EXAMPLES // 5, 20), deadline=None, suppress_health_check=list(HealthCheck), database=None)
+@given(st.sampled_from(sorted(COMMAND_OPTIONS)), st.sampled_from(FILES), st.data(),
+       st.lists(sets, max_size=2), st.one_of(st.none(), st.sampled_from(FILES)), st.booleans())
+def test_random_files_and_option_values_end_in_one_line_or_a_result(odd_files, cli, command, spec_kind, data, overrides,
+                                                                     baseline_kind, update):
+    """Every file kind as SPEC (and as --baseline), random values for every option: exit 0, 1 or 2, never a hang."""
+    args = [command, odd_files[spec_kind]]
+    for option in COMMAND_OPTIONS[command]:
+        if data.draw(st.booleans()):
+            args += [option, data.draw(option_values[option])]
+    for pair in overrides:
+        args += ["--set", pair]
+    if command == "analyze" and data.draw(st.booleans()):
+        args.append("--verify")
+    if command == "run":
+        args.append("--quiet")
+    if command == "check" and baseline_kind is not None:
+        args += ["--baseline", odd_files[baseline_kind]] + (["--update"] if update and baseline_kind == "baseline" else [])
+    hang_guard()
+    try:
+        result = cli(*args)
+    finally:
+        import signal
+
+        signal.alarm(0)
+    event(f"{command} exit {result.exit_code}")
+    assert_clean_exit(result)
+
+
+@settings(max_examples=max(EXAMPLES // 25, 10), deadline=None, suppress_health_check=list(HealthCheck), database=None)
+@given(st.lists(st.integers(1, 40), min_size=2, max_size=6), st.integers(2, 4), st.randoms(use_true_random=False),
+       st.sampled_from(["none", "empty", "baseline", "link"]))
+def test_concurrent_baseline_updates_keep_every_entry(tmp_path_factory, units, workers, rnd, start):
+    """Workers update one baseline at the same moment, each with its own specs (sometimes two at two settings).
+
+    Without the lock each wrote what it had read at its start plus its own: entries of the others were lost.
+    """
+    import threading
+
+    from flopcount.baseline import dump_baseline, read_baseline
+    from flopcount.check import run_check
+
+    folder = tmp_path_factory.mktemp("concurrent")
+    names = []
+    for k, n in enumerate(units):
+        # params 4 * n + n, MACs 4 * n; a second setting doubles the units
+        spec = {"name": f"s{k}", "input": [4], "variables": {"n": n},
+                "layers": [{"name": "fc", "type": "dense", "units": "n"}]}
+        (folder / f"s{k}.json").write_text(json.dumps(spec))
+        names.append(f"s{k}.json")
+    baseline = folder / "base.json"
+    target = baseline
+    if start == "empty":
+        baseline.write_text("")
+    elif start == "baseline":
+        baseline.write_text(dump_baseline({}))
+    elif start == "link":
+        target = folder / "kept" / "real.json"
+        target.parent.mkdir()
+        baseline.symlink_to(target)
+    rnd.shuffle(names)
+    groups = [group for group in (names[i::workers] for i in range(workers)) if group]
+    doubled = {name for name in names if rnd.random() < 0.3}
+    barrier = threading.Barrier(len(groups), timeout=60)
+    errors = []
+
+    def update(group):
+        try:
+            barrier.wait()
+            run_check([folder / g for g in group], baseline=baseline, update=True)
+            for name in (g for g in group if g in doubled):
+                n = units[int(name[1:-5])]
+                run_check([folder / name], baseline=baseline, update=True, overrides={"n": str(2 * n)})
+        except BaseException as err:  # noqa: BLE001 - reported below
+            errors.append(err)
+
+    threads = [threading.Thread(target=update, args=(g,), daemon=True) for g in groups]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors and not any(t.is_alive() for t in threads)
+    recorded = read_baseline(target)
+    expected = {name: 5 * units[int(name[1:-5])] for name in names}
+    expected.update({f"{name} [n={2 * units[int(name[1:-5])]}]": 10 * units[int(name[1:-5])] for name in doubled})
+    assert {key: entry["totals"]["params"] for key, entry in recorded.items()} == expected
+    assert baseline.is_symlink() == (start == "link")
+    assert sorted(p.name for p in folder.iterdir() if p.name.startswith(".")) == []  # no temporary left
+
+
+blocks = st.sampled_from(["standard", "depthwise", "3x3x2", "5x5", "3x3x3", "7x7", "basic", "bottleneck", "inverted_residual"])
+channels = st.one_of(st.none(), st.integers(1, 12), st.sampled_from([4, 8, 16]))
+
+
+@settings(max_examples=max(EXAMPLES // 20, 10), deadline=None, suppress_health_check=list(HealthCheck), database=None)
+@given(blocks, blocks, channels, channels, channels, st.integers(1, 25), st.integers(1, 80), st.integers(1, 4),
+       st.integers(1, 6), st.booleans())
+def test_compare_with_execution_agrees_or_refuses_within_its_budgets(cli, a, b, M, N, C, DK, DF, stride, t, bias):
+    """Both sides run and their receptive fields are probed (within the MAC budgets): no check may fail (exit 1)."""
+    import time
+
+    args = ["compare", a, b, "--DK", DK, "--DF", DF, "--stride", stride, "--t", t, "--format", "json"]
+    for flag, value in (("--M", M), ("--N", N), ("--C", C)):
+        if value is not None:
+            args += [flag, value]
+    start = time.perf_counter()
+    hang_guard(120)
+    try:
+        result = cli(*args + (["--bias"] if bias else []))
+    finally:
+        import signal
+
+        signal.alarm(0)
+    event(f"exit {result.exit_code}")
+    assert_clean_exit(result, codes=(0, 2))
+    assert time.perf_counter() - start < 60
+    if result.exit_code == 0:
+        data = json.loads(result.output)
+        assert data["ok"] and all(v is not False for v in data["verdicts"].values())
