@@ -106,6 +106,16 @@ convention_option = click.option(
     help="Count as another tool does, per layer and in total: torchvision, fvcore, ptflops, ptflops-aten, thop, "
     "torchinfo, onnx-tool or keras; 'all' shows every tool's total side by side.",
 )
+DTYPE_NAMES = ("float32", "float16", "bfloat16", "int8")
+
+
+def dtype_options(f):
+    """--dtype for weights and activations alike, and one option for each apart."""
+    f = click.option("--activation-dtype", type=click.Choice(DTYPE_NAMES), help="Data type of activations (default: --dtype).")(f)
+    f = click.option("--weight-dtype", type=click.Choice(DTYPE_NAMES), help="Data type of weights (default: --dtype).")(f)
+    return click.option("--dtype", type=click.Choice(DTYPE_NAMES), default="float32", show_default=True, help="Data type of weights and activations, for memory.")(f)
+
+
 max_memory_option = click.option("--max-memory", default="4GiB", show_default=True, metavar="SIZE", help="Refuse to run when the estimated peak memory is larger, e.g. 512MiB.")
 
 
@@ -117,10 +127,14 @@ max_memory_option = click.option("--max-memory", default="4GiB", show_default=Tr
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 @click.option("--by", type=click.Choice(["type", "block"]), help="Group totals by layer type or by top-level block.")
 @click.option("--flops", is_flag=True, help="Also show other ops and FLOPs = 2 x MACs + other ops.")
+@click.option("--memory", "show_memory", is_flag=True, help="Also show each layer's output, weight and live activation memory (json and csv always carry them).")
 @click.option("--verify", is_flag=True, help="Then run SPEC with NumPy (batch 1) and exit 1 if any layer disagrees.")
 @max_memory_option  # used by --verify
 @convention_option
-def analyze(spec, overrides, input_shapes, max_layers, fmt, by, flops, verify, max_memory, convention):
+@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True, help="Samples per inference: MACs, other ops and activations scale, parameters do not.")
+@dtype_options
+def analyze(spec, overrides, input_shapes, max_layers, fmt, by, flops, show_memory, verify, max_memory, convention, batch, dtype,
+            weight_dtype, activation_dtype):
     """Per-layer output shape, parameters and MACs of SPEC, with totals.
 
     SPEC is a JSON spec file, the name of a bundled reference spec (vgg16, resnet50, ...),
@@ -128,6 +142,7 @@ def analyze(spec, overrides, input_shapes, max_layers, fmt, by, flops, verify, m
     """
     from . import render, report
     from .graph import analyze as analyze_spec
+    from .memory import estimate_memory
     from .spec import parse_overrides
 
     if verify:  # the runner (and NumPy) only with --verify; a bad size is an error before any output
@@ -137,18 +152,21 @@ def analyze(spec, overrides, input_shapes, max_layers, fmt, by, flops, verify, m
     graph = analyze_spec(spec, parse_overrides(overrides), max_layers, model_inputs(input_shapes))
     for note in graph.unused_notes():  # a wiring mistake is counted, but said
         click.echo(f"Warning: {one_line(f'{graph.spec.file}: {note}')}", err=True)
+    if batch != 1 and convention != "flopcount":
+        raise click.UsageError("--convention counts one sample, as each tool does; leave --batch at 1 with it.")
+    memory = estimate_memory(graph, batch, weight_dtype or dtype, activation_dtype or dtype)
     if convention == "all":
         show_conventions(graph, fmt)
     else:
         counted = report.counted_under(graph, convention)
         if fmt == "table":
-            render.to_console(report.analysis_blocks(graph, by, flops, counted), console())
+            render.to_console(report.analysis_blocks(graph, by, flops, counted, memory, show_memory), console())
         elif fmt == "json":
-            click.echo(report.to_json(graph, by, counted))
+            click.echo(report.to_json(graph, by, counted, memory))
         elif fmt == "csv":
-            click.echo(render.to_csv(report.csv_table(graph, by, counted)), nl=False)
+            click.echo(render.to_csv(report.csv_table(graph, by, counted, memory)), nl=False)
         else:
-            click.echo(render.to_markdown(report.analysis_blocks(graph, by, flops, counted)), nl=False)
+            click.echo(render.to_markdown(report.analysis_blocks(graph, by, flops, counted, memory, show_memory)), nl=False)
     if verify:
         verify_run(graph, fmt, max_memory)
 

@@ -143,6 +143,34 @@ class Graph:
         ]
 
 
+def last_use(graph: Graph) -> dict[int, int]:
+    """For each node index, the index of the last node reading it (itself if none does)."""
+    return {i: max(c, default=i) for i, c in graph.consumers().items()}
+
+
+def freed_after(node: Node, last: dict[int, int]) -> list[int]:
+    """The activations no layer reads after node has run: its inputs read last here, or its own unread output."""
+    return [i for i in {*node.inputs, node.index} if last[i] == node.index]
+
+
+def live_elements(graph: Graph) -> list[int]:
+    """Per node in order, the activation elements (per sample) alive while it runs: its own output and
+    every earlier output a later layer still reads. The liveness rule of the runner and of the memory
+    estimate alike: an activation is freed as soon as the last layer reading it has run."""
+    last = last_use(graph)
+    alive: dict[int, int] = {}
+    held = 0
+    out = []
+    for node in graph.nodes:
+        size = prod(node.shape)
+        out.append(held + size)
+        alive[node.index] = size
+        held += size
+        for i in freed_after(node, last):
+            held -= alive.pop(i, 0)
+    return out
+
+
 def build_graph(spec: Spec) -> Graph:
     """Instantiate every layer, check its inputs, and infer shapes and figures in order."""
     index_of = {}

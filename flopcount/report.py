@@ -11,6 +11,7 @@ from fractions import Fraction
 from .expr import fixed, plain
 from .graph import Graph, Totals
 from .layers import fmt_shape
+from .memory import DTYPES, Memory, estimate_memory, fmt_bytes
 from .table import BAD, GOOD, GRID, NUMBER, Column, Line, Span, Table, line
 
 
@@ -38,10 +39,24 @@ def type_text(n) -> str:
     return f"{n.type} (weights of {', '.join(n.owners)})" if n.shared else n.type
 
 
-def graph_dict(graph: Graph, counted=None) -> dict:
-    """Every per-layer figure and the totals, as exact integers; under a convention, its figures beside them."""
+def memory_of(graph: Graph, memory: Memory | None) -> Memory:
+    """The memory asked for, or that of one sample in float32."""
+    return memory if memory is not None else estimate_memory(graph)
+
+
+def scaled(totals: Totals, batch: int) -> Totals:
+    """Totals for a batch: MACs and other ops scale with it, parameters do not."""
+    return Totals(totals.trainable, totals.non_trainable, batch * totals.macs, batch * totals.other_ops)
+
+
+def graph_dict(graph: Graph, counted=None, memory: Memory | None = None) -> dict:
+    """Every per-layer figure and the totals, as exact integers (MACs and other ops for the whole batch);
+    under a convention, its figures beside them."""
+    memory = memory_of(graph, memory)
+    batch = memory.batch
     layers = []
     for i, n in enumerate(graph.nodes):
+        m = memory.layers[i]
         layers.append(
             {
                 "index": n.index,
@@ -52,8 +67,13 @@ def graph_dict(graph: Graph, counted=None) -> dict:
                 "params": n.params,
                 "trainable": n.trainable,
                 "non_trainable": n.non_trainable,
-                "macs": n.macs,
-                "other_ops": n.other_ops,
+                "macs": batch * n.macs,
+                "other_ops": batch * n.other_ops,
+                "activation_elements": m.elements,
+                "activation_bytes": m.activation,
+                "weight_bytes": m.weights,
+                "live_activation_bytes": m.live,
+                "kv_cache_bytes": m.cache,
                 "receptive_field": list(n.rf),
                 "jump": list(n.jump),
                 "block": n.group,
@@ -66,8 +86,10 @@ def graph_dict(graph: Graph, counted=None) -> dict:
     data = {
         "name": graph.name,
         "variables": {k: plain(v) for k, v in graph.spec.variables.items()},
+        "batch": batch,
         "layers": layers,
-        "totals": graph.totals.as_dict(),
+        "totals": scaled(graph.totals, batch).as_dict(),
+        "memory": memory.as_dict(),
     }
     if counted is not None:
         data["convention"] = convention_dict(counted)
@@ -110,15 +132,15 @@ def convention_lines(counted) -> list[Line]:
     return lines
 
 
-def grouped(graph: Graph, by: str) -> list[tuple[str, int, Totals]]:
-    """Totals per layer type or per top-level block, in order of first appearance."""
+def grouped(graph: Graph, by: str, batch: int = 1) -> list[tuple[str, int, Totals]]:
+    """Totals per layer type or per top-level block, in order of first appearance (MACs for the batch)."""
     groups: dict[str, tuple[int, Totals]] = {}
     for n in graph.nodes:
         key = group_key(n, by)
         count, totals = groups.get(key, (0, Totals()))
         totals.add(n)
         groups[key] = (count + 1, totals)
-    return [(k, c, t) for k, (c, t) in groups.items()]
+    return [(k, c, scaled(t, batch)) for k, (c, t) in groups.items()]
 
 
 def convention_columns(counted) -> list[Column]:
@@ -126,11 +148,15 @@ def convention_columns(counted) -> list[Column]:
     return [Column("convention_macs", name, NUMBER), Column("convention_params", f"{name} params", NUMBER)]
 
 
-def layer_table(graph: Graph, flops: bool = False, counted=None) -> Table:
+def layer_table(graph: Graph, flops: bool = False, counted=None, memory: Memory | None = None,
+                show_memory: bool = False) -> Table:
     """One row per layer: index, name, type, output shape, params, MACs, share of MACs, RF (and other ops, FLOPs).
 
-    Under a convention, its figure and parameters for each layer come before the RF.
+    Under a convention, its figure and parameters for each layer come before the RF; with show_memory,
+    the output's bytes, the weights' bytes and the activations alive while it runs follow it.
     """
+    memory = memory_of(graph, memory)
+    batch = memory.batch
     total = graph.totals.macs
     columns = [Column("index", "#", NUMBER), Column("name", "name"), Column("type", "type"),
                Column("shape", "output shape"), Column("params", "params", NUMBER), Column("macs", "MACs", NUMBER),
@@ -139,18 +165,25 @@ def layer_table(graph: Graph, flops: bool = False, counted=None) -> Table:
         columns[7:7] = [Column("other_ops", "other ops", NUMBER), Column("flops", "FLOPs", NUMBER)]
     if counted is not None:
         columns[-1:-1] = convention_columns(counted)
-    table = Table(columns, title=title(graph))
+    if show_memory:
+        columns += [Column("activation_bytes", "output mem", NUMBER), Column("weight_bytes", "weight mem", NUMBER),
+                    Column("live_activation_bytes", "live mem", NUMBER)]
+    table = Table(columns, title=title(graph, batch))
     for i, n in enumerate(graph.nodes):
-        cells = [n.index, n.name, type_text(n), fmt_shape(n.shape), n.params, n.macs, percent(n.macs, total)]
-        cells += [n.other_ops, 2 * n.macs + n.other_ops] if flops else []
+        macs, other = batch * n.macs, batch * n.other_ops
+        cells = [n.index, n.name, type_text(n), fmt_shape(n.shape), n.params, macs, percent(n.macs, total)]
+        cells += [other, 2 * macs + other] if flops else []
         cells += [counted.counts[i].macs, counted.counts[i].params] if counted is not None else []
-        table.add(*cells, fmt_rf(n.rf))
+        cells.append(fmt_rf(n.rf))
+        m = memory.layers[i]
+        cells += [fmt_bytes(m.activation), fmt_bytes(m.weights), fmt_bytes(m.live)] if show_memory else []
+        table.add(*cells)
     return table
 
 
-def group_table(graph: Graph, by: str, flops: bool = False, counted=None) -> Table:
+def group_table(graph: Graph, by: str, flops: bool = False, counted=None, batch: int = 1) -> Table:
     """One row per layer type or top-level block, with its share of params and MACs."""
-    t = graph.totals
+    t = scaled(graph.totals, batch)
     columns = [Column(by, by), Column("layers", "layers", NUMBER), Column("params", "params", NUMBER),
                Column("param_share", "% params", NUMBER), Column("macs", "MACs", NUMBER),
                Column("mac_share", "% MACs", NUMBER)]
@@ -159,8 +192,8 @@ def group_table(graph: Graph, by: str, flops: bool = False, counted=None) -> Tab
     if counted is not None:
         columns += convention_columns(counted)
         under = grouped_under(graph, by, counted)
-    table = Table(columns, title=title(graph))
-    for key, count, g in grouped(graph, by):
+    table = Table(columns, title=title(graph, batch))
+    for key, count, g in grouped(graph, by, batch):
         cells = [key, count, g.params, percent(g.params, t.params), g.macs, percent(g.macs, t.macs)]
         cells += [g.other_ops, g.flops] if flops else []
         table.add(*cells, *(under[key] if counted is not None else ()))
@@ -181,15 +214,15 @@ def grouped_under(graph: Graph, by: str, counted) -> dict[str, list[int]]:
     return out
 
 
-def title(graph: Graph) -> str:
-    """The spec's name and its variables' values: 'mobilenet_v1 (alpha=0.75, resolution=224)'."""
-    if not graph.spec.variables:
-        return graph.name
-    return graph.name + " (" + ", ".join(f"{k}={plain(v)}" for k, v in graph.spec.variables.items()) + ")"
+def title(graph: Graph, batch: int = 1) -> str:
+    """The spec's name, its variables' values and a batch above 1: 'mobilenet_v1 (alpha=0.75, resolution=224)'."""
+    settings = [f"{k}={plain(v)}" for k, v in graph.spec.variables.items()]
+    text = graph.name + (" (" + ", ".join(settings) + ")" if settings else "")
+    return text + (f", batch {batch}" if batch != 1 else "")
 
 
-def summary_lines(graph: Graph, flops: bool = False, counted=None) -> list[tuple[str, int]]:
-    t = graph.totals
+def summary_lines(graph: Graph, flops: bool = False, counted=None, batch: int = 1) -> list[tuple[str, int]]:
+    t = scaled(graph.totals, batch)
     lines = [
         ("Total params", t.params),
         ("Trainable params", t.trainable),
@@ -205,53 +238,78 @@ def summary_lines(graph: Graph, flops: bool = False, counted=None) -> list[tuple
     return lines
 
 
-def totals_table(graph: Graph, flops: bool = False, counted=None) -> Table:
-    """The totals, each as a rounded figure beside the exact one."""
+def memory_lines(graph: Graph, memory: Memory) -> list[tuple[str, int]]:
+    """(label, bytes) of the memory totals: weights, peak activations (naming its layer), caches, their sum."""
+    at = graph.nodes[memory.peak_index]
+    lines = [(f"Weight memory ({memory.weight_dtype})", memory.weights),
+             (f"Peak activations ({memory.activation_dtype}, at '{at.name}')", memory.peak)]
+    if memory.cache:
+        lines.append((f"Key/value caches ({memory.activation_dtype})", memory.cache))
+    return lines + [("Memory at inference", memory.total)]
+
+
+def totals_table(graph: Graph, flops: bool = False, counted=None, memory: Memory | None = None) -> Table:
+    """The totals, each as a rounded figure beside the exact one; memory in bytes."""
+    memory = memory_of(graph, memory)
     columns = [Column("total", "total"), Column("value", "value", NUMBER), Column("exact", "exact", NUMBER)]
     table = Table(columns, frame=GRID)
-    for label, value in summary_lines(graph, flops, counted):
+    for label, value in summary_lines(graph, flops, counted, memory.batch):
         table.add(label, human(value), value)
+    for label, value in memory_lines(graph, memory):
+        table.add(label, fmt_bytes(value), value)
     return table
 
 
-def analysis_blocks(graph: Graph, by: str | None = None, flops: bool = False, counted=None) -> list:
-    """What `analyze` shows: the per-layer (or grouped) table, then the totals (and a convention's differences)."""
-    main = group_table(graph, by, flops, counted) if by else layer_table(graph, flops, counted)
-    return [main, totals_table(graph, flops, counted), *(convention_lines(counted) if counted is not None else ())]
+def analysis_blocks(graph: Graph, by: str | None = None, flops: bool = False, counted=None,
+                    memory: Memory | None = None, show_memory: bool = False) -> list:
+    """What `analyze` shows: the per-layer (or grouped) table, then the totals (memory's always, and a
+    convention's differences)."""
+    memory = memory_of(graph, memory)
+    main = group_table(graph, by, flops, counted, memory.batch) if by else layer_table(graph, flops, counted, memory, show_memory)
+    return [main, totals_table(graph, flops, counted, memory), *(convention_lines(counted) if counted is not None else ())]
 
 
-def csv_table(graph: Graph, by: str | None = None, counted=None) -> Table:
-    """Every figure, FLOPs included, one row per layer (or group) and no total row: a column sums to its total.
+def csv_table(graph: Graph, by: str | None = None, counted=None, memory: Memory | None = None) -> Table:
+    """Every figure, FLOPs and memory included, one row per layer (or group) and no total row: a column sums to its
+    total (live activation bytes, a level rather than a size, are JSON's).
 
     Under a convention, its figure and parameters (and per layer the rule) follow, in columns keyed convention_*.
     """
+    memory = memory_of(graph, memory)
+    batch = memory.batch
     figures = ["params", "trainable", "non_trainable", "macs", "other_ops", "flops"]
+    sizes = ["activation_elements", "activation_bytes", "weight_bytes", "kv_cache_bytes"]
     extra = [Column("convention_macs", "convention_macs", NUMBER), Column("convention_params", "convention_params", NUMBER)]
     if counted is None:
         extra = []
     if by:
-        table = Table([Column(by, by), *(Column(k, k, NUMBER) for k in ["layers"] + figures), *extra])
+        table = Table([Column(by, by), *(Column(k, k, NUMBER) for k in ["layers"] + figures + ["weight_bytes"]), *extra])
         under = grouped_under(graph, by, counted) if counted is not None else {}
-        for key, count, t in grouped(graph, by):
-            table.add(key, count, t.params, t.trainable, t.non_trainable, t.macs, t.other_ops, t.flops, *under.get(key, ()))
+        for key, count, t in grouped(graph, by, batch):
+            table.add(key, count, t.params, t.trainable, t.non_trainable, t.macs, t.other_ops, t.flops,
+                      t.params * DTYPES[memory.weight_dtype], *under.get(key, ()))
         return table
     if counted is not None:
         extra.append(Column("convention_rule", "convention_rule"))
     table = Table([Column("index", "index", NUMBER), Column("name", "name"), Column("type", "type"), Column("shape", "shape"),
-                   *(Column(k, k, NUMBER) for k in figures), Column("receptive_field", "receptive_field"), *extra])
+                   *(Column(k, k, NUMBER) for k in figures), Column("receptive_field", "receptive_field"),
+                   *(Column(k, k, NUMBER) for k in sizes), *extra])
     for i, n in enumerate(graph.nodes):
         under = (counted.counts[i].macs, counted.counts[i].params, counted.counts[i].rule) if counted is not None else ()
+        m = memory.layers[i]
+        macs, other = batch * n.macs, batch * n.other_ops
         table.add(n.index, n.name, n.type, "x".join(map(str, n.shape)), n.params, n.trainable, n.non_trainable,
-                  n.macs, n.other_ops, 2 * n.macs + n.other_ops, fmt_rf(n.rf), *under)
+                  macs, other, 2 * macs + other, fmt_rf(n.rf), m.elements, m.activation, m.weights, m.cache, *under)
     return table
 
 
-def to_json(graph: Graph, by: str | None = None, counted=None) -> str:
-    data = graph_dict(graph, counted)
+def to_json(graph: Graph, by: str | None = None, counted=None, memory: Memory | None = None) -> str:
+    memory = memory_of(graph, memory)
+    data = graph_dict(graph, counted, memory)
     if by:
         under = grouped_under(graph, by, counted) if counted is not None else {}
         data["groups"] = []
-        for key, count, t in grouped(graph, by):
+        for key, count, t in grouped(graph, by, memory.batch):
             group = {by: key, "layers": count, **t.as_dict()}
             if counted is not None:
                 group["convention"] = dict(zip(("macs", "params"), under[key]))
@@ -384,7 +442,12 @@ def run_blocks(result) -> list:
         table.add(r.index, r.name, r.type, _run_cell(*shape[1:], True), _run_cell(*params[1:], False),
                   _run_cell(*macs[1:], False))
     table.footer.append(line(f"forward {result.seconds:.3f} s, weights {result.weight_seconds:.3f} s, "
-                             f"estimated peak memory {result.peak_estimate / 2**20:,.1f} MiB"))
+                             f"estimated peak memory {result.peak_estimate / 2**20:,.1f} MiB"
+                             + (f", measured {result.max_rss / 2**20:,.1f} MiB resident" if result.max_rss else "")))
+    agree = result.activation_peak == result.activation_estimate
+    table.footer.append(line(f"peak activations as run {fmt_bytes(result.activation_peak)} "
+                             f"({result.activation_peak:,} bytes), from shapes {result.activation_estimate:,} bytes ",
+                             Span(MARK[agree], GOOD if agree else BAD)))
     return [table, *verdict_blocks(result)]
 
 
@@ -423,5 +486,7 @@ def run_to_json(result) -> str:
         "forward_seconds": round(result.seconds, 6),
         "weight_seconds": round(result.weight_seconds, 6),
         "peak_memory_estimate": result.peak_estimate,
+        "max_rss": result.max_rss,
+        "peak_activation_bytes": {"run": result.activation_peak, "analyzer": result.activation_estimate},
     }
     return json.dumps(data, indent=2)

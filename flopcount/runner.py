@@ -27,7 +27,8 @@ import numpy as np
 from . import kernels
 from .errors import FlopcountError
 from .expr import fixed
-from .graph import Graph, Node
+from .graph import Graph, Node, freed_after, last_use, live_elements
+from .memory import estimate_memory, fmt_bytes
 
 ITEMSIZE = kernels.ITEMSIZE
 BASE_BYTES = 96 * 2**20  # the interpreter, NumPy and OpenBLAS's buffers before any array (measured: 80-100 MiB)
@@ -228,36 +229,22 @@ def _bytes(shape, batch=1) -> int:
 def estimate_peak(graph: Graph, batch: int = 1) -> tuple[int, Node]:
     """Largest working set in bytes, and the layer where it occurs.
 
-    A layer's working set is every activation still alive, its output, one more
-    output-sized temporary, its weights, and the scratch buffers held so far (each
-    role's buffer only grows during a run; each layer states its own in Layer.scratch),
-    on top of BASE_BYTES for the process.
+    A layer's working set is every activation still alive (graph.live_elements: its output
+    included), one more output-sized temporary, its weights, and the scratch buffers held so
+    far (each role's buffer only grows during a run; each layer states its own in
+    Layer.scratch), on top of BASE_BYTES for the process.
     """
-    last = _last_use(graph)
-    alive: dict[int, int] = {}
     held: dict[str, int] = {}
     peak, where = BASE_BYTES, graph.nodes[0]
-    for node in graph.nodes:
+    for node, live in zip(graph.nodes, live_elements(graph)):
         for role, size in node.layer.scratch(node.in_shapes, node.shape, batch, kernels).items():
             held[role] = max(held.get(role, 0), size)
         # a tiled weight is never whole: its blocks are views of one scaled copy of the pool
         weights = sum(2 * POOL_SIZE * ITEMSIZE if _tiled(s) else _bytes(s) for s in (w.shape for w in node.weights.values()))
-        need = BASE_BYTES + sum(alive.values()) + 2 * _bytes(node.shape, batch) + weights + sum(held.values())
+        need = BASE_BYTES + ITEMSIZE * batch * live + _bytes(node.shape, batch) + weights + sum(held.values())
         if need > peak:
             peak, where = need, node
-        alive[node.index] = _bytes(node.shape, batch)
-        for i in _freed_after(node, last):
-            alive.pop(i, None)
     return peak, where
-
-
-def _last_use(graph: Graph) -> dict[int, int]:
-    """For each node index, the index of the last node reading it (itself if none does)."""
-    return {i: max(c, default=i) for i, c in graph.consumers().items()}
-
-
-def _freed_after(node: Node, last: dict[int, int]) -> list[int]:
-    return [i for i in {*node.inputs, node.index} if last[i] == node.index]
 
 
 _UNITS = {"": 1, "b": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}
@@ -285,14 +272,6 @@ def parse_bytes(text: str) -> int:
     if size > MAX_BYTES:
         raise RunError.about("max_memory", TOO_LARGE, text=shown)
     return size
-
-
-def fmt_bytes(n: int) -> str:
-    """1610612736 -> '1.50 GiB', in integer arithmetic (no float to overflow)."""
-    for unit, size in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
-        if n >= size:
-            return f"{fixed(Fraction(n, size))} {unit}"
-    return f"{n} B"
 
 
 def check_memory(graph: Graph, batch: int, max_memory: int | None, advice: str | None = None) -> int:
@@ -381,6 +360,9 @@ class RunResult:
     batch: int
     layers: list[LayerRun] = field(default_factory=list)
     peak_estimate: int = 0  # bytes
+    activation_peak: int = 0  # bytes of activation arrays alive at once, at most, as run
+    activation_estimate: int = 0  # the same from shapes alone (flopcount.memory, float32)
+    max_rss: int | None = None  # the process's resident peak in bytes, where the system says
 
     @property
     def ok(self) -> bool:
@@ -412,17 +394,18 @@ def _inputs_for(graph: Graph, batch: int, seed: int) -> dict[int, np.ndarray]:
     return out
 
 
-def _execute(graph: Graph, inputs: dict, seed: int, keep=(), on_layer=None, weights=None):
+def _execute(graph: Graph, inputs: dict, seed: int, keep=(), on_layer=None, weights=None, held=None):
     """Run every node in order; calls on_layer(node, output or None, Weights, meter, seconds, error).
 
     weights is a weight source (see Weights), by default the one a model file's spec carries.
+    held, a list, receives per layer the bytes of the activation arrays alive while it ran (its output included).
     Returns the outputs of the nodes in keep.
     """
     given = graph.spec.weights if weights is None else weights
     # an overflow or NaN in the values is no finding of shapes, params or MACs, and NumPy's warnings about it only noise
     batch = next(iter(inputs.values())).shape[0] if inputs else 1
     with kernels.reusing_buffers(), kernels.batch_of(batch), np.errstate(all="ignore"):
-        return _execute_nodes(graph, inputs, seed, set(keep), on_layer, given)
+        return _execute_nodes(graph, inputs, seed, set(keep), on_layer, given, held)
 
 
 def _out_of_memory(exc: MemoryError, **where) -> RunError:
@@ -432,9 +415,10 @@ def _out_of_memory(exc: MemoryError, **where) -> RunError:
     )
 
 
-def _execute_nodes(graph, inputs, seed, keep, on_layer, given):
-    last = _last_use(graph)
+def _execute_nodes(graph, inputs, seed, keep, on_layer, given, held=None):
+    last = last_use(graph)
     acts: dict[int, np.ndarray] = {}
+    alive = 0  # bytes of the arrays in acts
     for node in graph.nodes:
         w = Weights(node, seed, given)
         out = error = None
@@ -457,9 +441,12 @@ def _execute_nodes(graph, inputs, seed, keep, on_layer, given):
         seconds = time.perf_counter() - start - w.seconds
         if out is not None:
             acts[node.index] = out
-        for i in _freed_after(node, last):
-            if i not in keep:
-                acts.pop(i, None)
+            alive += out.nbytes
+        if held is not None:
+            held.append(alive)
+        for i in freed_after(node, last):
+            if i not in keep and i in acts:
+                alive -= acts.pop(i).nbytes
         if on_layer is not None:
             on_layer(node, out, w, meter, seconds, error)
         out = None
@@ -519,8 +506,24 @@ def run_graph(
         inputs = _inputs_for(graph, batch, seed)
     except MemoryError as exc:
         raise _out_of_memory(exc) from None
-    _execute(graph, inputs, seed, on_layer=record, weights=weights)
+    held: list[int] = []
+    _execute(graph, inputs, seed, on_layer=record, weights=weights, held=held)
+    result.activation_peak = max(held, default=0)
+    result.activation_estimate = estimate_memory(graph, batch).peak
+    result.max_rss = _max_rss()
     return result
+
+
+def _max_rss() -> int | None:
+    """The process's largest resident set so far in bytes; None where the resource module is missing (Windows)."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - Windows
+        return None
+    import sys
+
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return rss if sys.platform == "darwin" else rss * 1024  # bytes on macOS, KiB on Linux
 
 
 def forward(graph: Graph, x, *, seed: int = 0, keep=None, weights=None) -> dict[int, np.ndarray]:

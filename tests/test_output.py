@@ -136,11 +136,11 @@ def test_analyze_holds_any_name_in_every_format(cli, folder, title, layers, file
 
     # stdout_bytes: click's result.output turns a name's CR LF into LF
     rows = list(csv.reader(io.StringIO(cli("analyze", path, "--format", "csv").stdout_bytes.decode(), newline="")))
-    assert len(rows) == 1 + len(names) and {len(r) for r in rows} == {11}
+    assert len(rows) == 1 + len(names) and {len(r) for r in rows} == {15}
     assert [r[1] for r in rows[1:]] == [csv_cell(n) for n in names]
     assert sum(int(r[7]) for r in rows[1:]) == graph.totals.macs
 
-    assert_markdown_whole(cli("analyze", path, "--format", "markdown").output, [len(names), 5])
+    assert_markdown_whole(cli("analyze", path, "--format", "markdown").output, [len(names), 8])
 
     data = json.loads(cli("analyze", path, "--format", "json").output)
     assert data["name"] == title and [x["name"] for x in data["layers"]] == names

@@ -175,6 +175,14 @@ class Attention(Layer):
         elements += 2 * self.heads * s.lq * keys
         return {"attention": k.ITEMSIZE * batch * elements}
 
+    def cache_elements(self, shapes):
+        # with a cache, keys and values of the earlier positions and of the Lk new ones:
+        # 2 x (cache + Lk) x kv_heads x dh
+        if not self.cache:
+            return 0
+        s = self.sizes(shapes)
+        return 2 * (self.cache + s.lk) * self.kv_heads * s.dh
+
     def window(self, shapes):
         # self attention: every query reads every key, so the field is the whole sequence (causal
         # or not: the last query sees all); cross attention reads positions of another sequence

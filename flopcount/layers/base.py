@@ -202,6 +202,10 @@ class Layer:
         """
         return {}
 
+    def cache_elements(self, shapes) -> int:
+        """Elements per sample of state the layer keeps between calls (a key/value cache); 0 for none."""
+        return 0
+
     def window(self, shapes):
         """Per spatial axis (kernel extent, stride, padding before) for the receptive field; None if pointwise."""
         return None
