@@ -26,7 +26,6 @@ import numpy as np
 
 from . import kernels
 from .errors import FlopcountError
-from .expr import fixed
 from .graph import Graph, Node, freed_after, last_use, live_elements
 from .memory import estimate_memory, fmt_bytes
 
