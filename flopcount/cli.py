@@ -172,6 +172,34 @@ def analyze(spec, overrides, input_shapes, max_layers, fmt, by, flops, show_memo
 
 
 @main.command(cls=Command)
+@spec_argument
+@click.option("--set", "overrides", multiple=True, metavar="NAME=V1,V2,...", help="A variable's values, e.g. --set alpha=1,0.75,0.5 (repeatable: the grid of all combinations).")
+@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True, help="Samples per inference: MACs, other ops and activations scale.")
+@dtype_options
+@max_layers_option
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+def sweep(spec, overrides, batch, dtype, weight_dtype, activation_dtype, max_layers, fmt):
+    """Analyse SPEC at every combination of variable values: params, MACs, other ops and memory per setting.
+
+    The MobileNet paper's (Howard et al., 2017) Tables 6 and 7:
+    flopcount sweep mobilenet_v1 --set alpha=1,0.75,0.5,0.25 --set resolution=224,192,160,128
+    """
+    from . import render
+    from .sweep import parse_grid, sweep_json, sweep_table
+    from .sweep import sweep as sweep_spec
+
+    name, points = sweep_spec(spec, parse_grid(overrides), max_layers, batch, weight_dtype or dtype, activation_dtype or dtype)
+    if fmt == "table":
+        render.to_console([sweep_table(name, points)], console())
+    elif fmt == "json":
+        click.echo(sweep_json(name, points))
+    elif fmt == "csv":
+        click.echo(render.to_csv(sweep_table(name, points, machine=True)), nl=False)
+    else:
+        click.echo(render.to_markdown([sweep_table(name, points)]), nl=False)
+
+
+@main.command(cls=Command)
 @click.argument("a", required=False)
 @click.argument("b", required=False)
 @click.option("--M", "M", type=int, help="Input channels M.")
