@@ -200,6 +200,35 @@ def sweep(spec, overrides, batch, dtype, weight_dtype, activation_dtype, max_lay
 
 
 @main.command(cls=Command)
+@spec_argument
+@click.argument("layer", metavar="LAYER")
+@set_option
+@input_shape_option
+@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True, help="Samples per inference, for memory.")
+@dtype_options
+@max_layers_option
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def explain(spec, layer, overrides, input_shapes, batch, dtype, weight_dtype, activation_dtype, max_layers, fmt):
+    """One layer of SPEC, every figure with its formula in the layer's own symbols and the numbers substituted.
+
+    LAYER is a layer's name (or its index).
+    """
+    from . import render
+    from .explain import explain_blocks, explain_json, find_layer
+    from .graph import analyze as analyze_spec
+    from .memory import estimate_memory
+    from .spec import parse_overrides
+
+    graph = analyze_spec(spec, parse_overrides(overrides), max_layers, model_inputs(input_shapes))
+    node = find_layer(graph, layer)
+    memory = estimate_memory(graph, batch, weight_dtype or dtype, activation_dtype or dtype)
+    if fmt == "json":
+        click.echo(explain_json(graph, node, memory))
+    else:
+        render.to_console(explain_blocks(graph, node, memory), console())
+
+
+@main.command(cls=Command)
 @click.argument("a", required=False)
 @click.argument("b", required=False)
 @click.option("--M", "M", type=int, help="Input channels M.")

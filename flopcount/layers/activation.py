@@ -6,6 +6,7 @@ from fractions import Fraction
 from math import prod
 
 from .base import Attr, Layer, register
+from .formula import Factor, elements, formula
 
 ACTIVATIONS = ("relu", "relu6", "leaky_relu", "elu", "sigmoid", "hard_sigmoid", "tanh", "swish", "silu", "hard_swish", "gelu", "gelu_tanh", "linear")
 
@@ -22,6 +23,9 @@ class Activation(Layer):
     def other_ops(self, shapes, out):
         return 0 if self.fn == "linear" else prod(out)
 
+    def other_ops_formula(self, shapes, out):
+        return formula([] if self.fn == "linear" else elements(out))
+
     def forward(self, xs, w, k):
         alpha = self.ALPHA.get(self.fn, 0) if self.alpha is None else self.alpha
         return k.activation(xs[0], self.fn, float(alpha))
@@ -34,6 +38,9 @@ class Softmax(Layer):
     def other_ops(self, shapes, out):
         # exponential, running sum and division per element
         return 3 * prod(out)
+
+    def other_ops_formula(self, shapes, out):
+        return formula([Factor("3", 3), *elements(out)])
 
     def forward(self, xs, w, k):
         return k.softmax(xs[0])

@@ -14,6 +14,7 @@ from typing import NamedTuple
 
 from ..errors import ShapeError, spec_error
 from .base import Attr, Layer, Weight, bias_weight, fmt_shape, register
+from .formula import Factor, formula
 from .window import whole_map
 
 
@@ -51,6 +52,10 @@ class MatMul(Layer):
         # (..., m, k) x (..., k, n): every output element sums k products
         batch, m, k, n = self.operands(shapes)
         return prod(batch) * m * k * n
+
+    def macs_formula(self, shapes, out):
+        batch, m, k, n = self.operands(shapes)
+        return formula([*(Factor(f"B{i + 1}", b) for i, b in enumerate(batch)), Factor("m", m), Factor("k", k), Factor("n", n)])
 
     def forward(self, xs, w, k):
         return k.matmul(xs[0], xs[1], self.transpose_a, self.transpose_b)
@@ -153,6 +158,14 @@ class Attention(Layer):
         kv = s.lk * s.d_kv * 2 * self.kv_heads * s.dh
         output = s.lq * self.heads * s.dh * s.units
         return q + kv + 2 * self.heads * s.lq * (self.cache + s.lk) * s.dh + output
+
+    def macs_formula(self, shapes, out):
+        s = self.sizes(shapes)
+        lq, lk, dh, h = Factor("L_q", s.lq), Factor("L_k", s.lk), Factor("d_h", s.dh), Factor("heads", self.heads)
+        two = Factor("2", 2)
+        return formula([lq, Factor("D", s.d), h, dh], [two, lk, Factor("D_kv", s.d_kv), Factor("kv_heads", self.kv_heads), dh],
+                       [two, h, lq, Factor("cache", self.cache), dh] if self.cache else [], [two, h, lq, lk, dh],
+                       [lq, h, dh, Factor("units", s.units)])
 
     def other_ops(self, shapes, out):
         # biases: one add per projected element; scores: a scaling by 1 / sqrt(dh) and softmax's 3;

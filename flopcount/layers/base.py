@@ -7,6 +7,7 @@ from math import prod, sqrt
 from typing import Callable, ClassVar
 
 from ..errors import SpecError, spec_error, suggest
+from .formula import Factor, Formula, elements, formula
 from .kinds import KINDS, Choice, Kind
 
 REGISTRY: dict[str, type["Layer"]] = {}
@@ -202,6 +203,26 @@ class Layer:
         """
         return {}
 
+    def formulas(self, shapes, out) -> dict[str, Formula | None]:
+        """params, macs and other_ops as formulas in the layer's symbols (None where the type states none).
+
+        Each type states a formula beside its rule; tests/test_explain.py holds every formula equal to
+        its counted figure on every layer case.
+        """
+        return {"params": self.params_formula(shapes), "macs": self.macs_formula(shapes, out),
+                "other_ops": self.other_ops_formula(shapes, out)}
+
+    def params_formula(self, shapes) -> Formula:
+        """By default the declared weights' sizes, one term per weight (|kernel| + |bias|)."""
+        return formula(*([Factor(f"|{name}|", w.size)] for name, w in self.weights(shapes).items()))
+
+    def macs_formula(self, shapes, out) -> Formula | None:
+        """0 for a type without a MAC rule; a type with one states its formula."""
+        return formula() if type(self).macs is Layer.macs else None
+
+    def other_ops_formula(self, shapes, out) -> Formula | None:
+        return formula() if type(self).other_ops is Layer.other_ops else None
+
     def cache_elements(self, shapes) -> int:
         """Elements per sample of state the layer keeps between calls (a key/value cache); 0 for none."""
         return 0
@@ -217,6 +238,11 @@ class Layer:
 def bias_weight(n: int) -> Weight:
     """A trainable bias of n values, filled near zero for a run."""
     return Weight((n,), init=NEAR_ZERO)
+
+
+def bias_term(layer, out) -> list[Factor]:
+    """The formula term of one bias add per output element (none without a bias)."""
+    return elements(out) if layer.bias else []
 
 
 def bias_ops(layer, out):

@@ -10,7 +10,17 @@ from math import prod
 from typing import ClassVar
 
 from ..errors import ShapeError, spec_error
-from .base import Attr, Layer, Weight, bias_ops, bias_weight, fan_in, register
+from .base import (
+    Attr,
+    Layer,
+    Weight,
+    bias_ops,
+    bias_term,
+    bias_weight,
+    fan_in,
+    register,
+)
+from .formula import Factor, axes, elements, formula
 from .kinds import AXES, Padding, Sizes
 from .window import Reads, Sliding, spatial, window_attrs
 
@@ -59,6 +69,19 @@ class Conv(Sliding):
     def macs(self, shapes, out):
         # (*S, M) -> (*O, N): N x prod(O) x prod(K) x M / groups (N x D_G^2 x D_K^2 x M in 2-D)
         return prod(out) * prod(self.kernel) * (shapes[0][-1] // self.groups)
+
+    def _m(self, shapes):
+        return Factor("M" if self.groups == 1 else "M/g", shapes[0][-1] // self.groups)
+
+    def params_formula(self, shapes):
+        n = Factor("N", self.filters)
+        return formula([*axes(self.kernel, "k"), self._m(shapes), n], [n] if self.bias else [])
+
+    def macs_formula(self, shapes, out):
+        return formula([*axes(out[:-1], "out"), Factor("N", self.filters), *axes(self.kernel, "k"), self._m(shapes)])
+
+    def other_ops_formula(self, shapes, out):
+        return formula(bias_term(self, out))
 
     def other_ops(self, shapes, out):
         return bias_ops(self, out)
@@ -109,6 +132,16 @@ class DepthwiseConv(Sliding):
     def macs(self, shapes, out):
         # (*S, M) -> (*O, M x multiplier): M x multiplier x prod(O) x prod(K) (M x D_G^2 x D_K^2 in 2-D)
         return prod(out) * prod(self.kernel)
+
+    def params_formula(self, shapes):
+        m, x = Factor("M", shapes[0][-1]), Factor("multiplier", self.multiplier)
+        return formula([*axes(self.kernel, "k"), m, x], [m, x] if self.bias else [])
+
+    def macs_formula(self, shapes, out):
+        return formula([*elements(out), *axes(self.kernel, "k")])
+
+    def other_ops_formula(self, shapes, out):
+        return formula(bias_term(self, out))
 
     def other_ops(self, shapes, out):
         return bias_ops(self, out)
@@ -231,6 +264,19 @@ class ConvTranspose(Layer):
     def macs(self, shapes, out):
         # (*S, M) -> (*O, N): every input position times every tap: prod(S) x prod(K) x M x N / groups
         return prod(shapes[0][:-1]) * prod(self.kernel) * shapes[0][-1] * self.filters // self.groups
+
+    def _n(self):
+        return Factor("N" if self.groups == 1 else "N/g", self.filters // self.groups)
+
+    def params_formula(self, shapes):
+        return formula([*axes(self.kernel, "k"), Factor("M", shapes[0][-1]), self._n()],
+                       [Factor("N", self.filters)] if self.bias else [])
+
+    def macs_formula(self, shapes, out):
+        return formula([*axes(shapes[0][:-1], "in"), *axes(self.kernel, "k"), Factor("M", shapes[0][-1]), self._n()])
+
+    def other_ops_formula(self, shapes, out):
+        return formula(bias_term(self, out))
 
     def other_ops(self, shapes, out):
         return bias_ops(self, out)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from math import prod
 
-from .base import Attr, Layer, Weight, bias_ops, bias_weight, register
+from .base import Attr, Layer, Weight, bias_ops, bias_term, bias_weight, register
+from .formula import Factor, elements, formula
 
 
 @register("dense")
@@ -27,6 +28,16 @@ class Dense(Layer):
 
     def other_ops(self, shapes, out):
         return bias_ops(self, out)
+
+    def params_formula(self, shapes):
+        n = Factor("units", self.units)
+        return formula([Factor("C_in", shapes[0][-1]), n], [n] if self.bias else [])
+
+    def macs_formula(self, shapes, out):
+        return formula([*elements(out), Factor("C_in", shapes[0][-1])])
+
+    def other_ops_formula(self, shapes, out):
+        return formula(bias_term(self, out))
 
     def forward(self, xs, w, k):
         return k.dense(xs[0], w["kernel"], w.get("bias"))

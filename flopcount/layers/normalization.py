@@ -6,7 +6,17 @@ from fractions import Fraction
 from math import prod
 
 from ..errors import ShapeError
-from .base import NEAR_ONE, NEAR_ZERO, POSITIVE, Attr, Layer, Weight, fmt_shape, register
+from .base import (
+    NEAR_ONE,
+    NEAR_ZERO,
+    POSITIVE,
+    Attr,
+    Layer,
+    Weight,
+    fmt_shape,
+    register,
+)
+from .formula import Factor, elements, formula
 from .kinds import Number
 
 
@@ -33,6 +43,9 @@ class BatchNorm(Layer):
     def other_ops(self, shapes, out):
         # folded into one scale and one shift per element
         return 2 * prod(out)
+
+    def other_ops_formula(self, shapes, out):
+        return formula([Factor("2", 2), *elements(out)])
 
     def forward(self, xs, w, k):
         return k.batch_norm(
@@ -162,6 +175,9 @@ class RMSNorm(Layer):
         # per element: a square and an add for the mean square, a multiplication by
         # 1 / sqrt(mean square + epsilon), and the scale; per-position divisions and roots are not counted
         return (3 + self.scale) * prod(out)
+
+    def other_ops_formula(self, shapes, out):
+        return formula([Factor("(3 + scale)", 3 + self.scale), *elements(out)])
 
     def forward(self, xs, w, k):
         return k.rms_norm(xs[0], w.get("gamma"), float(self.epsilon))

@@ -14,6 +14,7 @@ from typing import ClassVar
 
 from ..errors import ShapeError, spec_error
 from .base import NEAR_ZERO, Attr, Layer, Weight, fan_in, fmt_shape, register
+from .formula import Factor, formula
 from .window import Reads
 
 _COMMON = (
@@ -67,6 +68,23 @@ class _Recurrent(Layer):
         steps = shapes[0][0]
         per_unit = self.gates * self.biases + self.step_ops
         return len(self.directions()) * steps * self.units * per_unit
+
+    def _symbols(self, shapes):
+        return (Factor("directions", len(self.directions())), Factor("T", shapes[0][0]), Factor("g", self.gates),
+                Factor("H", self.units), Factor("D", shapes[0][-1]))
+
+    def params_formula(self, shapes):
+        ways, _, g, h, d = self._symbols(shapes)
+        return formula([ways, g, d, h], [ways, g, h, h], [ways, Factor("biases", self.biases), g, h] if self.biases else [])
+
+    def macs_formula(self, shapes, out):
+        ways, t, g, h, d = self._symbols(shapes)
+        return formula([ways, t, g, h, d], [ways, t, g, h, h])
+
+    def other_ops_formula(self, shapes, out):
+        ways, t, g, h, _ = self._symbols(shapes)
+        return formula([ways, t, h, g, Factor("biases", self.biases)] if self.biases else [],
+                       [ways, t, h, Factor("cell ops", self.step_ops)])
 
     def scratch(self, shapes, out, batch, k):
         # per direction, the input products of every step (N, T, gates H) and a step's few (N, gates H) temporaries
