@@ -92,3 +92,8 @@ def test_a_bad_batch_in_the_library_is_a_spec_error():
 
     with pytest.raises(SpecError, match="batch"):
         estimate_memory(analyze(TINY), batch=0)
+
+
+def test_a_convention_counts_one_sample_so_batch_stays_1(cli):
+    result = cli("analyze", TINY, "--convention", "fvcore", "--batch", "2")
+    assert result.exit_code == 2 and "leave --batch at 1" in result.output
