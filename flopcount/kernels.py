@@ -671,11 +671,30 @@ def pad(x, pads):
 
 
 def add(xs):
-    """Element-wise sum of same-shape arrays."""
+    """Element-wise sum of arrays whose per-sample shapes broadcast (a residual shortcut: equal shapes)."""
+    xs = _aligned(xs)
     out = xs[0] + xs[1]
     for y in xs[2:]:
-        out += y
+        out = out + y
     return out
+
+
+def subtract(xs):
+    """xs[0] - xs[1], per-sample shapes broadcasting."""
+    a, b = _aligned(xs)
+    return a - b
+
+
+def divide(xs):
+    """xs[0] / xs[1], per-sample shapes broadcasting."""
+    a, b = _aligned(xs)
+    return a / b
+
+
+def _aligned(xs):
+    """Arrays with the batch first given equal rank, so NumPy broadcasts their per-sample axes trailing-aligned."""
+    rank = max(x.ndim for x in xs)
+    return [x.reshape(x.shape[0], *(1,) * (rank - x.ndim), *x.shape[1:]) for x in xs]
 
 
 def concat(xs, axis):
@@ -1026,8 +1045,7 @@ def group_norm(x, groups, gamma, beta, eps):
 def multiply(xs):
     """Element-wise product of arrays whose per-sample shapes broadcast (NumPy's rules: trailing axes
     align, a size-1 axis repeats); the batch axis stays first."""
-    rank = max(x.ndim for x in xs)
-    xs = [x.reshape(x.shape[0], *(1,) * (rank - x.ndim), *x.shape[1:]) for x in xs]
+    xs = _aligned(xs)
     out = xs[0] * xs[1]
     for y in xs[2:]:
         out = out * y

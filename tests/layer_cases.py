@@ -143,6 +143,10 @@ CASES = [
     Case("multiply-se", {"type": "multiply"}, [(7, 7, 32), (1, 1, 32)], (7, 7, 32)),
     Case("multiply-vector", {"type": "multiply"}, [(4, 4, 3), (3,)], (4, 4, 3)),
     Case("multiply-3way", {"type": "multiply"}, [(5, 2)] * 3, (5, 2)),
+    # add, subtract and divide broadcast the same way: a per-channel shift, a mean over the last axis
+    Case("add-broadcast", {"type": "add"}, [(4, 4, 3), (1, 1, 3)], (4, 4, 3)),
+    Case("subtract-mean", {"type": "subtract"}, [(6, 8), (6, 1)], (6, 8)),
+    Case("divide-vector", {"type": "divide"}, [(4, 4, 3), (3,)], (4, 4, 3)),
     # split passes one part on; ShuffleNet halves the channels
     Case("split-parts", {"type": "split", "parts": 2, "index": 1}, (28, 28, 116), (28, 28, 58)),
     Case("split-sizes-axis0", {"type": "split", "sizes": [3, 5], "index": 1, "axis": 0}, (8, 4), (5, 4)),

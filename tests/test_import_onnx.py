@@ -341,6 +341,26 @@ CASES = [
                                                node("Add", ["a", "b"], ["y"])], [1, 4, 6, 6],
                                 {"w1": rand(4, 3, 3, 3), "w2": rand(4, 3, 1, 1)}),
          4 * 3 * 3 * 3 + 4 * 3, 0, 4 * 6 * 6 * 3 * 3 * 3 + 4 * 6 * 6 * 3, ("conv2d", "conv2d", "add")),
+    # two computed tensors that broadcast: a map minus its per-channel mean, divided by a per-position gate;
+    # one subtraction and one division per output element, no MACs beyond the convolution
+    Case("sub-div-broadcast", Model([1, 3, 5, 5], [node("Conv", ["x", "w"], ["c"]), node("GlobalAveragePool", ["c"], ["m"]),
+                                                   node("Sub", ["c", "m"], ["d"]), const("ax", [1]),
+                                                   node("ReduceMean", ["x", "ax"], ["r"], keepdims=1, name="/gate/ReduceMean"),
+                                                   node("Sigmoid", ["r"], ["g"]), node("Div", ["d", "g"], ["y"])],
+                                    [1, 4, 5, 5], {"w": rand(4, 3, 1, 1)}, opset=18),
+         4 * 3, 0, 4 * 5 * 5 * 3, ("conv2d", "adaptive_avg_pool", "subtract", "mean", "activation", "divide")),
+    # Add and Mul of activations broadcast both ways: (1, 6, 1) and (1, 1, 8) make (1, 6, 8)
+    Case("add-mul-broadcast-both-ways", seq([const("a1", [2]), node("ReduceMean", ["x", "a1"], ["rows"], keepdims=1),
+                                             const("a2", [1]), node("ReduceMean", ["x", "a2"], ["cols"], keepdims=1,
+                                                                    name="/cols/ReduceMean"),
+                                             node("Add", ["rows", "cols"], ["s"]), node("Mul", ["s", "cols"], ["y"])],
+                                            opset=18), types=("mean", "mean", "add", "multiply")),
+    # Sub and Div with a constant tensor: a learned per-feature shift and scale
+    Case("sub-div-constant-tensor", seq([node("Sub", ["mu", "x"], ["d"]), node("Div", ["d", "sd"], ["y"])],
+                                        {"mu": rand(8), "sd": rand(8, positive=True)}),
+         8 + 8, 0, 0, ("parameter", "subtract", "parameter", "divide")),
+    Case("scalar-minus-tensor", Model([1, 6], [const("one", 1.0, np.float32), node("Sub", ["one", "x"], ["y"])], [1, 6]),
+         types=("rescale",)),
     Case("concat-channels", Model([1, 3, 6, 6], [node("Conv", ["x", "w1"], ["a"], name="/a/Conv"),
                                                  node("Relu", ["x"], ["b"]), node("Concat", ["a", "b"], ["y"], axis=1)],
                                   [1, 5, 6, 6], {"w1": rand(2, 3, 1, 1)}),

@@ -212,6 +212,24 @@ def test_multiply_broadcasts(shapes):
     close(fast, slow)
 
 
+@pytest.mark.parametrize("fn, op", [(kernels.subtract, float.__sub__), (kernels.divide, float.__truediv__),
+                                    (kernels.add, float.__add__)], ids=["subtract", "divide", "add"])
+@pytest.mark.parametrize("shapes", [[(2, 4, 4, 3), (2, 1, 1, 3)], [(2, 3), (2, 4, 3)], [(2, 1, 3), (2, 4, 1)]],
+                         ids=["map-channel", "rank-up", "both-ways"])
+def test_binary_elementwise_broadcasts(fn, op, shapes):
+    rng = np.random.default_rng(11)
+    xs = [rand(rng, *s) + 2.0 for s in shapes]  # away from zero, for the divisor
+    out_shape = (2, *np.broadcast_shapes(*[s[1:] for s in shapes]))
+    fast = fn(xs)
+    assert fast.shape == out_shape
+    slow = np.zeros(out_shape)
+    for index in positions(out_shape):
+        a, b = (float(x[(index[0], *(i if s > 1 else 0 for i, s in zip(index[len(index) - (x.ndim - 1):], x.shape[1:])))])
+                for x in xs)
+        slow[index] = op(a, b)
+    close(fast, slow)
+
+
 # ---------------------------------------------------------------- group and instance norm
 
 

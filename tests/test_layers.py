@@ -117,6 +117,20 @@ OTHER_OPS = [
 ]
 
 
+@pytest.mark.parametrize("type_, shapes, ops", [
+    # one subtraction or division per output element, the smaller input broadcast
+    ("subtract", [(6, 8), (6, 1)], 6 * 8),
+    ("divide", [(4, 3), (4, 4, 3)], 4 * 4 * 3),
+    ("add", [(4, 4, 3), (3,)], 4 * 4 * 3),
+])
+def test_elementwise_pair_counts_one_op_per_output_element(type_, shapes, ops):
+    spec = {"name": "t", "input": list(shapes[0]), "layers": [
+        {"type": "parameter", "shape": list(shapes[1]), "name": "p"},
+        {"type": type_, "inputs": ["input", "p"]},
+    ]}
+    assert build_graph(parse_spec(spec)).nodes[-1].other_ops == ops
+
+
 @pytest.mark.parametrize(
     "layer, input, ops", OTHER_OPS, ids=lambda v: v["type"] if isinstance(v, dict) else None
 )
@@ -128,7 +142,7 @@ def test_other_ops(layer, input, ops):
 def test_every_registered_type_has_an_other_ops_case():
     # merges, matmul, embedding and parameter: tests below and the free-layer test
     covered = {layer["type"] for layer, _, _ in OTHER_OPS} | {
-        "input", "add", "concat", "multiply", "matmul", "embedding", "parameter"}
+        "input", "add", "concat", "multiply", "subtract", "divide", "matmul", "embedding", "parameter"}
     assert covered == set(REGISTRY), "add other-ops cases for: " + ", ".join(sorted(set(REGISTRY) - covered))
 
 

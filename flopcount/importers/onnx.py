@@ -1048,15 +1048,15 @@ def _scalar(c: Const):
 
 @op("Add", "Sum", "Sub", "Mul", "Div")
 def _arithmetic(t, node):
-    """Element-wise arithmetic: of two tensors (add, multiply), or of a tensor and a scalar (rescale)."""
+    """Element-wise arithmetic of tensors that broadcast (add, subtract, multiply, divide), or with a scalar (rescale)."""
     xs = [t.value(node, n) for n in node.inputs if n]
     consts = [v for v in xs if isinstance(v, Const)]
     if consts and (len(xs) != 2 or len(consts) != 1 or _scalar(consts[0]) is None):
-        # a learned tensor (a position embedding, a layer scale) added or multiplied in
+        # a learned tensor (a position embedding, a layer scale, a per-channel mean) added, multiplied... in
         act = next((v for v in xs if isinstance(v, Act)), None)
-        if act is None or len(consts) != 1 or node.op not in ("Add", "Sum", "Mul"):
+        if act is None or len(consts) != 1:
             raise node.error(f"{node.op} with a constant of shape {list(consts[0].dims)} is not translated; "
-                             "Add and Mul of a computed tensor and one constant tensor are.")
+                             "arithmetic of computed tensors and one constant tensor is.")
         xs = [_param(t, node, v, act) if isinstance(v, Const) else v for v in xs]
         consts = []
     if consts:
@@ -1068,36 +1068,38 @@ def _arithmetic(t, node):
             t.pending_scale[node.index] = (x, 1.0 / c if node.op == "Div" else c)
             t.pending_names.add(node.outputs[0])
             return
-        if node.op == "Div" and not first or node.op == "Sub" and not first:
-            raise node.error(f"{node.op} of a constant by a computed tensor is not translated.")
+        if node.op == "Div" and not first:
+            raise node.error("Div of a constant by a computed tensor is not translated.")
         if node.op == "Div" and c == 0:
             raise node.error("divides by zero.")
-        scale, offset = {"Add": (1.0, c), "Sum": (1.0, c), "Sub": (1.0, -c), "Mul": (c, 0.0), "Div": (1.0 / c, 0.0)}[node.op]
+        # c - x is -x + c
+        scale, offset = {"Add": (1.0, c), "Sum": (1.0, c), "Sub": (1.0, -c) if first else (-1.0, c), "Mul": (c, 0.0),
+                         "Div": (1.0 / c, 0.0)}[node.op]
         attrs = {"scale": _float32(scale)}
         if offset:
             attrs["offset"] = _float32(offset)
         name = t.emit(node, "rescale", attrs, [x])
         t.set(node, 0, t.new_act(name, x.shape, x.perm))
         return
-    if node.op in ("Sub", "Div"):
-        raise node.error(f"{node.op} of two computed tensors is not translated.")
     rank = max(x.rank for x in xs)
-    shape = [max(x.shape[a - rank + x.rank] if a - rank + x.rank >= 0 else 1 for x in xs) for a in range(rank)]
-    big = next(x for x in xs if list(x.shape) == shape)
-    if node.op != "Mul" and any(list(x.shape) != shape for x in xs):
-        raise node.error(
-            f"adds tensors of different shapes ({', '.join(str(list(x.shape)) for x in xs)}); broadcasting adds are not supported yet."
-        )
+    shape = []
+    for a in range(rank):
+        sizes = {x.shape[a - rank + x.rank] for x in xs if a - rank + x.rank >= 0} - {1}
+        if len(sizes) > 1:
+            raise node.error(f"its inputs' shapes {', '.join(str(list(x.shape)) for x in xs)} do not broadcast.")
+        shape.append(sizes.pop() if sizes else 1)
+    big = next((x for x in xs if list(x.shape) == shape), None) or next(x for x in xs if x.rank == rank)
+    # the order every input is held in: the full-size input's, or ONNX order when that one leaves an axis out
+    order = big.perm if len(big.perm) == rank else big.native()
     arranged = []
     for x in xs:
         offset = rank - x.rank
-        # the same physical order as the full-size input, over this input's own (right-aligned) axes
-        want = tuple(a - offset for a in big.perm if a - offset >= 0)
         if x.rank != rank or x.batch != big.batch - offset:
             raise node.error("broadcasts across the batch axis; only inputs with the batch first and the same rank are translated.")
-        arranged.append(t.arrange(node, x, want))
-    name = t.emit(node, "add" if node.op in ("Add", "Sum") else "multiply", {}, arranged)
-    t.set(node, 0, t.new_act(name, shape, big.perm))
+        arranged.append(t.arrange(node, x, tuple(a - offset for a in order if a - offset >= 0)))
+    layer_type = {"Add": "add", "Sum": "add", "Sub": "subtract", "Mul": "multiply", "Div": "divide"}[node.op]
+    name = t.emit(node, layer_type, {}, arranged)
+    t.set(node, 0, t.new_act(name, shape, order))
 
 
 @op("Concat")

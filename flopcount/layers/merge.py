@@ -8,17 +8,34 @@ from ..errors import ShapeError
 from .base import Attr, Layer, axis_index, fmt_shape, register
 
 
+def broadcast(shapes, verb):
+    """The shape NumPy broadcasting gives: trailing axes align, and on each axis the sizes agree or are 1."""
+    rank = max(len(s) for s in shapes)
+    out = []
+    for axis in range(1, rank + 1):
+        sizes = {s[-axis] for s in shapes if len(s) >= axis} - {1}
+        if len(sizes) > 1:
+            listed = ", ".join(fmt_shape(x) for x in shapes)
+            raise ShapeError(
+                f"cannot {verb} inputs of shapes {listed}: axis {rank - axis} has sizes "
+                f"{sorted(sizes)}; sizes must agree or be 1 (trailing axes aligned).",
+                attribute="inputs",
+            )
+        out.append(sizes.pop() if sizes else 1)
+    return tuple(reversed(out))
+
+
 @register("add")
 class Add(Layer):
-    doc = "Element-wise sum of two or more inputs of the same shape (residual shortcut)."
+    doc = "Element-wise sum of two or more inputs whose shapes broadcast (residual shortcut: equal shapes)."
     inputs = (2, None)
 
     def output_shape(self, shapes):
-        for s in shapes[1:]:
-            if s != shapes[0]:
-                listed = ", ".join(fmt_shape(x) for x in shapes)
-                raise ShapeError(f"cannot add inputs of different shapes: {listed}.", attribute="inputs")
-        return shapes[0]
+        try:
+            return broadcast(shapes, "add")
+        except ShapeError:
+            listed = ", ".join(fmt_shape(x) for x in shapes)
+            raise ShapeError(f"cannot add inputs of different shapes: {listed}.", attribute="inputs") from None
 
     def other_ops(self, shapes, out):
         return (len(shapes) - 1) * prod(out)
@@ -58,20 +75,7 @@ class Multiply(Layer):
     inputs = (2, None)
 
     def output_shape(self, shapes):
-        # NumPy's rule: trailing axes align, and on each axis the sizes agree or are 1
-        rank = max(len(s) for s in shapes)
-        out = []
-        for axis in range(1, rank + 1):
-            sizes = {s[-axis] for s in shapes if len(s) >= axis} - {1}
-            if len(sizes) > 1:
-                listed = ", ".join(fmt_shape(x) for x in shapes)
-                raise ShapeError(
-                    f"cannot multiply inputs of shapes {listed}: axis {rank - axis} has sizes "
-                    f"{sorted(sizes)}; sizes must agree or be 1 (trailing axes aligned).",
-                    attribute="inputs",
-                )
-            out.append(sizes.pop() if sizes else 1)
-        return tuple(reversed(out))
+        return broadcast(shapes, "multiply")
 
     def other_ops(self, shapes, out):
         # one multiplication per output element for each input after the first
@@ -79,3 +83,32 @@ class Multiply(Layer):
 
     def forward(self, xs, w, k):
         return k.multiply(xs)
+
+
+class _Pair(Layer):
+    """An element-wise operation of two inputs that broadcast, named by its kernel (kernels.subtract, ...)."""
+
+    inputs = (2, 2)
+    verb = ""
+
+    def output_shape(self, shapes):
+        return broadcast(shapes, self.verb)
+
+    def other_ops(self, shapes, out):
+        # one subtraction or division per output element
+        return prod(out)
+
+    def forward(self, xs, w, k):
+        return getattr(k, self.verb)(xs)
+
+
+@register("subtract")
+class Subtract(_Pair):
+    doc = "Element-wise difference of two inputs whose shapes broadcast: the first minus the second."
+    verb = "subtract"
+
+
+@register("divide")
+class Divide(_Pair):
+    doc = "Element-wise quotient of two inputs whose shapes broadcast: the first divided by the second."
+    verb = "divide"
