@@ -446,3 +446,16 @@ def test_the_default_analyze_path_does_not_import_the_conventions():
             "print('flopcount.layers.conventions' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+@pytest.mark.parametrize("name", list(CONVENTIONS))
+def test_every_activation_function_is_counted_or_refused_with_a_reason(name):
+    from flopcount.layers import ACTIVATIONS
+
+    for fn in ACTIVATIONS:
+        graph = spec([{"type": "activation", "fn": fn}])
+        if name == "onnx-tool" and fn == "gelu_tanh":
+            with pytest.raises(ConventionError, match="tanh-approximate"):
+                count_graph(graph.nodes, name)
+        else:
+            count_graph(graph.nodes, name)

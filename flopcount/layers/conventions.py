@@ -340,8 +340,15 @@ _PTFLOPS_ACTIVATIONS = {
 }
 
 
+def activation_rule(table: dict, fn: str):
+    """An activation's entry in a tool's table, or ConventionError for a function the table lacks."""
+    if fn not in table:
+        raise ConventionError(f"no rule for the activation function '{fn}' yet.")
+    return table[fn]
+
+
 def _ptflops_activation(n, ctx):
-    hooked, patched, fn = _PTFLOPS_ACTIVATIONS[n.layer.fn]
+    hooked, patched, fn = activation_rule(_PTFLOPS_ACTIVATIONS, n.layer.fn)
     if how(n) != "module":
         patched = patched or n.layer.fn == "relu6"  # F.relu6 is patched, though nn.ReLU6 calls F.hardtanh
         hooked = False
@@ -633,7 +640,7 @@ _ONNX_ACTIVATIONS = {
 def _onnx_activation(n, ctx):
     if n.layer.fn == "gelu_tanh":
         raise ConventionError("the exporter's tanh-approximate GELU graph is not read into a rule yet.")
-    price, nodes = _ONNX_ACTIVATIONS[n.layer.fn]
+    price, nodes = activation_rule(_ONNX_ACTIVATIONS, n.layer.fn)
     return price * out_elements(n), f"{nodes}: {price} per element"
 
 
