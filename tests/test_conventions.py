@@ -435,7 +435,7 @@ def test_readme_rules_table_has_a_row_for_every_layer_type():
     named |= {"conv1d", "conv2d", "conv3d", "depthwise_conv1d", "depthwise_conv2d", "depthwise_conv3d"}  # "conv1d/2d/3d, depthwise"
     named |= {"max_pool1d", "max_pool3d", "avg_pool1d", "avg_pool3d"}  # "max_pool, avg_pool (1-3 D)"
     assert not set(REGISTRY) - named, sorted(set(REGISTRY) - named)
-    for name, conv in PEERS.items():
+    for name in PEERS:
         version = CONVENTIONS[name].tool.split(" (")[0]
         assert version in text, version
 
