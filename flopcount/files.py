@@ -38,10 +38,13 @@ def read_bounded(path: str | Path, what: str, error: type[FlopcountError], file:
         os.close(fd)
 
 
-def open_regular(path, what: str, error: type[FlopcountError], shown: str, create: bool = False) -> int:
-    """A file descriptor of a regular file of at most MAX_FILE_BYTES (created empty if create and missing).
+def open_regular(
+    path, what: str, error: type[FlopcountError], shown: str, create: bool = False, max_bytes: int | None = MAX_FILE_BYTES
+) -> int:
+    """A file descriptor of a regular file of at most max_bytes (created empty if create and missing).
 
     Opened without blocking, so a FIFO is refused instead of waited on; read-write when create.
+    max_bytes=None for a file read in pieces (a model archive), never whole.
     """
     flags = (os.O_RDWR | os.O_CREAT if create else os.O_RDONLY) | _OPEN_FLAGS
     try:
@@ -53,7 +56,7 @@ def open_regular(path, what: str, error: type[FlopcountError], shown: str, creat
         if not stat.S_ISREG(info.st_mode):
             kind = next((name for test, name in _KINDS if test(info.st_mode)), "not a regular file")
             raise error(f"the {what} is {kind}, not a regular file.", file=shown)
-        if info.st_size > MAX_FILE_BYTES:
+        if max_bytes is not None and info.st_size > max_bytes:
             raise error(too_large(what, info.st_size), file=shown)
     except BaseException:
         os.close(fd)

@@ -122,3 +122,16 @@ def test_a_fifo_as_baseline_never_blocks(write_spec, fifo):
     for update in ([], ["--update"]):
         code, output, seconds = flopcount("check", spec, "--baseline", fifo, *update)
         assert code == 2 and "the baseline is a FIFO" in output and seconds < 15
+
+
+@pytest.mark.parametrize("suffix, what", [(".keras", "the Keras archive is"), (".onnx", "is not a regular file")])
+def test_a_model_file_that_is_no_regular_file_is_refused_at_once(tmp_path, suffix, what):
+    """A FIFO or /dev/zero named x.keras blocked zipfile forever."""
+    pipe = tmp_path / f"pipe{suffix}"
+    os.mkfifo(pipe)
+    zero = tmp_path / f"zero{suffix}"
+    zero.symlink_to("/dev/zero")
+    for path in (pipe, zero):
+        code, output, seconds = flopcount("analyze", path)
+        assert code == 2 and output.startswith(f"Error: {path}: {what}") and output.count("\n") == 1
+        assert seconds < 15

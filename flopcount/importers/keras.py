@@ -9,6 +9,7 @@ so its parameters count once, as Keras counts them). Keras is channels-last, lik
 
 from __future__ import annotations
 
+import os
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,10 +58,13 @@ def supported_layers() -> list[str]:
 
 def read_keras_archive(path: Path, file: str, overrides: dict, input_shapes: dict) -> Imported:
     """The config.json of a .keras archive (a zip file), translated."""
+    from ..files import open_regular
     from ..spec import parse_json
 
+    # opened as specs are (a FIFO or a device is refused at once); only the archive's directory and config.json are read
+    fd = open_regular(path, "Keras archive", SpecError, file, max_bytes=None)
     try:
-        with zipfile.ZipFile(path) as archive:
+        with os.fdopen(fd, "rb") as f, zipfile.ZipFile(f) as archive:
             try:
                 info = archive.getinfo("config.json")
             except KeyError:
