@@ -124,7 +124,7 @@ max_memory_option = click.option("--max-memory", default="4GiB", show_default=Tr
 @set_option
 @input_shape_option
 @max_layers_option
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(FORMATS + ("html",)), default="table", show_default=True)
 @click.option("--by", type=click.Choice(["type", "block"]), help="Group totals by layer type or by top-level block.")
 @click.option("--flops", is_flag=True, help="Also show other ops and FLOPs = 2 x MACs + other ops.")
 @click.option("--memory", "show_memory", is_flag=True, help="Also show each layer's output, weight and live activation memory (json and csv always carry them).")
@@ -155,7 +155,11 @@ def analyze(spec, overrides, input_shapes, max_layers, fmt, by, flops, show_memo
     if batch != 1 and convention != "flopcount":
         raise click.UsageError("--convention counts one sample, as each tool does; leave --batch at 1 with it.")
     memory = estimate_memory(graph, batch, weight_dtype or dtype, activation_dtype or dtype)
-    if convention == "all":
+    if fmt == "html":
+        if convention != "flopcount":
+            raise click.UsageError("--format html shows flopcount's own figures; drop --convention with it.")
+        click.echo(html_text(graph, memory), nl=False)
+    elif convention == "all":
         show_conventions(graph, fmt)
     else:
         counted = report.counted_under(graph, convention)
@@ -197,6 +201,40 @@ def sweep(spec, overrides, batch, dtype, weight_dtype, activation_dtype, max_lay
         click.echo(render.to_csv(sweep_table(name, points, machine=True)), nl=False)
     else:
         click.echo(render.to_markdown([sweep_table(name, points)]), nl=False)
+
+
+@main.command("report", cls=Command)
+@spec_argument
+@click.option("--output", "-o", type=click.Path(dir_okay=False), required=True, help="The HTML file to write.")
+@set_option
+@input_shape_option
+@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True, help="Samples per inference: MACs, other ops and activations scale.")
+@dtype_options
+@max_layers_option
+def html_report(spec, output, overrides, input_shapes, batch, dtype, weight_dtype, activation_dtype, max_layers):
+    """Write an HTML report of SPEC: one self-contained file (no network needed to open it).
+
+    Totals, bar charts of MACs, parameters and output memory per layer, the live-memory curve,
+    every layer's exact figures (sortable, filterable by name and type), and the breakdowns by
+    layer type and by block, in the reader's light or dark colour scheme.
+    """
+    from .graph import analyze as analyze_spec
+    from .memory import estimate_memory
+    from .spec import parse_overrides
+
+    graph = analyze_spec(spec, parse_overrides(overrides), max_layers, model_inputs(input_shapes))
+    text = html_text(graph, estimate_memory(graph, batch, weight_dtype or dtype, activation_dtype or dtype))
+    try:
+        with open(output, "w", encoding="utf-8", errors="surrogateescape") as f:
+            f.write(text)
+    except OSError as err:
+        raise click.FileError(output, hint=err.strerror) from None
+
+
+def html_text(graph, memory) -> str:
+    from . import render, report
+
+    return render.to_html(report.html_blocks(graph, memory), title=f"flopcount: {report.title(graph, memory.batch)}")
 
 
 @main.command(cls=Command)

@@ -26,11 +26,13 @@ import re
 
 from .table import (
     BAD,
+    BARS,
     BOX,
     GOOD,
     GRID,
     NUMBER,
     STRONG,
+    Chart,
     Line,
     Span,
     Table,
@@ -308,3 +310,173 @@ def run_progress(console, enabled: bool = True):
             yield advance
 
     return bar()
+
+
+# ---------------------------------------------------------------- HTML (one self-contained file)
+
+HTML_STYLE = """
+:root { color-scheme: light dark; --fg: #1b1b1b; --bg: #ffffff; --muted: #666; --rule: #d0d0d0; --bar: #c8362b;
+        --curve: #1f5fbf; --head: #f1f1f1; --good: #1a7f37; --bad: #c8362b; }
+@media (prefers-color-scheme: dark) {
+  :root { --fg: #e6e6e6; --bg: #16181c; --muted: #9a9a9a; --rule: #3a3d44; --bar: #ff7a6b; --curve: #7fb2ff;
+          --head: #23262c; --good: #5bd17a; --bad: #ff7a6b; }
+}
+body { font-family: system-ui, sans-serif; color: var(--fg); background: var(--bg); margin: 1.5rem; }
+h1 { font-size: 1.4rem; } h2 { font-size: 1.1rem; margin-top: 2rem; }
+table { border-collapse: collapse; font-variant-numeric: tabular-nums; }
+th, td { border-bottom: 1px solid var(--rule); padding: 0.2rem 0.6rem; }
+th { background: var(--head); position: sticky; top: 0; cursor: pointer; user-select: none; }
+td.n, th.n { text-align: right; white-space: nowrap; }
+.scroll { max-height: 70vh; overflow: auto; border: 1px solid var(--rule); }
+svg.chart { width: 100%; height: 140px; display: block; border-bottom: 1px solid var(--rule); }
+svg.chart path { fill: var(--bar); }
+svg.chart polyline { fill: none; stroke: var(--curve); stroke-width: 2; vector-effect: non-scaling-stroke; }
+.note { color: var(--muted); } .good { color: var(--good); } .bad { color: var(--bad); } .strong { font-weight: bold; }
+input[type=search] { font: inherit; padding: 0.2rem 0.4rem; margin: 0.5rem 0; min-width: 18rem; }
+"""
+
+HTML_SCRIPT = """
+function complete(table) {
+  var rest = document.getElementById(table.id + '-rest');
+  if (!rest) return;
+  table.tBodies[0].insertAdjacentHTML('beforeend', JSON.parse(rest.textContent).join(''));
+  rest.remove();
+  var button = document.querySelector('button[data-rest="' + table.id + '"]');
+  if (button) button.remove();
+}
+document.querySelectorAll('button[data-rest]').forEach(function (button) {
+  button.addEventListener('click', function () { complete(document.getElementById(button.dataset.rest)); });
+});
+document.querySelectorAll('table.sortable').forEach(function (table) {
+  var body = table.tBodies[0];
+  table.querySelectorAll('th').forEach(function (th, col) {
+    th.addEventListener('click', function () {
+      complete(table);
+      var down = th.dataset.order !== 'desc';
+      th.dataset.order = down ? 'desc' : 'asc';
+      var rows = Array.prototype.slice.call(body.rows);
+      var key = function (row) { var c = row.cells[col]; return c.dataset.v !== undefined ? Number(c.dataset.v) : c.textContent; };
+      rows.sort(function (a, b) { var x = key(a), y = key(b); var r = x < y ? -1 : x > y ? 1 : 0; return down ? -r : r; });
+      var frag = document.createDocumentFragment();
+      rows.forEach(function (r) { frag.appendChild(r); });
+      body.appendChild(frag);
+    });
+  });
+});
+var labels = JSON.parse(document.getElementById('labels').textContent);
+document.querySelectorAll('svg.chart').forEach(function (svg) {
+  var values = svg.dataset.values.split(','), hover = svg.previousElementSibling.querySelector('.hover');
+  svg.addEventListener('mousemove', function (e) {
+    var box = svg.getBoundingClientRect(), i = Math.floor((e.clientX - box.left) / box.width * values.length);
+    if (i >= 0 && i < values.length) hover.textContent = labels[i] + ': ' + Number(values[i]).toLocaleString() + ' ' + svg.dataset.unit;
+  });
+});
+document.querySelectorAll('input[data-filter]').forEach(function (input) {
+  var table = document.getElementById(input.dataset.filter), body = table.tBodies[0];
+  input.addEventListener('input', function () {
+    complete(table);
+    var q = input.value.toLowerCase();
+    Array.prototype.forEach.call(body.rows, function (row) {
+      row.style.display = !q || row.dataset.key.indexOf(q) >= 0 ? '' : 'none';
+    });
+  });
+});
+"""
+
+
+def _html(text: str) -> str:
+    import html
+
+    return html.escape(visible(text), quote=True)
+
+
+def _html_parts(parts) -> str:
+    out = []
+    for p in parts:
+        if isinstance(p, Span):
+            out.append(f'<span class="{p.tone}">{_html(p.text)}</span>' if p.tone else _html(p.text))
+        else:
+            out.append(_html(p))
+    return "".join(out)
+
+
+def _html_cell(cell) -> str:
+    return _html_parts(cell) if isinstance(cell, tuple) else _html(cell_text(cell))
+
+
+HTML_ROWS = 1000  # rows laid out when the page opens; the rest wait in the page until asked for (sort, filter, a button)
+
+
+def _json_script(ident: str, data) -> str:
+    """Data in the page as JSON that no text can end early (every '<' escaped)."""
+    import json
+
+    text = json.dumps(data).replace("<", "\\u003c")
+    return f'<script type="application/json" id="{ident}">{text}</script>'
+
+
+def html_table(table: Table, ident: str, filter_keys=("name", "type")) -> str:
+    """A sortable table; when it has name or type columns, a search box filters its rows by them.
+
+    Beyond HTML_ROWS rows the rest are held as JSON in the page and added on the first sort, filter or
+    click of the 'show all' button, so a 10,000-layer report opens as fast as a 1,000-layer one.
+    """
+    keys = [i for i, c in enumerate(table.columns) if c.key in filter_keys]
+    head = "".join(f'<th class="{"n" if c.kind == NUMBER else "t"}">{_html(c.title)}</th>' for c in table.columns)
+    rows = []
+    for row in table.rows:
+        key = _html(" ".join(cell_text(row[i]) for i in keys).lower())
+        cells = "".join(
+            f'<td class="n" data-v="{cell}">{cell:,}</td>' if type(cell) is int
+            else f'<td class="{"n" if c.kind == NUMBER else "t"}">{_html_cell(cell)}</td>'
+            for c, cell in zip(table.columns, row))
+        rows.append(f'<tr data-key="{key}">{cells}</tr>')
+    search = (f'<input type="search" data-filter="{ident}" placeholder="filter by {" or ".join(table.columns[i].title for i in keys)}">'
+              if keys else "")
+    title = f"<h2>{_html(table.title)}</h2>" if table.title else ""
+    footer = "".join(f'<p class="note">{_html_parts(f.parts)}</p>' for f in table.footer)
+    rest = ""
+    if len(rows) > HTML_ROWS:
+        rest = (_json_script(f"{ident}-rest", rows[HTML_ROWS:]) + f'<p><button type="button" data-rest="{ident}">show all '
+                f"{len(rows):,} rows (the first {HTML_ROWS:,} are shown)</button></p>")
+    return (f'{title}{search}<div class="scroll"><table class="sortable" id="{ident}"><thead><tr>{head}</tr></thead>'
+            f'<tbody>{"".join(rows[:HTML_ROWS])}</tbody></table></div>{rest}{footer}')
+
+
+def html_chart(chart: Chart, ident: str) -> str:
+    """Bars (one per item) or a curve in an inline SVG that fills the width; one path per chart, so ten
+    thousand bars stay light. Hovering shows the item's label and value (the script reads data-labels)."""
+    n = max(len(chart.values), 1)
+    top = max(chart.values, default=0) or 1
+    height = 100
+    if chart.kind == BARS:
+        # one closed subpath per bar: M x 100 V top h 0.8 V 100 Z (a bar of 0 is a subpath of no height)
+        d = "".join(f"M{i} {height}V{height - height * v / top:.2f}h0.8V{height}Z" for i, v in enumerate(chart.values))
+        marks = f'<path class="bars" d="{d}"/>'
+    else:
+        points = " ".join(f"{i + 0.5},{height - height * v / top:.2f}" for i, v in enumerate(chart.values))
+        marks = f'<polyline class="curve" points="{points}"/>'
+    values = ",".join(str(v) for v in chart.values)
+    return (f'<h2>{_html(chart.title)}</h2><p class="note">largest {top:,} {_html(chart.unit)}, {len(chart.values):,} '
+            f'{"bars" if chart.kind == BARS else "points"}; <span class="hover"></span></p>'
+            f'<svg class="chart" id="{ident}" data-values="{values}" data-unit="{_html(chart.unit)}" viewBox="0 0 {n} {height}" '
+            f'preserveAspectRatio="none" xmlns="http://www.w3.org/2000/svg">{marks}</svg>')
+
+
+def to_html(blocks, title: str = "flopcount report") -> str:
+    """One self-contained HTML page (inline CSS, JS and SVG; nothing fetched): tables sortable and filterable,
+    charts as inline SVG, lines as paragraphs. Light and dark by the reader's colour scheme."""
+
+    charts = [b for b in blocks if isinstance(b, Chart)]
+    body = [_json_script("labels", [visible(x) for x in charts[0].labels] if charts else [])]
+    for i, block in enumerate(blocks):
+        if isinstance(block, Table):
+            body.append(html_table(block, f"table{i}"))
+        elif isinstance(block, Chart):
+            body.append(html_chart(block, f"chart{i}"))
+        elif block.text:
+            body.append(f"<p>{_html_parts(block.parts)}</p>")
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+            f"<title>{_html(title)}</title><style>{HTML_STYLE}</style></head><body><h1>{_html(title)}</h1>"
+            + "".join(body) + f"<script>{HTML_SCRIPT}</script></body></html>\n")

@@ -12,7 +12,19 @@ from .expr import fixed, plain
 from .graph import Graph, Totals
 from .layers import fmt_shape
 from .memory import DTYPES, Memory, estimate_memory, fmt_bytes
-from .table import BAD, GOOD, GRID, NUMBER, Column, Line, Span, Table, line
+from .table import (
+    BAD,
+    CURVE,
+    GOOD,
+    GRID,
+    NUMBER,
+    Chart,
+    Column,
+    Line,
+    Span,
+    Table,
+    line,
+)
 
 
 def human(n: int) -> str:
@@ -315,6 +327,29 @@ def to_json(graph: Graph, by: str | None = None, counted=None, memory: Memory | 
                 group["convention"] = dict(zip(("macs", "params"), under[key]))
             data["groups"].append(group)
     return json.dumps(data, indent=2)
+
+
+def html_blocks(graph: Graph, memory: Memory | None = None) -> list:
+    """What the HTML report shows: totals, per-layer charts (MACs, params, output memory, the live-memory curve),
+    every layer's exact figures, and the breakdowns by type and by block."""
+    memory = memory_of(graph, memory)
+    batch = memory.batch
+    names = [f"{n.index} {n.name} ({n.type})" for n in graph.nodes]
+    layers = csv_table(graph, memory=memory)
+    layers.title = "Layers"
+    by_type, by_block = group_table(graph, "type", batch=batch), group_table(graph, "block", batch=batch)
+    by_type.title, by_block.title = "By layer type", "By block"
+    return [
+        line(title(graph, batch)),
+        totals_table(graph, memory=memory),
+        Chart("MACs per layer", names, [batch * n.macs for n in graph.nodes], "MACs"),
+        Chart("Parameters per layer", names, [n.params for n in graph.nodes], "parameters"),
+        Chart(f"Output activation memory per layer ({memory.activation_dtype})", names, [m.activation for m in memory.layers], "bytes"),
+        Chart("Live activation memory over the layers", names, [m.live for m in memory.layers], "bytes", CURVE),
+        layers,
+        by_type,
+        by_block,
+    ]
 
 
 # ---------------------------------------------------------------- every convention side by side (--convention all)

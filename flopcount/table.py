@@ -89,3 +89,20 @@ class Table:
         if len(cells) != len(self.columns):
             raise ValueError(f"a row of {len(cells)} cells in a table of {len(self.columns)} columns")
         self.rows.append(list(cells))
+
+
+BARS, CURVE = "bars", "curve"
+
+
+@dataclass
+class Chart:
+    """A figure per item (a layer, a group), drawn as bars or as a curve over the items.
+
+    labels name the items (the tooltip of each bar); values are exact integers; unit says what they count.
+    """
+
+    title: str
+    labels: list[str]
+    values: list[int]
+    unit: str = ""
+    kind: str = BARS
