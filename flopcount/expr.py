@@ -198,9 +198,15 @@ def exact(value):
     if isinstance(value, float):
         if not math.isfinite(value):
             raise ExprError(f"{value} is not a finite number.")
-        value = Fraction(repr(value))
-        return value.numerator if value.denominator == 1 else value
+        return _decimal(value)
     return value
+
+
+@lru_cache(maxsize=1024)
+def _decimal(value: float):
+    # a spec repeats the same few decimals (epsilons, rates) in every block: parse each once
+    value = Fraction(repr(value))
+    return value.numerator if value.denominator == 1 else value
 
 
 def plain(value):
