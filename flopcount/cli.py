@@ -360,7 +360,7 @@ def schema():
 @set_option
 @input_shape_option
 @max_layers_option
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "html"]), default="table", show_default=True)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def run(spec, seed, batch, max_memory, overrides, input_shapes, max_layers, fmt, quiet):
     """Execute SPEC with NumPy and check each layer's shape, parameters and MACs against the analysis.
@@ -381,6 +381,8 @@ def run(spec, seed, batch, max_memory, overrides, input_shapes, max_layers, fmt,
                            advice=memory_advice(graph, batch_option=True))
     if fmt == "json":
         click.echo(report.run_to_json(result))
+    elif fmt == "html":
+        click.echo(render.to_html(report.run_html_blocks(result), title=f"flopcount run: {graph.name}"), nl=False)
     else:
         render.to_console(report.run_blocks(result), out)
     # the file's function is compared only once the run itself agrees with the analysis

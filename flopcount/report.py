@@ -466,16 +466,26 @@ def _run_cell(ran, analyzed, agree, mark_first):
     return (mark, " ", figure) if mark_first else (figure, " ", mark)
 
 
+def gflops(r) -> str:
+    """A layer's speed: 2 x the MACs it performed (the whole batch) per second, in billions; '-' without MACs."""
+    if not r.metered_macs or r.seconds <= 0:
+        return "-"
+    return f"{2 * r.metered_macs / r.seconds / 1e9:,.2f}"
+
+
 def run_blocks(result) -> list:
-    """What `run` shows: per layer ✓/✗ for shape, params and MACs as run, the timing, then the verdict."""
+    """What `run` shows: per layer ✓/✗ for shape, params and MACs as run, its time, speed and share of the run,
+    then the verdict."""
     columns = [Column("index", "#", NUMBER), Column("name", "name"), Column("type", "type"),
                Column("shape", "output shape"), Column("params", "params read", NUMBER),
-               Column("macs", "MACs metered", NUMBER)]
+               Column("macs", "MACs metered", NUMBER), Column("ms", "ms", NUMBER), Column("gflops", "GFLOP/s", NUMBER),
+               Column("time_share", "% time", NUMBER)]
     table = Table(columns, title=f"{result.name}: run with NumPy (batch {result.batch}, seed {result.seed})")
+    total = result.seconds
     for r in result.layers:
         shape, params, macs = run_figures(r)
         table.add(r.index, r.name, r.type, _run_cell(*shape[1:], True), _run_cell(*params[1:], False),
-                  _run_cell(*macs[1:], False))
+                  _run_cell(*macs[1:], False), f"{r.seconds * 1000:,.3f}", gflops(r), percent(r.seconds, total))
     table.footer.append(line(f"forward {result.seconds:.3f} s, weights {result.weight_seconds:.3f} s, "
                              f"estimated peak memory {result.peak_estimate / 2**20:,.1f} MiB"
                              + (f", measured {result.max_rss / 2**20:,.1f} MiB resident" if result.max_rss else "")))
@@ -484,6 +494,14 @@ def run_blocks(result) -> list:
                              f"({result.activation_peak:,} bytes), from shapes {result.activation_estimate:,} bytes ",
                              Span(MARK[agree], GOOD if agree else BAD)))
     return [table, *verdict_blocks(result)]
+
+
+def run_html_blocks(result) -> list:
+    """The run for the HTML report: its table (time, GFLOP/s and share per layer) and the time per layer as bars."""
+    table, *verdict = run_blocks(result)
+    labels = [f"{r.index} {r.name} ({r.type})" for r in result.layers]
+    micro = [round(r.seconds * 1e6) for r in result.layers]
+    return [table.footer[0], Chart("Time per layer (forward, microseconds)", labels, micro, "µs"), table, *verdict]
 
 
 def run_to_json(result) -> str:
@@ -505,6 +523,8 @@ def run_to_json(result) -> str:
                 "macs": {"run": plain(r.macs), "analyzer": r.expected_macs, "ok": r.macs_ok},
                 "error": r.error,
                 "seconds": round(r.seconds, 6),
+                "gflop_per_second": round(2 * r.metered_macs / r.seconds / 1e9, 3) if r.metered_macs and r.seconds > 0 else None,
+                "time_share": round(r.seconds / result.seconds, 6) if result.seconds > 0 else None,
             }
         )
     data = {
