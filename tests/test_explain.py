@@ -57,3 +57,9 @@ def test_explain_kv_cache(cli):
 def test_explain_unknown_layer_is_exit_2_with_a_suggestion(cli):
     result = cli("explain", "resnet18", "conv2")
     assert result.exit_code == 2 and "Did you mean 'conv1'?" in result.output
+
+
+def test_every_type_with_an_other_ops_rule_states_its_formula():
+    missing = [name for name, cls in REGISTRY.items()
+               if cls.other_ops is not Layer.other_ops and cls.other_ops_formula is Layer.other_ops_formula]
+    assert missing == []

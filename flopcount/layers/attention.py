@@ -167,6 +167,17 @@ class Attention(Layer):
                        [two, h, lq, Factor("cache", self.cache), dh] if self.cache else [], [two, h, lq, lk, dh],
                        [lq, h, dh, Factor("units", s.units)])
 
+    def other_ops_formula(self, shapes, out):
+        s = self.sizes(shapes)
+        lq, lk, dh, h, kv = Factor("L_q", s.lq), Factor("L_k", s.lk), Factor("d_h", s.dh), Factor("heads", self.heads), Factor("kv_heads", self.kv_heads)
+        four, two, three = Factor("4", 4), Factor("2", 2), Factor("3", 3)
+        terms = [[four, h, lq, Factor("cache", self.cache)] if self.cache else [], [four, h, lq, lk]]
+        if self.bias:
+            terms += [[lq, h, dh], [two, lk, kv, dh], [lq, Factor("units", s.units)]]
+        if self.rotary:
+            terms += [[three, lq, h, dh], [three, lk, kv, dh]]
+        return formula(*terms)
+
     def other_ops(self, shapes, out):
         # biases: one add per projected element; scores: a scaling by 1 / sqrt(dh) and softmax's 3;
         # rotary: two multiplications and an add per rotated query and key element

@@ -6,6 +6,7 @@ from math import prod
 
 from ..errors import ShapeError
 from .base import Attr, Layer, axis_index, fmt_shape, register
+from .formula import Factor, elements, formula
 
 
 def broadcast(shapes, verb):
@@ -39,6 +40,9 @@ class Add(Layer):
 
     def other_ops(self, shapes, out):
         return (len(shapes) - 1) * prod(out)
+
+    def other_ops_formula(self, shapes, out):
+        return formula([Factor("(inputs - 1)", len(shapes) - 1), *elements(out)])
 
     def forward(self, xs, w, k):
         return k.add(xs)
@@ -81,6 +85,9 @@ class Multiply(Layer):
         # one multiplication per output element for each input after the first
         return (len(shapes) - 1) * prod(out)
 
+    def other_ops_formula(self, shapes, out):
+        return formula([Factor("(inputs - 1)", len(shapes) - 1), *elements(out)])
+
     def forward(self, xs, w, k):
         return k.multiply(xs)
 
@@ -97,6 +104,9 @@ class _Pair(Layer):
     def other_ops(self, shapes, out):
         # one subtraction or division per output element
         return prod(out)
+
+    def other_ops_formula(self, shapes, out):
+        return formula(elements(out))
 
     def forward(self, xs, w, k):
         return getattr(k, self.verb)(xs)

@@ -88,6 +88,10 @@ class _StatisticsNorm(Layer):
     def other_ops(self, shapes, out):
         return statistics_ops(prod(out), self.affine)
 
+    def other_ops_formula(self, shapes, out):
+        # mean 1, variance 3, normalise 1; the affine scale and shift 2 more
+        return formula([Factor("(5 + 2 affine)", 5 + 2 * self.affine), *elements(out)])
+
     def forward(self, xs, w, k):
         groups = self.groups_of([x.shape[1:] for x in xs])
         return k.group_norm(xs[0], groups, w.get("gamma"), w.get("beta"), float(self.epsilon))
@@ -155,6 +159,9 @@ class LayerNorm(Layer):
         # as group norm: 5 per element for the statistics and the normalisation, then one each for
         # scale and shift
         return statistics_ops(prod(out), False) + (self.scale + self.center) * prod(out)
+
+    def other_ops_formula(self, shapes, out):
+        return formula([Factor("(5 + scale + center)", 5 + self.scale + self.center), *elements(out)])
 
     def forward(self, xs, w, k):
         return k.layer_norm(xs[0], w.get("gamma"), w.get("beta"), self.axes, float(self.epsilon))

@@ -7,6 +7,7 @@ from typing import ClassVar
 
 from ..errors import ShapeError, spec_error
 from .base import Attr, Layer, axis_index, fmt_shape, register
+from .formula import Factor, axes, elements, formula
 from .kinds import AXES, Axes, Padding, Sizes
 from .window import Sliding, spatial, whole_map
 
@@ -50,6 +51,11 @@ class _Pool(Sliding):
         # k - 1 comparisons (max) or k - 1 additions and a division (avg) per output element
         window = prod(self.pool)
         return prod(out) * (window - 1 if self.mode == "max" else window)
+
+    def other_ops_formula(self, shapes, out):
+        # max: the window's taps less one comparisons; average: as many additions and a division
+        taps = axes(self.pool, "k")
+        return formula([*elements(out), *taps], [Factor("-1", -1), *elements(out)] if self.mode == "max" else [])
 
     def scratch(self, shapes, out, batch, k):
         return k.pool_scratch((batch, *shapes[0]), self.mode, self.pool, self.stride, self.pads(shapes), self.ceil_mode)
@@ -115,6 +121,11 @@ class _GlobalPool(Layer):
         h, w, c = shapes[0]
         return c * (h * w - 1 if self.mode == "max" else h * w)
 
+    def other_ops_formula(self, shapes, out):
+        h, w, c = shapes[0]
+        channels = Factor("C", c)
+        return formula([channels, Factor("H_in", h), Factor("W_in", w)], [Factor("-1", -1), channels] if self.mode == "max" else [])
+
     def window(self, shapes):
         return whole_map(shapes[0])
 
@@ -148,6 +159,12 @@ class AdaptiveAvgPool(Layer):
         h, w, c = shapes[0]
         (total_h, _), (total_w, _) = (_bin_sizes(n, o) for n, o in zip((h, w), self.size))
         return c * total_h * total_w
+
+    def other_ops_formula(self, shapes, out):
+        # the bins' sizes summed along each axis (bins overlap when the size does not divide)
+        h, w, c = shapes[0]
+        (total_h, _), (total_w, _) = (_bin_sizes(n, o) for n, o in zip((h, w), self.size))
+        return formula([Factor("C", c), Factor("Σ bin_h", total_h), Factor("Σ bin_w", total_w)])
 
     def window(self, shapes):
         h, w, _ = shapes[0]
@@ -202,6 +219,10 @@ class Mean(Layer):
     def other_ops(self, shapes, out):
         # each output averages its k elements: k - 1 additions and a division, as average pooling
         return prod(out) * prod(shapes[0][i] for i in self.reduced(shapes[0]))
+
+    def other_ops_formula(self, shapes, out):
+        averaged = [Factor(f"n_{i}", shapes[0][i]) for i in self.reduced(shapes[0])]
+        return formula([*elements(out), *averaged] if out else averaged)
 
     def window(self, shapes):
         # the averaged positions all reach every output; the others pass through

@@ -6,6 +6,7 @@ from fractions import Fraction
 from math import prod
 
 from .base import NEAR_ONE, NEAR_ZERO, POSITIVE, Attr, Layer, Weight, register
+from .formula import Factor, elements, formula
 
 
 @register("rescale")
@@ -19,6 +20,9 @@ class Rescale(Layer):
     def other_ops(self, shapes, out):
         # a multiply per element, and an add when there is an offset
         return prod(out) * (2 if self.offset else 1)
+
+    def other_ops_formula(self, shapes, out):
+        return formula(elements(out), elements(out) if self.offset else [])
 
     def forward(self, xs, w, k):
         return k.rescale(xs[0], float(self.scale), float(self.offset))
@@ -40,6 +44,9 @@ class Normalize(Layer):
     def other_ops(self, shapes, out):
         # a subtraction and a division per element
         return 2 * prod(out)
+
+    def other_ops_formula(self, shapes, out):
+        return formula([Factor("2", 2), *elements(out)])
 
     def forward(self, xs, w, k):
         return k.normalize(xs[0], w["mean"], w["variance"], w["count"], float(EPSILON))

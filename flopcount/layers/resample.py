@@ -7,6 +7,7 @@ from typing import ClassVar
 
 from ..errors import ShapeError, spec_error
 from .base import Attr, Layer, fmt_shape, register
+from .formula import Factor, elements, formula
 from .kinds import AXES, Scales, Sizes
 from .window import Reads, spatial
 
@@ -50,6 +51,10 @@ class Upsample(Layer):
         # nearest copies; linear: each output is a weighted sum of its 2^rank neighbours,
         # 2^rank multiplications and 2^rank - 1 additions
         return 0 if self.mode == "nearest" else prod(out) * (2 ** (self.rank + 1) - 1)
+
+    def other_ops_formula(self, shapes, out):
+        ops = Factor("(2^(r+1) - 1)", 2 ** (self.rank + 1) - 1)
+        return formula([] if self.mode == "nearest" else [ops, *elements(out)])
 
     def window(self, shapes):
         reads = []
