@@ -334,7 +334,7 @@ def html_blocks(graph: Graph, memory: Memory | None = None) -> list:
     every layer's exact figures, and the breakdowns by type and by block."""
     memory = memory_of(graph, memory)
     batch = memory.batch
-    names = [f"{n.index} {n.name} ({n.type})" for n in graph.nodes]
+    names = [f"{n.index} {n.name} ({type_text(n)})" for n in graph.nodes]
     layers = csv_table(graph, memory=memory)
     layers.title = "Layers"
     by_type, by_block = group_table(graph, "type", batch=batch), group_table(graph, "block", batch=batch)

@@ -110,6 +110,7 @@ def test_shared_weights_count_once_and_their_macs_at_every_use():
 def test_the_table_and_json_say_which_layer_owns_shared_weights(cli, write_spec):
     path = write_spec({"name": "t", "layers": tied()})
     assert "dense (weights of wte)" in cli("analyze", path).output
+    assert "3 head (dense (weights of wte))" in cli("analyze", path, "--format", "html").output
     layers = json.loads(cli("analyze", path, "--format", "json").output)["layers"]
     assert [(layer["name"], layer["weights_of"], layer["params"]) for layer in layers[1:]] == [
         ("wte", [], 11 * 6), ("ln", [], 2 * 6), ("head", ["wte"], 0)]
