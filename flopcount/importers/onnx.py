@@ -632,10 +632,10 @@ def _ints(node, name, default, rank):
 
 
 def _window(t, node, x: Act, kernel):
-    """stride, dilation and spec padding of a 2-D sliding window from ONNX attributes."""
+    """stride, dilation and spec padding of a 1-, 2- or 3-D sliding window from ONNX attributes."""
     rank = len(kernel)
-    if rank != 2:
-        raise node.error(f"a {rank}-D window; only 2-D windows (N, C, H, W) are translated.", attribute="kernel_shape",
+    if rank != x.rank - 2:
+        raise node.error(f"a {rank}-D window on an input of shape {list(x.shape)}.", attribute="kernel_shape",
                          received=list(kernel))
     strides = _ints(node, "strides", 1, rank)
     dilations = _ints(node, "dilations", 1, rank)
@@ -645,22 +645,14 @@ def _window(t, node, x: Act, kernel):
         pads = _ints(node, "pads", 0, 2 * rank)
         if any(p < 0 for p in pads):
             raise node.error("negative padding is not supported.", attribute="pads", received=pads)
-        (t0, l0, b0, r0) = pads
-        if t0 == b0 == l0 == r0:
-            padding = t0
-        elif t0 == b0 and l0 == r0:
-            padding = [t0, l0]
-        else:
-            padding = [[t0, b0], [l0, r0]]
-        return strides, dilations, "valid" if padding == 0 else padding
+        return strides, dilations, _padding([[pads[a], pads[a + rank]] for a in range(rank)])
     if auto == "VALID":
         return strides, dilations, "valid"
     if auto == "SAME_UPPER":
         return strides, dilations, "same"  # TensorFlow's rule: the odd pixel at the end
     if auto == "SAME_LOWER":
-        hw = [x.shape[2], x.shape[3]]
         out = []
-        for size, k, s, d in zip(hw, kernel, strides, dilations):
+        for size, k, s, d in zip(x.shape[2:], kernel, strides, dilations):
             o = -(-size // s)
             total = max((o - 1) * s + d * (k - 1) + 1 - size, 0)
             out.append([total - total // 2, total // 2])  # the odd pixel at the start
@@ -669,14 +661,33 @@ def _window(t, node, x: Act, kernel):
 
 
 def _pair(values):
-    return values[0] if values[0] == values[1] else list(values)
+    """One value for every axis when they agree, else the list (a spec's kernel 3 or [1, 5])."""
+    values = list(values)
+    return values[0] if all(v == values[0] for v in values) else values
 
 
-def _spatial_input(t, node, index=0) -> Act:
+def _padding(pairs):
+    """A spec padding from (before, after) per axis: 'valid', one amount, one per axis, or the pairs."""
+    if all(b == a for b, a in pairs):
+        return "valid" if all(b == 0 for b, _ in pairs) else _pair([b for b, _ in pairs])
+    return [list(p) for p in pairs]
+
+
+def _suffix(rank, two=""):
+    """A layer type's rank suffix: conv1d, conv3d; two for rank 2 ('2d' for convolutions, '' for pools)."""
+    return two if rank == 2 else f"{rank}d"
+
+
+def _spatial_input(t, node, index=0, ranks=(4,)) -> Act:
     x = t.act(node, index)
-    if x.rank != 4:
-        raise node.error(f"takes a 4-D (N, C, H, W) input here, but its input has shape {list(x.shape)}.")
+    if x.rank not in ranks:
+        wanted = ", ".join(f"{r - 2}-D {LAYOUTS[r]}" for r in ranks)
+        raise node.error(f"takes a {wanted} input here, but its input has shape {list(x.shape)}.")
     return t.arrange(node, x, x.channels_last())
+
+
+SLIDING = (3, 4, 5)  # ranks of 1-, 2- and 3-D windows' inputs
+LAYOUTS = {3: "(N, C, L)", 4: "(N, C, H, W)", 5: "(N, C, D, H, W)"}
 
 
 # ---------------------------------------------------------------- operators that become layers
@@ -684,19 +695,21 @@ def _spatial_input(t, node, index=0) -> Act:
 
 @op("Conv")
 def _conv(t, node):
-    x = _spatial_input(t, node)
+    x = _spatial_input(t, node, ranks=SLIDING)
     w = t.weight(node, 1)
-    if len(w.dims) != 4:
-        raise node.error(f"a {len(w.dims) - 2}-D convolution; only 2-D convolutions are translated.", received=list(w.dims))
-    m, cg, kh, kw = w.dims
-    kernel = list(node.attrs.get("kernel_shape", [kh, kw]))
-    if kernel != [kh, kw]:
+    rank = x.rank - 2
+    if len(w.dims) != x.rank:
+        raise node.error(f"a weight of shape {list(w.dims)} for an input of shape {list(x.shape)}.", received=list(w.dims))
+    m, cg, *taps = w.dims
+    kernel = list(node.attrs.get("kernel_shape", taps))
+    if kernel != taps:
         raise node.error("does not match the weight's kernel.", attribute="kernel_shape", received=kernel)
     strides, dilations, padding = _window(t, node, x, kernel)
     groups = node.attrs.get("group", 1)
     c = x.shape[1]
     bias = t.weight(node, 2)
-    attrs = {"kernel": _pair([kh, kw]), "stride": _pair(strides), "padding": padding, "dilation": _pair(dilations)}
+    spatial = tuple(range(2, rank + 2))
+    attrs = {"kernel": _pair(taps), "stride": _pair(strides), "padding": padding, "dilation": _pair(dilations)}
     if attrs["stride"] == 1:
         del attrs["stride"]
     if attrs["dilation"] == 1:
@@ -704,22 +717,22 @@ def _conv(t, node):
     weights = {}
     if groups == c and cg == 1 and groups > 1:
         mult = m // c
-        layer_type = "depthwise_conv2d"
+        layer_type = "depthwise_conv" + _suffix(rank, "2d")
         if mult != 1:
             attrs["multiplier"] = mult
-        weights["kernel"] = _ref(w, (("reshape", (c, mult, kh, kw)), ("transpose", (2, 3, 0, 1))))
+        weights["kernel"] = _ref(w, (("reshape", (c, mult, *taps)), ("transpose", (*spatial, 0, 1))))
     else:
-        layer_type = "conv2d"
+        layer_type = "conv" + _suffix(rank, "2d")
         attrs = {"filters": m, **attrs}
         if groups != 1:
             attrs["groups"] = groups
-        weights["kernel"] = _ref(w, (("transpose", (2, 3, 1, 0)),))
+        weights["kernel"] = _ref(w, (("transpose", (*spatial, 1, 0)),))
     attrs["bias"] = bias is not None
     if bias is not None:
         weights["bias"] = _ref(bias)
     name = t.emit(node, layer_type, attrs, [x], weights)
-    oh, ow, _ = t._shapes[name]
-    t.set(node, 0, t.new_act(name, (x.shape[0], m, oh, ow), x.channels_last()))
+    *out, _ = t._shapes[name]
+    t.set(node, 0, t.new_act(name, (x.shape[0], m, *out), x.channels_last()))
 
 
 def _dense(t, node, x: Act, kernel: WeightRef, units: int, bias: WeightRef | None, out_shape):
@@ -930,21 +943,22 @@ def _softmax(t, node):
 
 
 def _pool(t, node, layer_type):
-    x = _spatial_input(t, node)
+    x = _spatial_input(t, node, ranks=SLIDING)
     kernel = list(node.attrs.get("kernel_shape", []))
     strides, dilations, padding = _window(t, node, x, kernel)
-    if dilations != [1, 1]:
+    layer_type += _suffix(x.rank - 2)
+    if any(d != 1 for d in dilations):
         raise node.error("dilated pooling is not supported.", attribute="dilations", received=dilations)
     if len(node.outputs) > 1 and node.outputs[1]:
         raise node.error("its Indices output is read; only the pooled values are translated.")
     attrs = {"pool": _pair(kernel), "stride": _pair(strides), "padding": padding}
     if node.attrs.get("ceil_mode", 0):
         attrs["ceil_mode"] = True  # PyTorch's and ONNX Runtime's rule: a last window must start inside the input
-    if layer_type == "avg_pool" and node.attrs.get("count_include_pad", 0):
+    if layer_type.startswith("avg_pool") and node.attrs.get("count_include_pad", 0):
         attrs["count_include_pad"] = True
     name = t.emit(node, layer_type, attrs, [x])
-    oh, ow, c = t._shapes[name]
-    t.set(node, 0, t.new_act(name, (x.shape[0], c, oh, ow), x.channels_last()))
+    *out, c = t._shapes[name]
+    t.set(node, 0, t.new_act(name, (x.shape[0], c, *out), x.channels_last()))
 
 
 @op("MaxPool")
@@ -1867,17 +1881,17 @@ def _recurrent(t, node):
 
 @op("ConvTranspose")
 def _conv_transpose(t, node):
-    x = _spatial_input(t, node)
+    x = _spatial_input(t, node, ranks=SLIDING)
     w = t.weight(node, 1)
-    if len(w.dims) != 4:
-        raise node.error(f"a {len(w.dims) - 2}-D transposed convolution; only 2-D ones are translated.", received=list(w.dims))
-    c, fg, kh, kw = w.dims
+    rank = x.rank - 2
+    if len(w.dims) != x.rank:
+        raise node.error(f"a weight of shape {list(w.dims)} for an input of shape {list(x.shape)}.", received=list(w.dims))
+    c, fg, *kernel = w.dims
     groups = node.attrs.get("group", 1)
-    kernel = [kh, kw]
     if list(node.attrs.get("kernel_shape", kernel)) != kernel:
         raise node.error("does not match the weight's kernel.", attribute="kernel_shape", received=node.attrs["kernel_shape"])
-    strides, dilations = _ints(node, "strides", 1, 2), _ints(node, "dilations", 1, 2)
-    extra = _ints(node, "output_padding", 0, 2)
+    strides, dilations = _ints(node, "strides", 1, rank), _ints(node, "dilations", 1, rank)
+    extra = _ints(node, "output_padding", 0, rank)
     auto = node.attrs.get("auto_pad", b"NOTSET")
     auto = auto.decode() if isinstance(auto, bytes) else auto
     size = x.shape[2:]
@@ -1886,7 +1900,7 @@ def _conv_transpose(t, node):
     if wanted is None and auto in ("SAME_UPPER", "SAME_LOWER"):
         wanted = [n * s for n, s in zip(size, strides)]
     if wanted is not None:
-        wanted = list(wanted)[-2:]
+        wanted = list(wanted)[-rank:]
         pads = []
         for f, o in zip(full, wanted):
             total = f - o
@@ -1896,30 +1910,30 @@ def _conv_transpose(t, node):
             half = total // 2
             pads.append([half, total - half] if auto == "SAME_UPPER" else [total - half, half])
     elif auto in ("NOTSET", "", "VALID"):
-        p = [0, 0, 0, 0] if auto == "VALID" else _ints(node, "pads", 0, 4)
-        pads = [[p[0], p[2]], [p[1], p[3]]]
+        p = [0] * (2 * rank) if auto == "VALID" else _ints(node, "pads", 0, 2 * rank)
+        pads = [[p[a], p[a + rank]] for a in range(rank)]
     else:
         raise node.error("must be NOTSET, SAME_UPPER, SAME_LOWER or VALID.", attribute="auto_pad", received=auto)
     bias = t.weight(node, 2)
     attrs = {"filters": fg * groups, "kernel": _pair(kernel)}
-    if strides != [1, 1]:
+    if any(s != 1 for s in strides):
         attrs["stride"] = _pair(strides)
     if any(p for pair in pads for p in pair):
         attrs["padding"] = pads
-    if extra != [0, 0]:
+    if any(extra):
         attrs["output_padding"] = _pair(extra)
-    if dilations != [1, 1]:
+    if any(d != 1 for d in dilations):
         attrs["dilation"] = _pair(dilations)
     if groups != 1:
         attrs["groups"] = groups
     attrs["bias"] = bias is not None
-    weights = {"kernel": _ref(w, (("transpose", (2, 3, 0, 1)),))}
+    weights = {"kernel": _ref(w, (("transpose", (*range(2, rank + 2), 0, 1)),))}
     if bias is not None:
         weights["bias"] = _ref(bias)
     del c
-    name = t.emit(node, "conv2d_transpose", attrs, [x], weights)
-    oh, ow, f = t._shapes[name]
-    t.set(node, 0, t.new_act(name, (x.shape[0], f, oh, ow), x.channels_last()))
+    name = t.emit(node, f"conv{rank}d_transpose", attrs, [x], weights)
+    *out, f = t._shapes[name]
+    t.set(node, 0, t.new_act(name, (x.shape[0], f, *out), x.channels_last()))
 
 
 @op("Resize", "Upsample")
