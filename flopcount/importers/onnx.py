@@ -615,7 +615,7 @@ class Translator:
 # operators that pass a weight through without its values (its dimensions, or a step of it)
 SYMBOLIC = {"Shape", "Transpose", "Expand", "Identity", "Cast", "CastLike"}
 SPATIAL = {"Conv", "ConvTranspose", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "Upsample",
-           "BatchNormalization", "Pad", "Resize", "InstanceNormalization"}
+           "BatchNormalization", "Pad", "Resize", "InstanceNormalization", "GroupNormalization"}
 
 
 # ---------------------------------------------------------------- shared attribute helpers
@@ -1984,6 +1984,38 @@ def _resize(t, node):
     name = t.emit(node, "upsample", attrs, [x])
     oh, ow, c = t._shapes[name]
     t.set(node, 0, t.new_act(name, (x.shape[0], c, oh, ow), x.channels_last()))
+
+
+@op("GroupNormalization")
+def _group_norm(t, node):
+    """Channels in num_groups groups, normalised over positions and the group; opset 21 scales per channel, 18 per group."""
+    x = t.act(node, 0)
+    if x.rank < 3:
+        raise node.error(f"takes an (N, C, ...) input of rank 3 or more, received {list(x.shape)}.")
+    groups = node.attrs.get("num_groups")
+    c = x.shape[1]
+    if not groups or c % groups:
+        raise node.error(f"must divide the {c} channels.", attribute="num_groups", received=groups)
+    x = t.arrange(node, x, x.channels_last())
+    scale, shift = t.weight(node, 1), t.weight(node, 2)
+    eps = _float32(node.attrs.get("epsilon", 1e-5))
+    if t.opset >= 21:
+        name = t.emit(node, "group_norm", {"groups": groups, "epsilon": eps}, [x], {"gamma": _ref(scale), "beta": _ref(shift)})
+        t.set(node, 0, t.new_act(name, x.shape, x.perm))
+        return
+    # before opset 21 the scale and shift are per group: normalise, then (..., G, C / G) times (G, 1) plus (G, 1)
+    name = t.emit(node, "group_norm", {"groups": groups, "epsilon": eps, "affine": False}, [x])
+    positions = [x.shape[a] for a in x.perm[1:-1]]
+    split = [*positions, groups, c // groups]
+    name = t.emit(node, "reshape", {"shape": split}, [Act(name, (1, *x.spec_shape), tuple(range(x.rank)))], suffix="groups")
+    y = Act(name, (1, *split), tuple(range(len(split) + 1)))
+    for suffix, layer_type, w in (("scale", "multiply", scale), ("shift", "add", shift)):
+        p = t.emit(node, "parameter", {"shape": [groups, 1]}, [], {"value": _ref(w, (("reshape", (groups, 1)),))},
+                   suffix=suffix)
+        name = t.emit(node, layer_type, {}, [y, Act(p, (1, groups, 1), (0, 1, 2))], suffix=f"{suffix}_groups")
+        y = Act(name, y.shape, y.perm)
+    name = t.emit(node, "reshape", {"shape": list(x.spec_shape)}, [y], suffix="channels")
+    t.set(node, 0, t.new_act(name, x.shape, x.perm))
 
 
 @op("InstanceNormalization")
