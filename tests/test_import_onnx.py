@@ -602,6 +602,11 @@ BAD_NODES = [
      "node '/act/Erf' (Erf): Erf is translated only as part of GELU: x * 0.5 * (1 + erf(x / sqrt(2)))."),
     ("gather-on-tensor-at-tensor", seq([node("Gather", ["x", "x"], ["y"], name="/g/Gather")], x=(1, 6), out=(1, 6, 6), ids=True),
      "node '/g/Gather' (Gather): translated only as an embedding"),
+    # a mask built from the input's values, not its shape, cannot be folded: the comparison is named
+    ("mask-from-values", Model([1, 6], [const("zero", 0.0, np.float32), node("Less", ["x", "zero"], ["c"], name="/m/Less"),
+                                        node("Where", ["c", "zero", "x"], ["y"], name="/m/Where")], [1, 6]),
+     "node '/m/Less' (Less): Less is translated only on constants (computed at import), but its input 'x' is computed "
+     "at run time here. Operators translated on computed tensors: "),
     ("custom-domain", None, "node '/custom/Op' (Op): unsupported operator com.example.Op. Supported: "),
     ("clip-range", Model([1, 6], [const("lo", -1.0, np.float32), const("hi", 1.0, np.float32),
                                  node("Clip", ["x", "lo", "hi"], ["y"], name="/c/Clip")], [1, 6]),
