@@ -378,6 +378,15 @@ CASES = [
                                                                      strides=[2, 2, 2], pads=[0, 1, 1, 0, 1, 1],
                                                                      count_include_pad=1)], [1, 2, 2, 3, 3]),
          types=("avg_pool3d",)),
+    # Hugging Face's extended attention mask: (1 - mask) x -10000 added to the scores, broadcast over the query rows
+    Case("attention-mask-arithmetic", Graph([1, 6, 8], [
+        node("MatMul", ["x", "wq"], ["q"], name="/q/MatMul"), node("Transpose", ["x"], ["xt"], perm=[0, 2, 1], name="/k/Transpose"),
+        node("MatMul", ["q", "xt"], ["s"], name="/s/MatMul"), const("ax", [1]), node("Unsqueeze", ["mask", "ax"], ["m1"]),
+        node("Cast", ["m1"], ["mf"], to=F), const("one", 1.0, np.float32), node("Sub", ["one", "mf"], ["inv"]),
+        const("big", -10000.0, np.float32), node("Mul", ["inv", "big"], ["neg"]), node("Add", ["s", "neg"], ["a"]),
+        node("Softmax", ["a"], ["y"], axis=-1)], [1, 6, 6], {"wq": rand(8, 8)},
+        inputs=[("x", F, [1, 6, 8]), ("mask", TensorProto.INT64, [1, 6])], outputs=[("y", [1, 6, 6])]),
+         8 * 8, 0, 6 * 8 * 8 + 6 * 8 * 6, ("input", "dense", "matmul", "rescale", "rescale", "reshape", "add", "softmax")),
     # merging
     Case("add-two-convs", Model([1, 3, 6, 6], [node("Conv", ["x", "w1"], ["a"], name="/a/Conv", pads=[1, 1, 1, 1]),
                                                node("Conv", ["x", "w2"], ["b"], name="/b/Conv"),
