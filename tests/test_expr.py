@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from flopcount.expr import Budget, ExprError, Tensor, evaluate, fixed, parse, plain
+from flopcount.expr import FUNCTIONS, Budget, ExprError, Tensor, evaluate, fixed, parse, plain
 
 
 @pytest.mark.parametrize(
@@ -389,3 +389,20 @@ def test_accepts_only_what_python_parses(tokens):
     event("both evaluate")
     expected = eval(compile(tree, "<soup>", "eval"), {"__builtins__": {}}, PY_ENV)
     assert value == expected, (ours_text, value, expected)
+
+
+ARGUMENTS = ["0", "1", "-1", "2.5", "1/3", "true", "2**4000", "-(2**4000)", "10**-300", "x", "in.channels"]
+
+
+@PROPERTY
+@given(st.sampled_from(sorted(FUNCTIONS) + ["nope", "MAX"]), st.lists(st.sampled_from(ARGUMENTS), max_size=4))
+def test_every_function_answers_any_arguments_with_a_value_or_its_own_error(name, args):
+    """The class of max(4): whatever a function is given, it returns a value or raises ExprError, never a traceback."""
+    env = {"x": Fraction(7, 3), "in": Tensor(lambda: (4, 4, 3))}
+    try:
+        value = evaluate(f"{name}({', '.join(args)})", env)
+    except ExprError:
+        event("refused")
+        return
+    assert isinstance(value, (int, Fraction, bool))
+    event("value")
