@@ -182,9 +182,7 @@ def build_graph(spec: Spec) -> Graph:
         try:
             node = build_node(flat, index_of, nodes, budget)
         except FlopcountError as err:
-            if err.attribute in flat.defaulted:  # the value is written once, under defaults
-                err.attribute = f"defaults.{flat.type}.{err.attribute}"
-            raise err.located(file=spec.file, layer=flat.index, name=flat.name)
+            raise err.located(file=spec.file)
         except RecursionError:  # pragma: no cover - defensive
             raise SpecError("the spec is nested too deeply.", file=spec.file, layer=flat.index, name=flat.name)
         index_of[flat.name] = flat.index
@@ -229,7 +227,19 @@ def _names_a_parameter(raw, variables) -> bool:
 
 
 def build_node(flat, index_of, nodes, budget=None) -> Node:
-    """One layer's node from its expanded entry and the nodes of the layers before it (index_of: name -> index)."""
+    """One layer's node from its expanded entry and the nodes of the layers before it (index_of: name -> index).
+
+    An error names the layer, and an attribute the spec's defaults gave it as written there.
+    """
+    try:
+        return _node(flat, index_of, nodes, budget)
+    except FlopcountError as err:
+        if err.attribute in flat.defaulted:  # the value is written once, under defaults
+            err.attribute = f"defaults.{flat.type}.{err.attribute}"
+        raise err.located(layer=flat.index, name=flat.name)
+
+
+def _node(flat, index_of, nodes, budget) -> Node:
     cls = layer_class(flat.type)
     if not isinstance(flat.raw, dict):  # pragma: no cover - spec guarantees a dict
         raise spec_error("layer attributes must be an object.", received=flat.raw)

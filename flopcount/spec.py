@@ -503,11 +503,7 @@ class _Expander:
 
         index = self.index_of[name]
         while len(self.built) <= index:
-            flat = self.out[len(self.built)]
-            try:
-                self.built.append(build_node(flat, self.index_of, self.built, self.budget))
-            except FlopcountError as err:
-                raise err.located(layer=flat.index, name=flat.name)
+            self.built.append(build_node(self.out[len(self.built)], self.index_of, self.built, self.budget))
         return self.built[index].shape
 
     def auto_name(self, scope, base):

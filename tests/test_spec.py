@@ -536,6 +536,18 @@ def test_a_shape_read_reports_an_earlier_layers_error_at_that_layer():
         parse_spec(spec)
 
 
+def test_an_error_in_a_default_names_it_however_the_layer_is_reached():
+    spec = {"name": "t", "input": [4, 4, 3], "defaults": {"conv2d": {"kernel": 9}}, "layers": [
+        {"type": "conv2d", "name": "c", "filters": 2},
+        {"type": "dropout", "when": "in.channels > 1"},  # reads c's shape while the spec expands
+    ]}
+    with pytest.raises(ShapeError, match="layer 1 'c': attribute 'defaults.conv2d.kernel': the window of 9 is larger"):
+        parse_spec(spec)
+    del spec["layers"][1]["when"]
+    with pytest.raises(ShapeError, match="layer 1 'c': attribute 'defaults.conv2d.kernel': the window of 9 is larger"):
+        build_graph(parse_spec(spec))
+
+
 def test_parameters_and_variables_of_any_kind():
     blocks = {"c": {"params": {"k": 3, "pad": 1, "act": "relu"}, "layers": [
         {"type": "conv2d", "filters": 4, "kernel": "k", "padding": "pad"}, {"type": "activation", "fn": "act"}]}}
