@@ -1,8 +1,10 @@
 """Load a JSON spec: variables, blocks and repeats expanded into a flat list of layers.
 
-A spec is ``{"name", "input", "variables", "blocks", "layers", "outputs"}``; see the README.
-This module checks structure and names; each layer's own attributes are checked by
-its class in the registry when the graph is built.
+A spec's keys are the tables below (TOP, ENTRY, KIND_KEYS, BLOCK); the README documents each and
+the JSON Schema is generated from them. This module checks structure and names, expands
+blocks, branches and repeats, and applies defaults; each layer's own attributes are checked
+by its class in the registry when the graph is built (or earlier, when an expression reads
+a layer's shape with in.channels).
 
 Every name answers for one thing: two entries that would answer to the same name (a layer,
 a block instance, a repeat or one of its copies, an entry skipped by ``when``) are an error
@@ -75,7 +77,7 @@ KIND_KEYS = {  # what an entry is, by the key that says so, and that kind's othe
     "block": (Key("block", "block_name", "an instance of this block; its parameters are the entry's other keys", required=True),),
     "branches": (
         Key("branches", "branches", "parallel branches from the entry's input, each a list of entries ([] is the input itself)", required=True),
-        Key("merge", "merge", "the layer type joining the branches' outputs, concat or add; its attributes are the entry's other keys", required=True),
+        Key("merge", "merge", "the layer type joining the branches' outputs (concat, add, multiply); its attributes are the entry's other keys", required=True),
     ),
 }
 BLOCK = (
