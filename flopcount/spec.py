@@ -417,6 +417,17 @@ def substitute(raw, env):
     return raw
 
 
+def _check_syntax(value):
+    """A value as _value takes it, checked without evaluating: expressions must parse."""
+    if isinstance(value, str):
+        expr.parse(value)
+    elif isinstance(value, list):
+        for v in value:
+            _check_syntax(v)
+    elif value is not None and not isinstance(value, (bool, int, float)):
+        raise spec_error("must be a number, a boolean, an expression, a word or a list of these (null: required).", received=value)
+
+
 def _check_name(name, attribute="name"):
     if not isinstance(name, str) or not name or "/" in name or name == BLOCK_IN:
         raise spec_error("must be a non-empty string without '/'.", attribute=attribute, received=name)
@@ -438,9 +449,13 @@ def _check_block(bname, bdef):
     params = bdef.get("params", {})
     if not isinstance(params, dict):
         raise spec_error("must be an object of parameter: default (null if required).", attribute=f"{where}.params", received=params)
-    for p in params:
+    for p, default in params.items():
         if not _usable(p) or p in ENTRY_KEYS or p in KINDS:
             raise spec_error("is not a usable parameter name.", attribute=f"{where}.params", received=p)
+        try:  # read now, even if every instance gives the parameter; evaluated where it is used
+            _check_syntax(default)
+        except SpecError as err:
+            raise err.located(attribute=f"{where}.params.{p}")
     if not isinstance(bdef.get("layers"), list) or not bdef["layers"]:
         raise spec_error("a block needs a non-empty list 'layers'.", attribute=f"{where}.layers", received=bdef.get("layers"))
 
