@@ -220,11 +220,27 @@ def test_a_budget_stops_big_number_work_before_it_is_done():
 
 EXAMPLES = int(os.environ.get("FLOPCOUNT_FUZZ_EXAMPLES", "300"))
 PROPERTY = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None)
-NUMBERS = {"a": Fraction(3), "b": Fraction(-7, 2), "c": Fraction(0), "n": Fraction(10)}
+class Exact(Fraction):
+    """Python's Fraction, every result kept a Fraction: Fraction // Fraction and math.floor give ints, and an int
+    to a negative power is a float, which would make the reference inexact where the language is exact."""
+
+
+def _exact(value):
+    return Exact(value) if isinstance(value, (int, Fraction)) and not isinstance(value, bool) else value
+
+
+for _op in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow"):
+    for _name in (f"__{_op}__", f"__r{_op}__"):
+        setattr(Exact, _name, (lambda method: lambda a, b: _exact(method(a, b)))(getattr(Fraction, _name)))
+for _name in ("__neg__", "__pos__", "__abs__"):
+    setattr(Exact, _name, (lambda method: lambda a: _exact(method(a)))(getattr(Fraction, _name)))
+
+NUMBERS = {"a": Exact(3), "b": Exact(-7, 2), "c": Exact(0), "n": Exact(10)}
 FLAGS = {"p": True, "q": False}
 ENV = {**NUMBERS, **FLAGS}
-PY_ENV = {**ENV, "F": Fraction, "floor": math.floor, "ceil": math.ceil, "min": min, "max": max, "abs": abs,
-          "int": int, "round": round}
+PY_ENV = {**ENV, "F": Exact, "floor": lambda x: Exact(math.floor(x)), "ceil": lambda x: Exact(math.ceil(x)),
+          "min": min, "max": max, "abs": abs, "int": lambda x: Exact(int(x)),
+          "round": lambda x, n=None: _exact(round(x) if n is None else round(x, n))}
 LITERALS = ["0", "1", "2", "3", "7", "10", "0.5", "2.5", ".25", "1e2", "12.75"]
 EXPONENTS = ["0", "1", "2", "3", "-1", "-2", "+2", "(1 + 1)", "2 ** 1", "(-1)"]  # small, so Python never hangs
 BOOLS = ["true", "false", "True", "False"]
@@ -342,7 +358,7 @@ class Grammar:
 @PROPERTY
 @given(st.integers(0, 2**64))
 def test_agrees_with_python_on_random_expressions(seed):
-    """Python's own parser and operators (numbers as Fractions) decide what every text means."""
+    """Python's own parser and operators (numbers as Fractions, kept exact) decide what every text means."""
     ours_text, py_text = Grammar(random.Random(seed)).text()
     event(f"{len(ours_text.split()) // 10 * 10}+ tokens")
     try:
@@ -352,6 +368,7 @@ def test_agrees_with_python_on_random_expressions(seed):
             evaluate(ours_text, ENV)
         event("division by zero")
         return
+    assert not isinstance(expected, float), py_text  # the reference stayed exact
     value = evaluate(ours_text, ENV)
     assert value == expected and isinstance(value, bool) == isinstance(expected, bool), (ours_text, value, expected)
     event(f"value is {'a boolean' if isinstance(value, bool) else 'a number'}")
