@@ -423,6 +423,8 @@ def _check_syntax(value):
         expr.parse(value)
     elif isinstance(value, list):
         for v in value:
+            if v is None:  # null stands for "required" only as the whole default
+                raise spec_error("must be a number, a boolean, an expression, a word or a list of these.", received=value)
             _check_syntax(v)
     elif value is not None and not isinstance(value, (bool, int, float)):
         raise spec_error("must be a number, a boolean, an expression, a word or a list of these (null: required).", received=value)

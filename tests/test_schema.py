@@ -171,6 +171,11 @@ REJECTED = {
     "branches with an attribute their merge lacks": spec({"branches": [[], []], "merge": "add", "axis": 1}),
     "branches and a type": spec({"branches": [[], []], "merge": "add", "type": "add"}),
     "outputs empty": spec({"type": "flatten"}, outputs=[]),
+    # the fuzz test's falsifying example: a default no expression can hold, though every instance gives the parameter
+    "block default no expression holds": spec({"block": "b", "f": 4}, blocks={"b": {"params": {"f": "__import__('os')"},
+                                                                                   "layers": [{"type": "dense", "units": "f"}]}}),
+    "block default with a null item": spec({"block": "b", "f": 4}, blocks={"b": {"params": {"f": [None]},
+                                                                                 "layers": [{"type": "dense", "units": "f"}]}}),
 }
 
 
