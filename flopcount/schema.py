@@ -13,8 +13,8 @@ from __future__ import annotations
 from .check import EXPECT_KEYS, FIGURES
 from .expr import MAX_LENGTH, plain
 from .layers import MAX_RANK, REGISTRY, REQUIRED, Attr
-from .layers.kinds import EXPRESSION, integer_schema
 from .layers.conventions import CONVENTIONS
+from .layers.kinds import EXPRESSION, integer_schema
 from .spec import BLOCK, BLOCK_IN, ENTRY, KIND_KEYS, MAX_NAME, MERGE, RESERVED, TOP, Key
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -154,11 +154,6 @@ def spec_schema() -> dict:
                 "description": "variables set for these figures; the others keep their defaults",
                 "propertyNames": {"pattern": IDENTIFIER},
                 "additionalProperties": {"$ref": "#/$defs/value"},
-            },
-            "convention": {
-                "enum": list(CONVENTIONS),
-                "description": "whose figures these are: flopcount's own (the default) or another tool's, checked by "
-                "check --convention",
             },
             "convention": {
                 "enum": list(CONVENTIONS),

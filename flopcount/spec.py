@@ -518,7 +518,8 @@ class _Expander:
 
     def shape_of(self, name):
         """The output shape of an emitted layer: the layers up to it are built as the graph builds them."""
-        from .graph import build_node  # the layer rules sit above this module; only a shape read reaches them
+        # the layer rules sit above this module; only a shape read reaches them
+        from .graph import build_node
 
         index = self.index_of[name]
         while len(self.built) <= index:

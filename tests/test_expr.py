@@ -11,7 +11,16 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from flopcount.expr import FUNCTIONS, Budget, ExprError, Tensor, evaluate, fixed, parse, plain
+from flopcount.expr import (
+    FUNCTIONS,
+    Budget,
+    ExprError,
+    Tensor,
+    evaluate,
+    fixed,
+    parse,
+    plain,
+)
 
 
 @pytest.mark.parametrize(
@@ -229,11 +238,15 @@ def _exact(value):
     return Exact(value) if isinstance(value, (int, Fraction)) and not isinstance(value, bool) else value
 
 
+def _kept_exact(method):
+    return lambda *operands: _exact(method(*operands))
+
+
 for _op in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow"):
     for _name in (f"__{_op}__", f"__r{_op}__"):
-        setattr(Exact, _name, (lambda method: lambda a, b: _exact(method(a, b)))(getattr(Fraction, _name)))
+        setattr(Exact, _name, _kept_exact(getattr(Fraction, _name)))
 for _name in ("__neg__", "__pos__", "__abs__"):
-    setattr(Exact, _name, (lambda method: lambda a: _exact(method(a)))(getattr(Fraction, _name)))
+    setattr(Exact, _name, _kept_exact(getattr(Fraction, _name)))
 
 NUMBERS = {"a": Exact(3), "b": Exact(-7, 2), "c": Exact(0), "n": Exact(10)}
 FLAGS = {"p": True, "q": False}

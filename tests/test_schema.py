@@ -16,7 +16,15 @@ from flopcount.check import parse_expect
 from flopcount.errors import FlopcountError
 from flopcount.layers import KINDS, REGISTRY, REQUIRED
 from flopcount.schema import VALUES, attribute_schema, merge_types, spec_schema
-from flopcount.spec import BLOCK, ENTRY, KIND_KEYS, TOP, TOP_KEYS, bundled_dir, parse_json
+from flopcount.spec import (
+    BLOCK,
+    ENTRY,
+    KIND_KEYS,
+    TOP,
+    TOP_KEYS,
+    bundled_dir,
+    parse_json,
+)
 
 SCHEMA = spec_schema()
 VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
