@@ -42,8 +42,8 @@ from pathlib import Path
 from .baseline import FIGURES, is_baseline, read_baseline, update_baseline
 from .errors import FlopcountError, SpecError, spec_error, suggest
 from .expr import plain
-from .graph import Graph, Totals, build_graph
 from .files import exists, read_bounded
+from .graph import Graph, Totals, build_graph
 from .spec import MAX_LAYERS, bundled_dir, load_spec, parse_json, parse_spec, resolve_path
 
 EXPECT_KEYS = ("set", "convention", "source") + FIGURES + ("layers", "blocks")

@@ -45,7 +45,7 @@ class FlopcountError(Exception):
         self.has_received = has_received
 
     @classmethod
-    def about(cls, option: str, template: str, **values) -> "FlopcountError":
+    def about(cls, option: str, template: str, **values) -> FlopcountError:
         """An error about the value of option; template names options as {option_name}, values fill its other fields.
 
         >>> str(FlopcountError.about("tolerance", "{tolerance} must be below 100%. Received: {text}", text="200%"))
@@ -66,7 +66,7 @@ class FlopcountError(Exception):
             return self._message
         return self.template.format_map(_Fields(self.values, spell, self.option))
 
-    def located(self, **where) -> "FlopcountError":
+    def located(self, **where) -> FlopcountError:
         """Fill in location fields that are still unknown and return self."""
         for key, value in where.items():
             if getattr(self, key) is None and value is not None:

@@ -33,7 +33,9 @@ def figures(graph: Graph, node: Node, memory: Memory) -> list[tuple[str, Formula
     counted = {"params": node.params, "macs": node.macs, "other_ops": node.other_ops}
     out = [(title, stated[key], counted[key]) for key, title in FIGURES]
     m = memory.layers[node.index]
-    size = lambda dtype: Factor(f"bytes({dtype})", DTYPES[dtype])
+    def size(dtype):
+        return Factor(f"bytes({dtype})", DTYPES[dtype])
+
     batch = [Factor("batch", memory.batch)] if memory.batch != 1 else []
     out.append(("output elements", formula([*batch, *elements(node.shape)]), m.elements))
     out.append(("output memory", formula([*batch, *elements(node.shape), size(memory.activation_dtype)]), m.activation))

@@ -9,12 +9,12 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
+from test_check import FAMILY, MACS_4, MACS_8, PARAMS_4, PARAMS_8, family
 
 from flopcount.baseline import read_baseline
 from flopcount.check import baseline_key, parse_tolerance, run_check, setting_suffix
 from flopcount.errors import FlopcountError
 from flopcount.spec import parse_overrides
-from test_check import FAMILY, MACS_4, MACS_8, PARAMS_4, PARAMS_8, family
 
 # ---------------------------------------------------------------- expect errors, each line whole
 

@@ -141,7 +141,9 @@ def test_chromium_screenshot_has_bars_in_the_chart_area(tiny_report, tmp_path):
     chromium("--window-size=1000,1400", "--hide-scrollbars", f"--screenshot={shot}", tiny_report.as_uri())
     width, height, rows = png_pixels(shot)
     assert (width, height) == (1000, 1400)
-    near = lambda p: all(abs(x - y) <= 12 for x, y in zip(p, BAR_LIGHT))
+    def near(p):
+        return all(abs(x - y) <= 12 for x, y in zip(p, BAR_LIGHT))
+
     bar_pixels = sum(near(p) for row in rows for p in row)
     assert bar_pixels > 5_000  # the MACs, params and memory bars: tens of thousands of red pixels, not a blank page
 

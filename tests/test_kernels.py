@@ -2,8 +2,8 @@
 
 import itertools
 import math
-from math import prod
 import zlib
+from math import prod
 
 import numpy as np
 import pytest

@@ -99,7 +99,7 @@ def test_the_largest_spec_renders_in_every_format(cli, write_spec):
     """Eight axes of 10^15 and a dense layer of 10^15 units: 10^135 MACs stay exact and printable."""
     spec = write_spec({"name": "largest", "input": [10**15] * 8, "layers": [{"type": "dense", "units": 10**15}]})
     for fmt in ("table", "json", "csv", "markdown"):
-        result = bounded(lambda: cli("analyze", spec, "--format", fmt, "--flops"))
+        result = bounded(lambda fmt=fmt: cli("analyze", spec, "--format", fmt, "--flops"))
         assert result.exit_code == 0, result.output
         assert f"{10**135:,}" in result.output or str(10**135) in result.output
 

@@ -5,13 +5,13 @@ import weakref
 
 import numpy as np
 import pytest
+from layer_cases import CASES, case_spec
 
 from flopcount import build_graph, kernels, parse_spec
 from flopcount.graph import analyze
 from flopcount.layers import REGISTRY, Conv2D, Weight
 from flopcount.runner import BASE_BYTES, RunError, estimate_peak, forward, parse_bytes, run_graph
 from flopcount.spec import bundled_dir
-from layer_cases import CASES, case_spec
 
 BATCH = 2
 

@@ -8,8 +8,8 @@ Every block pads 'same', so the output side is D_G = ceil(D_F / stride).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from ..errors import ShapeError, SpecError
 from ..graph import Graph, build_graph
@@ -38,7 +38,7 @@ class Sizes:
         """Output height and width under 'same' padding: ceil(D_F / stride)."""
         return -(-self.DF // self.stride)
 
-    def checked(self) -> "Sizes":
+    def checked(self) -> Sizes:
         """Refuse sizes that are not integers from 1 to 10^15, the largest a spec takes."""
         for name in ("M", "N", "DK", "DF", "stride", "C", "t"):
             value = getattr(self, name)

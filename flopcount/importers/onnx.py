@@ -577,7 +577,7 @@ class Translator:
         fn = OPS.get(node.op)
         if fn is None:
             raise self._unsupported(node, node.op)
-        for i, name in enumerate(node.inputs):
+        for name in node.inputs:
             if name and name not in self.values and name not in self.pending_names:
                 self.value(node, name)
         try:

@@ -28,6 +28,8 @@ axis, a mapping of weights and ``k``, the runner's kernel module; this package n
 imports NumPy.
 """
 
+from .activation import ACTIVATIONS, Activation, Softmax
+from .attention import Attention, MatMul
 from .base import (
     FREE,
     NEAR_ONE,
@@ -46,6 +48,25 @@ from .base import (
     layer_class,
     register,
 )
+from .convolution import (
+    Conv,
+    Conv1D,
+    Conv1DTranspose,
+    Conv2D,
+    Conv2DTranspose,
+    Conv3D,
+    Conv3DTranspose,
+    ConvTranspose,
+    DepthwiseConv,
+    DepthwiseConv1D,
+    DepthwiseConv2D,
+    DepthwiseConv3D,
+)
+from .dense import Dense
+from .embedding import Embedding, Parameter
+
+# importing a family registers its types
+from .io import Input
 from .kinds import (
     AXES,
     KINDS,
@@ -62,15 +83,8 @@ from .kinds import (
     Shape,
     Sizes,
 )
-from .window import Sliding, out_size, resolve_pads, spatial, whole_map, window_attrs
-
-# importing a family registers its types
-from .io import Input
-from .convolution import (
-    Conv, Conv1D, Conv2D, Conv3D, Conv1DTranspose, Conv2DTranspose, Conv3DTranspose, ConvTranspose,
-    DepthwiseConv, DepthwiseConv1D, DepthwiseConv2D, DepthwiseConv3D,
-)
-from .dense import Dense
+from .merge import Add, Concat, Multiply
+from .normalization import BatchNorm, GroupNorm, InstanceNorm, LayerNorm, RMSNorm
 from .pooling import (
     AdaptiveAvgPool,
     AvgPool,
@@ -84,15 +98,25 @@ from .pooling import (
     Mean,
     _bin_sizes,
 )
-from .shape import ChannelShuffle, Crop, Crop1D, Crop2D, Crop3D, Dropout, Flatten, Reshape, Select, Slice, Split, Transpose, ZeroPad
-from .normalization import BatchNorm, GroupNorm, InstanceNorm, LayerNorm, RMSNorm
-from .activation import ACTIVATIONS, Activation, Softmax
-from .merge import Add, Concat, Multiply
+from .preprocessing import Normalize, Rescale
 from .recurrent import GRU, LSTM, SimpleRNN
 from .resample import PixelShuffle, Upsample, Upsample1D, Upsample2D, Upsample3D
-from .preprocessing import Normalize, Rescale
-from .embedding import Embedding, Parameter
-from .attention import Attention, MatMul
+from .shape import (
+    ChannelShuffle,
+    Crop,
+    Crop1D,
+    Crop2D,
+    Crop3D,
+    Dropout,
+    Flatten,
+    Reshape,
+    Select,
+    Slice,
+    Split,
+    Transpose,
+    ZeroPad,
+)
+from .window import Sliding, out_size, resolve_pads, spatial, whole_map, window_attrs
 
 __all__ = [
     "ACTIVATIONS",

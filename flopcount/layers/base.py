@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from math import prod, sqrt
-from typing import Callable, ClassVar
+from typing import ClassVar
 
 from ..errors import SpecError, spec_error, suggest
 from .formula import Factor, Formula, elements, formula
 from .kinds import KINDS, Choice, Kind
 
-REGISTRY: dict[str, type["Layer"]] = {}
+REGISTRY: dict[str, type[Layer]] = {}
 FREE: set[str] = set()  # types that cost nothing, on purpose: each says so with free = True
 
 REQUIRED = object()
@@ -36,7 +37,7 @@ def register(name: str):
     return add
 
 
-def layer_class(type_name: str) -> type["Layer"]:
+def layer_class(type_name: str) -> type[Layer]:
     """Look up a layer type by name, with a suggestion when it is unknown."""
     if type_name not in REGISTRY:
         raise spec_error(
@@ -148,7 +149,7 @@ class Layer:
             setattr(self, key, value)
 
     @classmethod
-    def from_raw(cls, raw: dict, evaluate: Callable) -> "Layer":
+    def from_raw(cls, raw: dict, evaluate: Callable) -> Layer:
         """Validate and convert a layer's JSON attributes; unknown ones are errors."""
         known = cls.known
         for key in raw:
