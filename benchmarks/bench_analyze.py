@@ -104,8 +104,10 @@ def main():
     args = ap.parse_args()
     # as after `pip install .`, which byte-compiles; this environment may set PYTHONDONTWRITEBYTECODE
     compileall.compile_dir(ROOT / "flopcount", quiet=1)
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.python_implementation()} "
-          f"{platform.python_version()}; medians of {args.runs} runs")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.python_implementation()} "
+        f"{platform.python_version()}; medians of {args.runs} runs"
+    )
     times = process_times(args.runs)
     for name, t in times.items():
         print(f"  {name:40s} {t * 1000:8.1f} ms")

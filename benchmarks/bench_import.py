@@ -53,8 +53,13 @@ def run(cmd: list[str]) -> tuple[float, int]:
     A child's ru_maxrss would start from this (larger) process's high-water mark, which
     Linux carries across fork and exec; /usr/bin/time is a small program, so it does not.
     """
-    proc = subprocess.run(["/usr/bin/time", "-f", "%e %M", *cmd], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                          text=True, check=False)
+    proc = subprocess.run(
+        ["/usr/bin/time", "-f", "%e %M", *cmd],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        check=False,
+    )
     if proc.returncode != 0:
         raise SystemExit(f"failed: {' '.join(cmd)}\n{proc.stderr}")
     seconds, kib = proc.stderr.strip().splitlines()[-1].split()

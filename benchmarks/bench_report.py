@@ -40,8 +40,10 @@ def main() -> None:
         out.write_text(html_text(graph, estimate_memory(graph)), encoding="utf-8")
         writes.append(time.perf_counter() - t)
     print(f"{platform.processor() or platform.machine()}, Python {platform.python_version()}, {args.runs} runs")
-    print(f"{len(graph.nodes):,} layers: analysis {analysis:.2f} s; report built and written {statistics.median(writes):.2f} s "
-          f"(target < 2 s), {out.stat().st_size / 2**20:.1f} MiB")
+    print(
+        f"{len(graph.nodes):,} layers: analysis {analysis:.2f} s; report built and written {statistics.median(writes):.2f} s "
+        f"(target < 2 s), {out.stat().st_size / 2**20:.1f} MiB"
+    )
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     if browser is None:
         print("Chromium not installed: opening not measured")
@@ -50,10 +52,24 @@ def main() -> None:
     for _ in range(args.runs):
         with tempfile.TemporaryDirectory() as profile:
             t = time.perf_counter()
-            subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                            f"--user-data-dir={profile}", "--dump-dom", out.as_uri()],
-                           check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            subprocess.run(
+                [
+                    browser,
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--no-first-run",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    f"--user-data-dir={profile}",
+                    "--dump-dom",
+                    out.as_uri(),
+                ],
+                check=True,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             opens.append(time.perf_counter() - t)
     print(f"opened by headless Chromium (--dump-dom) in {statistics.median(opens):.2f} s (target < 5 s)")
 

@@ -34,10 +34,24 @@ import flopcount
 from flopcount.graph import analyze
 from flopcount.runner import run_graph
 
-SPECS = (("vgg16", 1), ("resnet50", 1), ("mobilenet_v1", 1), ("vit_b_16", 1), ("bert_base", 1),
-         ("dcgan_generator", 1), ("dcgan_generator", 16), ("imdb_lstm", 1), ("imdb_lstm", 32))
-TARGETS = {("vgg16", 1): 0.60, ("resnet50", 1): 0.50, ("mobilenet_v1", 1): 0.10,
-           ("vit_b_16", 1): 0.50, ("bert_base", 1): 0.40}  # fraction of GEMM peak
+SPECS = (
+    ("vgg16", 1),
+    ("resnet50", 1),
+    ("mobilenet_v1", 1),
+    ("vit_b_16", 1),
+    ("bert_base", 1),
+    ("dcgan_generator", 1),
+    ("dcgan_generator", 16),
+    ("imdb_lstm", 1),
+    ("imdb_lstm", 32),
+)
+TARGETS = {
+    ("vgg16", 1): 0.60,
+    ("resnet50", 1): 0.50,
+    ("mobilenet_v1", 1): 0.10,
+    ("vit_b_16", 1): 0.50,
+    ("bert_base", 1): 0.40,
+}  # fraction of GEMM peak
 
 
 class GemmPeak:
@@ -118,9 +132,13 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.repeat, args.gemm_size = 3, 2048
-    env = {k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS") if k in os.environ}
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; Python {platform.python_version()}, "
-          f"NumPy {np.__version__}; BLAS: {blas_info()}; env: {env or 'no OPENBLAS_* set'}")
+    env = {
+        k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS") if k in os.environ
+    }
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; Python {platform.python_version()}, "
+        f"NumPy {np.__version__}; BLAS: {blas_info()}; env: {env or 'no OPENBLAS_* set'}"
+    )
 
     gemm = GemmPeak(args.gemm_size)
     gemm.sample(args.repeat)
@@ -138,8 +156,10 @@ def main() -> None:
     runs = [process([py, "-m", "flopcount", "run", "vgg16", "-q"]) for _ in range(args.repeat)]
     gemm.sample(args.repeat)
     peak = gemm.median
-    print(f"float32 GEMM peak ({args.gemm_size}^3 matmul, median of {len(gemm.samples)} taken through the run): "
-          f"{peak:.1f} GFLOP/s\n")
+    print(
+        f"float32 GEMM peak ({args.gemm_size}^3 matmul, median of {len(gemm.samples)} taken through the run): "
+        f"{peak:.1f} GFLOP/s\n"
+    )
     print("| spec | batch | MACs | forward (median) | GFLOP/s | of GEMM peak | target | weights (median) |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for (spec, batch), (macs, fwd, weights) in measured.items():
@@ -148,19 +168,25 @@ def main() -> None:
         key = spec, batch
         target = f">= {TARGETS[key]:.0%}" if key in TARGETS else "-"
         verdict = "" if key not in TARGETS else (" ✓" if rate / peak >= TARGETS[key] else " ✗")
-        print(f"| {spec} | {batch} | {macs:,} | {t * 1000:.1f} ms | {rate:.1f} | {rate / peak:.1%}{verdict} | {target} | "
-              f"{statistics.median(weights) * 1000:.1f} ms |")
+        print(
+            f"| {spec} | {batch} | {macs:,} | {t * 1000:.1f} ms | {rate:.1f} | {rate / peak:.1%}{verdict} | {target} | "
+            f"{statistics.median(weights) * 1000:.1f} ms |"
+        )
 
     numpy_wall = statistics.median(numpy_walls)
     macs = analyze("vgg16").totals.macs
     floor = numpy_wall + 2 * macs / (peak * 1e9)
     wall = statistics.median(w for w, _ in runs)
     rss = max(r for _, r in runs)
-    print(f"\n`flopcount run vgg16` process: {wall:.3f} s (median of {args.repeat}); floor {floor:.3f} s = "
-          f"python -c 'import numpy' {numpy_wall:.3f} s (of which bare interpreter start {statistics.median(bare_walls):.3f} s) "
-          f"+ 2 x MACs / peak {2 * macs / (peak * 1e9):.3f} s; ratio {wall / floor:.2f} (target <= 2){' ✓' if wall <= 2 * floor else ' ✗'}")
-    print(f"peak RSS of `flopcount run vgg16`: {rss / 2**30:.2f} GiB (max of {args.repeat}; target < 1.5 GiB)"
-          f"{' ✓' if rss < 1.5 * 2**30 else ' ✗'}")
+    print(
+        f"\n`flopcount run vgg16` process: {wall:.3f} s (median of {args.repeat}); floor {floor:.3f} s = "
+        f"python -c 'import numpy' {numpy_wall:.3f} s (of which bare interpreter start {statistics.median(bare_walls):.3f} s) "
+        f"+ 2 x MACs / peak {2 * macs / (peak * 1e9):.3f} s; ratio {wall / floor:.2f} (target <= 2){' ✓' if wall <= 2 * floor else ' ✗'}"
+    )
+    print(
+        f"peak RSS of `flopcount run vgg16`: {rss / 2**30:.2f} GiB (max of {args.repeat}; target < 1.5 GiB)"
+        f"{' ✓' if rss < 1.5 * 2**30 else ' ✗'}"
+    )
 
 
 if __name__ == "__main__":

@@ -95,8 +95,10 @@ def parse_baseline(data: bytes, file: str, empty_ok: bool = False) -> dict:
         raise BaselineError(err.message, file=file) from None
     if not is_baseline(doc) or doc[BASELINE_KEY] != BASELINE_FORMAT or not isinstance(doc.get("specs"), dict):
         raise BaselineError.about(
-            "baseline", 'not a flopcount baseline: expected {{"flopcount_baseline": {format}, "specs": {{...}}}} '
-            "as written by flopcount check {update}.", format=BASELINE_FORMAT,
+            "baseline",
+            'not a flopcount baseline: expected {{"flopcount_baseline": {format}, "specs": {{...}}}} '
+            "as written by flopcount check {update}.",
+            format=BASELINE_FORMAT,
         ).located(file=file)
     for key, entry in doc["specs"].items():
         _check_entry(entry, file, f"specs.{key}")
@@ -133,7 +135,9 @@ def _check_entry(entry, file, at):
             and integer(layer.get("macs"))
         )
         if not ok:
-            raise bad(f"{at}.layers[{i}]", 'an object {"name", "type", "shape", "params", "macs"} of exact integers', layer)
+            raise bad(
+                f"{at}.layers[{i}]", 'an object {"name", "type", "shape", "params", "macs"} of exact integers', layer
+            )
 
 
 def update_baseline(path: str | Path, entries: dict) -> None:

@@ -190,7 +190,8 @@ def parse_tolerance(text: str | None) -> Fraction:
     if value is None or not 0 <= value < 100:
         shown = raw if len(raw) <= 40 else raw[:37] + "..."
         raise FlopcountError.about(
-            "tolerance", "{tolerance} takes a percentage from 0 up to (not including) 100, such as 0.5%. Received: {text}",
+            "tolerance",
+            "{tolerance} takes a percentage from 0 up to (not including) 100, such as 0.5%. Received: {text}",
             text=shown,
         )
     return value / 100
@@ -234,7 +235,9 @@ def parse_expect(raw, variables=()) -> list[Expectation]:
         entry = _expectation(where, item, variables)
         key = (json.dumps({k: str(v) for k, v in entry.when.items()}, sort_keys=True), entry.convention)
         if key in seen:
-            raise SpecError("two expect entries have the same 'set' and convention; merge them.", attribute=f"{where}.set")
+            raise SpecError(
+                "two expect entries have the same 'set' and convention; merge them.", attribute=f"{where}.set"
+            )
         seen.add(key)
         out.append(entry)
     return out
@@ -249,12 +252,16 @@ def _expectation(where, item, variables) -> Expectation:
         at = f"{where}.set.{name}"
         if name not in variables:
             listed = ", ".join(variables) or "none"
-            raise SpecError(f"the spec has no such variable.{suggest(name, variables)} Its variables: {listed}.", attribute=at)
+            raise SpecError(
+                f"the spec has no such variable.{suggest(name, variables)} Its variables: {listed}.", attribute=at
+            )
         if not isinstance(value, (bool, int, float, str)):
             raise spec_error("must be a number, a boolean or an expression string.", attribute=at, received=value)
     convention = item.get("convention", DEFAULT_CONVENTION)
     if not isinstance(convention, str):
-        raise spec_error("must name a convention, such as \"fvcore\".", attribute=f"{where}.convention", received=convention)
+        raise spec_error(
+            'must name a convention, such as "fvcore".', attribute=f"{where}.convention", received=convention
+        )
     from .layers.conventions import CONVENTIONS
 
     if convention not in CONVENTIONS:
@@ -263,12 +270,16 @@ def _expectation(where, item, variables) -> Expectation:
             attribute=f"{where}.convention",
         )
     if not isinstance(item.get("source", ""), str):
-        raise spec_error("must be a string citing where the figures come from.", attribute=f"{where}.source", received=item["source"])
+        raise spec_error(
+            "must be a string citing where the figures come from.", attribute=f"{where}.source", received=item["source"]
+        )
     parts = {}
     for part in ("layers", "blocks"):
         group = item.get(part, {})
         if not isinstance(group, dict):
-            raise spec_error(f"must be an object of {part[:-1]} name: figures.", attribute=f"{where}.{part}", received=group)
+            raise spec_error(
+                f"must be an object of {part[:-1]} name: figures.", attribute=f"{where}.{part}", received=group
+            )
         parts[part] = {}
         for name, figs in group.items():
             _known_keys(figs, FIGURES, f"{where}.{part}.{name}", "figure")
@@ -291,7 +302,9 @@ def _figures(item: dict, at: str) -> dict:
         if fig in item:
             value = item[fig]
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise spec_error("must be an exact integer >= 0, such as 138357544.", attribute=f"{at}.{fig}", received=value)
+                raise spec_error(
+                    "must be an exact integer >= 0, such as 138357544.", attribute=f"{at}.{fig}", received=value
+                )
             out[fig] = value
     return out
 
@@ -399,8 +412,9 @@ def compare_baseline(entry: dict, graph: Graph, tolerance: Fraction = Fraction(0
 # ---------------------------------------------------------------- baseline keys
 
 
-def baseline_key(spec_path: Path, baseline: str | Path, setting: dict, bundled: bool = False,
-                 convention: str = DEFAULT_CONVENTION) -> str:
+def baseline_key(
+    spec_path: Path, baseline: str | Path, setting: dict, bundled: bool = False, convention: str = DEFAULT_CONVENTION
+) -> str:
     """The spec's path relative to the baseline's folder in / form, or a bundled spec's name; plus its setting
     and a convention other than flopcount's ('vgg16 [resolution=160] (fvcore)').
 
@@ -490,8 +504,11 @@ def run_check(
         raise FlopcountError.about("update", "{update} needs {baseline}: the file to write.")
     if isinstance(tolerance, bool) or not isinstance(tolerance, (int, Fraction)) or not 0 <= tolerance < 1:
         shown = str(tolerance)
-        raise FlopcountError.about("tolerance", "{tolerance} must be a Fraction from 0 up to (not including) 1. "
-                                   "Received: {value}", value=shown if len(shown) <= 40 else shown[:37] + "...")
+        raise FlopcountError.about(
+            "tolerance",
+            "{tolerance} must be a Fraction from 0 up to (not including) 1. Received: {value}",
+            value=shown if len(shown) <= 40 else shown[:37] + "...",
+        )
     if convention != DEFAULT_CONVENTION:
         from .layers.conventions import convention as known
 
@@ -502,7 +519,9 @@ def run_check(
     checks: list[SpecCheck] = []
     fresh: dict = {}
     for spec in specs:
-        for check, graph in _check_spec(spec, baseline, recorded, update, tolerance, overrides or {}, max_layers, convention):
+        for check, graph in _check_spec(
+            spec, baseline, recorded, update, tolerance, overrides or {}, max_layers, convention
+        ):
             checks.append(check)
             if graph is not None:
                 key = baseline_key(spec.path, baseline, check.setting, spec.bundled, convention)
@@ -531,7 +550,9 @@ def under(graph: Graph, convention: str):
     return None if convention == DEFAULT_CONVENTION else graph.under(convention)
 
 
-def _check_spec(arg: SpecArg, baseline, recorded, update, tolerance, overrides, max_layers, convention=DEFAULT_CONVENTION):
+def _check_spec(
+    arg: SpecArg, baseline, recorded, update, tolerance, overrides, max_layers, convention=DEFAULT_CONVENTION
+):
     """Yield (SpecCheck, graph to record in the baseline or None) for each setting checked."""
     label = arg.label
     if _is_baseline(arg):

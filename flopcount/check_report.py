@@ -14,15 +14,35 @@ from .layers import fmt_shape
 from .render import to_plain, visible
 from .table import NUMBER, Column, Table, line
 
-SUMMARY_COLUMNS = [Column("spec", "spec"), Column("status", "status"), Column("params", "params", NUMBER),
-                   Column("macs", "MACs", NUMBER), Column("sources", "compared with")]
-DRIFT_COLUMNS = [Column("where", "where"), Column("figure", "figure"), Column("expected", "expected", NUMBER),
-                 Column("actual", "actual", NUMBER), Column("change", "change", NUMBER),
-                 Column("relative", "relative", NUMBER)]
-LAYER_COLUMNS = [Column("layer", "layer"), Column("change", "kind"), Column("type", "type"),
-                 Column("shape", "output shape"), Column("params", "params change", NUMBER),
-                 Column("macs", "MACs change", NUMBER)]
-FIGURE_LABEL = {"params": "params", "trainable": "trainable params", "non_trainable": "non-trainable params", "macs": "MACs"}
+SUMMARY_COLUMNS = [
+    Column("spec", "spec"),
+    Column("status", "status"),
+    Column("params", "params", NUMBER),
+    Column("macs", "MACs", NUMBER),
+    Column("sources", "compared with"),
+]
+DRIFT_COLUMNS = [
+    Column("where", "where"),
+    Column("figure", "figure"),
+    Column("expected", "expected", NUMBER),
+    Column("actual", "actual", NUMBER),
+    Column("change", "change", NUMBER),
+    Column("relative", "relative", NUMBER),
+]
+LAYER_COLUMNS = [
+    Column("layer", "layer"),
+    Column("change", "kind"),
+    Column("type", "type"),
+    Column("shape", "output shape"),
+    Column("params", "params change", NUMBER),
+    Column("macs", "MACs change", NUMBER),
+]
+FIGURE_LABEL = {
+    "params": "params",
+    "trainable": "trainable params",
+    "non_trainable": "non-trainable params",
+    "macs": "MACs",
+}
 
 
 def fmt_relative(drift: Drift) -> str:
@@ -91,9 +111,13 @@ def failed_blocks(c: SpecCheck) -> list:
     """A failed check's figures that differ, layers that changed and notes."""
     blocks = []
     if c.drifts:
-        blocks.append(Table(DRIFT_COLUMNS, [drift_row(d) for d in c.drifts], f"{c.label}: figures that differ", level=2))
+        blocks.append(
+            Table(DRIFT_COLUMNS, [drift_row(d) for d in c.drifts], f"{c.label}: figures that differ", level=2)
+        )
     if c.layers:
-        blocks.append(Table(LAYER_COLUMNS, [layer_row(x) for x in c.layers], f"{c.label}: layers that changed", level=2))
+        blocks.append(
+            Table(LAYER_COLUMNS, [layer_row(x) for x in c.layers], f"{c.label}: layers that changed", level=2)
+        )
     return blocks + [line(f"{c.label}: {note}") for note in c.missing]
 
 
@@ -160,16 +184,28 @@ def failure_message(c: SpecCheck) -> str:
     if others:
         bits.append(f"{others} layer or block figure(s) differ")
     if c.layers:
-        bits.append(f"{len(c.layers)} layer(s) changed: " + ", ".join(x.name for x in c.layers[:10]) + (", ..." if len(c.layers) > 10 else ""))
+        bits.append(
+            f"{len(c.layers)} layer(s) changed: "
+            + ", ".join(x.name for x in c.layers[:10])
+            + (", ..." if len(c.layers) > 10 else "")
+        )
     return "; ".join(bits + c.missing)
 
 
 def check_junit(result: CheckResult) -> str:
     """JUnit XML: one test suite, one test case per spec and setting checked."""
     failures = len(result.failed)
-    suites = ET.Element("testsuites", name="flopcount check", tests=str(len(result.checks)), failures=str(failures), errors="0")
+    suites = ET.Element(
+        "testsuites", name="flopcount check", tests=str(len(result.checks)), failures=str(failures), errors="0"
+    )
     suite = ET.SubElement(
-        suites, "testsuite", name="flopcount check", tests=str(len(result.checks)), failures=str(failures), errors="0", skipped="0"
+        suites,
+        "testsuite",
+        name="flopcount check",
+        tests=str(len(result.checks)),
+        failures=str(failures),
+        errors="0",
+        skipped="0",
     )
     for c in result.checks:
         # names are user text: escaped, since XML 1.0 cannot hold most control characters even as references
@@ -178,6 +214,9 @@ def check_junit(result: CheckResult) -> str:
             failure = ET.SubElement(case, "failure", message=visible(failure_message(c)), type=c.status)
             failure.text = to_plain(failed_blocks(c)).strip()
         out = ET.SubElement(case, "system-out")
-        out.text = visible(", ".join(f"{k}={v}" for k, v in c.totals.items()) + f" (compared with: {', '.join(c.sources) or 'nothing'})")
+        out.text = visible(
+            ", ".join(f"{k}={v}" for k, v in c.totals.items())
+            + f" (compared with: {', '.join(c.sources) or 'nothing'})"
+        )
     ET.indent(suites)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"

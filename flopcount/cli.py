@@ -98,11 +98,32 @@ def main(debug):
 
 
 spec_argument = click.argument("spec", metavar="SPEC")
-set_option = click.option("--set", "overrides", multiple=True, metavar="NAME=VALUE", help="Override a spec variable, e.g. --set alpha=0.75 (repeatable).")
-max_layers_option = click.option("--max-layers", type=click.IntRange(min=1), default=MAX_LAYERS, show_default=True, help="Refuse specs that expand to more layers.")
-input_shape_option = click.option("--input-shape", "input_shapes", multiple=True, metavar="NAME=DIMS", help="For a model file: an input's shape, batch first, e.g. --input-shape input=1x3x224x224 (repeatable).")
+set_option = click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Override a spec variable, e.g. --set alpha=0.75 (repeatable).",
+)
+max_layers_option = click.option(
+    "--max-layers",
+    type=click.IntRange(min=1),
+    default=MAX_LAYERS,
+    show_default=True,
+    help="Refuse specs that expand to more layers.",
+)
+input_shape_option = click.option(
+    "--input-shape",
+    "input_shapes",
+    multiple=True,
+    metavar="NAME=DIMS",
+    help="For a model file: an input's shape, batch first, e.g. --input-shape input=1x3x224x224 (repeatable).",
+)
 convention_option = click.option(
-    "--convention", default="flopcount", show_default=True, metavar="NAME",
+    "--convention",
+    default="flopcount",
+    show_default=True,
+    metavar="NAME",
     help="Count as another tool does, per layer and in total: torchvision, fvcore, ptflops, ptflops-aten, thop, "
     "torchinfo, onnx-tool or keras; 'all' shows every tool's total side by side.",
 )
@@ -111,12 +132,28 @@ DTYPE_NAMES = ("float32", "float16", "bfloat16", "int8")
 
 def dtype_options(f):
     """--dtype for weights and activations alike, and one option for each apart."""
-    f = click.option("--activation-dtype", type=click.Choice(DTYPE_NAMES), help="Data type of activations (default: --dtype).")(f)
-    f = click.option("--weight-dtype", type=click.Choice(DTYPE_NAMES), help="Data type of weights (default: --dtype).")(f)
-    return click.option("--dtype", type=click.Choice(DTYPE_NAMES), default="float32", show_default=True, help="Data type of weights and activations, for memory.")(f)
+    f = click.option(
+        "--activation-dtype", type=click.Choice(DTYPE_NAMES), help="Data type of activations (default: --dtype)."
+    )(f)
+    f = click.option("--weight-dtype", type=click.Choice(DTYPE_NAMES), help="Data type of weights (default: --dtype).")(
+        f
+    )
+    return click.option(
+        "--dtype",
+        type=click.Choice(DTYPE_NAMES),
+        default="float32",
+        show_default=True,
+        help="Data type of weights and activations, for memory.",
+    )(f)
 
 
-max_memory_option = click.option("--max-memory", default="4GiB", show_default=True, metavar="SIZE", help="Refuse to run when the estimated peak memory is larger, e.g. 512MiB.")
+max_memory_option = click.option(
+    "--max-memory",
+    default="4GiB",
+    show_default=True,
+    metavar="SIZE",
+    help="Refuse to run when the estimated peak memory is larger, e.g. 512MiB.",
+)
 
 
 @main.command(cls=Command)
@@ -127,14 +164,40 @@ max_memory_option = click.option("--max-memory", default="4GiB", show_default=Tr
 @click.option("--format", "fmt", type=click.Choice(FORMATS + ("html",)), default="table", show_default=True)
 @click.option("--by", type=click.Choice(["type", "block"]), help="Group totals by layer type or by top-level block.")
 @click.option("--flops", is_flag=True, help="Also show other ops and FLOPs = 2 x MACs + other ops.")
-@click.option("--memory", "show_memory", is_flag=True, help="Also show each layer's output, weight and live activation memory (json and csv always carry them).")
+@click.option(
+    "--memory",
+    "show_memory",
+    is_flag=True,
+    help="Also show each layer's output, weight and live activation memory (json and csv always carry them).",
+)
 @click.option("--verify", is_flag=True, help="Then run SPEC with NumPy (batch 1) and exit 1 if any layer disagrees.")
 @max_memory_option  # used by --verify
 @convention_option
-@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True, help="Samples per inference: MACs, other ops and activations scale, parameters do not.")
+@click.option(
+    "--batch",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Samples per inference: MACs, other ops and activations scale, parameters do not.",
+)
 @dtype_options
-def analyze(spec, overrides, input_shapes, max_layers, fmt, by, flops, show_memory, verify, max_memory, convention, batch, dtype,
-            weight_dtype, activation_dtype):
+def analyze(
+    spec,
+    overrides,
+    input_shapes,
+    max_layers,
+    fmt,
+    by,
+    flops,
+    show_memory,
+    verify,
+    max_memory,
+    convention,
+    batch,
+    dtype,
+    weight_dtype,
+    activation_dtype,
+):
     """Per-layer output shape, parameters and MACs of SPEC, with totals.
 
     SPEC is a JSON spec file, the name of a bundled reference spec (vgg16, resnet50, ...),
@@ -170,15 +233,29 @@ def analyze(spec, overrides, input_shapes, max_layers, fmt, by, flops, show_memo
         elif fmt == "csv":
             click.echo(render.to_csv(report.csv_table(graph, by, counted, memory)), nl=False)
         else:
-            click.echo(render.to_markdown(report.analysis_blocks(graph, by, flops, counted, memory, show_memory)), nl=False)
+            click.echo(
+                render.to_markdown(report.analysis_blocks(graph, by, flops, counted, memory, show_memory)), nl=False
+            )
     if verify:
         verify_run(graph, fmt, max_memory)
 
 
 @main.command(cls=Command)
 @spec_argument
-@click.option("--set", "overrides", multiple=True, metavar="NAME=V1,V2,...", help="A variable's values, e.g. --set alpha=1,0.75,0.5 (repeatable: the grid of all combinations).")
-@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True, help="Samples per inference: MACs, other ops and activations scale.")
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="NAME=V1,V2,...",
+    help="A variable's values, e.g. --set alpha=1,0.75,0.5 (repeatable: the grid of all combinations).",
+)
+@click.option(
+    "--batch",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Samples per inference: MACs, other ops and activations scale.",
+)
 @dtype_options
 @max_layers_option
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
@@ -192,7 +269,9 @@ def sweep(spec, overrides, batch, dtype, weight_dtype, activation_dtype, max_lay
     from .sweep import parse_grid, sweep_json, sweep_table
     from .sweep import sweep as sweep_spec
 
-    name, points = sweep_spec(spec, parse_grid(overrides), max_layers, batch, weight_dtype or dtype, activation_dtype or dtype)
+    name, points = sweep_spec(
+        spec, parse_grid(overrides), max_layers, batch, weight_dtype or dtype, activation_dtype or dtype
+    )
     if fmt == "table":
         render.to_console([sweep_table(name, points)], console())
     elif fmt == "json":
@@ -208,7 +287,13 @@ def sweep(spec, overrides, batch, dtype, weight_dtype, activation_dtype, max_lay
 @click.option("--output", "-o", type=click.Path(dir_okay=False), required=True, help="The HTML file to write.")
 @set_option
 @input_shape_option
-@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True, help="Samples per inference: MACs, other ops and activations scale.")
+@click.option(
+    "--batch",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Samples per inference: MACs, other ops and activations scale.",
+)
 @dtype_options
 @max_layers_option
 def html_report(spec, output, overrides, input_shapes, batch, dtype, weight_dtype, activation_dtype, max_layers):
@@ -242,7 +327,9 @@ def html_text(graph, memory) -> str:
 @click.argument("layer", metavar="LAYER")
 @set_option
 @input_shape_option
-@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True, help="Samples per inference, for memory.")
+@click.option(
+    "--batch", type=click.IntRange(min=1), default=1, show_default=True, help="Samples per inference, for memory."
+)
 @dtype_options
 @max_layers_option
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
@@ -276,7 +363,9 @@ def explain(spec, layer, overrides, input_shapes, batch, dtype, weight_dtype, ac
 @click.option("--stride", type=int, default=1, show_default=True, help="Stride of the (first) strided layer.")
 @click.option("--C", "C", type=int, help="Channels of the C → C stacks (default: --M when it equals --N).")
 @click.option("--t", "t", type=int, default=6, show_default=True, help="Expansion of the inverted residual.")
-@click.option("--bias", is_flag=True, help="Give every convolution a bias (off, so the MobileNet paper's formulas hold).")
+@click.option(
+    "--bias", is_flag=True, help="Give every convolution a bias (off, so the MobileNet paper's formulas hold)."
+)
 @click.option("--no-run", is_flag=True, help="Skip executing both sides with the NumPy runner.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--list", "list_blocks", is_flag=True, help="List the built-in blocks and exit.")
@@ -306,15 +395,33 @@ def compare(a, b, M, N, DK, DF, stride, C, t, bias, no_run, fmt, list_blocks):
 
 @main.command(cls=Command)
 @click.argument("specs", nargs=-1, required=True, metavar="SPEC...")
-@click.option("--baseline", type=click.Path(dir_okay=False), metavar="FILE", help="Compare with (or, with --update, write) this baseline file.")
+@click.option(
+    "--baseline",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="Compare with (or, with --update, write) this baseline file.",
+)
 @click.option("--update", is_flag=True, help="Rewrite the baseline entries of these specs from their figures now.")
-@click.option("--tolerance", default="0%", show_default=True, metavar="PERCENT", help="Allowed MAC drift, e.g. 0.5%; params are always exact.")
+@click.option(
+    "--tolerance",
+    default="0%",
+    show_default=True,
+    metavar="PERCENT",
+    help="Allowed MAC drift, e.g. 0.5%; params are always exact.",
+)
 @set_option
 @max_layers_option
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown", "junit"]), default="table", show_default=True)
-@click.option("--convention", default="flopcount", show_default=True, metavar="NAME",
-              help="Compare another tool's MACs and params (see analyze --convention): the expect entries naming it, "
-              "and baseline entries keyed with it.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json", "markdown", "junit"]), default="table", show_default=True
+)
+@click.option(
+    "--convention",
+    default="flopcount",
+    show_default=True,
+    metavar="NAME",
+    help="Compare another tool's MACs and params (see analyze --convention): the expect entries naming it, "
+    "and baseline entries keyed with it.",
+)
 @click.pass_context
 def check(ctx, specs, baseline, update, tolerance, overrides, max_layers, fmt, convention):
     """Fail when the params or MACs of a SPEC differ from what is expected.
@@ -331,8 +438,9 @@ def check(ctx, specs, baseline, update, tolerance, overrides, max_layers, fmt, c
 
     if update and not baseline:
         raise click.UsageError("--update needs --baseline FILE, the file to write.")
-    result = run_check(specs, baseline, update, parse_tolerance(tolerance), parse_overrides(overrides), max_layers,
-                       convention)
+    result = run_check(
+        specs, baseline, update, parse_tolerance(tolerance), parse_overrides(overrides), max_layers, convention
+    )
     if fmt == "table":
         render.to_console(check_report.check_blocks(result), console())
     elif fmt == "markdown":
@@ -354,7 +462,9 @@ def schema():
 
 @main.command(cls=Command)
 @spec_argument
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of the random weights and input.")
+@click.option(
+    "--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of the random weights and input."
+)
 @click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True, help="Samples in the input batch.")
 @max_memory_option
 @set_option
@@ -377,8 +487,14 @@ def run(spec, seed, batch, max_memory, overrides, input_shapes, max_layers, fmt,
     graph = analyze_spec(spec, parse_overrides(overrides), max_layers, model_inputs(input_shapes))
     out = console()
     with render.run_progress(out, enabled=not quiet) as progress:
-        result = run_graph(graph, seed=seed, batch=batch, max_memory=parse_bytes(max_memory), progress=progress,
-                           advice=memory_advice(graph, batch_option=True))
+        result = run_graph(
+            graph,
+            seed=seed,
+            batch=batch,
+            max_memory=parse_bytes(max_memory),
+            progress=progress,
+            advice=memory_advice(graph, batch_option=True),
+        )
     if fmt == "json":
         click.echo(report.run_to_json(result))
     elif fmt == "html":
@@ -411,7 +527,9 @@ def model_inputs(pairs):
 
 @main.command("import", cls=Command)
 @click.argument("model", metavar="MODEL")
-@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the spec to this file (default: standard output).")
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False), help="Write the spec to this file (default: standard output)."
+)
 @set_option
 @input_shape_option
 def import_model(model, output, overrides, input_shapes):
@@ -457,7 +575,9 @@ def verify_run(graph, fmt, max_memory):
 
     out = console(stderr=fmt != "table")
     with render.run_progress(out) as progress:
-        result = run_graph(graph, max_memory=max_memory, progress=progress, advice=memory_advice(graph, batch_option=False))
+        result = run_graph(
+            graph, max_memory=max_memory, progress=progress, advice=memory_advice(graph, batch_option=False)
+        )
     render.to_console(report.verdict_blocks(result), out)
     if not result.ok:
         sys.exit(1)

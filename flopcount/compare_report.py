@@ -51,22 +51,29 @@ def to_json(cmp: Comparison) -> str:
 
 def block_list_blocks() -> list:
     """The built-in blocks, one row each, and the sizes they take."""
-    table = Table([Column("block", "block"), Column("description", "what it is")],
-                  title="Built-in blocks for flopcount compare")
+    table = Table(
+        [Column("block", "block"), Column("description", "what it is")], title="Built-in blocks for flopcount compare"
+    )
     for name, description in list_blocks():
         table.add(name, description)
-    return [table, line(
-        "Sizes: --M input channels, --N output channels, --C channels of the C → C stacks (or --M = --N), "
-        "--DK kernel (3), --DF input side (112), --stride (1), --t expansion (6), --bias (off). "
-        "Every block pads 'same', so D_G = ceil(D_F / stride).")]
+    return [
+        table,
+        line(
+            "Sizes: --M input channels, --N output channels, --C channels of the C → C stacks (or --M = --N), "
+            "--DK kernel (3), --DF input side (112), --stride (1), --t expansion (6), --bias (off). "
+            "Every block pads 'same', so D_G = ceil(D_F / stride)."
+        ),
+    ]
 
 
 def comparison_blocks(cmp: Comparison) -> list:
     """Both sides' figures and formulas, the exact ratios, the closed form and every verdict."""
     a, b = cmp.a, cmp.b
     blocks = [line(Span(f"{a.label} (A) vs {b.label} (B)", STRONG), _sizes_line(cmp))]
-    table = Table([Column("figure", ""), Column("a", "A", NUMBER), Column("b", "B", NUMBER),
-                   Column("ratio", "B / A", NUMBER)], frame=RULE)
+    table = Table(
+        [Column("figure", ""), Column("a", "A", NUMBER), Column("b", "B", NUMBER), Column("ratio", "B / A", NUMBER)],
+        frame=RULE,
+    )
     metrics = ["params", "macs"] + (["flops"] if cmp.sizes.bias or not _blocks(cmp) else [])
     for metric in metrics:
         r = cmp.ratios[metric]
@@ -156,7 +163,11 @@ def _ratio_lines(cmp: Comparison) -> list:
         )
         params = r["params"]
         if closed.params_exact:
-            verdict += "; so does the parameter ratio" if params.equal else f"; the parameter ratio {fraction_text(params.value)} does NOT {CROSS}"
+            verdict += (
+                "; so does the parameter ratio"
+                if params.equal
+                else f"; the parameter ratio {fraction_text(params.value)} does NOT {CROSS}"
+            )
         else:
             verdict += f"; with biases the parameter ratio is {fraction_text(params.value)}, not the closed form (see the note)"
         out.append(line(verdict))
@@ -170,10 +181,12 @@ def _ratio_lines(cmp: Comparison) -> list:
             cheaper, part = saving
             other = "B" if cheaper == "A" else "A"
             side, costly = (cmp.a, cmp.b) if cheaper == "A" else (cmp.b, cmp.a)
-            out.append(line(
-                f"Saving: {cheaper} ({side.label}) needs {percent(part)} fewer {label} than "
-                f"{other} ({costly.label}): 1 - {fraction_text(1 - part)} = {fraction_text(part)}"
-            ))
+            out.append(
+                line(
+                    f"Saving: {cheaper} ({side.label}) needs {percent(part)} fewer {label} than "
+                    f"{other} ({costly.label}): 1 - {fraction_text(1 - part)} = {fraction_text(part)}"
+                )
+            )
     rf_a, rf_b = cmp.a.receptive_field, cmp.b.receptive_field
     if rf_a == rf_b:
         out.append(line(f"Receptive field: both {fmt_rf(rf_a)}"))
@@ -189,9 +202,7 @@ def _execution_lines(cmp: Comparison) -> list:
         return out
     ran = [(t, s) for t, s in sides if s.run.ran]
     if len(ran) == 2 and all(s.run.ok for _, s in ran):
-        out.append(line(
-            f"Execution {TICK}: the NumPy runner's params and MACs equal the analyzer's on both sides."
-        ))
+        out.append(line(f"Execution {TICK}: the NumPy runner's params and MACs equal the analyzer's on both sides."))
     else:
         for tag, side in sides:
             run = side.run
@@ -200,11 +211,13 @@ def _execution_lines(cmp: Comparison) -> list:
             elif run.ok:
                 out.append(line(f"Execution of {tag} ({side.label}) {TICK}: params and MACs equal the analyzer's."))
             else:
-                out.append(line(
-                    f"Execution of {tag} ({side.label}) {CROSS}: the runner counted {run.params:,} params and "
-                    f"{run.macs:,} MACs; the analyzer {side.params:,} and {side.macs:,}"
-                    + ("" if run.shapes_ok else "; output shapes differ")
-                ))
+                out.append(
+                    line(
+                        f"Execution of {tag} ({side.label}) {CROSS}: the runner counted {run.params:,} params and "
+                        f"{run.macs:,} MACs; the analyzer {side.params:,} and {side.macs:,}"
+                        + ("" if run.shapes_ok else "; output shapes differ")
+                    )
+                )
     for tag, side in sides:
         rf = side.rf_check
         if rf is None:
@@ -212,18 +225,27 @@ def _execution_lines(cmp: Comparison) -> list:
         if rf.measured is None:
             out.append(line(f"Receptive field of {tag} ({side.label}): {rf.note}"))
         else:
-            out.append(line(
-                f"Receptive field of {tag} ({side.label}) measured by execution at D_F={rf.probe_size}: "
-                f"{fmt_rf(rf.measured)}, jump {fmt_rf(rf.measured_jump) if rf.measured_jump else '-'}; "
-                f"computed {fmt_rf(rf.computed)}, jump {fmt_rf(rf.jump)} {mark(rf.ok)}"
-            ))
+            out.append(
+                line(
+                    f"Receptive field of {tag} ({side.label}) measured by execution at D_F={rf.probe_size}: "
+                    f"{fmt_rf(rf.measured)}, jump {fmt_rf(rf.measured_jump) if rf.measured_jump else '-'}; "
+                    f"computed {fmt_rf(rf.computed)}, jump {fmt_rf(rf.jump)} {mark(rf.ok)}"
+                )
+            )
     return out
 
 
 def _layers_table(cmp: Comparison) -> Table:
-    table = Table([Column("layer", "layer"), Column("a_params", "A params", NUMBER), Column("b_params", "B params", NUMBER),
-                   Column("a_macs", "A MACs", NUMBER), Column("b_macs", "B MACs", NUMBER)],
-                  title="Layers with the same name")
+    table = Table(
+        [
+            Column("layer", "layer"),
+            Column("a_params", "A params", NUMBER),
+            Column("b_params", "B params", NUMBER),
+            Column("a_macs", "A MACs", NUMBER),
+            Column("b_macs", "B MACs", NUMBER),
+        ],
+        title="Layers with the same name",
+    )
     for p in cmp.layers:
         table.add(p.name, p.a.params, p.b.params, p.a.macs, p.b.macs)
     return table

@@ -95,9 +95,11 @@ class Budget:
         self.used += steps
         if self.used > self.limit:
             raise ExprError.about(
-                "max_layers", "the spec's expressions need more than the limit of {limit} steps of work (at "
+                "max_layers",
+                "the spec's expressions need more than the limit of {limit} steps of work (at "
                 "expression {text}); numbers of thousands of bits cost many steps. The limit grows with {max_layers}.",
-                limit=f"{self.limit:,}", text=repr(_short(text)),
+                limit=f"{self.limit:,}",
+                text=repr(_short(text)),
             )
 
 
@@ -406,7 +408,9 @@ class _Parser:
         self.take()
         axis = self.take()[1]
         if axis not in AXES:
-            raise ExprError(f"the input has no '{axis}'; use in.channels, in.height or in.width, {where}.{suggest(axis, AXES)}")
+            raise ExprError(
+                f"the input has no '{axis}'; use in.channels, in.height or in.width, {where}.{suggest(axis, AXES)}"
+            )
         return self.node("shape", axis)
 
 
@@ -573,7 +577,9 @@ def _power(a, b, text, budget):
 def _axis(axis, env, text):
     tensor = env.get(INPUT) if hasattr(env, "get") else None
     if not isinstance(tensor, Tensor):
-        raise ExprError(f"in.{axis} reads the input of a layer or block, and there is none here, in expression {text!r}.")
+        raise ExprError(
+            f"in.{axis} reads the input of a layer or block, and there is none here, in expression {text!r}."
+        )
     shape = tensor.lookup()
     if axis == "channels":
         return shape[-1]
@@ -604,5 +610,7 @@ def _call(name, args, text, budget):
     except ExprError as err:
         raise ExprError(f"{err.message}, in expression {text!r}.") from None
     except (ArithmeticError, ValueError, TypeError) as err:  # a function's own refusal, never a traceback
-        raise ExprError(f"function '{name}' cannot take {', '.join(map(str, args))} ({err}), in expression {text!r}.") from None
+        raise ExprError(
+            f"function '{name}' cannot take {', '.join(map(str, args))} ({err}), in expression {text!r}."
+        ) from None
     return _check_size(value, text)

@@ -21,8 +21,13 @@ MAX_FILE_BYTES = 32 * 2**20  # 32 MiB: a spec of 100,000 layers written out flat
 _OPEN_FLAGS = 0
 for _flag in ("O_NONBLOCK", "O_NOCTTY", "O_CLOEXEC", "O_BINARY"):
     _OPEN_FLAGS |= getattr(os, _flag, 0)
-_KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
-          (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
 
 
 def read_bounded(path: str | Path, what: str, error: type[FlopcountError], file: str | None = None) -> bytes:
@@ -39,7 +44,12 @@ def read_bounded(path: str | Path, what: str, error: type[FlopcountError], file:
 
 
 def open_regular(
-    path, what: str, error: type[FlopcountError], shown: str, create: bool = False, max_bytes: int | None = MAX_FILE_BYTES
+    path,
+    what: str,
+    error: type[FlopcountError],
+    shown: str,
+    create: bool = False,
+    max_bytes: int | None = MAX_FILE_BYTES,
 ) -> int:
     """A file descriptor of a regular file of at most max_bytes (created empty if create and missing).
 

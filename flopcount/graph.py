@@ -204,7 +204,8 @@ def _check_defaults(spec: Spec) -> None:
             if key not in cls.known:
                 raise spec_error(
                     f"unknown attribute for {type_name}.{suggest(key, cls.known)} Its attributes are: {', '.join(cls.known)}.",
-                    attribute=where, file=spec.file,
+                    attribute=where,
+                    file=spec.file,
                 )
             # checked here even if no layer of the type uses it; a name of a block parameter is checked where it is used
             raw = substitute(raw, spec.variables)
@@ -279,8 +280,13 @@ def _node(flat, index_of, nodes, budget) -> Node:
             non_trainable += prod(w.shape)
     paths = _receptive_field(layer, in_shapes, parents, shape, tokens)
     # strides multiply along a chain; beyond 10^15 a field or jump means nothing and only bloats output
-    if any(max(shift, -ends[0], ends[1]) > MAX_INTEGER for p in paths for (_, shift), phases in p.items()
-           for ends in phases if ends is not None):
+    if any(
+        max(shift, -ends[0], ends[1]) > MAX_INTEGER
+        for p in paths
+        for (_, shift), phases in p.items()
+        for ends in phases
+        if ends is not None
+    ):
         raise ShapeError(
             f"its receptive field or jump on the input grows above 10^15 ({MAX_INTEGER:,}), the largest supported."
         )
@@ -380,7 +386,9 @@ def _field(paths, size) -> int:
 
 def _step(key, phases) -> int:
     """The largest distance between the first positions of neighbouring outputs that see something."""
-    steps = [(b[0] - a[0]) for a, b in ((_at(key, phases, r), _at(key, phases, r + 1)) for r in range(key[0])) if a and b]
+    steps = [
+        (b[0] - a[0]) for a, b in ((_at(key, phases, r), _at(key, phases, r + 1)) for r in range(key[0])) if a and b
+    ]
     return max(steps, default=key[1])
 
 
@@ -454,8 +462,10 @@ def _receptive_field(layer, in_shapes, parents, shape, tokens=None):
     if window is None or len(window) != axes:
         return tuple(merged)
     sizes = shape[:-1] if spatial_out else (MAX_PERIOD,) * axes
-    return tuple(_read(paths, w if isinstance(w, Reads) else Reads(w[1], 1, -w[2], w[0] - 1 - w[2]), size)
-                 for paths, w, size in zip(merged, window, sizes))
+    return tuple(
+        _read(paths, w if isinstance(w, Reads) else Reads(w[1], 1, -w[2], w[0] - 1 - w[2]), size)
+        for paths, w, size in zip(merged, window, sizes)
+    )
 
 
 def _merge(paths, key, phases):
@@ -470,7 +480,7 @@ def _read(paths, reads: Reads, size: int) -> dict:
     for key, phases in paths.items():
         period, shift = key
         if reads.b == 1 and period == 1 and phases[0] is not None:  # a sliding window, in closed form
-            (first, last), = phases
+            ((first, last),) = phases
             _merge(out, (1, shift * reads.a), ((first + reads.lo * shift, last + reads.hi * shift),))
             continue
         new_period = reads.b * period // gcd(reads.a, reads.b * period)
@@ -482,10 +492,14 @@ def _read(paths, reads: Reads, size: int) -> dict:
         new_shift = reads.a * new_period // reads.b // period * shift
         seeing = [r for r, ends in enumerate(phases) if ends is not None]
         # phases past the output's size are never read; a short output keeps only its own
-        _merge(out, (new_period, new_shift), tuple(
-            _span(key, phases, seeing, (reads.a * r + reads.lo) // reads.b, (reads.a * r + reads.hi) // reads.b)
-            for r in range(min(new_period, size))
-        ))
+        _merge(
+            out,
+            (new_period, new_shift),
+            tuple(
+                _span(key, phases, seeing, (reads.a * r + reads.lo) // reads.b, (reads.a * r + reads.hi) // reads.b)
+                for r in range(min(new_period, size))
+            ),
+        )
     return out
 
 

@@ -240,9 +240,7 @@ def conv(x, kernel, bias, stride, pads, dilation, groups):
     n, c = x.shape[0], x.shape[-1]
     *ks, cg, f = kernel.shape
     if cg * groups != c or f % groups or x.ndim != len(ks) + 2:
-        raise ValueError(
-            f"kernel {kernel.shape} with {groups} group(s) does not fit an input of {c} channels"
-        )
+        raise ValueError(f"kernel {kernel.shape} with {groups} group(s) does not fit an input of {c} channels")
     if bias is not None and bias.shape != (f,):
         raise ValueError(f"bias of shape {bias.shape} does not match {f} output channels")
     r, taps = len(ks), prod(ks)
@@ -267,7 +265,9 @@ def conv(x, kernel, bias, stride, pads, dilation, groups):
             cols = scratch("cols", (groups, *src.shape[:-1], cg), x.dtype)
             np.copyto(cols, np.moveaxis(src.reshape(*src.shape[:-1], groups, cg), -2, 0))
             # each group's product lands in its own channel range of the output
-            _meter.matmul(cols.reshape(groups, m, taps * cg), weights, out=dst.reshape(m, groups, fg).transpose(1, 0, 2))
+            _meter.matmul(
+                cols.reshape(groups, m, taps * cg), weights, out=dst.reshape(m, groups, fg).transpose(1, 0, 2)
+            )
         _add_bias(dst, bias)
     return out
 
@@ -818,7 +818,9 @@ def attention(x, memory, w, heads, kv_heads, head_dim, causal=False, cache=None,
         q = dense(x, w["q_kernel"], w.get("q_bias"))
         kv = dense(memory, w["kv_kernel"], w.get("kv_bias"))
     if kv.shape[-1] != 2 * kv_width or q.shape[-1] != heads * head_dim:
-        raise ValueError(f"projections of width {q.shape[-1]} and {kv.shape[-1]} do not fit {heads} heads and {kv_heads} key/value heads of {head_dim}")
+        raise ValueError(
+            f"projections of width {q.shape[-1]} and {kv.shape[-1]} do not fit {heads} heads and {kv_heads} key/value heads of {head_dim}"
+        )
     lk = kv.shape[1]
     # (N, L, heads, head_dim) -> (N, heads, L, head_dim)
     q = q.reshape(n, lq, heads, head_dim).transpose(0, 2, 1, 3)
@@ -901,7 +903,9 @@ def conv_transpose(x, kernel, bias, stride, pads, dilation, groups, output_paddi
     r = len(size)
     *k, cin, fg = kernel.shape
     if len(k) != r or cin != c or c % groups:
-        raise ValueError(f"transposed kernel {kernel.shape} with {groups} group(s) does not fit an input of shape {x.shape[1:]}")
+        raise ValueError(
+            f"transposed kernel {kernel.shape} with {groups} group(s) does not fit an input of shape {x.shape[1:]}"
+        )
     f, cg, taps, m = fg * groups, c // groups, prod(k), n * prod(size)
     if bias is not None and bias.shape != (f,):
         raise ValueError(f"bias of shape {bias.shape} does not match {f} output channels")
@@ -924,7 +928,9 @@ def conv_transpose(x, kernel, bias, stride, pads, dilation, groups, output_paddi
     buf = np.zeros((n, *span, f), dtype=x.dtype)
     if taps <= prod(size):
         for i, t in enumerate(np.ndindex(*k)):
-            at = tuple(slice(tt * d, tt * d + (s_ - 1) * st + 1, st) for tt, d, s_, st in zip(t, dilation, size, stride))
+            at = tuple(
+                slice(tt * d, tt * d + (s_ - 1) * st + 1, st) for tt, d, s_, st in zip(t, dilation, size, stride)
+            )
             # this tap's products for every position, output channel g fg + j as a grouped convolution orders them
             buf[(slice(None), *at)] += cols[:, :, :, i].transpose(1, 2, 0, 3).reshape(n, *size, f)
     else:
@@ -945,8 +951,10 @@ def conv_transpose_scratch(shape, kernel, stride, pads, dilation, groups, output
     """Bytes conv_transpose holds beside its input and output: the products, their sum, maybe the regrouped kernel."""
     n, *size, c = shape
     *k, _, fg = kernel
-    full = [max((i - 1) * s + d * (kk - 1) + 1, (i - 1) * s + d * (kk - 1) + 1 - a + op)
-            for i, s, d, kk, (_, a), op in zip(size, stride, dilation, k, pads, output_padding)]
+    full = [
+        max((i - 1) * s + d * (kk - 1) + 1, (i - 1) * s + d * (kk - 1) + 1 - a + op)
+        for i, s, d, kk, (_, a), op in zip(size, stride, dilation, k, pads, output_padding)
+    ]
     need = {
         "transposed_products": ITEMSIZE * n * prod(size) * prod(k) * fg * groups,
         "transposed_sums": ITEMSIZE * n * prod(full) * fg * groups,

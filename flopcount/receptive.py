@@ -52,14 +52,17 @@ def measure_receptive_fields(
     source = graph.nodes[0]
     shape = source.shape
     if not source.spatial:
-        raise ShapeError(f"receptive fields are measured on inputs with spatial axes such as (H, W, C); "
-                         f"this input has shape {shape}.")
+        raise ShapeError(
+            f"receptive fields are measured on inputs with spatial axes such as (H, W, C); "
+            f"this input has shape {shape}."
+        )
     if nodes is None:
         nodes = [n.index for n in graph.nodes[1:] if n.spatial]
     for i in nodes:
         if not graph.nodes[i].spatial:
-            raise ShapeError(f"layer {i} '{graph.nodes[i].name}' has no spatial output; its receptive field "
-                             "cannot be measured.")
+            raise ShapeError(
+                f"layer {i} '{graph.nodes[i].name}' has no spatial output; its receptive field cannot be measured."
+            )
     sizes = shape[:-1]
     batch = 1 + sum(sizes)
     check_memory(graph, batch, max_memory)

@@ -132,8 +132,11 @@ def plain_table(table: Table, encoding: str = "utf-8") -> list[str]:
         return left + bar.join(f" {_fill(t, w, j)} " for t, w, j in zip(cells, widths, justify)) + right
 
     padded = [w + 2 for w in widths]
-    body = [box.get_top(padded), row_line(heads, box.head_left, box.head_vertical, box.head_right),
-            box.get_row(padded, "head")]
+    body = [
+        box.get_top(padded),
+        row_line(heads, box.head_left, box.head_vertical, box.head_right),
+        box.get_row(padded, "head"),
+    ]
     body += [row_line(r, box.mid_left, box.mid_vertical, box.mid_right) for r in rows]
     body.append(box.get_bottom(padded))
     if table.title:  # rich pads the title to the table's width; a longer title stays whole
@@ -184,8 +187,12 @@ def _rich_table(table: Table, width: int, show):
     if table.frame == GRID:
         out = RichTable.grid(padding=(0, 2))
     else:
-        out = RichTable(title=Text(show(table.title)) if table.title else None, title_justify="left",
-                        header_style="bold", box=box.HEAVY_HEAD if table.frame == BOX else box.SIMPLE_HEAD)
+        out = RichTable(
+            title=Text(show(table.title)) if table.title else None,
+            title_justify="left",
+            header_style="bold",
+            box=box.HEAVY_HEAD if table.frame == BOX else box.SIMPLE_HEAD,
+        )
     least = _overhead(table.frame, len(widths))
     for column, natural in zip(table.columns, widths):
         if column.kind == NUMBER:
@@ -300,8 +307,14 @@ def run_progress(console, enabled: bool = True):
             TimeElapsedColumn,
         )
 
-        with Progress(TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(),
-                      TimeElapsedColumn(), console=console, transient=True) as progress:
+        with Progress(
+            TextColumn("{task.description}", markup=False),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        ) as progress:
             task = progress.add_task("running", total=None)
 
             def advance(done, total, node):
@@ -404,7 +417,9 @@ def _html_cell(cell) -> str:
     return _html_parts(cell) if isinstance(cell, tuple) else _html(cell_text(cell))
 
 
-HTML_ROWS = 1000  # rows laid out when the page opens; the rest wait in the page until asked for (sort, filter, a button)
+HTML_ROWS = (
+    1000  # rows laid out when the page opens; the rest wait in the page until asked for (sort, filter, a button)
+)
 
 
 def _json_script(ident: str, data) -> str:
@@ -427,20 +442,29 @@ def html_table(table: Table, ident: str, filter_keys=("name", "type")) -> str:
     for row in table.rows:
         key = _html(" ".join(cell_text(row[i]) for i in keys).lower())
         cells = "".join(
-            f'<td class="n" data-v="{cell}">{cell:,}</td>' if type(cell) is int
+            f'<td class="n" data-v="{cell}">{cell:,}</td>'
+            if type(cell) is int
             else f'<td class="{"n" if c.kind == NUMBER else "t"}">{_html_cell(cell)}</td>'
-            for c, cell in zip(table.columns, row))
+            for c, cell in zip(table.columns, row)
+        )
         rows.append(f'<tr data-key="{key}">{cells}</tr>')
-    search = (f'<input type="search" data-filter="{ident}" placeholder="filter by {" or ".join(table.columns[i].title for i in keys)}">'
-              if keys else "")
+    search = (
+        f'<input type="search" data-filter="{ident}" placeholder="filter by {" or ".join(table.columns[i].title for i in keys)}">'
+        if keys
+        else ""
+    )
     title = f"<h2>{_html(table.title)}</h2>" if table.title else ""
     footer = "".join(f'<p class="note">{_html_parts(f.parts)}</p>' for f in table.footer)
     rest = ""
     if len(rows) > HTML_ROWS:
-        rest = (_json_script(f"{ident}-rest", rows[HTML_ROWS:]) + f'<p><button type="button" data-rest="{ident}">show all '
-                f"{len(rows):,} rows (the first {HTML_ROWS:,} are shown)</button></p>")
-    return (f'{title}{search}<div class="scroll"><table class="sortable" id="{ident}"><thead><tr>{head}</tr></thead>'
-            f'<tbody>{"".join(rows[:HTML_ROWS])}</tbody></table></div>{rest}{footer}')
+        rest = (
+            _json_script(f"{ident}-rest", rows[HTML_ROWS:]) + f'<p><button type="button" data-rest="{ident}">show all '
+            f"{len(rows):,} rows (the first {HTML_ROWS:,} are shown)</button></p>"
+        )
+    return (
+        f'{title}{search}<div class="scroll"><table class="sortable" id="{ident}"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(rows[:HTML_ROWS])}</tbody></table></div>{rest}{footer}"
+    )
 
 
 def html_chart(chart: Chart, ident: str) -> str:
@@ -457,10 +481,12 @@ def html_chart(chart: Chart, ident: str) -> str:
         points = " ".join(f"{i + 0.5},{height - height * v / top:.2f}" for i, v in enumerate(chart.values))
         marks = f'<polyline class="curve" points="{points}"/>'
     values = ",".join(str(v) for v in chart.values)
-    return (f'<h2>{_html(chart.title)}</h2><p class="note">largest {top:,} {_html(chart.unit)}, {len(chart.values):,} '
-            f'{"bars" if chart.kind == BARS else "points"}; <span class="hover"></span></p>'
-            f'<svg class="chart" id="{ident}" data-values="{values}" data-unit="{_html(chart.unit)}" viewBox="0 0 {n} {height}" '
-            f'preserveAspectRatio="none" xmlns="http://www.w3.org/2000/svg">{marks}</svg>')
+    return (
+        f'<h2>{_html(chart.title)}</h2><p class="note">largest {top:,} {_html(chart.unit)}, {len(chart.values):,} '
+        f'{"bars" if chart.kind == BARS else "points"}; <span class="hover"></span></p>'
+        f'<svg class="chart" id="{ident}" data-values="{values}" data-unit="{_html(chart.unit)}" viewBox="0 0 {n} {height}" '
+        f'preserveAspectRatio="none" xmlns="http://www.w3.org/2000/svg">{marks}</svg>'
+    )
 
 
 def to_html(blocks, title: str = "flopcount report") -> str:
@@ -476,7 +502,10 @@ def to_html(blocks, title: str = "flopcount report") -> str:
             body.append(html_chart(block, f"chart{i}"))
         elif block.text:
             body.append(f"<p>{_html_parts(block.parts)}</p>")
-    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-            f"<title>{_html(title)}</title><style>{HTML_STYLE}</style></head><body><h1>{_html(title)}</h1>"
-            + "".join(body) + f"<script>{HTML_SCRIPT}</script></body></html>\n")
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{_html(title)}</title><style>{HTML_STYLE}</style></head><body><h1>{_html(title)}</h1>"
+        + "".join(body)
+        + f"<script>{HTML_SCRIPT}</script></body></html>\n"
+    )

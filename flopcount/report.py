@@ -117,10 +117,17 @@ def convention_dict(counted) -> dict:
     """A convention's totals, what it is, and the rules that make it differ from the MACs."""
     c = counted.convention
     return {
-        "name": c.name, "tool": c.tool, "figure": c.figure, "call": c.call, "params_counted": c.params,
-        "macs": counted.macs, "params": counted.params,
-        "differences": [{"type": t, "rule": rule, "layers": layers, "macs": diff}
-                        for t, rule, layers, diff in counted.contributions()],
+        "name": c.name,
+        "tool": c.tool,
+        "figure": c.figure,
+        "call": c.call,
+        "params_counted": c.params,
+        "macs": counted.macs,
+        "params": counted.params,
+        "differences": [
+            {"type": t, "rule": rule, "layers": layers, "macs": diff}
+            for t, rule, layers, diff in counted.contributions()
+        ],
     }
 
 
@@ -139,8 +146,9 @@ def convention_lines(counted) -> list[Line]:
     if not contributions:
         return lines + [line("It equals the MACs here.")]
     lines.append(line(f"It differs from the MACs by {counted.difference:+,}:"))
-    lines += [line(f"  {diff:+,} {t}, {layers} layer{'s' * (layers != 1)}: {rule}")
-              for t, rule, layers, diff in contributions]
+    lines += [
+        line(f"  {diff:+,} {t}, {layers} layer{'s' * (layers != 1)}: {rule}") for t, rule, layers, diff in contributions
+    ]
     return lines
 
 
@@ -160,8 +168,9 @@ def convention_columns(counted) -> list[Column]:
     return [Column("convention_macs", name, NUMBER), Column("convention_params", f"{name} params", NUMBER)]
 
 
-def layer_table(graph: Graph, flops: bool = False, counted=None, memory: Memory | None = None,
-                show_memory: bool = False) -> Table:
+def layer_table(
+    graph: Graph, flops: bool = False, counted=None, memory: Memory | None = None, show_memory: bool = False
+) -> Table:
     """One row per layer: index, name, type, output shape, params, MACs, share of MACs, RF (and other ops, FLOPs).
 
     Under a convention, its figure and parameters for each layer come before the RF; with show_memory,
@@ -170,16 +179,26 @@ def layer_table(graph: Graph, flops: bool = False, counted=None, memory: Memory 
     memory = memory_of(graph, memory)
     batch = memory.batch
     total = graph.totals.macs
-    columns = [Column("index", "#", NUMBER), Column("name", "name"), Column("type", "type"),
-               Column("shape", "output shape"), Column("params", "params", NUMBER), Column("macs", "MACs", NUMBER),
-               Column("mac_share", "% MACs", NUMBER), Column("receptive_field", "RF", NUMBER)]
+    columns = [
+        Column("index", "#", NUMBER),
+        Column("name", "name"),
+        Column("type", "type"),
+        Column("shape", "output shape"),
+        Column("params", "params", NUMBER),
+        Column("macs", "MACs", NUMBER),
+        Column("mac_share", "% MACs", NUMBER),
+        Column("receptive_field", "RF", NUMBER),
+    ]
     if flops:
         columns[7:7] = [Column("other_ops", "other ops", NUMBER), Column("flops", "FLOPs", NUMBER)]
     if counted is not None:
         columns[-1:-1] = convention_columns(counted)
     if show_memory:
-        columns += [Column("activation_bytes", "output mem", NUMBER), Column("weight_bytes", "weight mem", NUMBER),
-                    Column("live_activation_bytes", "live mem", NUMBER)]
+        columns += [
+            Column("activation_bytes", "output mem", NUMBER),
+            Column("weight_bytes", "weight mem", NUMBER),
+            Column("live_activation_bytes", "live mem", NUMBER),
+        ]
     table = Table(columns, title=title(graph, batch))
     for i, n in enumerate(graph.nodes):
         macs, other = batch * n.macs, batch * n.other_ops
@@ -196,9 +215,14 @@ def layer_table(graph: Graph, flops: bool = False, counted=None, memory: Memory 
 def group_table(graph: Graph, by: str, flops: bool = False, counted=None, batch: int = 1) -> Table:
     """One row per layer type or top-level block, with its share of params and MACs."""
     t = scaled(graph.totals, batch)
-    columns = [Column(by, by), Column("layers", "layers", NUMBER), Column("params", "params", NUMBER),
-               Column("param_share", "% params", NUMBER), Column("macs", "MACs", NUMBER),
-               Column("mac_share", "% MACs", NUMBER)]
+    columns = [
+        Column(by, by),
+        Column("layers", "layers", NUMBER),
+        Column("params", "params", NUMBER),
+        Column("param_share", "% params", NUMBER),
+        Column("macs", "MACs", NUMBER),
+        Column("mac_share", "% MACs", NUMBER),
+    ]
     if flops:
         columns += [Column("other_ops", "other ops", NUMBER), Column("flops", "FLOPs", NUMBER)]
     if counted is not None:
@@ -253,8 +277,10 @@ def summary_lines(graph: Graph, flops: bool = False, counted=None, batch: int = 
 def memory_lines(graph: Graph, memory: Memory) -> list[tuple[str, int]]:
     """(label, bytes) of the memory totals: weights, peak activations (naming its layer), caches, their sum."""
     at = graph.nodes[memory.peak_index]
-    lines = [(f"Weight memory ({memory.weight_dtype})", memory.weights),
-             (f"Peak activations ({memory.activation_dtype}, at '{at.name}')", memory.peak)]
+    lines = [
+        (f"Weight memory ({memory.weight_dtype})", memory.weights),
+        (f"Peak activations ({memory.activation_dtype}, at '{at.name}')", memory.peak),
+    ]
     if memory.cache:
         lines.append((f"Key/value caches ({memory.activation_dtype})", memory.cache))
     return lines + [("Memory at inference", memory.total)]
@@ -272,13 +298,27 @@ def totals_table(graph: Graph, flops: bool = False, counted=None, memory: Memory
     return table
 
 
-def analysis_blocks(graph: Graph, by: str | None = None, flops: bool = False, counted=None,
-                    memory: Memory | None = None, show_memory: bool = False) -> list:
+def analysis_blocks(
+    graph: Graph,
+    by: str | None = None,
+    flops: bool = False,
+    counted=None,
+    memory: Memory | None = None,
+    show_memory: bool = False,
+) -> list:
     """What `analyze` shows: the per-layer (or grouped) table, then the totals (memory's always, and a
     convention's differences)."""
     memory = memory_of(graph, memory)
-    main = group_table(graph, by, flops, counted, memory.batch) if by else layer_table(graph, flops, counted, memory, show_memory)
-    return [main, totals_table(graph, flops, counted, memory), *(convention_lines(counted) if counted is not None else ())]
+    main = (
+        group_table(graph, by, flops, counted, memory.batch)
+        if by
+        else layer_table(graph, flops, counted, memory, show_memory)
+    )
+    return [
+        main,
+        totals_table(graph, flops, counted, memory),
+        *(convention_lines(counted) if counted is not None else ()),
+    ]
 
 
 def csv_table(graph: Graph, by: str | None = None, counted=None, memory: Memory | None = None) -> Table:
@@ -291,27 +331,69 @@ def csv_table(graph: Graph, by: str | None = None, counted=None, memory: Memory 
     batch = memory.batch
     figures = ["params", "trainable", "non_trainable", "macs", "other_ops", "flops"]
     sizes = ["activation_elements", "activation_bytes", "weight_bytes", "kv_cache_bytes"]
-    extra = [Column("convention_macs", "convention_macs", NUMBER), Column("convention_params", "convention_params", NUMBER)]
+    extra = [
+        Column("convention_macs", "convention_macs", NUMBER),
+        Column("convention_params", "convention_params", NUMBER),
+    ]
     if counted is None:
         extra = []
     if by:
-        table = Table([Column(by, by), *(Column(k, k, NUMBER) for k in ["layers"] + figures + ["weight_bytes"]), *extra])
+        table = Table(
+            [Column(by, by), *(Column(k, k, NUMBER) for k in ["layers"] + figures + ["weight_bytes"]), *extra]
+        )
         under = grouped_under(graph, by, counted) if counted is not None else {}
         for key, count, t in grouped(graph, by, batch):
-            table.add(key, count, t.params, t.trainable, t.non_trainable, t.macs, t.other_ops, t.flops,
-                      t.params * DTYPES[memory.weight_dtype], *under.get(key, ()))
+            table.add(
+                key,
+                count,
+                t.params,
+                t.trainable,
+                t.non_trainable,
+                t.macs,
+                t.other_ops,
+                t.flops,
+                t.params * DTYPES[memory.weight_dtype],
+                *under.get(key, ()),
+            )
         return table
     if counted is not None:
         extra.append(Column("convention_rule", "convention_rule"))
-    table = Table([Column("index", "index", NUMBER), Column("name", "name"), Column("type", "type"), Column("shape", "shape"),
-                   *(Column(k, k, NUMBER) for k in figures), Column("receptive_field", "receptive_field"),
-                   *(Column(k, k, NUMBER) for k in sizes), *extra])
+    table = Table(
+        [
+            Column("index", "index", NUMBER),
+            Column("name", "name"),
+            Column("type", "type"),
+            Column("shape", "shape"),
+            *(Column(k, k, NUMBER) for k in figures),
+            Column("receptive_field", "receptive_field"),
+            *(Column(k, k, NUMBER) for k in sizes),
+            *extra,
+        ]
+    )
     for i, n in enumerate(graph.nodes):
-        under = (counted.counts[i].macs, counted.counts[i].params, counted.counts[i].rule) if counted is not None else ()
+        under = (
+            (counted.counts[i].macs, counted.counts[i].params, counted.counts[i].rule) if counted is not None else ()
+        )
         m = memory.layers[i]
         macs, other = batch * n.macs, batch * n.other_ops
-        table.add(n.index, n.name, n.type, "x".join(map(str, n.shape)), n.params, n.trainable, n.non_trainable,
-                  macs, other, 2 * macs + other, fmt_rf(n.rf), m.elements, m.activation, m.weights, m.cache, *under)
+        table.add(
+            n.index,
+            n.name,
+            n.type,
+            "x".join(map(str, n.shape)),
+            n.params,
+            n.trainable,
+            n.non_trainable,
+            macs,
+            other,
+            2 * macs + other,
+            fmt_rf(n.rf),
+            m.elements,
+            m.activation,
+            m.weights,
+            m.cache,
+            *under,
+        )
     return table
 
 
@@ -344,7 +426,12 @@ def html_blocks(graph: Graph, memory: Memory | None = None) -> list:
         totals_table(graph, memory=memory),
         Chart("MACs per layer", names, [batch * n.macs for n in graph.nodes], "MACs"),
         Chart("Parameters per layer", names, [n.params for n in graph.nodes], "parameters"),
-        Chart(f"Output activation memory per layer ({memory.activation_dtype})", names, [m.activation for m in memory.layers], "bytes"),
+        Chart(
+            f"Output activation memory per layer ({memory.activation_dtype})",
+            names,
+            [m.activation for m in memory.layers],
+            "bytes",
+        ),
         Chart("Live activation memory over the layers", names, [m.live for m in memory.layers], "bytes", CURVE),
         layers,
         by_type,
@@ -375,9 +462,16 @@ def conventions_table(graph: Graph, results=None, tidy: bool = False) -> Table:
     A convention's first row holds its tool, figure and parameters; tidy (for CSV) repeats them on every row.
     A convention that has no rule for some layer says why in place of a figure.
     """
-    columns = [Column("convention", "convention"), Column("tool", "tool"), Column("figure", "figure", NUMBER),
-               Column("params", "params", NUMBER), Column("type", "layer type"), Column("layers", "layers", NUMBER),
-               Column("difference", "figure - MACs", NUMBER), Column("rule", "rule")]
+    columns = [
+        Column("convention", "convention"),
+        Column("tool", "tool"),
+        Column("figure", "figure", NUMBER),
+        Column("params", "params", NUMBER),
+        Column("type", "layer type"),
+        Column("layers", "layers", NUMBER),
+        Column("difference", "figure - MACs", NUMBER),
+        Column("rule", "rule"),
+    ]
     table = Table(columns, title=f"{title(graph)}: every tool's figure, and where it differs from the MACs")
     for conv, counted in results or every_convention(graph):
         if isinstance(counted, Exception):
@@ -395,8 +489,13 @@ def conventions_table(graph: Graph, results=None, tidy: bool = False) -> Table:
 def conventions_blocks(graph: Graph) -> list:
     """What `analyze --convention all` shows: the table, and what each figure is."""
     results = every_convention(graph)
-    notes = [line(f"{conv.name}: {conv.figure}; {'trainable' if conv.params == 'trainable' else 'all'} parameters; "
-                  f"called as {conv.call}.") for conv, _ in results]
+    notes = [
+        line(
+            f"{conv.name}: {conv.figure}; {'trainable' if conv.params == 'trainable' else 'all'} parameters; "
+            f"called as {conv.call}."
+        )
+        for conv, _ in results
+    ]
     return [conventions_table(graph, results), *notes]
 
 
@@ -407,8 +506,10 @@ def conventions_json(graph: Graph) -> str:
             conventions.append({"name": conv.name, "tool": conv.tool, "error": counted.describe()})
         else:
             conventions.append({**convention_dict(counted), "error": None})
-    return json.dumps({"name": graph.name, "macs": graph.totals.macs, "params": graph.totals.params,
-                       "conventions": conventions}, indent=2)
+    return json.dumps(
+        {"name": graph.name, "macs": graph.totals.macs, "params": graph.totals.params, "conventions": conventions},
+        indent=2,
+    )
 
 
 # ---------------------------------------------------------------- run results (flopcount run, analyze --verify)
@@ -429,7 +530,12 @@ def run_figures(r) -> list[tuple[str, str, str, bool]]:
     ran_shape = "did not run" if r.shape is None else fmt_shape(r.shape)
     return [
         ("shape", ran_shape, fmt_shape(r.expected_shape), r.shape_ok),
-        ("params", _fmt_params(r.trainable, r.non_trainable), _fmt_params(r.expected_trainable, r.expected_non_trainable), r.params_ok),
+        (
+            "params",
+            _fmt_params(r.trainable, r.non_trainable),
+            _fmt_params(r.expected_trainable, r.expected_non_trainable),
+            r.params_ok,
+        ),
         ("MACs", _fmt_macs(r.macs), _fmt_macs(r.expected_macs), r.macs_ok),
     ]
 
@@ -476,23 +582,47 @@ def gflops(r) -> str:
 def run_blocks(result) -> list:
     """What `run` shows: per layer ✓/✗ for shape, params and MACs as run, its time, speed and share of the run,
     then the verdict."""
-    columns = [Column("index", "#", NUMBER), Column("name", "name"), Column("type", "type"),
-               Column("shape", "output shape"), Column("params", "params read", NUMBER),
-               Column("macs", "MACs metered", NUMBER), Column("ms", "ms", NUMBER), Column("gflops", "GFLOP/s", NUMBER),
-               Column("time_share", "% time", NUMBER)]
+    columns = [
+        Column("index", "#", NUMBER),
+        Column("name", "name"),
+        Column("type", "type"),
+        Column("shape", "output shape"),
+        Column("params", "params read", NUMBER),
+        Column("macs", "MACs metered", NUMBER),
+        Column("ms", "ms", NUMBER),
+        Column("gflops", "GFLOP/s", NUMBER),
+        Column("time_share", "% time", NUMBER),
+    ]
     table = Table(columns, title=f"{result.name}: run with NumPy (batch {result.batch}, seed {result.seed})")
     total = result.seconds
     for r in result.layers:
         shape, params, macs = run_figures(r)
-        table.add(r.index, r.name, r.type, _run_cell(*shape[1:], True), _run_cell(*params[1:], False),
-                  _run_cell(*macs[1:], False), f"{r.seconds * 1000:,.3f}", gflops(r), percent(r.seconds, total))
-    table.footer.append(line(f"forward {result.seconds:.3f} s, weights {result.weight_seconds:.3f} s, "
-                             f"estimated peak memory {result.peak_estimate / 2**20:,.1f} MiB"
-                             + (f", measured {result.max_rss / 2**20:,.1f} MiB resident" if result.max_rss else "")))
+        table.add(
+            r.index,
+            r.name,
+            r.type,
+            _run_cell(*shape[1:], True),
+            _run_cell(*params[1:], False),
+            _run_cell(*macs[1:], False),
+            f"{r.seconds * 1000:,.3f}",
+            gflops(r),
+            percent(r.seconds, total),
+        )
+    table.footer.append(
+        line(
+            f"forward {result.seconds:.3f} s, weights {result.weight_seconds:.3f} s, "
+            f"estimated peak memory {result.peak_estimate / 2**20:,.1f} MiB"
+            + (f", measured {result.max_rss / 2**20:,.1f} MiB resident" if result.max_rss else "")
+        )
+    )
     agree = result.activation_peak == result.activation_estimate
-    table.footer.append(line(f"peak activations as run {fmt_bytes(result.activation_peak)} "
-                             f"({result.activation_peak:,} bytes), from shapes {result.activation_estimate:,} bytes ",
-                             Span(MARK[agree], GOOD if agree else BAD)))
+    table.footer.append(
+        line(
+            f"peak activations as run {fmt_bytes(result.activation_peak)} "
+            f"({result.activation_peak:,} bytes), from shapes {result.activation_estimate:,} bytes ",
+            Span(MARK[agree], GOOD if agree else BAD),
+        )
+    )
     return [table, *verdict_blocks(result)]
 
 
@@ -514,7 +644,11 @@ def run_to_json(result) -> str:
                 "index": r.index,
                 "name": r.name,
                 "type": r.type,
-                "shape": {"run": None if r.shape is None else list(r.shape), "analyzer": list(r.expected_shape), "ok": r.shape_ok},
+                "shape": {
+                    "run": None if r.shape is None else list(r.shape),
+                    "analyzer": list(r.expected_shape),
+                    "ok": r.shape_ok,
+                },
                 "params": {
                     "run": {"trainable": r.trainable, "non_trainable": r.non_trainable},
                     "analyzer": {"trainable": r.expected_trainable, "non_trainable": r.expected_non_trainable},
@@ -523,7 +657,9 @@ def run_to_json(result) -> str:
                 "macs": {"run": plain(r.macs), "analyzer": r.expected_macs, "ok": r.macs_ok},
                 "error": r.error,
                 "seconds": round(r.seconds, 6),
-                "gflop_per_second": round(2 * r.metered_macs / r.seconds / 1e9, 3) if r.metered_macs and r.seconds > 0 else None,
+                "gflop_per_second": round(2 * r.metered_macs / r.seconds / 1e9, 3)
+                if r.metered_macs and r.seconds > 0
+                else None,
                 "time_share": round(r.seconds / result.seconds, 6) if result.seconds > 0 else None,
             }
         )
@@ -535,8 +671,14 @@ def run_to_json(result) -> str:
         "mismatches": [r.name for r in result.mismatches],
         "layers": layers,
         "totals": {
-            "params": {"run": sum(r.params for r in result.layers), "analyzer": sum(r.expected_params for r in result.layers)},
-            "macs": {"run": plain(sum(r.macs for r in result.layers)), "analyzer": sum(r.expected_macs for r in result.layers)},
+            "params": {
+                "run": sum(r.params for r in result.layers),
+                "analyzer": sum(r.expected_params for r in result.layers),
+            },
+            "macs": {
+                "run": plain(sum(r.macs for r in result.layers)),
+                "analyzer": sum(r.expected_macs for r in result.layers),
+            },
         },
         "forward_seconds": round(result.seconds, 6),
         "weight_seconds": round(result.weight_seconds, 6),

@@ -168,7 +168,9 @@ class Weights(Mapping):
     @property
     def seconds(self) -> float:
         """Time spent creating weights, including the row blocks of tiled ones."""
-        return self.created + sum(a.seconds for a in self.arrays.values() if isinstance(a, (TiledWeight, TransposedWeight)))
+        return self.created + sum(
+            a.seconds for a in self.arrays.values() if isinstance(a, (TiledWeight, TransposedWeight))
+        )
 
     def __getitem__(self, name):
         if name not in self.node.weights:
@@ -182,7 +184,9 @@ class Weights(Mapping):
             array = None if self.given is None else self.given(node.name, source)
             if array is not None:
                 if tuple(array.shape) != declared.shape:
-                    raise ValueError(f"weight {source!r} is given with shape {tuple(array.shape)}, declared {declared.shape}")
+                    raise ValueError(
+                        f"weight {source!r} is given with shape {tuple(array.shape)}, declared {declared.shape}"
+                    )
             elif _tiled(declared.shape):
                 array = TiledWeight(node, source, self.seed)
             else:
@@ -239,7 +243,9 @@ def estimate_peak(graph: Graph, batch: int = 1) -> tuple[int, Node]:
         for role, size in node.layer.scratch(node.in_shapes, node.shape, batch, kernels).items():
             held[role] = max(held.get(role, 0), size)
         # a tiled weight is never whole: its blocks are views of one scaled copy of the pool
-        weights = sum(2 * POOL_SIZE * ITEMSIZE if _tiled(s) else _bytes(s) for s in (w.shape for w in node.weights.values()))
+        weights = sum(
+            2 * POOL_SIZE * ITEMSIZE if _tiled(s) else _bytes(s) for s in (w.shape for w in node.weights.values())
+        )
         need = BASE_BYTES + ITEMSIZE * batch * live + _bytes(node.shape, batch) + weights + sum(held.values())
         if need > peak:
             peak, where = need, node
@@ -259,7 +265,9 @@ def parse_bytes(text: str) -> int:
     shown = text if len(text) <= 40 else text[:37] + "..."
     match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*", text, re.IGNORECASE)
     if not match:
-        raise RunError.about("max_memory", "{max_memory} takes a size such as 4GiB, 512MiB or 1.5G. Received: {text}", text=shown)
+        raise RunError.about(
+            "max_memory", "{max_memory} takes a size such as 4GiB, 512MiB or 1.5G. Received: {text}", text=shown
+        )
     number, unit = match.groups()
     whole, _, decimals = number.partition(".")
     whole = whole.lstrip("0") or "0"
@@ -551,7 +559,9 @@ def forward(graph: Graph, x, *, seed: int = 0, keep=None, weights=None) -> dict[
                 f"Received: shape={list(array.shape)}"
             )
         if node.tokens is not None:
-            if not np.issubdtype(array.dtype, np.integer) or (array.size and not 0 <= array.min() <= array.max() < node.tokens):
+            if not np.issubdtype(array.dtype, np.integer) or (
+                array.size and not 0 <= array.min() <= array.max() < node.tokens
+            ):
                 raise RunError(
                     f"input '{node.name}' holds token ids, integers in [0, {node.tokens}). "
                     f"Received: {array.dtype} values from {array.min()} to {array.max()}"

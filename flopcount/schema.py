@@ -94,7 +94,12 @@ def _figures() -> dict:
 def _value() -> dict:
     """A variable's or a block argument's value: a number, a boolean, an expression, a word, or a list of these."""
     return {
-        "anyOf": [{"type": "number"}, {"type": "boolean"}, EXPRESSION, {"type": "array", "items": {"$ref": "#/$defs/value"}}],
+        "anyOf": [
+            {"type": "number"},
+            {"type": "boolean"},
+            EXPRESSION,
+            {"type": "array", "items": {"$ref": "#/$defs/value"}},
+        ],
         "description": "a number, a boolean, an expression, a word (a name the spec does not define, e.g. an activation) or a list of these",
     }
 
@@ -110,10 +115,19 @@ VALUES = {
         "additionalProperties": {"$ref": "#/$defs/value"},
     },
     "defaults": {"$ref": "#/$defs/defaults"},
-    "blocks": {"type": "object", "propertyNames": {"maxLength": MAX_NAME}, "additionalProperties": {"$ref": "#/$defs/block"}},
+    "blocks": {
+        "type": "object",
+        "propertyNames": {"maxLength": MAX_NAME},
+        "additionalProperties": {"$ref": "#/$defs/block"},
+    },
     "entries": {"type": "array", "items": {"$ref": "#/$defs/entry"}, "minItems": 1},
     "names": {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1},
-    "expect": {"anyOf": [{"$ref": "#/$defs/expectation"}, {"type": "array", "items": {"$ref": "#/$defs/expectation"}, "minItems": 1}]},
+    "expect": {
+        "anyOf": [
+            {"$ref": "#/$defs/expectation"},
+            {"type": "array", "items": {"$ref": "#/$defs/expectation"}, "minItems": 1},
+        ]
+    },
     "name": {"type": "string", "minLength": 1, "maxLength": MAX_NAME, "pattern": "^[^/]+$", "not": {"const": BLOCK_IN}},
     "inputs": {
         "anyOf": [
@@ -135,7 +149,10 @@ VALUES = {
     "merge": {"$ref": "#/$defs/merge_type"},
     "params": {
         "type": "object",
-        "propertyNames": {"pattern": IDENTIFIER, "not": {"enum": sorted(RESERVED | {k.name for k in ENTRY} | set(KIND_KEYS))}},
+        "propertyNames": {
+            "pattern": IDENTIFIER,
+            "not": {"enum": sorted(RESERVED | {k.name for k in ENTRY} | set(KIND_KEYS))},
+        },
         "additionalProperties": {"anyOf": [{"$ref": "#/$defs/value"}, {"type": "null"}]},
     },
 }
@@ -162,8 +179,16 @@ def spec_schema() -> dict:
             },
             "source": {"type": "string", "description": "where the figures come from"},
             **_figures(),
-            "layers": {"type": "object", "additionalProperties": {"$ref": "#/$defs/figures"}, "description": "figures per layer name"},
-            "blocks": {"type": "object", "additionalProperties": {"$ref": "#/$defs/figures"}, "description": "figures per top-level block"},
+            "layers": {
+                "type": "object",
+                "additionalProperties": {"$ref": "#/$defs/figures"},
+                "description": "figures per layer name",
+            },
+            "blocks": {
+                "type": "object",
+                "additionalProperties": {"$ref": "#/$defs/figures"},
+                "description": "figures per top-level block",
+            },
         },
         "additionalProperties": False,
     }
@@ -216,7 +241,10 @@ def spec_schema() -> dict:
                     "then": {"required": ["else"]},
                 },
                 {
-                    "if": {"required": ["repeat", "inputs"], "properties": {"repeat": {"const": 0}, "inputs": {"type": "array", "minItems": 2}}},
+                    "if": {
+                        "required": ["repeat", "inputs"],
+                        "properties": {"repeat": {"const": 0}, "inputs": {"type": "array", "minItems": 2}},
+                    },
                     "then": {"required": ["else"]},
                 },
             ]
@@ -247,9 +275,7 @@ def spec_schema() -> dict:
             "description": "parallel branches from one input, joined by a merge layer; other keys are the merge layer's attributes",
             "required": _required(KIND_KEYS["branches"]),
             "properties": {**_keys(KIND_KEYS["branches"]), **_keys(ENTRY, "branches")},
-            "allOf": [
-                {"if": {"properties": {MERGE: {"const": t}}}, "then": _merged_by(t)} for t in merges
-            ],
+            "allOf": [{"if": {"properties": {MERGE: {"const": t}}}, "then": _merged_by(t)} for t in merges],
             "not": {"anyOf": [{"required": [k]} for k in KIND_KEYS if k != "branches"]},
             "unevaluatedProperties": False,
         },
@@ -283,7 +309,11 @@ def spec_schema() -> dict:
         "if": {"not": {"required": ["input"]}},
         "then": {
             "properties": {
-                "layers": {"prefixItems": [{"type": "object", "properties": {"type": {"const": "input"}}, "required": ["type"]}]}
+                "layers": {
+                    "prefixItems": [
+                        {"type": "object", "properties": {"type": {"const": "input"}}, "required": ["type"]}
+                    ]
+                }
             }
         },
         "$defs": defs,

@@ -54,34 +54,81 @@ TOP = (
     Key("description", "text", "what the spec is, in prose"),
     Key("source", "text", "where the architecture and its figures come from"),
     Key("input", "shape", "the input shape without batch, e.g. [224, 224, 3]; else the first layer is an input layer"),
-    Key("variables", "variables", "name: value, in order; later values and every expression may use earlier ones; --set overrides them"),
+    Key(
+        "variables",
+        "variables",
+        "name: value, in order; later values and every expression may use earlier ones; --set overrides them",
+    ),
     Key("defaults", "defaults", "layer type: {attribute: value}, for every layer of that type that does not give it"),
     Key("blocks", "blocks", "named reusable groups of entries with parameters"),
-    Key("layers", "entries", "the network: entries in order, each reading the one above unless it names its inputs", required=True),
-    Key("outputs", "names", "layers the network returns besides the last one; any other layer whose output nothing reads is reported"),
+    Key(
+        "layers",
+        "entries",
+        "the network: entries in order, each reading the one above unless it names its inputs",
+        required=True,
+    ),
+    Key(
+        "outputs",
+        "names",
+        "layers the network returns besides the last one; any other layer whose output nothing reads is reported",
+    ),
     Key("expect", "expect", "figures flopcount check compares, for the spec as written or per variable setting"),
 )
 ENTRY = (  # keys of every entry; each kind adds its own (KIND_KEYS) and a layer its attributes
     Key("name", "name", "the entry's name (default: type_N); later entries name it in inputs"),
     Key("inputs", "inputs", "the layer or layers this one reads (default: the entry above)"),
-    Key("repeat", "count", "copies in sequence, n >= 0; each sees its copy number as i; a named repeat makes name_1 ... name_n"),
+    Key(
+        "repeat",
+        "count",
+        "copies in sequence, n >= 0; each sees its copy number as i; a named repeat makes name_1 ... name_n",
+    ),
     Key("when", "condition", "include the entry only when true; a skipped entry stands for its input"),
     Key("else", "layer_name", "what a skipped entry (or repeat 0) stands for; required when it has several inputs"),
-    Key("share", "layer_name", "an earlier layer whose weights this one uses instead of its own (counted there once)", kinds=("type",)),
-    Key("torch", "torch", "how the PyTorch model computes this layer when not with the usual module: \"function\" (a "
+    Key(
+        "share",
+        "layer_name",
+        "an earlier layer whose weights this one uses instead of its own (counted there once)",
+        kinds=("type",),
+    ),
+    Key(
+        "torch",
+        "torch",
+        'how the PyTorch model computes this layer when not with the usual module: "function" (a '
         "torch.nn.functional call or tensor method) or the module class it uses instead (LayerNorm2d); tools that hook "
-        "modules count such layers differently (see --convention)", kinds=("type",)),
+        "modules count such layers differently (see --convention)",
+        kinds=("type",),
+    ),
 )
 KIND_KEYS = {  # what an entry is, by the key that says so, and that kind's other keys
-    "type": (Key("type", "layer_type", "a layer of this type; its attributes are the entry's other keys", required=True),),
-    "block": (Key("block", "block_name", "an instance of this block; its parameters are the entry's other keys", required=True),),
+    "type": (
+        Key("type", "layer_type", "a layer of this type; its attributes are the entry's other keys", required=True),
+    ),
+    "block": (
+        Key(
+            "block", "block_name", "an instance of this block; its parameters are the entry's other keys", required=True
+        ),
+    ),
     "branches": (
-        Key("branches", "branches", "parallel branches from the entry's input, each a list of entries ([] is the input itself)", required=True),
-        Key("merge", "merge", "the layer type joining the branches' outputs (concat, add, multiply); its attributes are the entry's other keys", required=True),
+        Key(
+            "branches",
+            "branches",
+            "parallel branches from the entry's input, each a list of entries ([] is the input itself)",
+            required=True,
+        ),
+        Key(
+            "merge",
+            "merge",
+            "the layer type joining the branches' outputs (concat, add, multiply); its attributes are the entry's other keys",
+            required=True,
+        ),
     ),
 }
 BLOCK = (
-    Key("params", "params", "parameter: default (null if every instance must give it), in order; defaults may use earlier ones"),
+    Key(
+        "params",
+        "params",
+        "parameter: default (null if every instance must give it), in order; defaults may use earlier ones",
+    ),
     Key("layers", "entries", "the block's entries; in names the block's input", required=True),
     Key("description", "text", "what the block is, in prose"),
 )
@@ -148,7 +195,9 @@ def resolve_path(spec: str) -> Path:
             return bundled
     names = sorted(p.stem for p in bundled_dir().glob("*.json"))
     hint = suggest(stem, names)
-    raise SpecNotFound(f"no such file, and no bundled spec of that name.{hint} Bundled: {', '.join(names)}.", file=str(spec))
+    raise SpecNotFound(
+        f"no such file, and no bundled spec of that name.{hint} Bundled: {', '.join(names)}.", file=str(spec)
+    )
 
 
 def parse_overrides(pairs) -> dict:
@@ -158,7 +207,9 @@ def parse_overrides(pairs) -> dict:
         name, sep, value = pair.partition("=")
         name = name.strip()
         if not sep or not name.isidentifier() or not value.strip():
-            raise SpecError.about("overrides", "{overrides} takes NAME=VALUE, such as alpha=0.75. Received: {pair}", pair=pair)
+            raise SpecError.about(
+                "overrides", "{overrides} takes NAME=VALUE, such as alpha=0.75. Received: {pair}", pair=pair
+            )
         out[name] = value.strip()
     return out
 
@@ -181,8 +232,12 @@ def load_spec(
             doc = parse_json(data, str(spec))
             if not importers.is_keras_config(doc):
                 if input_shapes:
-                    raise SpecError.about("input_shapes", "{input_shapes} is for model files (ONNX, Keras); a spec declares its 'input'.")
-                return parse_spec(doc if isinstance(doc, dict) else data, file=str(spec), overrides=overrides, max_layers=max_layers)
+                    raise SpecError.about(
+                        "input_shapes", "{input_shapes} is for model files (ONNX, Keras); a spec declares its 'input'."
+                    )
+                return parse_spec(
+                    doc if isinstance(doc, dict) else data, file=str(spec), overrides=overrides, max_layers=max_layers
+                )
             imported = importers.translate_keras(doc, str(spec), overrides, input_shapes)
         else:
             imported = importers.load_model(path, kind, str(spec), overrides, input_shapes)
@@ -270,7 +325,9 @@ def parse_spec(data, file=None, overrides=None, max_layers=MAX_LAYERS) -> Spec:
         raise SpecError(f"a spec must be a JSON object, not {_kind(doc)}.", file=file)
     for key in doc:
         if key not in TOP_KEYS:
-            raise SpecError(f"unknown top-level key.{suggest(key, TOP_KEYS)} Allowed: {', '.join(TOP_KEYS)}.", attribute=key)
+            raise SpecError(
+                f"unknown top-level key.{suggest(key, TOP_KEYS)} Allowed: {', '.join(TOP_KEYS)}.", attribute=key
+            )
     name = doc.get("name")
     if not isinstance(name, str) or not name:
         raise spec_error("a spec needs a non-empty string 'name'.", attribute="name", received=name)
@@ -295,7 +352,9 @@ def parse_spec(data, file=None, overrides=None, max_layers=MAX_LAYERS) -> Spec:
         ex.emit("input", "input", {"shape": doc["input"]}, variables, (), None)
         prev = "input"
     elif not (isinstance(entries[0], dict) and entries[0].get("type") == "input"):
-        raise SpecError("a spec needs an 'input' shape such as [224, 224, 3], or an input layer first.", attribute="input")
+        raise SpecError(
+            "a spec needs an 'input' shape such as [224, 224, 3], or an input layer first.", attribute="input"
+        )
     ex.entries(entries, variables, prev, scope=None, group=None)
     return Spec(
         name=name,
@@ -328,14 +387,21 @@ def _variables(raw, overrides, budget) -> dict:
     for name in overrides:
         if name not in raw:
             raise SpecError.about(
-                "overrides", "{overrides} {name}: the spec has no such variable.{hint} Its variables: {listed}.",
-                name=name, hint=suggest(name, raw), listed=", ".join(raw) or "none",
+                "overrides",
+                "{overrides} {name}: the spec has no such variable.{hint} Its variables: {listed}.",
+                name=name,
+                hint=suggest(name, raw),
+                listed=", ".join(raw) or "none",
             )
     env = {}
     for name, value in raw.items():
         where = f"variables.{name}"
         if not _usable(name):
-            raise spec_error("is not a usable variable name (an identifier, not a keyword, 'i' or 'in').", attribute=where, received=name)
+            raise spec_error(
+                "is not a usable variable name (an identifier, not a keyword, 'i' or 'in').",
+                attribute=where,
+                received=name,
+            )
         if name in overrides:
             # a word overrides a word ("--set act=hard_swish"); a number is never replaced by an unknown name
             words = isinstance(value, str) and isinstance(_value(value, env, budget), str)
@@ -364,10 +430,15 @@ def _defaults(raw) -> dict:
         raise spec_error("must be an object of layer type: {attribute: value}.", attribute="defaults", received=raw)
     for type_, values in raw.items():
         if not isinstance(values, dict):
-            raise spec_error("must be an object of attribute: value.", attribute=f"defaults.{_clip(type_)}", received=values)
+            raise spec_error(
+                "must be an object of attribute: value.", attribute=f"defaults.{_clip(type_)}", received=values
+            )
         for key in values:
             if key in ENTRY_KEYS or key in KINDS:
-                raise SpecError(f"'{key}' is not a layer attribute; defaults give attributes only.", attribute=f"defaults.{_clip(type_)}.{key}")
+                raise SpecError(
+                    f"'{key}' is not a layer attribute; defaults give attributes only.",
+                    attribute=f"defaults.{_clip(type_)}.{key}",
+                )
     return raw
 
 
@@ -424,10 +495,14 @@ def _check_syntax(value):
     elif isinstance(value, list):
         for v in value:
             if v is None:  # null stands for "required" only as the whole default
-                raise spec_error("must be a number, a boolean, an expression, a word or a list of these.", received=value)
+                raise spec_error(
+                    "must be a number, a boolean, an expression, a word or a list of these.", received=value
+                )
             _check_syntax(v)
     elif value is not None and not isinstance(value, (bool, int, float)):
-        raise spec_error("must be a number, a boolean, an expression, a word or a list of these (null: required).", received=value)
+        raise spec_error(
+            "must be a number, a boolean, an expression, a word or a list of these (null: required).", received=value
+        )
 
 
 def _check_name(name, attribute="name"):
@@ -450,7 +525,9 @@ def _check_block(bname, bdef):
         raise spec_error("must be a string.", attribute=f"{where}.description", received=bdef["description"])
     params = bdef.get("params", {})
     if not isinstance(params, dict):
-        raise spec_error("must be an object of parameter: default (null if required).", attribute=f"{where}.params", received=params)
+        raise spec_error(
+            "must be an object of parameter: default (null if required).", attribute=f"{where}.params", received=params
+        )
     for p, default in params.items():
         if not _usable(p) or p in ENTRY_KEYS or p in KINDS:
             raise spec_error("is not a usable parameter name.", attribute=f"{where}.params", received=p)
@@ -459,7 +536,9 @@ def _check_block(bname, bdef):
         except SpecError as err:
             raise err.located(attribute=f"{where}.params.{p}")
     if not isinstance(bdef.get("layers"), list) or not bdef["layers"]:
-        raise spec_error("a block needs a non-empty list 'layers'.", attribute=f"{where}.layers", received=bdef.get("layers"))
+        raise spec_error(
+            "a block needs a non-empty list 'layers'.", attribute=f"{where}.layers", received=bdef.get("layers")
+        )
 
 
 class _Expander:
@@ -487,18 +566,25 @@ class _Expander:
         """Count one layer or skipped copy against the limit, before it is made."""
         if self.count >= self.max_layers:
             raise SpecError.about(
-                "max_layers", "the spec expands to more than the limit of {limit} layers (copies skipped by 'when' "
-                "count too); raise it with {max_layers} if that is intended.", limit=f"{self.max_layers:,}",
+                "max_layers",
+                "the spec expands to more than the limit of {limit} layers (copies skipped by 'when' "
+                "count too); raise it with {max_layers} if that is intended.",
+                limit=f"{self.max_layers:,}",
             )
         self.count += 1
 
     def claim(self, full, owner):
         """Take a name for one entry; a second taker is an error naming both."""
         if full in self.owners:
-            raise SpecError(f"the name '{full}' is taken twice: by {self.owners[full]} and by {owner}; names must be unique.", attribute="name")
+            raise SpecError(
+                f"the name '{full}' is taken twice: by {self.owners[full]} and by {owner}; names must be unique.",
+                attribute="name",
+            )
         self.name_chars += len(full)
         if self.name_chars > MAX_NAME_CHARS:
-            raise SpecError(f"the spec's names together pass {MAX_NAME_CHARS:,} characters; use shorter names.", attribute="name")
+            raise SpecError(
+                f"the spec's names together pass {MAX_NAME_CHARS:,} characters; use shorter names.", attribute="name"
+            )
         self.owners[full] = owner
 
     def emit(self, name, type_, raw, env, inputs, group, implicit=False, share=None, torch=None):
@@ -507,8 +593,21 @@ class _Expander:
         defaulted = frozenset(k for k in defaults if k not in raw)
         raw = {k: substitute(v, env) for k, v in {**defaults, **raw}.items()}
         self.index_of[name] = len(self.out)
-        self.out.append(FlatLayer(len(self.out), name, type_, raw, env, tuple(inputs), group, implicit=implicit,
-                                  share=share, torch=torch, defaulted=defaulted))
+        self.out.append(
+            FlatLayer(
+                len(self.out),
+                name,
+                type_,
+                raw,
+                env,
+                tuple(inputs),
+                group,
+                implicit=implicit,
+                share=share,
+                torch=torch,
+                defaulted=defaulted,
+            )
+        )
         self.names[name] = name
         return name
 
@@ -547,7 +646,9 @@ class _Expander:
     def entry(self, entry, env, prev, scope, group, local):
         here = len(self.out)
         if not isinstance(entry, dict):
-            raise spec_error("each entry is a JSON object with a 'type', a 'block' or 'branches'.", layer=here, received=entry)
+            raise spec_error(
+                "each entry is a JSON object with a 'type', a 'block' or 'branches'.", layer=here, received=entry
+            )
         label = entry.get("name") if isinstance(entry.get("name"), str) and len(entry["name"]) <= MAX_NAME else None
         try:
             return self._entry(entry, env, prev, scope, group, local)
@@ -605,17 +706,20 @@ class _Expander:
                 raise SpecError("torch applies to a layer, not to a block instance or branches.", attribute="torch")
             if not isinstance(torch, str) or not (torch == TORCH_FUNCTION or CLASS_NAME.fullmatch(torch)):
                 raise spec_error(
-                    f"must be \"{TORCH_FUNCTION}\" (the PyTorch model calls a function, not a module) or the name of "
-                    "the module class it uses instead of the usual one, such as \"LayerNorm2d\".",
-                    attribute="torch", received=torch,
+                    f'must be "{TORCH_FUNCTION}" (the PyTorch model calls a function, not a module) or the name of '
+                    'the module class it uses instead of the usual one, such as "LayerNorm2d".',
+                    attribute="torch",
+                    received=torch,
                 )
         passed = self.passed_on(entry, inputs, prev, local)
         least = repeat * (1 if "when" in entry or what != "block" else self.min_size(kind))
         if self.count + least > self.max_layers:
             raise SpecError.about(
-                "max_layers", "the spec would expand to at least {least} layers, more than the limit of {limit}; "
+                "max_layers",
+                "the spec would expand to at least {least} layers, more than the limit of {limit}; "
                 "raise it with {max_layers} if that is intended.",
-                least=f"{self.count + least:,}", limit=f"{self.max_layers:,}",
+                least=f"{self.count + least:,}",
+                limit=f"{self.max_layers:,}",
             ).located(attribute="repeat" if repeat > 1 else what)
         if repeated and name is not None:
             self.claim(_qualify(scope, name), f"the repeat at layer {here}")
@@ -662,9 +766,12 @@ class _Expander:
                 projected = self.count + (self.count - start) * (repeat - 1)
                 if projected > self.max_layers:
                     raise SpecError.about(
-                        "max_layers", "repeat of {repeat} would expand to about {projected} layers, more than "
+                        "max_layers",
+                        "repeat of {repeat} would expand to about {projected} layers, more than "
                         "{limit}; raise the limit with {max_layers} if that is intended.",
-                        repeat=f"{repeat:,}", projected=f"{projected:,}", limit=f"{self.max_layers:,}",
+                        repeat=f"{repeat:,}",
+                        projected=f"{projected:,}",
+                        limit=f"{self.max_layers:,}",
                     ).located(attribute="repeat")
         if repeat == 0 and last is None:
             raise SpecError("an input layer cannot be repeated 0 times.", attribute="repeat")
@@ -677,7 +784,10 @@ class _Expander:
         """What the entry stands for when it makes nothing (skipped, or repeated 0 times): its input, or 'else'."""
         if "else" in entry:
             if "when" not in entry and "repeat" not in entry:
-                raise SpecError("'else' names what an entry stands for when 'when' skips it; this entry has no 'when'.", attribute="else")
+                raise SpecError(
+                    "'else' names what an entry stands for when 'when' skips it; this entry has no 'when'.",
+                    attribute="else",
+                )
             raw = entry["else"]
             if not isinstance(raw, str):
                 raise spec_error("must be the name of one earlier layer.", attribute="else", received=raw)
@@ -700,7 +810,7 @@ class _Expander:
         except FlopcountError as err:
             raise err.located(attribute="when")
         if not isinstance(value, bool):
-            raise spec_error("must be true or false (a condition such as \"i == 0\").", attribute="when", received=raw)
+            raise spec_error('must be true or false (a condition such as "i == 0").', attribute="when", received=raw)
         return value
 
     def inputs(self, raw, prev, local, attribute="inputs"):
@@ -771,7 +881,7 @@ class _Expander:
                 received=bname,
             )
         if bname in self.stack:
-            chain = " -> ".join(self.stack[self.stack.index(bname):] + [bname])
+            chain = " -> ".join(self.stack[self.stack.index(bname) :] + [bname])
             raise SpecError(f"block '{bname}' uses itself ({chain}); blocks cannot be recursive.", attribute="block")
         if len(inputs) != 1:
             raise spec_error("a block instance takes exactly one input.", attribute="inputs", received=list(inputs))
@@ -818,16 +928,25 @@ class _Expander:
     def check_branches(entry):
         branches = entry["branches"]
         if not isinstance(branches, list) or len(branches) < 2:
-            raise spec_error("must be a list of two or more branches, each a list of entries (or one entry).",
-                             attribute="branches", received=branches)
+            raise spec_error(
+                "must be a list of two or more branches, each a list of entries (or one entry).",
+                attribute="branches",
+                received=branches,
+            )
         for k, branch in enumerate(branches):
             if not isinstance(branch, (list, dict)):
-                raise spec_error("each branch is a list of entries, one entry, or [] for the input itself.",
-                                 attribute=f"branches[{k}]", received=branch)
+                raise spec_error(
+                    "each branch is a list of entries, one entry, or [] for the input itself.",
+                    attribute=f"branches[{k}]",
+                    received=branch,
+                )
         merge = entry.get(MERGE)
         if not isinstance(merge, str) or not merge or len(merge) > MAX_NAME:
-            raise spec_error("branches need a 'merge': the layer type that joins them, such as \"concat\" or \"add\".",
-                             attribute=MERGE, received=merge)
+            raise spec_error(
+                'branches need a \'merge\': the layer type that joins them, such as "concat" or "add".',
+                attribute=MERGE,
+                received=merge,
+            )
 
     def branches(self, entry, env, inputs, full, group):
         """Parallel branches from one input, joined by a merge layer; names live under the entry's, like a block's."""

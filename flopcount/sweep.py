@@ -38,8 +38,9 @@ def parse_grid(pairs) -> dict[str, list[str]]:
         name = name.strip()
         items = [v.strip() for v in values.split(",")]
         if not sep or not name.isidentifier() or not all(items):
-            raise SpecError.about("overrides", "{overrides} takes NAME=V1,V2,..., such as alpha=1,0.75. Received: {pair}",
-                                  pair=pair)
+            raise SpecError.about(
+                "overrides", "{overrides} takes NAME=V1,V2,..., such as alpha=1,0.75. Received: {pair}", pair=pair
+            )
         if name in grid:
             raise SpecError.about("overrides", "{overrides} names a variable twice. Received: {name}", name=name)
         grid[name] = items
@@ -47,13 +48,22 @@ def parse_grid(pairs) -> dict[str, list[str]]:
     for items in grid.values():
         points *= len(items)
     if points > MAX_POINTS:
-        raise SpecError.about("overrides", f"{{overrides}} makes a grid of {points:,} points, more than {MAX_POINTS:,}. "
-                              "Received: " + ", ".join(f"{k} ({len(v)})" for k, v in grid.items()))
+        raise SpecError.about(
+            "overrides",
+            f"{{overrides}} makes a grid of {points:,} points, more than {MAX_POINTS:,}. "
+            "Received: " + ", ".join(f"{k} ({len(v)})" for k, v in grid.items()),
+        )
     return grid
 
 
-def sweep(spec, grid: dict[str, list[str]], max_layers=None, batch: int = 1, weights: str = "float32",
-          activations: str = "float32") -> tuple[str, list[Point]]:
+def sweep(
+    spec,
+    grid: dict[str, list[str]],
+    max_layers=None,
+    batch: int = 1,
+    weights: str = "float32",
+    activations: str = "float32",
+) -> tuple[str, list[Point]]:
     """(the spec's name, one Point per combination of the grid's values, the first variable slowest)."""
     from .spec import MAX_LAYERS, load_spec
 
@@ -67,8 +77,13 @@ def sweep(spec, grid: dict[str, list[str]], max_layers=None, batch: int = 1, wei
         known = graph.spec.variables  # the values as the spec evaluated them: 1 for '1.0'
         settings = {k: plain(known[k]) if k in known else v for k, v in settings.items()}
         t = graph.totals
-        points.append(Point(settings, Totals(t.trainable, t.non_trainable, batch * t.macs, batch * t.other_ops),
-                            estimate_memory(graph, batch, weights, activations)))
+        points.append(
+            Point(
+                settings,
+                Totals(t.trainable, t.non_trainable, batch * t.macs, batch * t.other_ops),
+                estimate_memory(graph, batch, weights, activations),
+            )
+        )
     return name, points
 
 
@@ -83,21 +98,35 @@ def sweep_table(name: str, points: list[Point], machine: bool = False) -> Table:
     """
     settings = list(points[0].settings) if points else []
     columns = [Column(k, k, NUMBER) for k in settings]
-    columns += [Column("params", "params", NUMBER), Column("trainable", "trainable", NUMBER),
-                Column("macs", "MACs", NUMBER), Column("other_ops", "other ops", NUMBER),
-                Column("weight_bytes", "weight mem", NUMBER), Column("peak_activation_bytes", "peak activations", NUMBER),
-                Column("total_bytes", "memory", NUMBER)]
+    columns += [
+        Column("params", "params", NUMBER),
+        Column("trainable", "trainable", NUMBER),
+        Column("macs", "MACs", NUMBER),
+        Column("other_ops", "other ops", NUMBER),
+        Column("weight_bytes", "weight mem", NUMBER),
+        Column("peak_activation_bytes", "peak activations", NUMBER),
+        Column("total_bytes", "memory", NUMBER),
+    ]
     table = Table(columns, title=f"{name}: {len(points)} settings")
     for p in points:
         sizes = [p.memory.weights, p.memory.peak, p.memory.total]
-        table.add(*map(str, p.settings.values()), p.totals.params, p.totals.trainable, p.totals.macs, p.totals.other_ops,
-                  *(sizes if machine else map(fmt_bytes, sizes)))
+        table.add(
+            *map(str, p.settings.values()),
+            p.totals.params,
+            p.totals.trainable,
+            p.totals.macs,
+            p.totals.other_ops,
+            *(sizes if machine else map(fmt_bytes, sizes)),
+        )
     return table
 
 
 def sweep_json(name: str, points: list[Point]) -> str:
     """Every point's settings and figures as exact integers."""
-    return json.dumps({
-        "name": name,
-        "points": [{"settings": p.settings, **p.totals.as_dict(), "memory": p.memory.as_dict()} for p in points],
-    }, indent=2)
+    return json.dumps(
+        {
+            "name": name,
+            "points": [{"settings": p.settings, **p.totals.as_dict(), "memory": p.memory.as_dict()} for p in points],
+        },
+        indent=2,
+    )

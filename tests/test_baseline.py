@@ -97,37 +97,93 @@ LAYER_WHAT = 'must be an object {"name", "type", "shape", "params", "macs"} of e
         (" \n", "the baseline is empty; write it with --update."),
         (b"\xff{}", "the baseline is not UTF-8 text (byte 0)."),
         ("{", "invalid JSON at line 1, column 2: Expecting property name enclosed in double quotes."),
-        ("[]", 'not a flopcount baseline: expected {"flopcount_baseline": 1, "specs": {...}} as written by flopcount check --update.'),
-        ('{"flopcount_baseline": 2, "specs": {}}', 'not a flopcount baseline: expected {"flopcount_baseline": 1, "specs": {...}} as written by flopcount check --update.'),
-        ('{"flopcount_baseline": 1, "specs": []}', 'not a flopcount baseline: expected {"flopcount_baseline": 1, "specs": {...}} as written by flopcount check --update.'),
-        ('{"flopcount_baseline": 1}', 'not a flopcount baseline: expected {"flopcount_baseline": 1, "specs": {...}} as written by flopcount check --update.'),
-        (baseline_with(3), "attribute 'specs.spec.json': must be an object with 'name', 'totals' and 'layers'. Received: specs.spec.json=3"),
-        (baseline_with({"name": 5, "totals": {}, "layers": []}), "attribute 'specs.spec.json.name': must be a string. Received: specs.spec.json.name=5"),
-        (baseline_with({"totals": {}, "layers": []}), "attribute 'specs.spec.json.name': must be a string. Received: specs.spec.json.name=null"),
-        (baseline_with({"name": "x", "variables": [], "totals": {}, "layers": []}),
-         "attribute 'specs.spec.json.variables': must be an object. Received: specs.spec.json.variables=[]"),
-        (baseline_with({"name": "x", "totals": {"flops": 1}, "layers": []}),
-         "attribute 'specs.spec.json.totals': must be an object of exact integers keyed by params, trainable, non_trainable, macs. "
-         'Received: specs.spec.json.totals={"flops": 1}'),
-        (baseline_with({"name": "x", "totals": {"macs": -1}, "layers": []}),
-         "attribute 'specs.spec.json.totals': must be an object of exact integers keyed by params, trainable, non_trainable, macs. "
-         'Received: specs.spec.json.totals={"macs": -1}'),
-        (baseline_with({"name": "x", "totals": {"macs": True}, "layers": []}),
-         "attribute 'specs.spec.json.totals': must be an object of exact integers keyed by params, trainable, non_trainable, macs. "
-         'Received: specs.spec.json.totals={"macs": true}'),
-        (baseline_with({"name": "x", "layers": []}),
-         "attribute 'specs.spec.json.totals': must be an object of exact integers keyed by params, trainable, non_trainable, macs. "
-         "Received: specs.spec.json.totals=null"),
-        (baseline_with({"name": "x", "totals": {}, "layers": {}}), "attribute 'specs.spec.json.layers': must be a list of layers. Received: specs.spec.json.layers={}"),
-        (baseline_with({"name": "x", "totals": {}}), "attribute 'specs.spec.json.layers': must be a list of layers. Received: specs.spec.json.layers=null"),
+        (
+            "[]",
+            'not a flopcount baseline: expected {"flopcount_baseline": 1, "specs": {...}} as written by flopcount check --update.',
+        ),
+        (
+            '{"flopcount_baseline": 2, "specs": {}}',
+            'not a flopcount baseline: expected {"flopcount_baseline": 1, "specs": {...}} as written by flopcount check --update.',
+        ),
+        (
+            '{"flopcount_baseline": 1, "specs": []}',
+            'not a flopcount baseline: expected {"flopcount_baseline": 1, "specs": {...}} as written by flopcount check --update.',
+        ),
+        (
+            '{"flopcount_baseline": 1}',
+            'not a flopcount baseline: expected {"flopcount_baseline": 1, "specs": {...}} as written by flopcount check --update.',
+        ),
+        (
+            baseline_with(3),
+            "attribute 'specs.spec.json': must be an object with 'name', 'totals' and 'layers'. Received: specs.spec.json=3",
+        ),
+        (
+            baseline_with({"name": 5, "totals": {}, "layers": []}),
+            "attribute 'specs.spec.json.name': must be a string. Received: specs.spec.json.name=5",
+        ),
+        (
+            baseline_with({"totals": {}, "layers": []}),
+            "attribute 'specs.spec.json.name': must be a string. Received: specs.spec.json.name=null",
+        ),
+        (
+            baseline_with({"name": "x", "variables": [], "totals": {}, "layers": []}),
+            "attribute 'specs.spec.json.variables': must be an object. Received: specs.spec.json.variables=[]",
+        ),
+        (
+            baseline_with({"name": "x", "totals": {"flops": 1}, "layers": []}),
+            "attribute 'specs.spec.json.totals': must be an object of exact integers keyed by params, trainable, non_trainable, macs. "
+            'Received: specs.spec.json.totals={"flops": 1}',
+        ),
+        (
+            baseline_with({"name": "x", "totals": {"macs": -1}, "layers": []}),
+            "attribute 'specs.spec.json.totals': must be an object of exact integers keyed by params, trainable, non_trainable, macs. "
+            'Received: specs.spec.json.totals={"macs": -1}',
+        ),
+        (
+            baseline_with({"name": "x", "totals": {"macs": True}, "layers": []}),
+            "attribute 'specs.spec.json.totals': must be an object of exact integers keyed by params, trainable, non_trainable, macs. "
+            'Received: specs.spec.json.totals={"macs": true}',
+        ),
+        (
+            baseline_with({"name": "x", "layers": []}),
+            "attribute 'specs.spec.json.totals': must be an object of exact integers keyed by params, trainable, non_trainable, macs. "
+            "Received: specs.spec.json.totals=null",
+        ),
+        (
+            baseline_with({"name": "x", "totals": {}, "layers": {}}),
+            "attribute 'specs.spec.json.layers': must be a list of layers. Received: specs.spec.json.layers={}",
+        ),
+        (
+            baseline_with({"name": "x", "totals": {}}),
+            "attribute 'specs.spec.json.layers': must be a list of layers. Received: specs.spec.json.layers=null",
+        ),
     ],
-    ids=["missing", "empty", "not-utf8", "bad-json", "a-list", "another-format", "specs-a-list", "no-specs", "entry-a-number",
-         "name-a-number", "name-missing", "variables-a-list", "unknown-total", "negative-total", "boolean-total", "totals-missing",
-         "layers-an-object", "layers-missing"],
+    ids=[
+        "missing",
+        "empty",
+        "not-utf8",
+        "bad-json",
+        "a-list",
+        "another-format",
+        "specs-a-list",
+        "no-specs",
+        "entry-a-number",
+        "name-a-number",
+        "name-missing",
+        "variables-a-list",
+        "unknown-total",
+        "negative-total",
+        "boolean-total",
+        "totals-missing",
+        "layers-an-object",
+        "layers-missing",
+    ],
 )
 def test_unusable_baseline_is_one_exact_line(cli, tmp_path, monkeypatch, text, line):
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "spec.json").write_text(json.dumps({"name": "t", "input": [4], "layers": [{"type": "dense", "units": 3}]}))
+    (tmp_path / "spec.json").write_text(
+        json.dumps({"name": "t", "input": [4], "layers": [{"type": "dense", "units": 3}]})
+    )
     if text is not None:
         (tmp_path / "base.json").write_bytes(text if isinstance(text, bytes) else text.encode())
     result = cli("check", "spec.json", "--baseline", "base.json")
@@ -136,8 +192,20 @@ def test_unusable_baseline_is_one_exact_line(cli, tmp_path, monkeypatch, text, l
 
 @pytest.mark.parametrize(
     "change",
-    [{"name": 1}, {"name": None}, {"type": 1}, {"shape": 3}, {"shape": [3, -1]}, {"shape": [True]}, {"params": -1},
-     {"params": 1.5}, {"params": None}, {"macs": -1}, {"macs": False}, {"macs": None}],
+    [
+        {"name": 1},
+        {"name": None},
+        {"type": 1},
+        {"shape": 3},
+        {"shape": [3, -1]},
+        {"shape": [True]},
+        {"params": -1},
+        {"params": 1.5},
+        {"params": None},
+        {"macs": -1},
+        {"macs": False},
+        {"macs": None},
+    ],
     ids=lambda c: "-".join(f"{k}={v}" for k, v in c.items()),
 )
 def test_every_layer_field_is_checked(tmp_path, change):
@@ -166,9 +234,14 @@ def test_the_temporary_is_a_hidden_file_beside_the_baseline(tmp_path, monkeypatc
 
 def test_a_baseline_that_cannot_be_written_is_one_line(cli, tmp_path):
     folder = tmp_path / "missing-folder"
-    (tmp_path / "spec.json").write_text(json.dumps({"name": "t", "input": [4], "layers": [{"type": "dense", "units": 3}]}))
+    (tmp_path / "spec.json").write_text(
+        json.dumps({"name": "t", "input": [4], "layers": [{"type": "dense", "units": 3}]})
+    )
     result = cli("check", tmp_path / "spec.json", "--baseline", folder / "base.json", "--update")
-    assert (result.exit_code, result.output) == (2, f"Error: {folder / 'base.json'}: cannot write the baseline: No such file or directory.\n")
+    assert (result.exit_code, result.output) == (
+        2,
+        f"Error: {folder / 'base.json'}: cannot write the baseline: No such file or directory.\n",
+    )
 
 
 @pytest.mark.parametrize(
@@ -177,7 +250,10 @@ def test_a_baseline_that_cannot_be_written_is_one_line(cli, tmp_path):
         (lambda p: None, "cannot read the baseline: No such file or directory. Create it with update."),
         (lambda p: p.mkdir(), "the baseline is a directory, not a regular file."),  # no advice to create what exists
         (lambda p: p.write_text(""), "the baseline is empty; write it with update."),
-        (lambda p: p.write_text("{}"), 'not a flopcount baseline: expected {"flopcount_baseline": 1, "specs": {...}} as written by flopcount check update.'),
+        (
+            lambda p: p.write_text("{}"),
+            'not a flopcount baseline: expected {"flopcount_baseline": 1, "specs": {...}} as written by flopcount check update.',
+        ),
     ],
     ids=["missing", "a-folder", "empty", "not-a-baseline"],
 )
@@ -205,15 +281,25 @@ def test_the_temporary_sits_beside_a_baseline_in_another_folder(tmp_path, monkey
 
 def dense_spec(units: int, name: str = "net") -> dict:
     # params 4 * units + units, MACs 4 * units
-    return {"name": name, "input": [4], "layers": [{"name": "fc", "type": "dense", "units": units}],
-            "expect": {"params": 5 * units, "macs": 4 * units}}
+    return {
+        "name": name,
+        "input": [4],
+        "layers": [{"name": "fc", "type": "dense", "units": units}],
+        "expect": {"params": 5 * units, "macs": 4 * units},
+    }
 
 
 def flopcount(*args, cwd):
     """Start `python -m flopcount args` as its own process (this worktree's package)."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    return subprocess.Popen([sys.executable, "-m", "flopcount", *map(str, args)], cwd=cwd, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "flopcount", *map(str, args)],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def test_concurrent_updates_of_one_baseline_keep_every_entry(tmp_path):
@@ -285,8 +371,14 @@ def test_a_baseline_beside_the_specs_is_not_checked_as_a_spec(cli, tmp_path):
 
 def test_settings_that_differ_have_different_keys(cli, write_spec, tmp_path):
     # floor(12 * 1/3) = 4 units, floor(12 * 0.3333333333333333) = 3: two models, two entries
-    spec = write_spec({"name": "f", "input": [4], "variables": {"alpha": 1, "width": "floor(12 * alpha)"},
-                       "layers": [{"name": "fc", "type": "dense", "units": "width"}]})
+    spec = write_spec(
+        {
+            "name": "f",
+            "input": [4],
+            "variables": {"alpha": 1, "width": "floor(12 * alpha)"},
+            "layers": [{"name": "fc", "type": "dense", "units": "width"}],
+        }
+    )
     baseline = tmp_path / "base.json"
     for value in ("1/3", "0.3333333333333333"):
         assert cli("check", spec, "--baseline", baseline, "--update", "--set", f"alpha={value}").exit_code == 0
@@ -300,8 +392,15 @@ def test_settings_that_differ_have_different_keys(cli, write_spec, tmp_path):
 
 @pytest.mark.parametrize(
     "value, text",
-    [("3/4", "0.75"), ("1/3", "1/3"), ("-5/2", "-2.5"), ("7", "7"), ("1/1048576", "0.00000095367431640625"),
-     ("10**400 / 3", "1" + "0" * 400 + "/3"), ("10**400 / 8", "125" + "0" * 397)],
+    [
+        ("3/4", "0.75"),
+        ("1/3", "1/3"),
+        ("-5/2", "-2.5"),
+        ("7", "7"),
+        ("1/1048576", "0.00000095367431640625"),
+        ("10**400 / 3", "1" + "0" * 400 + "/3"),
+        ("10**400 / 8", "125" + "0" * 397),
+    ],
 )
 def test_a_setting_is_shown_exactly_at_any_size(value, text):
     """A value beyond a float's range used to raise OverflowError in the setting's label."""
@@ -311,8 +410,15 @@ def test_a_setting_is_shown_exactly_at_any_size(value, text):
 
 
 def test_a_huge_setting_labels_every_format(cli, write_spec):
-    spec = write_spec({"name": "x", "input": [4], "variables": {"a": 1}, "layers": [{"type": "dense", "units": 3}],
-                       "expect": [{"set": {"a": "10**400/3"}, "params": 15}]})
+    spec = write_spec(
+        {
+            "name": "x",
+            "input": [4],
+            "variables": {"a": 1},
+            "layers": [{"type": "dense", "units": 3}],
+            "expect": [{"set": {"a": "10**400/3"}, "params": 15}],
+        }
+    )
     for fmt in ("table", "json", "markdown", "junit"):
         result = cli("check", spec, "--format", fmt)
         assert result.exit_code == 0, result.output

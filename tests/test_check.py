@@ -115,8 +115,15 @@ def test_expect_totals_layers_and_blocks_pass(cli, write_spec):
 BLOCKS = {
     "name": "blocks",
     "input": [16],
-    "blocks": {"mlp": {"params": {"width": None}, "layers": [
-        {"name": "fc_a", "type": "dense", "units": "width"}, {"name": "fc_b", "type": "dense", "units": "width"}]}},
+    "blocks": {
+        "mlp": {
+            "params": {"width": None},
+            "layers": [
+                {"name": "fc_a", "type": "dense", "units": "width"},
+                {"name": "fc_b", "type": "dense", "units": "width"},
+            ],
+        }
+    },
     "layers": [
         {"block": "mlp", "name": "stage1", "width": 8},
         {"block": "mlp", "name": "stage2", "width": 4, "repeat": 2},
@@ -136,14 +143,18 @@ def test_expect_blocks_are_keyed_by_the_top_level_entry(write_spec):
     assert check.status == "pass", check.drifts
 
 
-@pytest.mark.parametrize("name", ["mlp", "stage1/fc_a", "stage2_1", "fc_a"], ids=["block-definition", "layer", "repeat-copy", "local-name"])
+@pytest.mark.parametrize(
+    "name", ["mlp", "stage1/fc_a", "stage2_1", "fc_a"], ids=["block-definition", "layer", "repeat-copy", "local-name"]
+)
 def test_expect_blocks_under_another_name_are_missing(write_spec, name):
     (check,) = run_check([write_spec({**BLOCKS, "expect": {"blocks": {name: {"params": 1}}}})]).checks
     assert [(d.scope, d.name, d.actual) for d in check.drifts] == [("block", name, None)]
 
 
 def test_expect_block_drift_names_block_figure_and_both_values(write_spec):
-    expect = {"blocks": {"stage2": {"params": BLOCK_FIGURES["stage2"]["params"] + 1, "macs": BLOCK_FIGURES["stage2"]["macs"]}}}
+    expect = {
+        "blocks": {"stage2": {"params": BLOCK_FIGURES["stage2"]["params"] + 1, "macs": BLOCK_FIGURES["stage2"]["macs"]}}
+    }
     (check,) = run_check([write_spec({**BLOCKS, "expect": expect})]).checks
     assert [(d.scope, d.name, d.figure, d.change) for d in check.drifts] == [("block", "stage2", "params", -1)]
 
@@ -177,8 +188,22 @@ def test_expect_wrong_figure_for_one_setting_fails_only_that_setting(write_spec)
 
 @pytest.mark.parametrize(
     "sets, status",
-    [(["alpha=0.5"], "pass"), (["alpha=1/2"], "pass"), (["alpha=1"], "pass"), (["width=8"], "pass"), (["alpha=2"], "missing"), (["alpha=0.5", "width=5"], "missing")],
-    ids=["decimal", "fraction", "defaults", "default-given-explicitly", "no-entry", "entry-setting-plus-another-change"],
+    [
+        (["alpha=0.5"], "pass"),
+        (["alpha=1/2"], "pass"),
+        (["alpha=1"], "pass"),
+        (["width=8"], "pass"),
+        (["alpha=2"], "missing"),
+        (["alpha=0.5", "width=5"], "missing"),
+    ],
+    ids=[
+        "decimal",
+        "fraction",
+        "defaults",
+        "default-given-explicitly",
+        "no-entry",
+        "entry-setting-plus-another-change",
+    ],
 )
 def test_set_checks_the_entries_of_that_setting(write_spec, sets, status):
     from flopcount.spec import parse_overrides
@@ -198,8 +223,13 @@ def test_set_through_the_cli(cli, write_spec):
 
 @pytest.mark.parametrize(
     "expect, where",
-    [({}, "expect"), ({"source": "Howard et al. 2017"}, "expect"), ({"layers": {}, "blocks": {}}, "expect"),
-     ({"layers": {"fc1": {}}}, "expect"), ([{"params": PARAMS_8}, {"set": {"alpha": 0.5}}], "expect[1]")],
+    [
+        ({}, "expect"),
+        ({"source": "Howard et al. 2017"}, "expect"),
+        ({"layers": {}, "blocks": {}}, "expect"),
+        ({"layers": {"fc1": {}}}, "expect"),
+        ([{"params": PARAMS_8}, {"set": {"alpha": 0.5}}], "expect[1]"),
+    ],
     ids=["empty", "source-only", "empty-groups", "layer-without-figures", "entry-with-only-a-setting"],
 )
 def test_an_expect_that_compares_nothing_fails_like_a_missing_one(cli, write_spec, tmp_path, expect, where):
@@ -208,7 +238,9 @@ def test_an_expect_that_compares_nothing_fails_like_a_missing_one(cli, write_spe
     result = run_check([path])
     vacuous = [c for c in result.checks if c.missing]
     assert len(vacuous) == 1 and vacuous[0].status == "missing" and not result.ok
-    assert vacuous[0].missing == [f"{where} compares nothing: give it params, trainable, non_trainable, macs, layers or blocks."]
+    assert vacuous[0].missing == [
+        f"{where} compares nothing: give it params, trainable, non_trainable, macs, layers or blocks."
+    ]
     assert "expect" not in vacuous[0].sources
     out = cli("check", path)
     assert out.exit_code == 1 and f"{where} compares nothing" in out.output
@@ -240,8 +272,20 @@ def test_spec_without_anything_to_compare_fails(cli, write_spec):
         ([{"params": 1}, {"set": {"alpha": "beta"}, "params": 1}], "expect[1].set.alpha"),
         ([{"set": {"alpha": "1 +"}, "params": 1}], "expect[0].set.alpha"),
     ],
-    ids=["unknown-key", "decimal", "negative", "boolean", "unknown-figure", "layers-list", "unknown-variable", "duplicate-setting",
-         "empty-list", "string", "set-value-undefined", "set-value-unparsable"],
+    ids=[
+        "unknown-key",
+        "decimal",
+        "negative",
+        "boolean",
+        "unknown-figure",
+        "layers-list",
+        "unknown-variable",
+        "duplicate-setting",
+        "empty-list",
+        "string",
+        "set-value-undefined",
+        "set-value-unparsable",
+    ],
 )
 def test_bad_expect_is_a_spec_error_naming_file_and_attribute(cli, write_spec, expect, attribute):
     path = write_spec(family(expect=expect))
@@ -258,7 +302,12 @@ def test_an_expect_setting_that_breaks_the_spec_is_reported_at_that_entry(write_
     path = write_spec(family(expect=[{"params": PARAMS_8}, {"set": {"alpha": 0}, "params": 1}]))
     with pytest.raises(SpecError) as err:
         run_check([path])
-    assert (err.value.file, err.value.context, err.value.layer, err.value.attribute) == (str(path), "expect[1] sets alpha=0", 1, "units")
+    assert (err.value.file, err.value.context, err.value.layer, err.value.attribute) == (
+        str(path),
+        "expect[1] sets alpha=0",
+        1,
+        "units",
+    )
     assert str(err.value).startswith(f"{path}: expect[1] sets alpha=0: layer 1 'fc1': attribute 'units': ")
 
 
@@ -274,7 +323,14 @@ def test_parse_expect_object_and_list_forms():
 
 @pytest.mark.parametrize(
     "text, value",
-    [("0.5%", Fraction(1, 200)), ("0.5", Fraction(1, 200)), (" 2 % ", Fraction(1, 50)), ("0", 0), (None, 0), ("1/4%", Fraction(1, 400))],
+    [
+        ("0.5%", Fraction(1, 200)),
+        ("0.5", Fraction(1, 200)),
+        (" 2 % ", Fraction(1, 50)),
+        ("0", 0),
+        (None, 0),
+        ("1/4%", Fraction(1, 400)),
+    ],
 )
 def test_parse_tolerance(text, value):
     assert parse_tolerance(text) == value
@@ -283,8 +339,19 @@ def test_parse_tolerance(text, value):
 @pytest.mark.parametrize(
     "text",
     ["-1%", "abc", "100%", "%", "1e2%", "nan", "1/0", "1e-9999", "1e-99999999", "1e99999999%", "0." + "0" * 40 + "1%"],
-    ids=["negative", "word", "hundred", "bare-percent", "hundred-by-exponent", "nan", "zero-denominator",
-         "tiny-exponent", "huge-exponent", "huge-positive-exponent", "too-long"],
+    ids=[
+        "negative",
+        "word",
+        "hundred",
+        "bare-percent",
+        "hundred-by-exponent",
+        "nan",
+        "zero-denominator",
+        "tiny-exponent",
+        "huge-exponent",
+        "huge-positive-exponent",
+        "too-long",
+    ],
 )
 def test_parse_tolerance_rejects(text):
     # an unbounded exponent made Fraction build a 10**99999999 integer: minutes, not an error
@@ -293,7 +360,9 @@ def test_parse_tolerance_rejects(text):
     assert err.value.option == "tolerance"  # the library names its parameter; the CLI says --tolerance
 
 
-@pytest.mark.parametrize("text, value", [("5e-1%", Fraction(1, 200)), ("1e-20", Fraction(1, 10**22)), ("99.99%", Fraction(9999, 10000))])
+@pytest.mark.parametrize(
+    "text, value", [("5e-1%", Fraction(1, 200)), ("1e-20", Fraction(1, 10**22)), ("99.99%", Fraction(9999, 10000))]
+)
 def test_parse_tolerance_accepts_a_short_exponent(text, value):
     assert parse_tolerance(text) == value
 
@@ -356,7 +425,7 @@ def test_baseline_file_is_sorted_exact_and_one_block_per_spec(write_spec, tmp_pa
     doc = json.loads(text)
     assert list(doc["specs"]) == ["a_first.json", "b_second.json"]
     assert text == dump_baseline(doc["specs"])  # stable: rewriting changes nothing
-    assert "\n\n    \"b_second.json\"" in text  # a blank line between spec blocks
+    assert '\n\n    "b_second.json"' in text  # a blank line between spec blocks
     layer_lines = [line.strip().rstrip(",") for line in text.splitlines() if line.strip().startswith('{"macs"')]
     assert len(layer_lines) == 2 * 4
     for line in layer_lines:
@@ -472,17 +541,48 @@ def test_spec_missing_from_baseline_fails(cli, write_spec, tmp_path):
         (None, "cannot read the baseline"),
         ("{", "invalid JSON at line 1"),
         ("[]", "not a flopcount baseline"),
-        ('{"flopcount_baseline": 1, "specs": {"spec.json": {"name": "x", "totals": {"params": 1.5}, "layers": []}}}', "specs.spec.json.totals"),
-        ('{"flopcount_baseline": 1, "specs": {"spec.json": {"name": "x", "totals": {}, "layers": [{"name": "a"}]}}}', "specs.spec.json.layers[0]"),
+        (
+            '{"flopcount_baseline": 1, "specs": {"spec.json": {"name": "x", "totals": {"params": 1.5}, "layers": []}}}',
+            "specs.spec.json.totals",
+        ),
+        (
+            '{"flopcount_baseline": 1, "specs": {"spec.json": {"name": "x", "totals": {}, "layers": [{"name": "a"}]}}}',
+            "specs.spec.json.layers[0]",
+        ),
         ("[" * 100_000, "nested too deeply"),
-        ('{"flopcount_baseline": 1, "specs": {"spec.json": {"name": "x", "totals": {"params": ' + "1" * 5001 + '}, "layers": []}}}', "invalid JSON"),
-        ('{"flopcount_baseline": 1, "specs": {"spec.json": {"name": "x", "totals": {}, "layers": [' + "[" * 900 + "]" * 900 + ']}}}', "specs.spec.json.layers[0]"),
-        ('{"flopcount_baseline": 1, "specs": {"spec.json": {"name": "x", "totals": {"macs": NaN}, "layers": []}}}', "NaN"),
+        (
+            '{"flopcount_baseline": 1, "specs": {"spec.json": {"name": "x", "totals": {"params": '
+            + "1" * 5001
+            + '}, "layers": []}}}',
+            "invalid JSON",
+        ),
+        (
+            '{"flopcount_baseline": 1, "specs": {"spec.json": {"name": "x", "totals": {}, "layers": ['
+            + "[" * 900
+            + "]" * 900
+            + "]}}}",
+            "specs.spec.json.layers[0]",
+        ),
+        (
+            '{"flopcount_baseline": 1, "specs": {"spec.json": {"name": "x", "totals": {"macs": NaN}, "layers": []}}}',
+            "NaN",
+        ),
         (" \n", "empty"),
         (b"\xff{}", "not UTF-8"),
     ],
-    ids=["missing", "bad-json", "not-a-baseline", "decimal-total", "bad-layer", "deeply-nested", "5001-digit-integer",
-         "deep-layer", "nan", "empty", "not-utf8"],
+    ids=[
+        "missing",
+        "bad-json",
+        "not-a-baseline",
+        "decimal-total",
+        "bad-layer",
+        "deeply-nested",
+        "5001-digit-integer",
+        "deep-layer",
+        "nan",
+        "empty",
+        "not-utf8",
+    ],
 )
 def test_unreadable_baseline_exits_2_with_one_line(cli, write_spec, tmp_path, text, message):
     baseline = tmp_path / "base.json"
@@ -656,11 +756,22 @@ def test_json_carries_exact_figures_and_status(cli, mixed):
     data = json.loads(cli("check", *mixed, "--format", "json").output)
     assert data["ok"] is False
     assert [c["status"] for c in data["checks"]] == ["pass", "drift", "missing"]
-    assert data["checks"][0]["totals"] == {"params": PARAMS_8, "trainable": PARAMS_8, "non_trainable": 0, "macs": MACS_8}
+    assert data["checks"][0]["totals"] == {
+        "params": PARAMS_8,
+        "trainable": PARAMS_8,
+        "non_trainable": 0,
+        "macs": MACS_8,
+    }
     drift = data["checks"][1]["drift"]
     assert drift[0] == {
-        "source": "expect", "scope": "total", "name": None, "figure": "params",
-        "expected": PARAMS_8 + 1, "actual": PARAMS_8, "change": -1, "relative": -1 / (PARAMS_8 + 1),
+        "source": "expect",
+        "scope": "total",
+        "name": None,
+        "figure": "params",
+        "expected": PARAMS_8 + 1,
+        "actual": PARAMS_8,
+        "change": -1,
+        "relative": -1 / (PARAMS_8 + 1),
     }
 
 

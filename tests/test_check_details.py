@@ -22,35 +22,93 @@ from flopcount.spec import parse_overrides
 @pytest.mark.parametrize(
     "expect, line",
     [
-        ("138M", "attribute 'expect': must be an object of expected figures, or a non-empty list of them. Received: expect=\"138M\""),
-        ([], "attribute 'expect': must be an object of expected figures, or a non-empty list of them. Received: expect=[]"),
-        ([3], 'attribute \'expect[0]\': must be an object of expected figures such as {"params": 1000}. Received: expect[0]=3'),
+        (
+            "138M",
+            "attribute 'expect': must be an object of expected figures, or a non-empty list of them. Received: expect=\"138M\"",
+        ),
+        (
+            [],
+            "attribute 'expect': must be an object of expected figures, or a non-empty list of them. Received: expect=[]",
+        ),
+        (
+            [3],
+            "attribute 'expect[0]': must be an object of expected figures such as {\"params\": 1000}. Received: expect[0]=3",
+        ),
         ({"set": 3}, "attribute 'expect.set': must be an object of variable: value. Received: expect.set=3"),
-        ([{"params": 1}, {"set": {"beta": 1}}], "attribute 'expect[1].set.beta': the spec has no such variable. Its variables: alpha, width."),
-        ([{"params": 1}, {"set": {"alpah": 1}}],
-         "attribute 'expect[1].set.alpah': the spec has no such variable. Did you mean 'alpha'? Its variables: alpha, width."),
-        ([{"params": 1}, {"set": {"alpha": [1]}}],
-         "attribute 'expect[1].set.alpha': must be a number, a boolean or an expression string. Received: expect[1].set.alpha=[1]"),
-        ({"source": 5}, "attribute 'expect.source': must be a string citing where the figures come from. Received: expect.source=5"),
-        ({"layers": []}, "attribute 'expect.layers': must be an object of layer name: figures. Received: expect.layers=[]"),
-        ({"blocks": 3}, "attribute 'expect.blocks': must be an object of block name: figures. Received: expect.blocks=3"),
-        ({"parms": 1},
-         "attribute 'expect.parms': unknown key in expect. Did you mean 'params'? Allowed: set, convention, source, params, trainable, "
-         "non_trainable, macs, layers, blocks."),
-        ({"layers": {"fc1": {"flops": 1}}}, "attribute 'expect.layers.fc1.flops': unknown figure. Allowed: params, trainable, non_trainable, macs."),
-        ({"blocks": {"fc1": {"param": 1}}},
-         "attribute 'expect.blocks.fc1.param': unknown figure. Did you mean 'params'? Allowed: params, trainable, non_trainable, macs."),
-        ({"layers": {"fc1": 5}}, 'attribute \'expect.layers.fc1\': must be an object of expected figures such as {"params": 1000}. Received: expect.layers.fc1=5'),
-        ({"params": 1.5}, "attribute 'expect.params': must be an exact integer >= 0, such as 138357544. Received: expect.params=1.5"),
-        ({"layers": {"fc1": {"macs": -1}}},
-         "attribute 'expect.layers.fc1.macs': must be an exact integer >= 0, such as 138357544. Received: expect.layers.fc1.macs=-1"),
+        (
+            [{"params": 1}, {"set": {"beta": 1}}],
+            "attribute 'expect[1].set.beta': the spec has no such variable. Its variables: alpha, width.",
+        ),
+        (
+            [{"params": 1}, {"set": {"alpah": 1}}],
+            "attribute 'expect[1].set.alpah': the spec has no such variable. Did you mean 'alpha'? Its variables: alpha, width.",
+        ),
+        (
+            [{"params": 1}, {"set": {"alpha": [1]}}],
+            "attribute 'expect[1].set.alpha': must be a number, a boolean or an expression string. Received: expect[1].set.alpha=[1]",
+        ),
+        (
+            {"source": 5},
+            "attribute 'expect.source': must be a string citing where the figures come from. Received: expect.source=5",
+        ),
+        (
+            {"layers": []},
+            "attribute 'expect.layers': must be an object of layer name: figures. Received: expect.layers=[]",
+        ),
+        (
+            {"blocks": 3},
+            "attribute 'expect.blocks': must be an object of block name: figures. Received: expect.blocks=3",
+        ),
+        (
+            {"parms": 1},
+            "attribute 'expect.parms': unknown key in expect. Did you mean 'params'? Allowed: set, convention, source, params, trainable, "
+            "non_trainable, macs, layers, blocks.",
+        ),
+        (
+            {"layers": {"fc1": {"flops": 1}}},
+            "attribute 'expect.layers.fc1.flops': unknown figure. Allowed: params, trainable, non_trainable, macs.",
+        ),
+        (
+            {"blocks": {"fc1": {"param": 1}}},
+            "attribute 'expect.blocks.fc1.param': unknown figure. Did you mean 'params'? Allowed: params, trainable, non_trainable, macs.",
+        ),
+        (
+            {"layers": {"fc1": 5}},
+            "attribute 'expect.layers.fc1': must be an object of expected figures such as {\"params\": 1000}. Received: expect.layers.fc1=5",
+        ),
+        (
+            {"params": 1.5},
+            "attribute 'expect.params': must be an exact integer >= 0, such as 138357544. Received: expect.params=1.5",
+        ),
+        (
+            {"layers": {"fc1": {"macs": -1}}},
+            "attribute 'expect.layers.fc1.macs': must be an exact integer >= 0, such as 138357544. Received: expect.layers.fc1.macs=-1",
+        ),
         # the same setting written in another key order is the same setting
-        ([{"set": {"alpha": 1, "width": 8}, "params": 1}, {"set": {"width": 8, "alpha": 1}, "params": 1}],
-         "attribute 'expect[1].set': two expect entries have the same 'set' and convention; merge them."),
+        (
+            [{"set": {"alpha": 1, "width": 8}, "params": 1}, {"set": {"width": 8, "alpha": 1}, "params": 1}],
+            "attribute 'expect[1].set': two expect entries have the same 'set' and convention; merge them.",
+        ),
     ],
-    ids=["string", "empty-list", "entry-a-number", "set-a-number", "unknown-variable", "misspelt-variable", "variable-a-list",
-         "source-a-number", "layers-a-list", "blocks-a-number", "unknown-key", "unknown-layer-figure", "misspelt-block-figure",
-         "figures-a-number", "decimal", "negative-layer-figure", "same-setting-reordered"],
+    ids=[
+        "string",
+        "empty-list",
+        "entry-a-number",
+        "set-a-number",
+        "unknown-variable",
+        "misspelt-variable",
+        "variable-a-list",
+        "source-a-number",
+        "layers-a-list",
+        "blocks-a-number",
+        "unknown-key",
+        "unknown-layer-figure",
+        "misspelt-block-figure",
+        "figures-a-number",
+        "decimal",
+        "negative-layer-figure",
+        "same-setting-reordered",
+    ],
 )
 def test_bad_expect_is_one_exact_line(cli, tmp_path, monkeypatch, expect, line):
     monkeypatch.chdir(tmp_path)
@@ -61,10 +119,18 @@ def test_bad_expect_is_one_exact_line(cli, tmp_path, monkeypatch, expect, line):
 
 def test_expect_setting_in_a_spec_without_variables(cli, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    spec = {"name": "n", "input": [4], "layers": [{"type": "dense", "units": 2}], "expect": [{"set": {"alpha": 1}, "params": 10}]}
+    spec = {
+        "name": "n",
+        "input": [4],
+        "layers": [{"type": "dense", "units": 2}],
+        "expect": [{"set": {"alpha": 1}, "params": 10}],
+    }
     Path("spec.json").write_text(json.dumps(spec))
     result = cli("check", "spec.json")
-    assert result.output == "Error: spec.json: attribute 'expect[0].set.alpha': the spec has no such variable. Its variables: none.\n"
+    assert (
+        result.output
+        == "Error: spec.json: attribute 'expect[0].set.alpha': the spec has no such variable. Its variables: none.\n"
+    )
 
 
 def test_an_expect_setting_that_breaks_the_spec_names_the_file(tmp_path):
@@ -119,7 +185,10 @@ def test_bad_tolerance_message_shows_at_most_40_characters(text, shown):
     with pytest.raises(FlopcountError) as err:
         parse_tolerance(text)
     assert err.value.option == "tolerance"
-    assert err.value.message == f"tolerance takes a percentage from 0 up to (not including) 100, such as 0.5%. Received: {shown}"
+    assert (
+        err.value.message
+        == f"tolerance takes a percentage from 0 up to (not including) 100, such as 0.5%. Received: {shown}"
+    )
 
 
 def test_layer_and_block_macs_use_the_tolerance(write_spec):
@@ -208,7 +277,8 @@ def test_only_entries_with_a_setting_and_a_baseline_check_the_default_against_it
     baseline = tmp_path / "base.json"
     run_check([path], baseline=baseline, update=True)
     assert [(c.setting, c.sources) for c in run_check([path], baseline=baseline).checks] == [
-        ({}, ["baseline"]), ({"alpha": Fraction(1, 2)}, ["expect"])
+        ({}, ["baseline"]),
+        ({"alpha": Fraction(1, 2)}, ["expect"]),
     ]
 
 
@@ -236,7 +306,10 @@ def test_why_nothing_was_compared(write_spec, sets, baseline, missing):
 
 def test_a_baseline_key_is_the_path_from_the_baseline_folder_unless_bundled():
     assert baseline_key(Path("models/net.json"), "ci/base.json", {}) == "../models/net.json"
-    assert baseline_key(Path("models/net.json"), "ci/base.json", {"alpha": Fraction(1, 2)}, bundled=True) == "net [alpha=0.5]"
+    assert (
+        baseline_key(Path("models/net.json"), "ci/base.json", {"alpha": Fraction(1, 2)}, bundled=True)
+        == "net [alpha=0.5]"
+    )
 
 
 @pytest.mark.parametrize(
@@ -255,7 +328,9 @@ def test_arguments_that_name_no_spec(cli, tmp_path, monkeypatch, arg, line):
 
 def test_a_missing_name_without_wildcards_is_not_a_pattern(cli, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    assert cli("check", "XYZ.json").output.startswith("Error: XYZ.json: no such file, and no bundled spec of that name.")
+    assert cli("check", "XYZ.json").output.startswith(
+        "Error: XYZ.json: no such file, and no bundled spec of that name."
+    )
 
 
 def test_a_double_star_pattern_searches_subfolders(cli, tmp_path, monkeypatch):

@@ -111,9 +111,11 @@ def test_flops_is_twice_macs_plus_other_ops(cli):
     "text, message",
     [
         ("{not json", "invalid JSON at line 1, column 2"),
-        ('{"name": "x", "input": [4, 4, 1], "layers": [{"type": "conv2d", "filters": 2, "kernel": 3, "strides": 2}]}',
-         "layer 1 'conv2d_1': attribute 'strides': unknown attribute for conv2d. Did you mean 'stride'?"),
-        ('[1, 2]', "a spec must be a JSON object, not a list."),
+        (
+            '{"name": "x", "input": [4, 4, 1], "layers": [{"type": "conv2d", "filters": 2, "kernel": 3, "strides": 2}]}',
+            "layer 1 'conv2d_1': attribute 'strides': unknown attribute for conv2d. Did you mean 'stride'?",
+        ),
+        ("[1, 2]", "a spec must be a JSON object, not a list."),
     ],
 )
 def test_bad_spec_exits_2_with_one_message(cli, write_spec, text, message):
@@ -137,8 +139,12 @@ def test_python_dash_m(tmp_path):
     import subprocess
     import sys
 
-    out = subprocess.run([sys.executable, "-m", "flopcount", "analyze", str(TINY), "--format", "json"],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "flopcount", "analyze", str(TINY), "--format", "json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert json.loads(out.stdout)["totals"]["macs"] == TINY_MACS
 
 
@@ -146,9 +152,11 @@ def test_analyze_does_not_import_numpy():
     import subprocess
     import sys
 
-    code = ("import sys; from flopcount.cli import main; "
-            f"main(['analyze', {str(TINY)!r}, '--format', 'json'], standalone_mode=False); "
-            "print('numpy' in sys.modules, file=sys.stderr)")
+    code = (
+        "import sys; from flopcount.cli import main; "
+        f"main(['analyze', {str(TINY)!r}, '--format', 'json'], standalone_mode=False); "
+        "print('numpy' in sys.modules, file=sys.stderr)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stderr.strip() == "False"
 
@@ -169,8 +177,10 @@ def test_direct_drawing_equals_richs_table(by, flops):
 
 @pytest.mark.parametrize("command", [["analyze"], ["run", "--quiet"], ["compare", "SELF", "--no-run"], ["check"]])
 def test_names_that_look_like_markup_are_printed_verbatim(cli, write_spec, command):
-    path = write_spec({"name": "n[/x] [red]z", "input": [4], "layers": [{"type": "dense", "units": 2, "name": "fc[b]"}]},
-                      name="m[x].json")
+    path = write_spec(
+        {"name": "n[/x] [red]z", "input": [4], "layers": [{"type": "dense", "units": 2, "name": "fc[b]"}]},
+        name="m[x].json",
+    )
     args = [str(path) if a == "SELF" else a for a in command]
     result = cli(*args[:1], path, *args[1:])
     assert result.exit_code in (0, 1)

@@ -37,8 +37,12 @@ def test_paper_example_as_json(cli):
     assert data["a"]["formulas"]["macs"]["symbols"] == "N × D_G² × D_K² × M"
     assert data["b"]["formulas"]["macs"]["numbers"] == "32 × 112² × 3² + 64 × 112² × 32"
     assert data["ratios"]["macs"] == {
-        "fraction": "73/576", "decimal": 73 / 576, "closed_form": "73/576", "equals_closed_form": True,
-        "cheaper": "b", "saving": "503/576",
+        "fraction": "73/576",
+        "decimal": 73 / 576,
+        "closed_form": "73/576",
+        "equals_closed_form": True,
+        "cheaper": "b",
+        "saving": "503/576",
     }
     assert data["closed_form"]["substituted"] == "1/64 + 1/9 = (9 + 64)/(9 · 64) = 73/576"
     assert data["a"]["run"]["ok"] and data["b"]["run"]["ok"]
@@ -48,7 +52,10 @@ def test_paper_example_as_json(cli):
 
 @settings(max_examples=60, deadline=None)
 @given(
-    m=st.integers(1, 512), n=st.integers(1, 1024), dk=st.integers(1, 9), df=st.integers(9, 300),
+    m=st.integers(1, 512),
+    n=st.integers(1, 1024),
+    dk=st.integers(1, 9),
+    df=st.integers(9, 300),
     stride=st.integers(1, 4),
 )
 def test_depthwise_ratio_is_the_closed_form_exactly(m, n, dk, df, stride):
@@ -120,15 +127,17 @@ def test_stride_on_a_stack_grows_its_receptive_field():
         # torchvision resnet18.layer1[0]: two 3x3 64 -> 64 convs, two batch norms
         ("basic", Sizes(M=64, N=64, DF=56), 2 * (3 * 3 * 64 * 64 + 2 * 64)),
         # resnet18.layer2[0]: stride 2, 64 -> 128, 1x1 projection shortcut
-        ("basic", Sizes(M=64, N=128, DF=56, stride=2),
-         3 * 3 * 64 * 128 + 3 * 3 * 128 * 128 + 64 * 128 + 3 * 2 * 128),
+        ("basic", Sizes(M=64, N=128, DF=56, stride=2), 3 * 3 * 64 * 128 + 3 * 3 * 128 * 128 + 64 * 128 + 3 * 2 * 128),
         # resnet50.layer1[0]: 75,008 trainable parameters in torchvision
         ("bottleneck", Sizes(M=64, N=256, DF=56), 75_008),
         # resnet50.layer1[1]: identity shortcut, 70,400
         ("bottleneck", Sizes(M=256, N=256, DF=56), 70_400),
         # MobileNetV2 block_1 (Keras): expand 16 -> 96, depthwise stride 2, project 96 -> 24
-        ("inverted_residual", Sizes(M=16, N=24, DF=112, stride=2),
-         16 * 96 + 2 * 96 + 3 * 3 * 96 + 2 * 96 + 96 * 24 + 2 * 24),
+        (
+            "inverted_residual",
+            Sizes(M=16, N=24, DF=112, stride=2),
+            16 * 96 + 2 * 96 + 3 * 3 * 96 + 2 * 96 + 96 * 24 + 2 * 24,
+        ),
         # t = 1 leaves out the expansion (MobileNetV2's first bottleneck, 32 -> 16)
         ("inverted_residual", Sizes(M=32, N=16, DF=112, t=1), 3 * 3 * 32 + 2 * 32 + 32 * 16 + 2 * 16),
     ],
@@ -221,7 +230,11 @@ def test_bad_input_is_one_message_and_exit_2(cli, args, message):
 
 @pytest.mark.parametrize(
     "sizes, error",
-    [(Sizes(M=None, N=4), SpecError), (Sizes(M=2, N=4, DK=5, DF=4), ShapeError), (Sizes(M=2, N=4, stride=0), SpecError)],
+    [
+        (Sizes(M=None, N=4), SpecError),
+        (Sizes(M=2, N=4, DK=5, DF=4), ShapeError),
+        (Sizes(M=2, N=4, stride=0), SpecError),
+    ],
 )
 def test_library_raises_flopcount_errors(sizes, error):
     with pytest.raises(error):
@@ -253,8 +266,10 @@ def test_a_large_kernel_probe_is_refused_before_it_runs(monkeypatch):
     cmp = run_sides(compare("standard", "depthwise", Sizes(M=2, N=2, DK=61, DF=122)))
     # probe input side: rf + 3 jumps + 2 = 61 + 3 + 2 = 66; batch 1 + 2 x 66 = 133; channels become 4 -> 4;
     # standard: 133 x (66 x 66 outputs x 61 x 61 taps x 4 x 4) MACs
-    assert cmp.a.rf_check.note == (f"not measured: the probe would take {133 * 66 * 66 * 61 * 61 * 4 * 4:,} MACs, over the "
-                                   "budget of 100,000,000 MACs for an execution check")
+    assert cmp.a.rf_check.note == (
+        f"not measured: the probe would take {133 * 66 * 66 * 61 * 61 * 4 * 4:,} MACs, over the "
+        "budget of 100,000,000 MACs for an execution check"
+    )
     assert cmp.b.rf_check.note.startswith("not measured: the probe would take")
     assert cmp.a.run.ok and cmp.b.run.ok and cmp.ok  # the runs themselves are within their budget
 
@@ -264,8 +279,10 @@ def test_a_run_over_the_budget_is_a_note_not_a_run(monkeypatch):
 
     monkeypatch.setattr(flopcount.runner, "run_graph", lambda *a, **kw: pytest.fail("the runner ran"))
     cmp = run_sides(compare("standard", "depthwise", Sizes(M=32, N=64)), max_macs=10**6)
-    assert cmp.a.run.note == (f"running it would take {64 * 112 * 112 * 3 * 3 * 32:,} MACs, over the budget of 1,000,000 "
-                              "MACs for an execution check; the analysis above stands. Lower D_F or the channels to run it.")
+    assert cmp.a.run.note == (
+        f"running it would take {64 * 112 * 112 * 3 * 3 * 32:,} MACs, over the budget of 1,000,000 "
+        "MACs for an execution check; the analysis above stands. Lower D_F or the channels to run it."
+    )
     assert not cmp.a.run.ran and cmp.ok  # not run is not a failure
 
 

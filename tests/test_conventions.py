@@ -103,7 +103,9 @@ def test_onnx_tool_parameters_are_the_folded_ones_with_equal_zero_biases_stored_
     all-zero biases of equal length are one tensor. onnx-tool counts each initializer once."""
     graph = analyze(model)
     c = count_graph(graph.nodes, "onnx-tool")
-    lengths = [n.shape[-1] for n in graph.nodes if n.type in ZERO_BIASES[model] and (n.type == "batch_norm" or n.layer.bias)]
+    lengths = [
+        n.shape[-1] for n in graph.nodes if n.type in ZERO_BIASES[model] and (n.type == "batch_norm" or n.layer.bias)
+    ]
     repeated = sum(length * (lengths.count(length) - 1) for length in set(lengths))
     assert c.params - repeated == peers[model]["onnx_tool"]["params"]
     folded = sum(n.shape[-1] for n in graph.nodes if n.type == "batch_norm")
@@ -114,8 +116,12 @@ def test_onnx_tool_parameters_are_the_folded_ones_with_equal_zero_biases_stored_
 def test_fvcore_per_layer(model):
     """fvcore's by_module(): its leaf modules with weights or a count, in order, against the layers here."""
     doc = peers_file(f"fvcore-per-layer-{model}.json")
-    kinds = {"Conv2d": ("conv2d", "depthwise_conv2d"), "BatchNorm2d": ("batch_norm",), "Linear": ("dense",),
-             "AdaptiveAvgPool2d": ("adaptive_avg_pool",)}
+    kinds = {
+        "Conv2d": ("conv2d", "depthwise_conv2d"),
+        "BatchNorm2d": ("batch_norm",),
+        "Linear": ("dense",),
+        "AdaptiveAvgPool2d": ("adaptive_avg_pool",),
+    }
     theirs = [(layer["type"], layer["macs"], layer["params"]) for layer in doc["layers"] if layer["type"] in kinds]
     # MobileNetV2 pools with F.adaptive_avg_pool2d in its own forward: fvcore books that to the root
     for op, macs in doc["non_leaf_own_ops"].get("<root>", {}).items():
@@ -168,7 +174,9 @@ def test_fvcore_rules_from_jit_handles():
     assert counted([{"type": "layer_norm"}], "fvcore")[0] == 8 * 8 * 4 * 5
     assert counted([{"type": "batch_norm", "scale": False}], "fvcore")[0] == 8 * 8 * 4
     # conv_flop_count: batch x prod(w_shape) x prod(out spatial): grouped and 3-D alike
-    assert counted([{"type": "conv2d", "filters": 8, "kernel": 3, "groups": 2}], "fvcore")[0] == 8 * (4 // 2) * 9 * 6 * 6
+    assert (
+        counted([{"type": "conv2d", "filters": 8, "kernel": 3, "groups": 2}], "fvcore")[0] == 8 * (4 // 2) * 9 * 6 * 6
+    )
     # matmul_flop_jit; projections of nn.MultiheadAttention only (scaled_dot_product_attention unsupported)
     assert counted([{"type": "reshape", "shape": [64, 4]}, {"type": "attention", "heads": 2}], "fvcore")[0] == (
         64 * 4 * 3 * 4 + 64 * 4 * 4
@@ -204,7 +212,9 @@ def test_ptflops_rules_from_pytorch_ops():
 
 
 def test_ptflops_aten_counts_biases_of_convolutions_and_linear_layers_only():
-    assert counted([{"type": "conv3d", "filters": 2, "kernel": 1}], "ptflops-aten", (2, 2, 2, 4))[0] == 2 * 8 * 4 + 2 * 8
+    assert (
+        counted([{"type": "conv3d", "filters": 2, "kernel": 1}], "ptflops-aten", (2, 2, 2, 4))[0] == 2 * 8 * 4 + 2 * 8
+    )
     assert counted([{"type": "batch_norm"}], "ptflops-aten")[0] == 0
     with pytest.raises(ConventionError, match="'lstm'"):
         counted([{"type": "lstm", "units": 3}], "ptflops-aten", (5, 4))
@@ -243,8 +253,11 @@ def test_onnx_tool_rules_from_node_py():
     folded = [{"type": "conv2d", "filters": 4, "kernel": 1}, {"type": "batch_norm"}]
     assert counted(folded, "onnx-tool") == (0, 0)
     # a convolution read by two layers is not folded
-    shared = [{"type": "conv2d", "filters": 4, "kernel": 1, "name": "c"}, {"type": "batch_norm", "name": "bn"},
-              {"type": "add", "inputs": ["c", "bn"]}]
+    shared = [
+        {"type": "conv2d", "filters": 4, "kernel": 1, "name": "c"},
+        {"type": "batch_norm", "name": "bn"},
+        {"type": "add", "inputs": ["c", "bn"]},
+    ]
     assert count_graph(spec(shared).nodes, "onnx-tool").counts[2].macs == 31 * x
     # LayerNormalization: 3 MUL + 4 ADD per element, ADD + SQRT + DIV per row
     assert counted([{"type": "layer_norm"}], "onnx-tool")[0] == 7 * x + 29 * 64
@@ -272,8 +285,12 @@ def test_the_torch_key_takes_function_or_a_class_name(value):
 def test_the_torch_key_belongs_to_layers_not_block_instances():
     from flopcount.errors import SpecError
 
-    doc = {"name": "t", "input": [4], "blocks": {"b": {"layers": [{"type": "dense", "units": 2}]}},
-           "layers": [{"block": "b", "torch": "function"}]}
+    doc = {
+        "name": "t",
+        "input": [4],
+        "blocks": {"b": {"layers": [{"type": "dense", "units": 2}]}},
+        "layers": [{"block": "b", "torch": "function"}],
+    }
     with pytest.raises(SpecError, match="torch applies to a layer"):
         parse_spec(doc)
 
@@ -308,11 +325,16 @@ def test_analyze_under_a_convention_gives_each_layer_its_figure_in_json(cli):
     layers = data["layers"]
     assert sum(layer["convention"]["macs"] for layer in layers) == data["convention"]["macs"] == 1819065856
     bn1 = next(layer for layer in layers if layer["name"] == "bn1")
-    assert bn1["convention"] == {"macs": 2 * 64 * 112 * 112, "params": 128,
-                                 "rule": "aten::batch_norm in eval: 2 per element (affine)"}
+    assert bn1["convention"] == {
+        "macs": 2 * 64 * 112 * 112,
+        "params": 128,
+        "rule": "aten::batch_norm in eval: 2 per element (affine)",
+    }
     assert data["totals"]["macs"] == 1814073344  # flopcount's own figures stay
     assert {(d["type"], d["macs"]) for d in data["convention"]["differences"]} == {
-        ("batch_norm", 4967424), ("adaptive_avg_pool", 25088)}
+        ("batch_norm", 4967424),
+        ("adaptive_avg_pool", 25088),
+    }
 
 
 def test_analyze_under_a_convention_in_every_format(cli):
@@ -337,7 +359,9 @@ def test_every_convention_side_by_side_in_every_format(cli, peers):
     for name, (key, figure, _) in PEERS.items():
         assert figures[name] == peers["resnet50"][key][figure]
     assert list(figures) == list(CONVENTIONS)
-    rows = list(csv.DictReader(io.StringIO(cli("analyze", "resnet50", "--convention", "all", "--format", "csv").output)))
+    rows = list(
+        csv.DictReader(io.StringIO(cli("analyze", "resnet50", "--convention", "all", "--format", "csv").output))
+    )
     thop = [r for r in rows if r["convention"] == "thop"]
     assert {r["type"] for r in thop} == {"batch_norm", "adaptive_avg_pool"}
     assert sum(int(r["difference"]) for r in thop) == peers["resnet50"]["thop"]["macs"] - 4089184256
@@ -422,17 +446,30 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 def test_readme_example_is_the_commands_output(cli):
     text = README.read_text()
     marker = "<!-- example: analyze resnet18 --convention all --format markdown -->\n"
-    shown = text[text.index(marker) + len(marker):text.index("<!-- /example -->")]
+    shown = text[text.index(marker) + len(marker) : text.index("<!-- /example -->")]
     assert shown == cli("analyze", "resnet18", "--convention", "all", "--format", "markdown").output
 
 
 def test_readme_rules_table_has_a_row_for_every_layer_type():
     text = README.read_text()
-    table = text[text.index("| layer type | fvcore"):text.index("| **parameters counted**")]
+    table = text[text.index("| layer type | fvcore") : text.index("| **parameters counted**")]
     first = " ".join(row.split("|")[1] for row in table.splitlines()[2:])
-    named = set(re.findall(r"[a-z_0-9]+", first.replace("conv1d/2d/3d_transpose", "conv1d_transpose conv2d_transpose "
-                                                       "conv3d_transpose").replace("upsample1d/3d", "upsample1d upsample3d")))
-    named |= {"conv1d", "conv2d", "conv3d", "depthwise_conv1d", "depthwise_conv2d", "depthwise_conv3d"}  # "conv1d/2d/3d, depthwise"
+    named = set(
+        re.findall(
+            r"[a-z_0-9]+",
+            first.replace("conv1d/2d/3d_transpose", "conv1d_transpose conv2d_transpose conv3d_transpose").replace(
+                "upsample1d/3d", "upsample1d upsample3d"
+            ),
+        )
+    )
+    named |= {
+        "conv1d",
+        "conv2d",
+        "conv3d",
+        "depthwise_conv1d",
+        "depthwise_conv2d",
+        "depthwise_conv3d",
+    }  # "conv1d/2d/3d, depthwise"
     named |= {"max_pool1d", "max_pool3d", "avg_pool1d", "avg_pool3d"}  # "max_pool, avg_pool (1-3 D)"
     assert not set(REGISTRY) - named, sorted(set(REGISTRY) - named)
     for name in PEERS:
@@ -441,9 +478,11 @@ def test_readme_rules_table_has_a_row_for_every_layer_type():
 
 
 def test_the_default_analyze_path_does_not_import_the_conventions():
-    code = ("import sys; from click.testing import CliRunner; from flopcount.cli import main; "
-            "r = CliRunner().invoke(main, ['analyze', 'vgg16']); assert r.exit_code == 0; "
-            "print('flopcount.layers.conventions' in sys.modules)")
+    code = (
+        "import sys; from click.testing import CliRunner; from flopcount.cli import main; "
+        "r = CliRunner().invoke(main, ['analyze', 'vgg16']); assert r.exit_code == 0; "
+        "print('flopcount.layers.conventions' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
 

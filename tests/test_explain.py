@@ -19,11 +19,15 @@ def test_every_stated_formula_equals_the_count(case):
     counted = {"params": node.params, "macs": node.macs, "other_ops": node.other_ops}
     for what, f in stated.items():
         if f is not None:
-            assert f.value == counted[what], f"{what}: {f.symbols()} = {f.numbers()} = {f.value}, counted {counted[what]}"
+            assert f.value == counted[what], (
+                f"{what}: {f.symbols()} = {f.numbers()} = {f.value}, counted {counted[what]}"
+            )
 
 
 def test_every_type_with_a_mac_rule_states_its_mac_formula():
-    missing = [name for name, cls in REGISTRY.items() if cls.macs is not Layer.macs and cls.macs_formula is Layer.macs_formula]
+    missing = [
+        name for name, cls in REGISTRY.items() if cls.macs is not Layer.macs and cls.macs_formula is Layer.macs_formula
+    ]
     assert missing == []
 
 
@@ -40,16 +44,31 @@ def test_explain_json_and_a_layer_by_index(cli):
 
     data = json.loads(cli("explain", "resnet18", "1", "--format", "json", "--dtype", "float16").output)
     assert data["name"] == "conv1" and data["receptive_field"] == [7, 7] and data["jump"] == [2, 2]
-    assert data["figures"]["MACs"] == {"value": 118_013_952, "formula": "H_out × W_out × N × H_k × W_k × M",
-                                       "numbers": "112 × 112 × 64 × 7 × 7 × 3", "formula_value": 118_013_952}
+    assert data["figures"]["MACs"] == {
+        "value": 118_013_952,
+        "formula": "H_out × W_out × N × H_k × W_k × M",
+        "numbers": "112 × 112 × 64 × 7 × 7 × 3",
+        "formula_value": 118_013_952,
+    }
     assert data["figures"]["weight memory"]["value"] == 2 * 9_408
 
 
 def test_explain_kv_cache(cli):
     import json
 
-    data = json.loads(cli("explain", "llama2_7b", "layers_1/self_attn", "--set", "cache=4095", "--dtype", "float16",
-                          "--format", "json").output)
+    data = json.loads(
+        cli(
+            "explain",
+            "llama2_7b",
+            "layers_1/self_attn",
+            "--set",
+            "cache=4095",
+            "--dtype",
+            "float16",
+            "--format",
+            "json",
+        ).output
+    )
     # keys and values of 4,096 positions, 32 heads of 128: 2 x 4096 x 32 x 128 x 2 bytes = 64 MiB per layer
     assert data["figures"]["key/value cache"]["value"] == 2 * 4096 * 32 * 128 * 2
 
@@ -60,6 +79,9 @@ def test_explain_unknown_layer_is_exit_2_with_a_suggestion(cli):
 
 
 def test_every_type_with_an_other_ops_rule_states_its_formula():
-    missing = [name for name, cls in REGISTRY.items()
-               if cls.other_ops is not Layer.other_ops and cls.other_ops_formula is Layer.other_ops_formula]
+    missing = [
+        name
+        for name, cls in REGISTRY.items()
+        if cls.other_ops is not Layer.other_ops and cls.other_ops_formula is Layer.other_ops_formula
+    ]
     assert missing == []

@@ -229,6 +229,8 @@ def test_a_budget_stops_big_number_work_before_it_is_done():
 
 EXAMPLES = int(os.environ.get("FLOPCOUNT_FUZZ_EXAMPLES", "300"))
 PROPERTY = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+
+
 class Exact(Fraction):
     """Python's Fraction, every result kept a Fraction: Fraction // Fraction and math.floor give ints, and an int
     to a negative power is a float, which would make the reference inexact where the language is exact."""
@@ -251,9 +253,17 @@ for _name in ("__neg__", "__pos__", "__abs__"):
 NUMBERS = {"a": Exact(3), "b": Exact(-7, 2), "c": Exact(0), "n": Exact(10)}
 FLAGS = {"p": True, "q": False}
 ENV = {**NUMBERS, **FLAGS}
-PY_ENV = {**ENV, "F": Exact, "floor": lambda x: Exact(math.floor(x)), "ceil": lambda x: Exact(math.ceil(x)),
-          "min": min, "max": max, "abs": abs, "int": lambda x: Exact(int(x)),
-          "round": lambda x, n=None: _exact(round(x) if n is None else round(x, n))}
+PY_ENV = {
+    **ENV,
+    "F": Exact,
+    "floor": lambda x: Exact(math.floor(x)),
+    "ceil": lambda x: Exact(math.ceil(x)),
+    "min": min,
+    "max": max,
+    "abs": abs,
+    "int": lambda x: Exact(int(x)),
+    "round": lambda x, n=None: _exact(round(x) if n is None else round(x, n)),
+}
 LITERALS = ["0", "1", "2", "3", "7", "10", "0.5", "2.5", ".25", "1e2", "12.75"]
 EXPONENTS = ["0", "1", "2", "3", "-1", "-2", "+2", "(1 + 1)", "2 ** 1", "(-1)"]  # small, so Python never hangs
 BOOLS = ["true", "false", "True", "False"]
@@ -387,8 +397,36 @@ def test_agrees_with_python_on_random_expressions(seed):
     event(f"value is {'a boolean' if isinstance(value, bool) else 'a number'}")
 
 
-SOUP = ["a", "b", "p", "1", "2", "0.5", "true", "false", "+", "-", "*", "/", "//", "%", "**", "==", "!=", "<",
-        "<=", ">", ">=", "(", ")", "and", "or", "not", "if", "else"]
+SOUP = [
+    "a",
+    "b",
+    "p",
+    "1",
+    "2",
+    "0.5",
+    "true",
+    "false",
+    "+",
+    "-",
+    "*",
+    "/",
+    "//",
+    "%",
+    "**",
+    "==",
+    "!=",
+    "<",
+    "<=",
+    ">",
+    ">=",
+    "(",
+    ")",
+    "and",
+    "or",
+    "not",
+    "if",
+    "else",
+]
 
 
 @PROPERTY
@@ -396,8 +434,9 @@ SOUP = ["a", "b", "p", "1", "2", "0.5", "true", "false", "+", "-", "*", "/", "//
 def test_accepts_only_what_python_parses(tokens):
     """Random token sequences: ours parses a text only if Python does, and then means the same."""
     ours_text = " ".join(tokens)
-    py_text = " ".join({"true": "True", "false": "False", "1": "F(1)", "2": "F(2)", "0.5": "F('0.5')"}.get(t, t)
-                       for t in tokens)
+    py_text = " ".join(
+        {"true": "True", "false": "False", "1": "F(1)", "2": "F(2)", "0.5": "F('0.5')"}.get(t, t) for t in tokens
+    )
     try:
         tree = ast.parse(py_text, mode="eval")
     except SyntaxError:

@@ -20,8 +20,9 @@ def flopcount(*args, timeout=20):
     """`python -m flopcount args` in its own process, killed (and the test failed) if it blocks."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     start = time.perf_counter()
-    out = subprocess.run([sys.executable, "-m", "flopcount", *map(str, args)], env=env, capture_output=True,
-                         text=True, timeout=timeout)
+    out = subprocess.run(
+        [sys.executable, "-m", "flopcount", *map(str, args)], env=env, capture_output=True, text=True, timeout=timeout
+    )
     return out.returncode, out.stdout + out.stderr, time.perf_counter() - start
 
 
@@ -63,8 +64,10 @@ def test_devices_and_directories_as_spec_are_refused(cli, path, kind):
 def test_a_spec_larger_than_the_limit_is_refused_before_reading(cli, oversize):
     result = cli("analyze", oversize)
     assert result.exit_code == 2
-    assert result.output == (f"Error: {oversize}: the spec is larger than 32 MiB ({MAX_FILE_BYTES + 1:,} bytes), "
-                             "the largest flopcount reads.\n")
+    assert result.output == (
+        f"Error: {oversize}: the spec is larger than 32 MiB ({MAX_FILE_BYTES + 1:,} bytes), "
+        "the largest flopcount reads.\n"
+    )
 
 
 def test_a_file_that_reads_longer_than_it_says_stops_at_the_limit(monkeypatch):
@@ -82,10 +85,16 @@ def test_a_file_that_reads_longer_than_it_says_stops_at_the_limit(monkeypatch):
 @pytest.mark.parametrize("command", [["analyze"], ["run"], ["check"], ["compare", "standard", "--M", "2", "--N", "2"]])
 def test_a_name_longer_than_the_file_system_allows_is_exit_2(cli, command):
     """'OSError: File name too long' used to escape as a traceback (exit 1)."""
-    args = [command[0], LONG_NAME, *command[1:]] if command[0] != "compare" else ["compare", "standard", LONG_NAME, "--M", "2", "--N", "2"]
+    args = (
+        [command[0], LONG_NAME, *command[1:]]
+        if command[0] != "compare"
+        else ["compare", "standard", LONG_NAME, "--M", "2", "--N", "2"]
+    )
     result = cli(*args)
     assert result.exit_code == 2
-    assert result.output == f"Error: {LONG_NAME}: cannot read the spec: the file name is too long for the file system.\n"
+    assert (
+        result.output == f"Error: {LONG_NAME}: cannot read the spec: the file name is too long for the file system.\n"
+    )
 
 
 def test_a_long_name_in_a_folder_path_and_a_glob(cli, tmp_path):
@@ -104,9 +113,11 @@ def test_a_nul_in_a_library_path_is_a_spec_error():
 def test_baselines_are_bounded_too(cli, write_spec, fifo, oversize, tmp_path):
     spec = write_spec({"name": "t", "input": [4], "layers": [{"type": "dense", "units": 2}]})
     for update in ([], ["--update"]):
-        for path, why in ((fifo, "is a FIFO (named pipe), not a regular file."),
-                          ("/dev/zero", "is a character device, not a regular file."),
-                          (oversize, f"is larger than 32 MiB ({MAX_FILE_BYTES + 1:,} bytes), the largest flopcount reads.")):
+        for path, why in (
+            (fifo, "is a FIFO (named pipe), not a regular file."),
+            ("/dev/zero", "is a character device, not a regular file."),
+            (oversize, f"is larger than 32 MiB ({MAX_FILE_BYTES + 1:,} bytes), the largest flopcount reads."),
+        ):
             result = cli("check", spec, "--baseline", path, *update)
             assert result.exit_code == 2, result.output
             assert result.output == f"Error: {path}: the baseline {why}\n"

@@ -24,7 +24,10 @@ from flopcount import FlopcountError, build_graph, parse_spec
 
 EXAMPLES = int(os.environ.get("FLOPCOUNT_FUZZ_EXAMPLES", "150"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None)
-SPECS = {p.stem: json.loads(p.read_text()) for p in sorted((Path(__file__).parent.parent / "flopcount" / "specs").glob("*.json"))}
+SPECS = {
+    p.stem: json.loads(p.read_text())
+    for p in sorted((Path(__file__).parent.parent / "flopcount" / "specs").glob("*.json"))
+}
 
 scalars = st.none() | st.booleans() | st.integers(-(10**12), 10**12) | st.floats() | st.text(max_size=12)
 json_values = st.recursive(
@@ -33,16 +36,79 @@ json_values = st.recursive(
     max_leaves=30,
 )
 # numbers past every bound: the 10^15 limit, 64 bits, a float's range, str()'s 4300 digits
-HUGE = [10**15, 10**16, 2**63, 2**70, 10**400, "10**400 / 3", "1e5000", "1e99999999", "round(1, 10**9)", "round(2, 0.5)"]
+HUGE = [
+    10**15,
+    10**16,
+    2**63,
+    2**70,
+    10**400,
+    "10**400 / 3",
+    "1e5000",
+    "1e99999999",
+    "round(1, 10**9)",
+    "round(2, 0.5)",
+]
 # values chosen to hit edges: zero, negatives, huge sizes, wrong types, expressions, reserved names
 edges = st.sampled_from(
-    [0, -1, 1, 2, 3, 7, 10**12, 1.5, 1e300, True, False, None, "", "x", "same", "valid", "1/0", "2**10000",
-     "i", "in", "input", "relu", "alpha * 3", "__import__('os')", [], {}, [1, 2], [3, 3, 3], [[0, 1], [1, 0]],
-     [-1, 2], {"type": "flatten"}, [10**15] * 8, [1] * 9] + HUGE
+    [
+        0,
+        -1,
+        1,
+        2,
+        3,
+        7,
+        10**12,
+        1.5,
+        1e300,
+        True,
+        False,
+        None,
+        "",
+        "x",
+        "same",
+        "valid",
+        "1/0",
+        "2**10000",
+        "i",
+        "in",
+        "input",
+        "relu",
+        "alpha * 3",
+        "__import__('os')",
+        [],
+        {},
+        [1, 2],
+        [3, 3, 3],
+        [[0, 1], [1, 0]],
+        [-1, 2],
+        {"type": "flatten"},
+        [10**15] * 8,
+        [1] * 9,
+    ]
+    + HUGE
 )
 FORMATS = st.sampled_from(["table", "json", "csv", "markdown"])
-keys = st.sampled_from(["type", "inputs", "repeat", "name", "block", "stride", "kernel", "filters", "padding",
-                        "groups", "units", "when", "layers", "params", "variables", "input", "zzz"])
+keys = st.sampled_from(
+    [
+        "type",
+        "inputs",
+        "repeat",
+        "name",
+        "block",
+        "stride",
+        "kernel",
+        "filters",
+        "padding",
+        "groups",
+        "units",
+        "when",
+        "layers",
+        "params",
+        "variables",
+        "input",
+        "zzz",
+    ]
+)
 
 
 def render(graph, fmt: str, by=None) -> str:
@@ -126,8 +192,12 @@ def test_random_json_values(value):
 
 
 @FUZZ
-@given(st.deferred(lambda: valid_specs()), st.integers(0, 6) | edges | json_values, st.randoms(use_true_random=False),
-       FORMATS)
+@given(
+    st.deferred(lambda: valid_specs()),
+    st.integers(0, 6) | edges | json_values,
+    st.randoms(use_true_random=False),
+    FORMATS,
+)
 def test_random_json_spliced_into_valid_specs(spec, value, rnd, fmt):
     # one random value in one random place of a valid spec: some still analyse and render, the rest are refused
     analyze_any(splice(spec, value, rnd), fmt)
@@ -140,8 +210,13 @@ def test_random_bytes(data):
 
 
 @FUZZ
-@given(st.sampled_from(sorted(SPECS)), st.randoms(use_true_random=False), st.data(), FORMATS,
-       st.sampled_from([None, "type", "block"]))
+@given(
+    st.sampled_from(sorted(SPECS)),
+    st.randoms(use_true_random=False),
+    st.data(),
+    FORMATS,
+    st.sampled_from([None, "type", "block"]),
+)
 def test_mutated_reference_specs(name, rnd, data, fmt, by):
     analyze_any(mutate(SPECS[name], rnd, data.draw), fmt, by)
 
@@ -153,19 +228,24 @@ def fuzz_dir(tmp_path_factory):
 
 # option values a user might type, or mistype: sensible ones, negatives, thousands of digits, words
 ODD = ["", " ", "-1", "x", "1.5", "1e5000", "9" * 5000, "0." + "0" * 5000 + "1", "2**70", "nan", "inf", "%"]
-tolerances = st.sampled_from(["0%", "0.5%", "5", "99.99%", "100%", "-1%", "1e-400%", "1e99999999%"] + ODD) | st.text(max_size=8)
+tolerances = st.sampled_from(["0%", "0.5%", "5", "99.99%", "100%", "-1%", "1e-400%", "1e99999999%"] + ODD) | st.text(
+    max_size=8
+)
 
 
 @settings(max_examples=max(EXAMPLES // 5, 20), deadline=None, suppress_health_check=list(HealthCheck), database=None)
-@given(st.sampled_from(sorted(SPECS)), st.randoms(use_true_random=False), st.data(),
-       st.sampled_from(["analyze", "check"]))
+@given(
+    st.sampled_from(sorted(SPECS)), st.randoms(use_true_random=False), st.data(), st.sampled_from(["analyze", "check"])
+)
 def test_commands_exit_0_1_or_2_without_traceback(fuzz_dir, cli, name, rnd, data, command):
     path = fuzz_dir / "spec.json"
     path.write_text(json.dumps(mutate(SPECS[name], rnd, data.draw)))
     args = [command, path, "--max-layers", "2000"]
     if command == "analyze":
         fmt = data.draw(FORMATS)
-        args += ["--format", fmt] + data.draw(st.sampled_from([[], ["--flops"], ["--by", "type"], ["--by", "block", "--flops"]]))
+        args += ["--format", fmt] + data.draw(
+            st.sampled_from([[], ["--flops"], ["--by", "type"], ["--by", "block", "--flops"]])
+        )
     else:
         fmt = data.draw(st.sampled_from(["table", "json", "markdown", "junit"]))
         args += ["--format", fmt, "--tolerance", data.draw(tolerances)]
@@ -179,10 +259,27 @@ def test_commands_exit_0_1_or_2_without_traceback(fuzz_dir, cli, name, rnd, data
 
 # mostly sensible sizes, sometimes hostile ones
 sensible = st.integers(1, 4)
-hostile = st.integers(-1, 9) | st.sampled_from([0, 2**40, "2 * 2", "same", "valid", 1.5, True, [2, 3], [[0, 1], [2, 0]]] + HUGE)
+hostile = st.integers(-1, 9) | st.sampled_from(
+    [0, 2**40, "2 * 2", "same", "valid", 1.5, True, [2, 3], [[0, 1], [2, 0]]] + HUGE
+)
 small = st.one_of(sensible, sensible, sensible, hostile)
-LAYER_KINDS = ["conv2d", "depthwise_conv2d", "dense", "max_pool", "avg_pool", "global_avg_pool", "flatten",
-               "batch_norm", "activation", "dropout", "zero_pad", "adaptive_avg_pool", "softmax", "add", "concat"]
+LAYER_KINDS = [
+    "conv2d",
+    "depthwise_conv2d",
+    "dense",
+    "max_pool",
+    "avg_pool",
+    "global_avg_pool",
+    "flatten",
+    "batch_norm",
+    "activation",
+    "dropout",
+    "zero_pad",
+    "adaptive_avg_pool",
+    "softmax",
+    "add",
+    "concat",
+]
 
 
 @st.composite
@@ -205,15 +302,29 @@ def small_layers(draw):
             elif isinstance(attr.kind, Bool):
                 layer[attr.name] = draw(st.booleans())
         if kind in ("add", "concat"):
-            layer["inputs"] = [f"l{i - 1}" if i else "input", draw(st.sampled_from(["input"] + [f"l{j}" for j in range(i)]))]
+            layer["inputs"] = [
+                f"l{i - 1}" if i else "input",
+                draw(st.sampled_from(["input"] + [f"l{j}" for j in range(i)])),
+            ]
         layers.append(layer)
     return layers
 
 
 # ---------------------------------------------------------------- random valid graphs
 
-ACTIVATION_FNS = ["relu", "relu6", "leaky_relu", "elu", "sigmoid", "hard_sigmoid", "tanh", "swish", "hard_swish",
-                  "gelu", "linear"]
+ACTIVATION_FNS = [
+    "relu",
+    "relu6",
+    "leaky_relu",
+    "elu",
+    "sigmoid",
+    "hard_sigmoid",
+    "tanh",
+    "swish",
+    "hard_swish",
+    "gelu",
+    "linear",
+]
 
 
 def _window(draw, hw, with_dilation):
@@ -263,19 +374,42 @@ def valid_specs(draw, max_layers=7):
         image = len(s) == 3
         kinds = ["dense", "batch_norm", "activation", "dropout", "softmax", "add", "concat"]
         if image:
-            kinds += ["conv2d", "conv2d", "depthwise_conv2d", "max_pool", "avg_pool", "global_avg_pool",
-                      "global_max_pool", "adaptive_avg_pool", "flatten", "zero_pad"]
+            kinds += [
+                "conv2d",
+                "conv2d",
+                "depthwise_conv2d",
+                "max_pool",
+                "avg_pool",
+                "global_avg_pool",
+                "global_max_pool",
+                "adaptive_avg_pool",
+                "flatten",
+                "zero_pad",
+            ]
         kind = draw(st.sampled_from(kinds))
         layer = {"name": name, "type": kind, "inputs": source}
         if kind == "conv2d":
             kernel, stride, dilation, padding, _ = _window(draw, s[:2], True)
             groups = draw(st.sampled_from(_divisors(s[2])))
-            layer.update(filters=groups * draw(st.integers(1, 3)), kernel=kernel, stride=stride, dilation=dilation,
-                         padding=padding, groups=groups, bias=draw(st.booleans()))
+            layer.update(
+                filters=groups * draw(st.integers(1, 3)),
+                kernel=kernel,
+                stride=stride,
+                dilation=dilation,
+                padding=padding,
+                groups=groups,
+                bias=draw(st.booleans()),
+            )
         elif kind == "depthwise_conv2d":
             kernel, stride, dilation, padding, _ = _window(draw, s[:2], True)
-            layer.update(kernel=kernel, stride=stride, dilation=dilation, padding=padding,
-                         multiplier=draw(st.integers(1, 2)), bias=draw(st.booleans()))
+            layer.update(
+                kernel=kernel,
+                stride=stride,
+                dilation=dilation,
+                padding=padding,
+                multiplier=draw(st.integers(1, 2)),
+                bias=draw(st.booleans()),
+            )
         elif kind in ("max_pool", "avg_pool"):
             pool, stride, padding = _pool_window(draw, s[:2])
             layer.update(pool=pool, padding=padding, **({"stride": stride} if draw(st.booleans()) else {}))
@@ -326,8 +460,10 @@ def test_random_valid_graphs_run_and_agree(spec, batch, seed):
 
     graph = build_graph(parse_spec(spec))
     result = run_graph(graph, batch=batch, seed=seed, max_memory=None)
-    assert result.ok, [(r.name, r.type, r.error, r.shape, r.expected_shape, r.params, r.expected_params,
-                        r.macs, r.expected_macs) for r in result.mismatches]
+    assert result.ok, [
+        (r.name, r.type, r.error, r.shape, r.expected_shape, r.params, r.expected_params, r.macs, r.expected_macs)
+        for r in result.mismatches
+    ]
     data = json.loads(render(graph, "json"))
     assert data["totals"] == graph.totals.as_dict()
     assert len(data["layers"]) == len(graph.nodes) == len(spec["layers"]) + 1
@@ -349,9 +485,13 @@ memories = st.sampled_from(["256MiB", "256MiB", "64 M", "300000000", "0", "1k", 
 
 
 @settings(max_examples=max(EXAMPLES // 3, 30), deadline=None, suppress_health_check=list(HealthCheck), database=None)
-@given(small_layers(), st.sampled_from([[6, 6, 2], [9, 7, 3], [5], [1, 1, 1], [10**9, 10**9, 3]]),
-       st.one_of(st.just("256MiB"), st.just("256MiB"), memories), st.one_of(st.just("0"), st.just("0"), seeds),
-       st.sampled_from(["json", "table"]))
+@given(
+    small_layers(),
+    st.sampled_from([[6, 6, 2], [9, 7, 3], [5], [1, 1, 1], [10**9, 10**9, 3]]),
+    st.one_of(st.just("256MiB"), st.just("256MiB"), memories),
+    st.one_of(st.just("0"), st.just("0"), seeds),
+    st.sampled_from(["json", "table"]),
+)
 def test_run_agrees_with_the_analysis_or_refuses(fuzz_dir, cli, layers, shape, memory, seed, fmt):
     path = fuzz_dir / "run.json"
     path.write_text(json.dumps({"name": "fuzz", "input": shape, "layers": layers}))
@@ -367,12 +507,37 @@ sizes = st.sampled_from([None, -3, 0, 1, 2, 3, 4, 7, 64, 10**6, 10**12])
 
 
 @settings(max_examples=max(EXAMPLES // 3, 30), deadline=None, suppress_health_check=list(HealthCheck), database=None)
-@given(st.sampled_from(["standard", "depthwise", "3x3x2", "5x5", "3x3x3", "7x7", "basic", "bottleneck",
-                        "inverted_residual", "nonsense", "vgg16"]),
-       st.sampled_from(["standard", "depthwise", "5x5", "bottleneck", "inverted_residual"]),
-       st.fixed_dictionaries({}, optional={"--M": sizes, "--N": sizes, "--DK": sizes, "--DF": sizes,
-                                           "--stride": sizes, "--C": sizes, "--t": sizes}),
-       st.booleans())
+@given(
+    st.sampled_from(
+        [
+            "standard",
+            "depthwise",
+            "3x3x2",
+            "5x5",
+            "3x3x3",
+            "7x7",
+            "basic",
+            "bottleneck",
+            "inverted_residual",
+            "nonsense",
+            "vgg16",
+        ]
+    ),
+    st.sampled_from(["standard", "depthwise", "5x5", "bottleneck", "inverted_residual"]),
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "--M": sizes,
+            "--N": sizes,
+            "--DK": sizes,
+            "--DF": sizes,
+            "--stride": sizes,
+            "--C": sizes,
+            "--t": sizes,
+        },
+    ),
+    st.booleans(),
+)
 def test_compare_ends_in_a_verdict_or_a_clean_error(cli, a, b, options, bias):
     args = ["compare", a, b, "--no-run"] + [str(x) for k, v in options.items() if v is not None for x in (k, v)]
     result = cli(*args + (["--bias"] if bias else []))
@@ -383,7 +548,19 @@ def test_compare_ends_in_a_verdict_or_a_clean_error(cli, a, b, options, bias):
 
 # ---------------------------------------------------------------- files, options and baselines under fire
 
-FILES = ["spec", "bundled", "missing", "folder", "fifo", "dev-zero", "empty", "oversize", "long-name", "baseline", "glob"]
+FILES = [
+    "spec",
+    "bundled",
+    "missing",
+    "folder",
+    "fifo",
+    "dev-zero",
+    "empty",
+    "oversize",
+    "long-name",
+    "baseline",
+    "glob",
+]
 
 
 @pytest.fixture(scope="module")
@@ -393,8 +570,13 @@ def odd_files(tmp_path_factory):
     from flopcount.files import MAX_FILE_BYTES
 
     folder = tmp_path_factory.mktemp("odd")
-    spec = {"name": "t", "input": [4], "variables": {"w": 3}, "layers": [{"name": "fc", "type": "dense", "units": "w"}],
-            "expect": {"params": 15, "macs": 12}}
+    spec = {
+        "name": "t",
+        "input": [4],
+        "variables": {"w": 3},
+        "layers": [{"name": "fc", "type": "dense", "units": "w"}],
+        "expect": {"params": 15, "macs": 12},
+    }
     (folder / "spec.json").write_text(json.dumps(spec))
     (folder / "empty.json").write_text("")
     (folder / "base.json").write_text(dump_baseline({}))
@@ -402,10 +584,19 @@ def odd_files(tmp_path_factory):
     os.mkfifo(folder / "fifo.json")
     with open(folder / "oversize.json", "wb") as f:
         f.truncate(MAX_FILE_BYTES + 1)
-    return {"spec": folder / "spec.json", "bundled": "resnet18", "missing": folder / "nothing.json", "folder": folder / "dir",
-            "fifo": folder / "fifo.json", "dev-zero": "/dev/zero", "empty": folder / "empty.json",
-            "oversize": folder / "oversize.json", "long-name": folder / ("n" * 300 + ".json"), "baseline": folder / "base.json",
-            "glob": f"{folder}/s*.json"}
+    return {
+        "spec": folder / "spec.json",
+        "bundled": "resnet18",
+        "missing": folder / "nothing.json",
+        "folder": folder / "dir",
+        "fifo": folder / "fifo.json",
+        "dev-zero": "/dev/zero",
+        "empty": folder / "empty.json",
+        "oversize": folder / "oversize.json",
+        "long-name": folder / ("n" * 300 + ".json"),
+        "baseline": folder / "base.json",
+        "glob": f"{folder}/s*.json",
+    }
 
 
 def hang_guard(seconds=60):
@@ -419,7 +610,9 @@ def hang_guard(seconds=60):
     signal.alarm(seconds)
 
 
-sets = st.sampled_from(["w=4", "w=0", "w=1/3", "w=10**400", "w=w", "w=", "=4", "nope=1", "w=1 +", "w=\x1b[2J"]) | st.text(max_size=12)
+sets = st.sampled_from(
+    ["w=4", "w=0", "w=1/3", "w=10**400", "w=w", "w=", "=4", "nope=1", "w=1 +", "w=\x1b[2J"]
+) | st.text(max_size=12)
 option_values = {
     "--max-memory": st.sampled_from(["4GiB", "1k", "0"] + ODD),
     "--max-layers": st.sampled_from(["1", "2", "0", "-1", "x", "9" * 40]),
@@ -428,16 +621,24 @@ option_values = {
     "--batch": st.sampled_from(["1", "2", "0", "-1", "x"]),
 }
 COMMAND_OPTIONS = {
-    "analyze": ["--max-layers", "--max-memory"], "run": ["--max-memory", "--max-layers", "--seed", "--batch"],
+    "analyze": ["--max-layers", "--max-memory"],
+    "run": ["--max-memory", "--max-layers", "--seed", "--batch"],
     "check": ["--max-layers", "--tolerance"],
 }
 
 
 @settings(max_examples=max(EXAMPLES // 5, 20), deadline=None, suppress_health_check=list(HealthCheck), database=None)
-@given(st.sampled_from(sorted(COMMAND_OPTIONS)), st.sampled_from(FILES), st.data(),
-       st.lists(sets, max_size=2), st.one_of(st.none(), st.sampled_from(FILES)), st.booleans())
-def test_random_files_and_option_values_end_in_one_line_or_a_result(odd_files, cli, command, spec_kind, data, overrides,
-                                                                     baseline_kind, update):
+@given(
+    st.sampled_from(sorted(COMMAND_OPTIONS)),
+    st.sampled_from(FILES),
+    st.data(),
+    st.lists(sets, max_size=2),
+    st.one_of(st.none(), st.sampled_from(FILES)),
+    st.booleans(),
+)
+def test_random_files_and_option_values_end_in_one_line_or_a_result(
+    odd_files, cli, command, spec_kind, data, overrides, baseline_kind, update
+):
     """Every file kind as SPEC (and as --baseline), random values for every option: exit 0, 1 or 2, never a hang."""
     args = [command, odd_files[spec_kind]]
     for option in COMMAND_OPTIONS[command]:
@@ -450,7 +651,9 @@ def test_random_files_and_option_values_end_in_one_line_or_a_result(odd_files, c
     if command == "run":
         args.append("--quiet")
     if command == "check" and baseline_kind is not None:
-        args += ["--baseline", odd_files[baseline_kind]] + (["--update"] if update and baseline_kind == "baseline" else [])
+        args += ["--baseline", odd_files[baseline_kind]] + (
+            ["--update"] if update and baseline_kind == "baseline" else []
+        )
     hang_guard()
     try:
         result = cli(*args)
@@ -463,8 +666,12 @@ def test_random_files_and_option_values_end_in_one_line_or_a_result(odd_files, c
 
 
 @settings(max_examples=max(EXAMPLES // 25, 10), deadline=None, suppress_health_check=list(HealthCheck), database=None)
-@given(st.lists(st.integers(1, 40), min_size=2, max_size=6), st.integers(2, 4), st.randoms(use_true_random=False),
-       st.sampled_from(["none", "empty", "baseline", "link"]))
+@given(
+    st.lists(st.integers(1, 40), min_size=2, max_size=6),
+    st.integers(2, 4),
+    st.randoms(use_true_random=False),
+    st.sampled_from(["none", "empty", "baseline", "link"]),
+)
 def test_concurrent_baseline_updates_keep_every_entry(tmp_path_factory, units, workers, rnd, start):
     """Workers update one baseline at the same moment, each with its own specs (sometimes two at two settings).
 
@@ -479,8 +686,12 @@ def test_concurrent_baseline_updates_keep_every_entry(tmp_path_factory, units, w
     names = []
     for k, n in enumerate(units):
         # params 4 * n + n, MACs 4 * n; a second setting doubles the units
-        spec = {"name": f"s{k}", "input": [4], "variables": {"n": n},
-                "layers": [{"name": "fc", "type": "dense", "units": "n"}]}
+        spec = {
+            "name": f"s{k}",
+            "input": [4],
+            "variables": {"n": n},
+            "layers": [{"name": "fc", "type": "dense", "units": "n"}],
+        }
         (folder / f"s{k}.json").write_text(json.dumps(spec))
         names.append(f"s{k}.json")
     baseline = folder / "base.json"
@@ -523,13 +734,25 @@ def test_concurrent_baseline_updates_keep_every_entry(tmp_path_factory, units, w
     assert sorted(p.name for p in folder.iterdir() if p.name.startswith(".")) == []  # no temporary left
 
 
-blocks = st.sampled_from(["standard", "depthwise", "3x3x2", "5x5", "3x3x3", "7x7", "basic", "bottleneck", "inverted_residual"])
+blocks = st.sampled_from(
+    ["standard", "depthwise", "3x3x2", "5x5", "3x3x3", "7x7", "basic", "bottleneck", "inverted_residual"]
+)
 channels = st.one_of(st.none(), st.integers(1, 12), st.sampled_from([4, 8, 16]))
 
 
 @settings(max_examples=max(EXAMPLES // 20, 10), deadline=None, suppress_health_check=list(HealthCheck), database=None)
-@given(blocks, blocks, channels, channels, channels, st.integers(1, 25), st.integers(1, 80), st.integers(1, 4),
-       st.integers(1, 6), st.booleans())
+@given(
+    blocks,
+    blocks,
+    channels,
+    channels,
+    channels,
+    st.integers(1, 25),
+    st.integers(1, 80),
+    st.integers(1, 4),
+    st.integers(1, 6),
+    st.booleans(),
+)
 def test_compare_with_execution_agrees_or_refuses_within_its_budgets(cli, a, b, M, N, C, DK, DF, stride, t, bias):
     """Both sides run and their receptive fields are probed (within the MAC budgets): no check may fail (exit 1)."""
     import time

@@ -19,16 +19,32 @@ from flopcount.memory import estimate_memory
 
 TINY = Path(__file__).parent / "data" / "tiny.json"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed (apt-get install chromium)")
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None, reason="headless Chromium is not installed (apt-get install chromium)"
+)
 BAR_LIGHT = (0xC8, 0x36, 0x2B)  # --bar in the light scheme (render.HTML_STYLE)
 
 
 def chromium(*args, timeout=60):
     with tempfile.TemporaryDirectory() as profile:
         return subprocess.run(
-            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-             "--disable-component-update", "--disable-sync", f"--user-data-dir={profile}", *args],
-            capture_output=True, text=True, timeout=timeout, check=True)
+            [
+                CHROMIUM,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                f"--user-data-dir={profile}",
+                *args,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=True,
+        )
 
 
 def png_pixels(path):
@@ -106,13 +122,20 @@ def test_chromium_shows_one_row_per_layer_with_exact_figures_and_a_bar_per_layer
         assert [int(v) for v in values[:1]] == [n.index]
         assert str(n.macs) in values and str(m.activation) in values and str(n.params) in values
     assert 'data-v="36864"' in rows[2]  # stage_1/conv: 8 x 8 x 8 outputs x 3 x 3 x 8 MACs
-    for chart, values in (("chart2", [n.macs for n in graph.nodes]), ("chart3", [n.params for n in graph.nodes]),
-                          ("chart4", [m.activation for m in memory.layers])):
+    for chart, values in (
+        ("chart2", [n.macs for n in graph.nodes]),
+        ("chart3", [n.params for n in graph.nodes]),
+        ("chart4", [m.activation for m in memory.layers]),
+    ):
         svg = re.search(rf'<svg class="chart" id="{chart}"[^>]*>(.*?)</svg>', dom, re.DOTALL)
-        bars = re.findall(r"M(\d+) 100V([\d.]+)h0.8V100Z", re.search(r'<path class="bars" d="([^"]*)"', svg.group(1)).group(1))
+        bars = re.findall(
+            r"M(\d+) 100V([\d.]+)h0.8V100Z", re.search(r'<path class="bars" d="([^"]*)"', svg.group(1)).group(1)
+        )
         assert [int(x) for x, _ in bars] == list(range(len(graph.nodes)))  # one bar per layer, in order
         tallest = max(values)
-        assert all(abs(100 - float(y) - 100 * v / tallest) <= 0.005 for (_, y), v in zip(bars, values))  # heights to 0.01
+        assert all(
+            abs(100 - float(y) - 100 * v / tallest) <= 0.005 for (_, y), v in zip(bars, values)
+        )  # heights to 0.01
         assert f'data-values="{",".join(map(str, values))}"' in svg.group(0)
     assert re.search(r'<polyline class="curve" points="([^"]*)"', dom).group(1).count(",") == len(graph.nodes)
 
@@ -141,6 +164,7 @@ def test_chromium_screenshot_has_bars_in_the_chart_area(tiny_report, tmp_path):
     chromium("--window-size=1000,1400", "--hide-scrollbars", f"--screenshot={shot}", tiny_report.as_uri())
     width, height, rows = png_pixels(shot)
     assert (width, height) == (1000, 1400)
+
     def near(p):
         return all(abs(x - y) <= 12 for x, y in zip(p, BAR_LIGHT))
 
@@ -153,5 +177,7 @@ def test_a_hostile_name_stays_text(cli, write_spec):
     path = write_spec({"name": name, "input": [4], "layers": [{"type": "dense", "units": 2, "name": name}]})
     result = cli("analyze", path, "--format", "html")
     assert result.exit_code == 0, result.output
-    assert "<img" not in result.output and result.output.count("<script") == 2  # the labels and the page script, nothing else
+    assert (
+        "<img" not in result.output and result.output.count("<script") == 2
+    )  # the labels and the page script, nothing else
     assert "&lt;script&gt;&lt;img src=x onerror=alert(1)&gt;&quot;\\x1b" in result.output

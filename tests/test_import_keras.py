@@ -21,36 +21,79 @@ DATA = Path(__file__).parent / "data" / "keras"
 
 
 def tensor(name, node=0, index=0):
-    return {"class_name": "__keras_tensor__", "config": {"shape": None, "dtype": "float32", "keras_history": [name, node, index]}}
+    return {
+        "class_name": "__keras_tensor__",
+        "config": {"shape": None, "dtype": "float32", "keras_history": [name, node, index]},
+    }
 
 
 def layer(cls, name, inbound=(), **config):
     """A Keras 3 layer entry; inbound is a list of calls, each a tensor or a list of tensors."""
     nodes = [{"args": [call], "kwargs": {}} for call in inbound]
-    return {"module": "keras.layers", "class_name": cls, "config": {"name": name, **config}, "registered_name": None,
-            "name": name, "inbound_nodes": nodes}
+    return {
+        "module": "keras.layers",
+        "class_name": cls,
+        "config": {"name": name, **config},
+        "registered_name": None,
+        "name": name,
+        "inbound_nodes": nodes,
+    }
 
 
 def functional(name, layers, inputs, outputs):
-    return {"module": "keras.src.models.functional", "class_name": "Functional",
-            "config": {"name": name, "trainable": True, "layers": layers,
-                       "input_layers": [[i, 0, 0] for i in inputs], "output_layers": [[o, 0, 0] for o in outputs]}}
+    return {
+        "module": "keras.src.models.functional",
+        "class_name": "Functional",
+        "config": {
+            "name": name,
+            "trainable": True,
+            "layers": layers,
+            "input_layers": [[i, 0, 0] for i in inputs],
+            "output_layers": [[o, 0, 0] for o in outputs],
+        },
+    }
 
 
 def residual_block():
     """conv 3x3 + BN + ReLU, conv 3x3 + BN, add the input, ReLU: the basic residual block on 8x8x16."""
-    return functional("residual", [
-        layer("InputLayer", "image", batch_shape=[None, 8, 8, 16], dtype="float32"),
-        layer("Conv2D", "conv1", [tensor("image")], filters=16, kernel_size=[3, 3], strides=[1, 1], padding="same",
-              data_format="channels_last", dilation_rate=[1, 1], groups=1, activation="linear", use_bias=False),
-        layer("BatchNormalization", "bn1", [tensor("conv1")], axis=-1, epsilon=0.001, center=True, scale=True),
-        layer("Activation", "relu1", [tensor("bn1")], activation="relu"),
-        layer("Conv2D", "conv2", [tensor("relu1")], filters=16, kernel_size=[3, 3], strides=[1, 1], padding="same",
-              activation="linear", use_bias=False),
-        layer("BatchNormalization", "bn2", [tensor("conv2")], axis=-1, epsilon=0.001),
-        layer("Add", "add", [[tensor("bn2"), tensor("image")]]),
-        layer("Activation", "out", [tensor("add")], activation="relu"),
-    ], ["image"], ["out"])
+    return functional(
+        "residual",
+        [
+            layer("InputLayer", "image", batch_shape=[None, 8, 8, 16], dtype="float32"),
+            layer(
+                "Conv2D",
+                "conv1",
+                [tensor("image")],
+                filters=16,
+                kernel_size=[3, 3],
+                strides=[1, 1],
+                padding="same",
+                data_format="channels_last",
+                dilation_rate=[1, 1],
+                groups=1,
+                activation="linear",
+                use_bias=False,
+            ),
+            layer("BatchNormalization", "bn1", [tensor("conv1")], axis=-1, epsilon=0.001, center=True, scale=True),
+            layer("Activation", "relu1", [tensor("bn1")], activation="relu"),
+            layer(
+                "Conv2D",
+                "conv2",
+                [tensor("relu1")],
+                filters=16,
+                kernel_size=[3, 3],
+                strides=[1, 1],
+                padding="same",
+                activation="linear",
+                use_bias=False,
+            ),
+            layer("BatchNormalization", "bn2", [tensor("conv2")], axis=-1, epsilon=0.001),
+            layer("Add", "add", [[tensor("bn2"), tensor("image")]]),
+            layer("Activation", "out", [tensor("add")], activation="relu"),
+        ],
+        ["image"],
+        ["out"],
+    )
 
 
 def write(tmp_path, doc, name="model.json"):
@@ -74,15 +117,31 @@ def test_functional_residual_block(tmp_path):
 
 
 def test_sequential_with_fused_activations(tmp_path):
-    doc = {"module": "keras", "class_name": "Sequential", "config": {"name": "mnist", "layers": [
-        {"class_name": "InputLayer", "config": {"batch_shape": [None, 28, 28, 1], "name": "input"}},
-        {"class_name": "Conv2D", "config": {"name": "c1", "filters": 32, "kernel_size": [3, 3], "activation": "relu"}},
-        {"class_name": "MaxPooling2D", "config": {"name": "p1", "pool_size": [2, 2], "strides": [2, 2], "padding": "valid"}},
-        {"class_name": "SeparableConv2D", "config": {"name": "sep", "filters": 16, "kernel_size": [3, 3], "depth_multiplier": 1}},
-        {"class_name": "Flatten", "config": {"name": "flat"}},
-        {"class_name": "Dropout", "config": {"name": "drop", "rate": 0.5}},
-        {"class_name": "Dense", "config": {"name": "fc", "units": 10, "activation": "softmax"}},
-    ]}}
+    doc = {
+        "module": "keras",
+        "class_name": "Sequential",
+        "config": {
+            "name": "mnist",
+            "layers": [
+                {"class_name": "InputLayer", "config": {"batch_shape": [None, 28, 28, 1], "name": "input"}},
+                {
+                    "class_name": "Conv2D",
+                    "config": {"name": "c1", "filters": 32, "kernel_size": [3, 3], "activation": "relu"},
+                },
+                {
+                    "class_name": "MaxPooling2D",
+                    "config": {"name": "p1", "pool_size": [2, 2], "strides": [2, 2], "padding": "valid"},
+                },
+                {
+                    "class_name": "SeparableConv2D",
+                    "config": {"name": "sep", "filters": 16, "kernel_size": [3, 3], "depth_multiplier": 1},
+                },
+                {"class_name": "Flatten", "config": {"name": "flat"}},
+                {"class_name": "Dropout", "config": {"name": "drop", "rate": 0.5}},
+                {"class_name": "Dense", "config": {"name": "fc", "units": 10, "activation": "softmax"}},
+            ],
+        },
+    }
     g = analyze(write(tmp_path, doc))
     # Keras: Conv2D 3*3*1*32 + 32; SeparableConv2D 3*3*32 depthwise + 32*16 pointwise + 16 bias;
     # Dense (11*11*16)*10 + 10
@@ -90,34 +149,95 @@ def test_sequential_with_fused_activations(tmp_path):
     macs = 26 * 26 * 32 * 3 * 3 + 11 * 11 * 32 * 3 * 3 + 11 * 11 * 16 * 32 + 11 * 11 * 16 * 10
     assert totals(g) == (params, params, macs)
     assert [(n.name, n.type) for n in g.nodes] == [
-        ("input", "input"), ("c1", "conv2d"), ("c1.activation", "activation"), ("p1", "max_pool"),
-        ("sep.depthwise", "depthwise_conv2d"), ("sep.pointwise", "conv2d"), ("flat", "flatten"), ("drop", "dropout"),
-        ("fc", "dense"), ("fc.activation", "softmax")]
+        ("input", "input"),
+        ("c1", "conv2d"),
+        ("c1.activation", "activation"),
+        ("p1", "max_pool"),
+        ("sep.depthwise", "depthwise_conv2d"),
+        ("sep.pointwise", "conv2d"),
+        ("flat", "flatten"),
+        ("drop", "dropout"),
+        ("fc", "dense"),
+        ("fc.activation", "softmax"),
+    ]
 
 
 def test_sequential_keras2_with_batch_input_shape_on_its_first_layer(tmp_path):
-    doc = {"class_name": "Sequential", "keras_version": "2.15.0", "backend": "tensorflow", "config": {"name": "mlp", "layers": [
-        {"class_name": "Dense", "config": {"name": "d1", "units": 64, "activation": "relu", "use_bias": True,
-                                            "batch_input_shape": [None, 784]}},
-        {"class_name": "Dense", "config": {"name": "d2", "units": 10, "use_bias": False}},
-    ]}}
+    doc = {
+        "class_name": "Sequential",
+        "keras_version": "2.15.0",
+        "backend": "tensorflow",
+        "config": {
+            "name": "mlp",
+            "layers": [
+                {
+                    "class_name": "Dense",
+                    "config": {
+                        "name": "d1",
+                        "units": 64,
+                        "activation": "relu",
+                        "use_bias": True,
+                        "batch_input_shape": [None, 784],
+                    },
+                },
+                {"class_name": "Dense", "config": {"name": "d2", "units": 10, "use_bias": False}},
+            ],
+        },
+    }
     g = analyze(write(tmp_path, doc))
     assert totals(g) == (784 * 64 + 64 + 64 * 10, 784 * 64 + 64 + 64 * 10, 784 * 64 + 64 * 10)
 
 
 def test_functional_keras2_inbound_nodes_and_a_nested_sequential(tmp_path):
     """A Keras 2 functional model calling a Sequential model as a layer: the inner layers are inlined as block.layer."""
-    inner = {"class_name": "Sequential", "config": {"name": "block", "layers": [
-        {"class_name": "Conv2D", "config": {"name": "conv", "filters": 8, "kernel_size": [1, 1], "use_bias": True}},
-        {"class_name": "ReLU", "config": {"name": "relu", "max_value": 6.0}},
-    ]}}
-    doc = {"class_name": "Functional", "keras_version": "2.15.0", "config": {"name": "outer", "layers": [
-        {"class_name": "InputLayer", "config": {"batch_input_shape": [None, 4, 4, 3], "name": "in_1"}, "name": "in_1",
-         "inbound_nodes": []},
-        {"class_name": "Sequential", "config": inner["config"], "name": "block", "inbound_nodes": [[["in_1", 0, 0, {}]]]},
-        {"class_name": "GlobalAveragePooling2D", "config": {"name": "gap"}, "name": "gap", "inbound_nodes": [[["block", 0, 0, {}]]]},
-        {"class_name": "Dense", "config": {"name": "head", "units": 2}, "name": "head", "inbound_nodes": [[["gap", 0, 0, {}]]]},
-    ], "input_layers": [["in_1", 0, 0]], "output_layers": [["head", 0, 0]]}}
+    inner = {
+        "class_name": "Sequential",
+        "config": {
+            "name": "block",
+            "layers": [
+                {
+                    "class_name": "Conv2D",
+                    "config": {"name": "conv", "filters": 8, "kernel_size": [1, 1], "use_bias": True},
+                },
+                {"class_name": "ReLU", "config": {"name": "relu", "max_value": 6.0}},
+            ],
+        },
+    }
+    doc = {
+        "class_name": "Functional",
+        "keras_version": "2.15.0",
+        "config": {
+            "name": "outer",
+            "layers": [
+                {
+                    "class_name": "InputLayer",
+                    "config": {"batch_input_shape": [None, 4, 4, 3], "name": "in_1"},
+                    "name": "in_1",
+                    "inbound_nodes": [],
+                },
+                {
+                    "class_name": "Sequential",
+                    "config": inner["config"],
+                    "name": "block",
+                    "inbound_nodes": [[["in_1", 0, 0, {}]]],
+                },
+                {
+                    "class_name": "GlobalAveragePooling2D",
+                    "config": {"name": "gap"},
+                    "name": "gap",
+                    "inbound_nodes": [[["block", 0, 0, {}]]],
+                },
+                {
+                    "class_name": "Dense",
+                    "config": {"name": "head", "units": 2},
+                    "name": "head",
+                    "inbound_nodes": [[["gap", 0, 0, {}]]],
+                },
+            ],
+            "input_layers": [["in_1", 0, 0]],
+            "output_layers": [["head", 0, 0]],
+        },
+    }
     g = analyze(write(tmp_path, doc))
     assert [n.name for n in g.nodes] == ["in_1", "block.conv", "block.relu", "gap", "head"]
     assert totals(g) == (3 * 8 + 8 + 8 * 2 + 2, 3 * 8 + 8 + 8 * 2 + 2, 4 * 4 * 8 * 3 + 8 * 2)
@@ -125,11 +245,16 @@ def test_functional_keras2_inbound_nodes_and_a_nested_sequential(tmp_path):
 
 def test_nested_functional_model(tmp_path):
     inner = residual_block()
-    outer = functional("outer", [
-        layer("InputLayer", "x", batch_shape=[None, 8, 8, 16]),
-        {**layer("Functional", "res", [tensor("x")]), "config": inner["config"]},
-        layer("GlobalMaxPooling2D", "pool", [tensor("res")], keepdims=False),
-    ], ["x"], ["pool"])
+    outer = functional(
+        "outer",
+        [
+            layer("InputLayer", "x", batch_shape=[None, 8, 8, 16]),
+            {**layer("Functional", "res", [tensor("x")]), "config": inner["config"]},
+            layer("GlobalMaxPooling2D", "pool", [tensor("res")], keepdims=False),
+        ],
+        ["x"],
+        ["pool"],
+    )
     g = analyze(write(tmp_path, outer))
     assert [n.name for n in g.nodes][:3] == ["x", "res.conv1", "res.bn1"]
     assert g.nodes[-1].shape == (16,)
@@ -138,13 +263,18 @@ def test_nested_functional_model(tmp_path):
 
 def test_shared_layers_count_their_weights_once(tmp_path):
     """One Dense called on two inputs (a siamese pair): Keras counts its kernel and bias once."""
-    doc = functional("siamese", [
-        layer("InputLayer", "left", batch_shape=[None, 10]),
-        layer("InputLayer", "right", batch_shape=[None, 10]),
-        layer("Dense", "embed", [tensor("left"), tensor("right")], units=4, activation="relu"),
-        layer("Concatenate", "both", [[tensor("embed", 0), tensor("embed", 1)]], axis=-1),
-        layer("Dense", "score", [tensor("both")], units=1),
-    ], ["left", "right"], ["score"])
+    doc = functional(
+        "siamese",
+        [
+            layer("InputLayer", "left", batch_shape=[None, 10]),
+            layer("InputLayer", "right", batch_shape=[None, 10]),
+            layer("Dense", "embed", [tensor("left"), tensor("right")], units=4, activation="relu"),
+            layer("Concatenate", "both", [[tensor("embed", 0), tensor("embed", 1)]], axis=-1),
+            layer("Dense", "score", [tensor("both")], units=1),
+        ],
+        ["left", "right"],
+        ["score"],
+    )
     g = analyze(write(tmp_path, doc))
     assert totals(g) == (10 * 4 + 4 + 8 * 1 + 1, 10 * 4 + 4 + 8 * 1 + 1, 2 * 10 * 4 + 8)
     second = next(n for n in g.nodes if n.name == "embed_2")
@@ -152,17 +282,27 @@ def test_shared_layers_count_their_weights_once(tmp_path):
 
 
 def test_a_nested_model_called_twice_shares_its_weights(tmp_path):
-    inner = functional("tower", [
-        layer("InputLayer", "t_in", batch_shape=[None, 6]),
-        layer("Dense", "t1", [tensor("t_in")], units=5),
-        layer("Dense", "t2", [tensor("t1")], units=3, use_bias=False),
-    ], ["t_in"], ["t2"])
-    outer = functional("pair", [
-        layer("InputLayer", "a", batch_shape=[None, 6]),
-        layer("InputLayer", "b", batch_shape=[None, 6]),
-        {**layer("Functional", "tower", [tensor("a"), tensor("b")]), "config": inner["config"]},
-        layer("Add", "sum", [[tensor("tower", 0), tensor("tower", 1)]]),
-    ], ["a", "b"], ["sum"])
+    inner = functional(
+        "tower",
+        [
+            layer("InputLayer", "t_in", batch_shape=[None, 6]),
+            layer("Dense", "t1", [tensor("t_in")], units=5),
+            layer("Dense", "t2", [tensor("t1")], units=3, use_bias=False),
+        ],
+        ["t_in"],
+        ["t2"],
+    )
+    outer = functional(
+        "pair",
+        [
+            layer("InputLayer", "a", batch_shape=[None, 6]),
+            layer("InputLayer", "b", batch_shape=[None, 6]),
+            {**layer("Functional", "tower", [tensor("a"), tensor("b")]), "config": inner["config"]},
+            layer("Add", "sum", [[tensor("tower", 0), tensor("tower", 1)]]),
+        ],
+        ["a", "b"],
+        ["sum"],
+    )
     g = analyze(write(tmp_path, outer))
     assert [n.name for n in g.nodes] == ["a", "b", "tower.t1", "tower.t2", "tower_2.t1", "tower_2.t2", "sum"]
     assert totals(g) == (6 * 5 + 5 + 5 * 3, 6 * 5 + 5 + 5 * 3, 2 * (6 * 5 + 5 * 3))
@@ -170,13 +310,27 @@ def test_a_nested_model_called_twice_shares_its_weights(tmp_path):
 
 def test_imdb_lstm_example(tmp_path):
     """Keras' IMDB LSTM example: Embedding(20000, 128), LSTM(128), Dense(1, sigmoid); its summary gives 2,691,713."""
-    doc = {"class_name": "Sequential", "config": {"name": "imdb", "layers": [
-        {"class_name": "InputLayer", "config": {"batch_shape": [None, 80], "dtype": "int32", "name": "ids"}},
-        {"class_name": "Embedding", "config": {"name": "embedding", "input_dim": 20000, "output_dim": 128}},
-        {"class_name": "LSTM", "config": {"name": "lstm", "units": 128, "activation": "tanh",
-                                          "recurrent_activation": "sigmoid", "use_bias": True}},
-        {"class_name": "Dense", "config": {"name": "out", "units": 1, "activation": "sigmoid"}},
-    ]}}
+    doc = {
+        "class_name": "Sequential",
+        "config": {
+            "name": "imdb",
+            "layers": [
+                {"class_name": "InputLayer", "config": {"batch_shape": [None, 80], "dtype": "int32", "name": "ids"}},
+                {"class_name": "Embedding", "config": {"name": "embedding", "input_dim": 20000, "output_dim": 128}},
+                {
+                    "class_name": "LSTM",
+                    "config": {
+                        "name": "lstm",
+                        "units": 128,
+                        "activation": "tanh",
+                        "recurrent_activation": "sigmoid",
+                        "use_bias": True,
+                    },
+                },
+                {"class_name": "Dense", "config": {"name": "out", "units": 1, "activation": "sigmoid"}},
+            ],
+        },
+    }
     g = analyze(write(tmp_path, doc))
     # 20000 x 128 + 4 x 128 x (128 + 128 + 1) + (128 + 1)
     assert g.totals.params == 20000 * 128 + 4 * 128 * (128 + 128 + 1) + 129 == 2_691_713
@@ -184,19 +338,50 @@ def test_imdb_lstm_example(tmp_path):
 
 
 def test_decoder_and_sequence_layers(tmp_path):
-    doc = {"class_name": "Sequential", "config": {"name": "mix", "layers": [
-        {"class_name": "InputLayer", "config": {"batch_shape": [None, 4, 4, 8], "name": "x"}},
-        {"class_name": "Conv2DTranspose", "config": {"name": "up", "filters": 4, "kernel_size": [3, 3], "strides": [2, 2],
-                                                     "padding": "same", "use_bias": True}},
-        {"class_name": "UpSampling2D", "config": {"name": "up2", "size": [2, 2], "interpolation": "bilinear"}},
-        {"class_name": "Reshape", "config": {"name": "seq", "target_shape": [64, 16]}},
-        {"class_name": "LayerNormalization", "config": {"name": "ln", "axis": [-1], "epsilon": 1e-6}},
-        {"class_name": "Bidirectional", "config": {"name": "bi", "layer": {"class_name": "GRU", "config": {
-            "name": "gru", "units": 5, "reset_after": True, "return_sequences": True}}}},
-        {"class_name": "GlobalAveragePooling1D", "config": {"name": "avg"}},
-    ]}}
+    doc = {
+        "class_name": "Sequential",
+        "config": {
+            "name": "mix",
+            "layers": [
+                {"class_name": "InputLayer", "config": {"batch_shape": [None, 4, 4, 8], "name": "x"}},
+                {
+                    "class_name": "Conv2DTranspose",
+                    "config": {
+                        "name": "up",
+                        "filters": 4,
+                        "kernel_size": [3, 3],
+                        "strides": [2, 2],
+                        "padding": "same",
+                        "use_bias": True,
+                    },
+                },
+                {"class_name": "UpSampling2D", "config": {"name": "up2", "size": [2, 2], "interpolation": "bilinear"}},
+                {"class_name": "Reshape", "config": {"name": "seq", "target_shape": [64, 16]}},
+                {"class_name": "LayerNormalization", "config": {"name": "ln", "axis": [-1], "epsilon": 1e-6}},
+                {
+                    "class_name": "Bidirectional",
+                    "config": {
+                        "name": "bi",
+                        "layer": {
+                            "class_name": "GRU",
+                            "config": {"name": "gru", "units": 5, "reset_after": True, "return_sequences": True},
+                        },
+                    },
+                },
+                {"class_name": "GlobalAveragePooling1D", "config": {"name": "avg"}},
+            ],
+        },
+    }
     g = analyze(write(tmp_path, doc))
-    assert [n.type for n in g.nodes] == ["input", "conv2d_transpose", "upsample", "reshape", "layer_norm", "gru", "mean"]
+    assert [n.type for n in g.nodes] == [
+        "input",
+        "conv2d_transpose",
+        "upsample",
+        "reshape",
+        "layer_norm",
+        "gru",
+        "mean",
+    ]
     gru = 2 * (3 * 5 * (16 + 5) + 2 * 3 * 5)  # two directions: kernels and two bias vectors per gate (reset_after)
     assert g.totals.params == (3 * 3 * 8 * 4 + 4) + 2 * 16 + gru
     assert g.nodes[-1].shape == (10,)
@@ -241,22 +426,60 @@ def test_keras_applications_import_to_keras_totals(tmp_path, name, params, train
 @pytest.mark.parametrize(
     "doc, message",
     [
-        (functional("m", [layer("InputLayer", "x", batch_shape=[None, 4]),
-                          layer("Lambda", "fn", [tensor("x")], function="lambda x: x")], ["x"], ["fn"]),
-         "layer 'fn' (Lambda): unknown Keras layer class Lambda. Supported: "),
-        (functional("m", [layer("InputLayer", "x", batch_shape=[None, 4, 4, 3]),
-                          layer("Conv2D", "c", [tensor("x")], filters=2, kernel_size=1, data_format="channels_first")],
-                    ["x"], ["c"]),
-         "layer 'c' (Conv2D): attribute 'data_format': only channels_last is translated. Received: data_format=\"channels_first\""),
-        (functional("m", [layer("InputLayer", "x", batch_shape=[None, 4]),
-                          layer("Dense", "d", [tensor("x")], units=2, activation="softplus")], ["x"], ["d"]),
-         "layer 'd' (Dense): attribute 'activation': activation 'softplus' is not translated."),
-        (functional("m", [layer("InputLayer", "x", batch_shape=[None, None, 3]),
-                          layer("Dense", "d", [tensor("x")], units=2)], ["x"], ["d"]),
-         "input 'x' has a dynamic dimension on axis 1; set it with --input-shape x=NxNx3."),
-        (functional("m", [layer("InputLayer", "x", batch_shape=[None, 4]),
-                          layer("Dense", "d", [tensor("nothing")], units=2)], ["x"], ["d"]),
-         "layer 'd' (Dense): reads 'nothing' (call 0, output 0), which nothing produces."),
+        (
+            functional(
+                "m",
+                [
+                    layer("InputLayer", "x", batch_shape=[None, 4]),
+                    layer("Lambda", "fn", [tensor("x")], function="lambda x: x"),
+                ],
+                ["x"],
+                ["fn"],
+            ),
+            "layer 'fn' (Lambda): unknown Keras layer class Lambda. Supported: ",
+        ),
+        (
+            functional(
+                "m",
+                [
+                    layer("InputLayer", "x", batch_shape=[None, 4, 4, 3]),
+                    layer("Conv2D", "c", [tensor("x")], filters=2, kernel_size=1, data_format="channels_first"),
+                ],
+                ["x"],
+                ["c"],
+            ),
+            "layer 'c' (Conv2D): attribute 'data_format': only channels_last is translated. Received: data_format=\"channels_first\"",
+        ),
+        (
+            functional(
+                "m",
+                [
+                    layer("InputLayer", "x", batch_shape=[None, 4]),
+                    layer("Dense", "d", [tensor("x")], units=2, activation="softplus"),
+                ],
+                ["x"],
+                ["d"],
+            ),
+            "layer 'd' (Dense): attribute 'activation': activation 'softplus' is not translated.",
+        ),
+        (
+            functional(
+                "m",
+                [layer("InputLayer", "x", batch_shape=[None, None, 3]), layer("Dense", "d", [tensor("x")], units=2)],
+                ["x"],
+                ["d"],
+            ),
+            "input 'x' has a dynamic dimension on axis 1; set it with --input-shape x=NxNx3.",
+        ),
+        (
+            functional(
+                "m",
+                [layer("InputLayer", "x", batch_shape=[None, 4]), layer("Dense", "d", [tensor("nothing")], units=2)],
+                ["x"],
+                ["d"],
+            ),
+            "layer 'd' (Dense): reads 'nothing' (call 0, output 0), which nothing produces.",
+        ),
     ],
     ids=["unknown-class", "channels-first", "activation", "dynamic-dim", "dangling"],
 )
@@ -266,8 +489,12 @@ def test_bad_keras_configs_are_exit_2_naming_layer_and_attribute(cli, tmp_path, 
 
 
 def test_dynamic_keras_dimensions_from_the_command_line(cli, tmp_path):
-    doc = functional("m", [layer("InputLayer", "x", batch_shape=[None, None, 3]), layer("Dense", "d", [tensor("x")], units=2)],
-                     ["x"], ["d"])
+    doc = functional(
+        "m",
+        [layer("InputLayer", "x", batch_shape=[None, None, 3]), layer("Dense", "d", [tensor("x")], units=2)],
+        ["x"],
+        ["d"],
+    )
     result = cli("analyze", write(tmp_path, doc), "--input-shape", "x=1x7x3", "--format", "json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["totals"]["macs"] == 7 * 3 * 2
@@ -283,18 +510,44 @@ def test_a_zip_without_config_json(cli, tmp_path):
 
 
 def test_models_nested_too_deep_and_malformed_configs(cli, tmp_path, fails_with):
-    doc = functional("leaf", [layer("InputLayer", "x", batch_shape=[None, 4]), layer("Dense", "d", [tensor("x")], units=2)],
-                     ["x"], ["d"])
+    doc = functional(
+        "leaf",
+        [layer("InputLayer", "x", batch_shape=[None, 4]), layer("Dense", "d", [tensor("x")], units=2)],
+        ["x"],
+        ["d"],
+    )
     for i in range(70):
-        doc = functional(f"m{i}", [layer("InputLayer", "x", batch_shape=[None, 4]),
-                                   {**layer("Functional", "inner", [tensor("x")]), "config": doc["config"]}], ["x"], ["inner"])
+        doc = functional(
+            f"m{i}",
+            [
+                layer("InputLayer", "x", batch_shape=[None, 4]),
+                {**layer("Functional", "inner", [tensor("x")]), "config": doc["config"]},
+            ],
+            ["x"],
+            ["inner"],
+        )
     path = write(tmp_path, doc, "deep.json")
     fails_with(cli("analyze", path), path, "models are nested more than 64 deep.")
-    bad = functional("m", [layer("InputLayer", "x", batch_shape=[None, 4, 4, 3]),
-                           layer("Conv2D", "c", [tensor("x")], filters=2, kernel_size=None)], ["x"], ["c"])
+    bad = functional(
+        "m",
+        [
+            layer("InputLayer", "x", batch_shape=[None, 4, 4, 3]),
+            layer("Conv2D", "c", [tensor("x")], filters=2, kernel_size=None),
+        ],
+        ["x"],
+        ["c"],
+    )
     path = write(tmp_path, bad, "bad.json")
-    fails_with(cli("analyze", path), path, "layer 'c' (Conv2D): attribute 'kernel_size': must be an integer or a list of integers.")
-    bad = functional("m", [layer("InputLayer", "x", batch_shape=[None, 4]),
-                           layer("Dense", "d", [tensor("x")], units="many")], ["x"], ["d"])
+    fails_with(
+        cli("analyze", path),
+        path,
+        "layer 'c' (Conv2D): attribute 'kernel_size': must be an integer or a list of integers.",
+    )
+    bad = functional(
+        "m",
+        [layer("InputLayer", "x", batch_shape=[None, 4]), layer("Dense", "d", [tensor("x")], units="many")],
+        ["x"],
+        ["d"],
+    )
     path = write(tmp_path, bad, "units.json")
     fails_with(cli("analyze", path), path, "layer 'd' (Dense): its dense layer does not fit")

@@ -51,8 +51,11 @@ class Model:
     def save(self, path, name="case"):
         inits = [numpy_helper.from_array(v, k) for k, v in self.weights.items()]
         graph = helper.make_graph(
-            self.nodes, name, [helper.make_tensor_value_info("x", F, self.input)],
-            [helper.make_tensor_value_info("y", F, self.output)], inits,
+            self.nodes,
+            name,
+            [helper.make_tensor_value_info("x", F, self.input)],
+            [helper.make_tensor_value_info("y", F, self.output)],
+            inits,
         )
         model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", self.opset)])
         model.ir_version = 8
@@ -80,8 +83,11 @@ class Graph(Model):
     def save(self, path, name="case"):
         inits = [numpy_helper.from_array(v, k) for k, v in self.weights.items()]
         graph = helper.make_graph(
-            self.nodes, name, [helper.make_tensor_value_info(n, ty, shape) for n, ty, shape in self.inputs],
-            [helper.make_tensor_value_info(n, F, shape) for n, shape in self.outputs], inits,
+            self.nodes,
+            name,
+            [helper.make_tensor_value_info(n, ty, shape) for n, ty, shape in self.inputs],
+            [helper.make_tensor_value_info(n, F, shape) for n, shape in self.outputs],
+            inits,
         )
         model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", self.opset)])
         model.ir_version = 8
@@ -115,328 +121,1111 @@ def conv_model(w_shape, x_shape, out_shape, bias=True, **attrs):
 
 CASES = [
     # Conv: MACs = output elements x kernel taps x input channels per group
-    Case("conv-3x3-pad1-bias", conv_model((4, 3, 3, 3), [1, 3, 8, 8], [1, 4, 8, 8], pads=[1, 1, 1, 1]),
-         4 * 3 * 3 * 3 + 4, 0, 4 * 8 * 8 * 3 * 3 * 3, ("conv2d",)),
+    Case(
+        "conv-3x3-pad1-bias",
+        conv_model((4, 3, 3, 3), [1, 3, 8, 8], [1, 4, 8, 8], pads=[1, 1, 1, 1]),
+        4 * 3 * 3 * 3 + 4,
+        0,
+        4 * 8 * 8 * 3 * 3 * 3,
+        ("conv2d",),
+    ),
     # (9 + 0 + 1 - (2 * (3 - 1) + 1)) // 2 + 1 = 3 rows, (9 + 1 + 0 - 5) // 2 + 1 = 3 columns
-    Case("conv-stride2-dilation2-asym-pads", conv_model((2, 3, 3, 3), [1, 3, 9, 9], [1, 2, 3, 3], bias=False,
-                                                         strides=[2, 2], dilations=[2, 2], pads=[0, 1, 1, 0]),
-         2 * 3 * 3 * 3, 0, 2 * 3 * 3 * 3 * 3 * 3, ("conv2d",)),
-    Case("conv-grouped", conv_model((6, 2, 3, 3), [1, 4, 6, 6], [1, 6, 4, 4], group=2),
-         6 * 2 * 3 * 3 + 6, 0, 6 * 4 * 4 * 3 * 3 * 2, ("conv2d",)),
-    Case("conv-depthwise-multiplier2", conv_model((8, 1, 3, 3), [1, 4, 6, 6], [1, 8, 6, 6], group=4, pads=[1, 1, 1, 1]),
-         8 * 3 * 3 + 8, 0, 8 * 6 * 6 * 3 * 3, ("depthwise_conv2d",)),
-    Case("conv-rect-kernel", conv_model((3, 2, 1, 5), [1, 2, 7, 7], [1, 3, 7, 3]),
-         3 * 2 * 5 + 3, 0, 3 * 7 * 3 * 1 * 5 * 2, ("conv2d",)),
+    Case(
+        "conv-stride2-dilation2-asym-pads",
+        conv_model(
+            (2, 3, 3, 3), [1, 3, 9, 9], [1, 2, 3, 3], bias=False, strides=[2, 2], dilations=[2, 2], pads=[0, 1, 1, 0]
+        ),
+        2 * 3 * 3 * 3,
+        0,
+        2 * 3 * 3 * 3 * 3 * 3,
+        ("conv2d",),
+    ),
+    Case(
+        "conv-grouped",
+        conv_model((6, 2, 3, 3), [1, 4, 6, 6], [1, 6, 4, 4], group=2),
+        6 * 2 * 3 * 3 + 6,
+        0,
+        6 * 4 * 4 * 3 * 3 * 2,
+        ("conv2d",),
+    ),
+    Case(
+        "conv-depthwise-multiplier2",
+        conv_model((8, 1, 3, 3), [1, 4, 6, 6], [1, 8, 6, 6], group=4, pads=[1, 1, 1, 1]),
+        8 * 3 * 3 + 8,
+        0,
+        8 * 6 * 6 * 3 * 3,
+        ("depthwise_conv2d",),
+    ),
+    Case(
+        "conv-rect-kernel",
+        conv_model((3, 2, 1, 5), [1, 2, 7, 7], [1, 3, 7, 3]),
+        3 * 2 * 5 + 3,
+        0,
+        3 * 7 * 3 * 1 * 5 * 2,
+        ("conv2d",),
+    ),
     # SAME_UPPER: ceil(7 / 2) = 4, the odd padding row at the end; SAME_LOWER puts it first
-    Case("conv-same-upper", conv_model((2, 3, 4, 4), [1, 3, 7, 7], [1, 2, 4, 4], strides=[2, 2], auto_pad="SAME_UPPER"),
-         2 * 3 * 4 * 4 + 2, 0, 2 * 4 * 4 * 4 * 4 * 3, ("conv2d",)),
-    Case("conv-same-lower", conv_model((2, 3, 4, 4), [1, 3, 7, 7], [1, 2, 4, 4], strides=[2, 2], auto_pad="SAME_LOWER"),
-         2 * 3 * 4 * 4 + 2, 0, 2 * 4 * 4 * 4 * 4 * 3, ("conv2d",)),
-    Case("conv-valid", conv_model((2, 3, 3, 3), [1, 3, 7, 7], [1, 2, 5, 5], auto_pad="VALID"),
-         2 * 3 * 3 * 3 + 2, 0, 2 * 5 * 5 * 3 * 3 * 3, ("conv2d",)),
+    Case(
+        "conv-same-upper",
+        conv_model((2, 3, 4, 4), [1, 3, 7, 7], [1, 2, 4, 4], strides=[2, 2], auto_pad="SAME_UPPER"),
+        2 * 3 * 4 * 4 + 2,
+        0,
+        2 * 4 * 4 * 4 * 4 * 3,
+        ("conv2d",),
+    ),
+    Case(
+        "conv-same-lower",
+        conv_model((2, 3, 4, 4), [1, 3, 7, 7], [1, 2, 4, 4], strides=[2, 2], auto_pad="SAME_LOWER"),
+        2 * 3 * 4 * 4 + 2,
+        0,
+        2 * 4 * 4 * 4 * 4 * 3,
+        ("conv2d",),
+    ),
+    Case(
+        "conv-valid",
+        conv_model((2, 3, 3, 3), [1, 3, 7, 7], [1, 2, 5, 5], auto_pad="VALID"),
+        2 * 3 * 3 * 3 + 2,
+        0,
+        2 * 5 * 5 * 3 * 3 * 3,
+        ("conv2d",),
+    ),
     # Gemm: (N, K) x (K, M); transB stores B as (M, K); alpha scales A B, beta the bias
-    Case("gemm-transB-bias", Model([1, 12], [node("Gemm", ["x", "w", "b"], ["y"], transB=1)], [1, 5],
-                                   {"w": rand(5, 12), "b": rand(5)}),
-         12 * 5 + 5, 0, 12 * 5, ("dense",)),
-    Case("gemm-alpha-beta-row-bias", Model([1, 12], [node("Gemm", ["x", "w", "b"], ["y"], alpha=0.5, beta=2.0)], [1, 5],
-                                           {"w": rand(12, 5), "b": rand(1, 5)}),
-         12 * 5 + 5, 0, 12 * 5, ("dense",)),
-    Case("gemm-no-bias", Model([1, 12], [node("Gemm", ["x", "w"], ["y"])], [1, 5], {"w": rand(12, 5)}),
-         12 * 5, 0, 12 * 5, ("dense",)),
+    Case(
+        "gemm-transB-bias",
+        Model([1, 12], [node("Gemm", ["x", "w", "b"], ["y"], transB=1)], [1, 5], {"w": rand(5, 12), "b": rand(5)}),
+        12 * 5 + 5,
+        0,
+        12 * 5,
+        ("dense",),
+    ),
+    Case(
+        "gemm-alpha-beta-row-bias",
+        Model(
+            [1, 12],
+            [node("Gemm", ["x", "w", "b"], ["y"], alpha=0.5, beta=2.0)],
+            [1, 5],
+            {"w": rand(12, 5), "b": rand(1, 5)},
+        ),
+        12 * 5 + 5,
+        0,
+        12 * 5,
+        ("dense",),
+    ),
+    Case(
+        "gemm-no-bias",
+        Model([1, 12], [node("Gemm", ["x", "w"], ["y"])], [1, 5], {"w": rand(12, 5)}),
+        12 * 5,
+        0,
+        12 * 5,
+        ("dense",),
+    ),
     # MatMul then Add of a bias: PyTorch's Linear on a sequence, one dense layer of 7 x (8 x 6) MACs
-    Case("matmul-add-bias", Model([1, 7, 8], [node("MatMul", ["x", "w"], ["h"]), node("Add", ["h", "b"], ["y"])], [1, 7, 6],
-                                  {"w": rand(8, 6), "b": rand(6)}),
-         8 * 6 + 6, 0, 7 * 8 * 6, ("dense",)),
-    Case("matmul", Model([1, 8], [node("MatMul", ["x", "w"], ["y"])], [1, 6], {"w": rand(8, 6)}), 8 * 6, 0, 8 * 6,
-         ("dense",)),
+    Case(
+        "matmul-add-bias",
+        Model(
+            [1, 7, 8],
+            [node("MatMul", ["x", "w"], ["h"]), node("Add", ["h", "b"], ["y"])],
+            [1, 7, 6],
+            {"w": rand(8, 6), "b": rand(6)},
+        ),
+        8 * 6 + 6,
+        0,
+        7 * 8 * 6,
+        ("dense",),
+    ),
+    Case(
+        "matmul",
+        Model([1, 8], [node("MatMul", ["x", "w"], ["y"])], [1, 6], {"w": rand(8, 6)}),
+        8 * 6,
+        0,
+        8 * 6,
+        ("dense",),
+    ),
     # BatchNormalization: scale and shift trainable, running mean and variance not
-    Case("batchnorm", Model([1, 5, 4, 4], [node("BatchNormalization", ["x", "s", "b", "m", "v"], ["y"], epsilon=1e-3)],
-                            [1, 5, 4, 4], {"s": rand(5), "b": rand(5), "m": rand(5), "v": rand(5, positive=True)}),
-         2 * 5, 2 * 5, 0, ("batch_norm",)),
-    Case("batchnorm-2d", Model([1, 5], [node("BatchNormalization", ["x", "s", "b", "m", "v"], ["y"])], [1, 5],
-                               {"s": rand(5), "b": rand(5), "m": rand(5), "v": rand(5, positive=True)}),
-         2 * 5, 2 * 5, 0, ("batch_norm",)),
+    Case(
+        "batchnorm",
+        Model(
+            [1, 5, 4, 4],
+            [node("BatchNormalization", ["x", "s", "b", "m", "v"], ["y"], epsilon=1e-3)],
+            [1, 5, 4, 4],
+            {"s": rand(5), "b": rand(5), "m": rand(5), "v": rand(5, positive=True)},
+        ),
+        2 * 5,
+        2 * 5,
+        0,
+        ("batch_norm",),
+    ),
+    Case(
+        "batchnorm-2d",
+        Model(
+            [1, 5],
+            [node("BatchNormalization", ["x", "s", "b", "m", "v"], ["y"])],
+            [1, 5],
+            {"s": rand(5), "b": rand(5), "m": rand(5), "v": rand(5, positive=True)},
+        ),
+        2 * 5,
+        2 * 5,
+        0,
+        ("batch_norm",),
+    ),
     # activations: no parameters, no MACs
     Case("relu", Model([1, 3, 4, 4], [node("Relu", ["x"], ["y"])], [1, 3, 4, 4]), types=("activation",)),
-    Case("clip-relu6-inputs", Model([1, 3, 4, 4], [const("lo", 0.0, np.float32), const("hi", 6.0, np.float32),
-                                                  node("Clip", ["x", "lo", "hi"], ["y"])], [1, 3, 4, 4]),
-         types=("activation",)),
-    Case("clip-relu6-opset9-attrs", Model([1, 3, 4, 4], [node("Clip", ["x"], ["y"], min=0.0, max=6.0)], [1, 3, 4, 4], opset=9),
-         types=("activation",)),
-    Case("clip-min-only-is-relu", Model([1, 6], [const("lo", 0.0, np.float32), node("Clip", ["x", "lo"], ["y"])], [1, 6]),
-         types=("activation",)),
+    Case(
+        "clip-relu6-inputs",
+        Model(
+            [1, 3, 4, 4],
+            [const("lo", 0.0, np.float32), const("hi", 6.0, np.float32), node("Clip", ["x", "lo", "hi"], ["y"])],
+            [1, 3, 4, 4],
+        ),
+        types=("activation",),
+    ),
+    Case(
+        "clip-relu6-opset9-attrs",
+        Model([1, 3, 4, 4], [node("Clip", ["x"], ["y"], min=0.0, max=6.0)], [1, 3, 4, 4], opset=9),
+        types=("activation",),
+    ),
+    Case(
+        "clip-min-only-is-relu",
+        Model([1, 6], [const("lo", 0.0, np.float32), node("Clip", ["x", "lo"], ["y"])], [1, 6]),
+        types=("activation",),
+    ),
     Case("leaky-relu", Model([1, 6], [node("LeakyRelu", ["x"], ["y"], alpha=0.2)], [1, 6]), types=("activation",)),
     Case("elu", Model([1, 6], [node("Elu", ["x"], ["y"], alpha=0.7)], [1, 6]), types=("activation",)),
     Case("sigmoid", Model([1, 6], [node("Sigmoid", ["x"], ["y"])], [1, 6]), types=("activation",)),
-    Case("hard-sigmoid", Model([1, 6], [node("HardSigmoid", ["x"], ["y"], alpha=1 / 6, beta=0.5)], [1, 6]),
-         types=("activation",)),
+    Case(
+        "hard-sigmoid",
+        Model([1, 6], [node("HardSigmoid", ["x"], ["y"], alpha=1 / 6, beta=0.5)], [1, 6]),
+        types=("activation",),
+    ),
     Case("tanh", Model([1, 6], [node("Tanh", ["x"], ["y"])], [1, 6]), types=("activation",)),
     Case("hard-swish", Model([1, 6], [node("HardSwish", ["x"], ["y"])], [1, 6], opset=14), types=("activation",)),
     Case("gelu", Model([1, 6], [node("Gelu", ["x"], ["y"])], [1, 6], opset=20), types=("activation",)),
-    Case("sigmoid-times-x-is-swish", Model([1, 6], [node("Sigmoid", ["x"], ["s"]), node("Mul", ["x", "s"], ["y"])], [1, 6]),
-         types=("activation",)),
+    Case(
+        "sigmoid-times-x-is-swish",
+        Model([1, 6], [node("Sigmoid", ["x"], ["s"]), node("Mul", ["x", "s"], ["y"])], [1, 6]),
+        types=("activation",),
+    ),
     Case("softmax", Model([1, 10], [node("Softmax", ["x"], ["y"])], [1, 10]), types=("softmax",)),
     # over the channels of an (N, C, H, W) map: the spec holds channels last, so no transpose
-    Case("softmax-channels", Model([1, 4, 3, 3], [node("Conv", ["x", "w"], ["c"]), node("Softmax", ["c"], ["y"], axis=1)],
-                                   [1, 4, 3, 3], {"w": rand(4, 4, 1, 1)}),
-         4 * 4, 0, 4 * 3 * 3 * 4, ("conv2d", "softmax")),
+    Case(
+        "softmax-channels",
+        Model(
+            [1, 4, 3, 3],
+            [node("Conv", ["x", "w"], ["c"]), node("Softmax", ["c"], ["y"], axis=1)],
+            [1, 4, 3, 3],
+            {"w": rand(4, 4, 1, 1)},
+        ),
+        4 * 4,
+        0,
+        4 * 3 * 3 * 4,
+        ("conv2d", "softmax"),
+    ),
     # pooling
-    Case("maxpool-3x3-s2-p1", Model([1, 2, 8, 8], [node("MaxPool", ["x"], ["y"], kernel_shape=[3, 3], strides=[2, 2],
-                                                        pads=[1, 1, 1, 1])], [1, 2, 4, 4]), types=("max_pool",)),
+    Case(
+        "maxpool-3x3-s2-p1",
+        Model(
+            [1, 2, 8, 8],
+            [node("MaxPool", ["x"], ["y"], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1])],
+            [1, 2, 4, 4],
+        ),
+        types=("max_pool",),
+    ),
     # ceil_mode: ceil((9 - 3) / 2) + 1 = 4 windows where the floor gives 4 too, and ceil((10 - 3) / 2) + 1 = 5 (floor: 4)
-    Case("maxpool-ceil-no-change", Model([1, 2, 9, 9], [node("MaxPool", ["x"], ["y"], kernel_shape=[3, 3], strides=[2, 2],
-                                                             ceil_mode=1)], [1, 2, 4, 4]), types=("max_pool",)),
-    Case("maxpool-ceil-partial-window", Model([1, 2, 10, 10], [node("MaxPool", ["x"], ["y"], kernel_shape=[3, 3], strides=[2, 2],
-                                                                    ceil_mode=1)], [1, 2, 5, 5]), types=("max_pool",)),
-    Case("avgpool-ceil-count-include-pad", Model([1, 2, 10, 10], [node("AveragePool", ["x"], ["y"], kernel_shape=[3, 3],
-                                                                       strides=[2, 2], pads=[1, 1, 1, 1], ceil_mode=1,
-                                                                       count_include_pad=1)], [1, 2, 6, 6]),
-         types=("avg_pool",)),
-    Case("avgpool-pads-exclude", Model([1, 2, 6, 6], [node("AveragePool", ["x"], ["y"], kernel_shape=[3, 3], strides=[1, 1],
-                                                           pads=[1, 1, 1, 1])], [1, 2, 6, 6]), types=("avg_pool",)),
-    Case("avgpool-count-include-pad-pads", Model([1, 2, 6, 6], [node("AveragePool", ["x"], ["y"], kernel_shape=[3, 3], strides=[1, 1],
-                                                                    pads=[1, 1, 1, 1], count_include_pad=1)], [1, 2, 6, 6]),
-         types=("avg_pool",)),
-    Case("avgpool-count-include-pad-no-pads", Model([1, 2, 6, 6], [node("AveragePool", ["x"], ["y"], kernel_shape=[2, 2],
-                                                                       strides=[2, 2], count_include_pad=1)], [1, 2, 3, 3]),
-         types=("avg_pool",)),
-    Case("global-average-pool-flatten-gemm", Model([1, 3, 5, 5], [node("GlobalAveragePool", ["x"], ["g"]), node("Flatten", ["g"], ["f"]),
-                                                                  node("Gemm", ["f", "w", "b"], ["y"], transB=1)], [1, 4],
-                                                   {"w": rand(4, 3), "b": rand(4)}),
-         3 * 4 + 4, 0, 3 * 4, ("global_avg_pool", "dense")),
-    Case("global-max-pool", Model([1, 3, 5, 5], [node("GlobalMaxPool", ["x"], ["y"])], [1, 3, 1, 1]), types=("global_max_pool",)),
-    Case("reduce-mean-spatial", Model([1, 3, 5, 5], [const("axes", [2, 3]), node("ReduceMean", ["x", "axes"], ["y"], keepdims=0)],
-                                      [1, 3], opset=18), types=("global_avg_pool",)),
-    Case("reduce-mean-spatial-opset13", Model([1, 3, 5, 5], [node("ReduceMean", ["x"], ["y"], axes=[-1, -2])], [1, 3, 1, 1],
-                                              opset=13), types=("global_avg_pool",)),
+    Case(
+        "maxpool-ceil-no-change",
+        Model(
+            [1, 2, 9, 9],
+            [node("MaxPool", ["x"], ["y"], kernel_shape=[3, 3], strides=[2, 2], ceil_mode=1)],
+            [1, 2, 4, 4],
+        ),
+        types=("max_pool",),
+    ),
+    Case(
+        "maxpool-ceil-partial-window",
+        Model(
+            [1, 2, 10, 10],
+            [node("MaxPool", ["x"], ["y"], kernel_shape=[3, 3], strides=[2, 2], ceil_mode=1)],
+            [1, 2, 5, 5],
+        ),
+        types=("max_pool",),
+    ),
+    Case(
+        "avgpool-ceil-count-include-pad",
+        Model(
+            [1, 2, 10, 10],
+            [
+                node(
+                    "AveragePool",
+                    ["x"],
+                    ["y"],
+                    kernel_shape=[3, 3],
+                    strides=[2, 2],
+                    pads=[1, 1, 1, 1],
+                    ceil_mode=1,
+                    count_include_pad=1,
+                )
+            ],
+            [1, 2, 6, 6],
+        ),
+        types=("avg_pool",),
+    ),
+    Case(
+        "avgpool-pads-exclude",
+        Model(
+            [1, 2, 6, 6],
+            [node("AveragePool", ["x"], ["y"], kernel_shape=[3, 3], strides=[1, 1], pads=[1, 1, 1, 1])],
+            [1, 2, 6, 6],
+        ),
+        types=("avg_pool",),
+    ),
+    Case(
+        "avgpool-count-include-pad-pads",
+        Model(
+            [1, 2, 6, 6],
+            [
+                node(
+                    "AveragePool",
+                    ["x"],
+                    ["y"],
+                    kernel_shape=[3, 3],
+                    strides=[1, 1],
+                    pads=[1, 1, 1, 1],
+                    count_include_pad=1,
+                )
+            ],
+            [1, 2, 6, 6],
+        ),
+        types=("avg_pool",),
+    ),
+    Case(
+        "avgpool-count-include-pad-no-pads",
+        Model(
+            [1, 2, 6, 6],
+            [node("AveragePool", ["x"], ["y"], kernel_shape=[2, 2], strides=[2, 2], count_include_pad=1)],
+            [1, 2, 3, 3],
+        ),
+        types=("avg_pool",),
+    ),
+    Case(
+        "global-average-pool-flatten-gemm",
+        Model(
+            [1, 3, 5, 5],
+            [
+                node("GlobalAveragePool", ["x"], ["g"]),
+                node("Flatten", ["g"], ["f"]),
+                node("Gemm", ["f", "w", "b"], ["y"], transB=1),
+            ],
+            [1, 4],
+            {"w": rand(4, 3), "b": rand(4)},
+        ),
+        3 * 4 + 4,
+        0,
+        3 * 4,
+        ("global_avg_pool", "dense"),
+    ),
+    Case(
+        "global-max-pool",
+        Model([1, 3, 5, 5], [node("GlobalMaxPool", ["x"], ["y"])], [1, 3, 1, 1]),
+        types=("global_max_pool",),
+    ),
+    Case(
+        "reduce-mean-spatial",
+        Model(
+            [1, 3, 5, 5],
+            [const("axes", [2, 3]), node("ReduceMean", ["x", "axes"], ["y"], keepdims=0)],
+            [1, 3],
+            opset=18,
+        ),
+        types=("global_avg_pool",),
+    ),
+    Case(
+        "reduce-mean-spatial-opset13",
+        Model([1, 3, 5, 5], [node("ReduceMean", ["x"], ["y"], axes=[-1, -2])], [1, 3, 1, 1], opset=13),
+        types=("global_avg_pool",),
+    ),
     # and the dense layer after it sees the file's order, so its weights need no reordering
-    Case("flatten-feature-map-gemm", Model([1, 2, 3, 4], [node("Conv", ["x", "w"], ["c"]), node("Flatten", ["c"], ["f"]),
-                                                          node("Gemm", ["f", "fw"], ["y"], transB=1)], [1, 5],
-                                           {"w": rand(3, 2, 1, 1), "fw": rand(5, 36)}),
-         2 * 3 + 36 * 5, 0, 3 * 4 * 3 * 2 + 36 * 5, ("conv2d", "transpose", "flatten", "dense")),
+    Case(
+        "flatten-feature-map-gemm",
+        Model(
+            [1, 2, 3, 4],
+            [
+                node("Conv", ["x", "w"], ["c"]),
+                node("Flatten", ["c"], ["f"]),
+                node("Gemm", ["f", "fw"], ["y"], transB=1),
+            ],
+            [1, 5],
+            {"w": rand(3, 2, 1, 1), "fw": rand(5, 36)},
+        ),
+        2 * 3 + 36 * 5,
+        0,
+        3 * 4 * 3 * 2 + 36 * 5,
+        ("conv2d", "transpose", "flatten", "dense"),
+    ),
     # the Shape, Gather, Unsqueeze, Concat, Reshape chain old exporters wrote for x.view(x.size(0), -1)
-    Case("shape-arithmetic-reshape", Model([1, 3, 5, 5], [
-        node("GlobalAveragePool", ["x"], ["g"]), node("Shape", ["g"], ["s"]), const("zero", 0),
-        node("Gather", ["s", "zero"], ["n"], axis=0), const("axes", [0]), node("Unsqueeze", ["n", "axes"], ["n1"]),
-        const("minus1", [-1]), node("Concat", ["n1", "minus1"], ["shape"], axis=0), node("Reshape", ["g", "shape"], ["y"])],
-        [1, 3], opset=13), types=("global_avg_pool",)),
+    Case(
+        "shape-arithmetic-reshape",
+        Model(
+            [1, 3, 5, 5],
+            [
+                node("GlobalAveragePool", ["x"], ["g"]),
+                node("Shape", ["g"], ["s"]),
+                const("zero", 0),
+                node("Gather", ["s", "zero"], ["n"], axis=0),
+                const("axes", [0]),
+                node("Unsqueeze", ["n", "axes"], ["n1"]),
+                const("minus1", [-1]),
+                node("Concat", ["n1", "minus1"], ["shape"], axis=0),
+                node("Reshape", ["g", "shape"], ["y"]),
+            ],
+            [1, 3],
+            opset=13,
+        ),
+        types=("global_avg_pool",),
+    ),
     # squeeze-and-excitation: the pooled map stays (1, 1, C) for its 1x1 convolutions and scales the map
-    Case("squeeze-excitation", Model([1, 4, 6, 6], [
-        node("GlobalAveragePool", ["x"], ["g"]), node("Conv", ["g", "w1", "b1"], ["s1"], name="/fc1/Conv"),
-        node("Relu", ["s1"], ["s2"]), node("Conv", ["s2", "w2", "b2"], ["s3"], name="/fc2/Conv"),
-        node("HardSigmoid", ["s3"], ["s4"], alpha=1 / 6, beta=0.5), node("Mul", ["s4", "x"], ["y"])], [1, 4, 6, 6],
-        {"w1": rand(2, 4, 1, 1), "b1": rand(2), "w2": rand(4, 2, 1, 1), "b2": rand(4)}),
-         (4 * 2 + 2) + (2 * 4 + 4), 0, 4 * 2 + 2 * 4,
-         ("adaptive_avg_pool", "conv2d", "activation", "conv2d", "activation", "multiply")),
-    Case("global-max-pool-kept-as-map", Model([1, 3, 5, 4], [node("GlobalMaxPool", ["x"], ["g"]), node("Mul", ["g", "x"], ["y"])],
-                                              [1, 3, 5, 4]), types=("max_pool", "multiply")),
+    Case(
+        "squeeze-excitation",
+        Model(
+            [1, 4, 6, 6],
+            [
+                node("GlobalAveragePool", ["x"], ["g"]),
+                node("Conv", ["g", "w1", "b1"], ["s1"], name="/fc1/Conv"),
+                node("Relu", ["s1"], ["s2"]),
+                node("Conv", ["s2", "w2", "b2"], ["s3"], name="/fc2/Conv"),
+                node("HardSigmoid", ["s3"], ["s4"], alpha=1 / 6, beta=0.5),
+                node("Mul", ["s4", "x"], ["y"]),
+            ],
+            [1, 4, 6, 6],
+            {"w1": rand(2, 4, 1, 1), "b1": rand(2), "w2": rand(4, 2, 1, 1), "b2": rand(4)},
+        ),
+        (4 * 2 + 2) + (2 * 4 + 4),
+        0,
+        4 * 2 + 2 * 4,
+        ("adaptive_avg_pool", "conv2d", "activation", "conv2d", "activation", "multiply"),
+    ),
+    Case(
+        "global-max-pool-kept-as-map",
+        Model([1, 3, 5, 4], [node("GlobalMaxPool", ["x"], ["g"]), node("Mul", ["g", "x"], ["y"])], [1, 3, 5, 4]),
+        types=("max_pool", "multiply"),
+    ),
     # arithmetic with a scalar constant: x * 0.5, / 4, + 1, - 3
-    Case("scalar-arithmetic", Model([1, 6], [
-        const("half", 0.5, np.float32), node("Mul", ["half", "x"], ["a"]), const("four", 4.0, np.float32),
-        node("Div", ["a", "four"], ["b"]), const("one", [1.0], np.float32), node("Add", ["b", "one"], ["c"]),
-        const("three", 3.0, np.float32), node("Sub", ["c", "three"], ["y"])], [1, 6]),
-         types=("rescale", "rescale", "rescale", "rescale")),
+    Case(
+        "scalar-arithmetic",
+        Model(
+            [1, 6],
+            [
+                const("half", 0.5, np.float32),
+                node("Mul", ["half", "x"], ["a"]),
+                const("four", 4.0, np.float32),
+                node("Div", ["a", "four"], ["b"]),
+                const("one", [1.0], np.float32),
+                node("Add", ["b", "one"], ["c"]),
+                const("three", 3.0, np.float32),
+                node("Sub", ["c", "three"], ["y"]),
+            ],
+            [1, 6],
+        ),
+        types=("rescale", "rescale", "rescale", "rescale"),
+    ),
     # sequences and transformers: (batch, steps, features) held as (steps, features)
-    Case("layer-norm", seq([node("LayerNormalization", ["x", "g", "b"], ["y"], axis=-1, epsilon=1e-5)],
-                           {"g": rand(8), "b": rand(8)}), 2 * 8, 0, 0, ("layer_norm",)),
-    Case("layer-norm-two-axes-no-bias", seq([node("LayerNormalization", ["x", "g"], ["y"], axis=1)], {"g": rand(6, 8)}),
-         6 * 8, 0, 0, ("layer_norm",)),
+    Case(
+        "layer-norm",
+        seq([node("LayerNormalization", ["x", "g", "b"], ["y"], axis=-1, epsilon=1e-5)], {"g": rand(8), "b": rand(8)}),
+        2 * 8,
+        0,
+        0,
+        ("layer_norm",),
+    ),
+    Case(
+        "layer-norm-two-axes-no-bias",
+        seq([node("LayerNormalization", ["x", "g"], ["y"], axis=1)], {"g": rand(6, 8)}),
+        6 * 8,
+        0,
+        0,
+        ("layer_norm",),
+    ),
     # attention scores: q (6, 8) by k transposed (8, 6): 6 x 8 x 6 MACs, read transposed rather than moved
-    Case("matmul-of-tensors", seq([node("MatMul", ["x", "wq"], ["q"], name="/q/MatMul"), node("MatMul", ["x", "wk"], ["k"], name="/k/MatMul"),
-                                   node("Transpose", ["k"], ["kt"], perm=[0, 2, 1]), node("MatMul", ["q", "kt"], ["s"]),
-                                   node("Softmax", ["s"], ["y"], axis=-1)], {"wq": rand(8, 8), "wk": rand(8, 8)}, out=(1, 6, 6)),
-         2 * 8 * 8, 0, 2 * 6 * 8 * 8 + 6 * 8 * 6, ("dense", "dense", "matmul", "softmax")),
+    Case(
+        "matmul-of-tensors",
+        seq(
+            [
+                node("MatMul", ["x", "wq"], ["q"], name="/q/MatMul"),
+                node("MatMul", ["x", "wk"], ["k"], name="/k/MatMul"),
+                node("Transpose", ["k"], ["kt"], perm=[0, 2, 1]),
+                node("MatMul", ["q", "kt"], ["s"]),
+                node("Softmax", ["s"], ["y"], axis=-1),
+            ],
+            {"wq": rand(8, 8), "wk": rand(8, 8)},
+            out=(1, 6, 6),
+        ),
+        2 * 8 * 8,
+        0,
+        2 * 6 * 8 * 8 + 6 * 8 * 6,
+        ("dense", "dense", "matmul", "softmax"),
+    ),
     # heads: (1, 6, 8) -> (1, 6, 2, 4) -> (1, 2, 6, 4), per head (6, 4) x (4, 6)
-    Case("multi-head-scores", seq([const("shape", [1, 6, 2, 4]), node("Reshape", ["x", "shape"], ["h"]),
-                                   node("Transpose", ["h"], ["q"], perm=[0, 2, 1, 3], name="/q/Transpose"),
-                                   node("Transpose", ["h"], ["kt"], perm=[0, 2, 3, 1], name="/k/Transpose"),
-                                   node("MatMul", ["q", "kt"], ["y"])], out=(1, 2, 6, 6)),
-         0, 0, 2 * 6 * 4 * 6, ("reshape", "transpose", "transpose", "matmul")),
+    Case(
+        "multi-head-scores",
+        seq(
+            [
+                const("shape", [1, 6, 2, 4]),
+                node("Reshape", ["x", "shape"], ["h"]),
+                node("Transpose", ["h"], ["q"], perm=[0, 2, 1, 3], name="/q/Transpose"),
+                node("Transpose", ["h"], ["kt"], perm=[0, 2, 3, 1], name="/k/Transpose"),
+                node("MatMul", ["q", "kt"], ["y"]),
+            ],
+            out=(1, 2, 6, 6),
+        ),
+        0,
+        0,
+        2 * 6 * 4 * 6,
+        ("reshape", "transpose", "transpose", "matmul"),
+    ),
     # PyTorch's MultiheadAttention merges a batch of 1 with the heads: (6, 1, 8) -> (6, 2, 4) -> (2, 6, 4)
-    Case("batch-merged-with-heads", seq([node("Transpose", ["x"], ["t"], perm=[1, 0, 2], name="/t/Transpose"),
-                                         const("shape", [6, 2, 4]), node("Reshape", ["t", "shape"], ["h"]),
-                                         node("Transpose", ["h"], ["q"], perm=[1, 0, 2], name="/q/Transpose"),
-                                         node("Transpose", ["h"], ["kt"], perm=[1, 2, 0], name="/k/Transpose"),
-                                         node("MatMul", ["q", "kt"], ["s"]), const("back", [1, 2, 6, 6]),
-                                         node("Reshape", ["s", "back"], ["y"], name="/back/Reshape")], out=(1, 2, 6, 6)),
-         0, 0, 2 * 6 * 4 * 6, ("reshape", "transpose", "transpose", "matmul")),
+    Case(
+        "batch-merged-with-heads",
+        seq(
+            [
+                node("Transpose", ["x"], ["t"], perm=[1, 0, 2], name="/t/Transpose"),
+                const("shape", [6, 2, 4]),
+                node("Reshape", ["t", "shape"], ["h"]),
+                node("Transpose", ["h"], ["q"], perm=[1, 0, 2], name="/q/Transpose"),
+                node("Transpose", ["h"], ["kt"], perm=[1, 2, 0], name="/k/Transpose"),
+                node("MatMul", ["q", "kt"], ["s"]),
+                const("back", [1, 2, 6, 6]),
+                node("Reshape", ["s", "back"], ["y"], name="/back/Reshape"),
+            ],
+            out=(1, 2, 6, 6),
+        ),
+        0,
+        0,
+        2 * 6 * 4 * 6,
+        ("reshape", "transpose", "transpose", "matmul"),
+    ),
     # token ids looked up in a (vocabulary, width) table, plus a learned position table
-    Case("embedding-and-positions", seq([node("Gather", ["table", "x"], ["e"]), node("Add", ["e", "pos"], ["y"])],
-                                        {"table": rand(50, 8), "pos": rand(1, 6, 8)}, x=(1, 6), ids=True),
-         50 * 8 + 6 * 8, 0, 0, ("embedding", "parameter", "add")),
-    Case("class-token-concat", seq([node("Concat", ["cls", "x"], ["y"], axis=1)], {"cls": rand(1, 1, 8)}, out=(1, 7, 8)),
-         8, 0, 0, ("parameter", "concat")),
-    Case("layer-scale-mul", seq([node("Mul", ["x", "scale"], ["y"])], {"scale": rand(8)}), 8, 0, 0, ("parameter", "multiply")),
-    Case("gather-first-token", seq([const("zero", 0), node("Gather", ["x", "zero"], ["y"], axis=1)], out=(1, 8)),
-         types=("select",)),
-    Case("gather-range-is-slice", seq([const("idx", [1, 2, 3]), node("Gather", ["x", "idx"], ["y"], axis=1)], out=(1, 3, 8)),
-         types=("slice",)),
-    Case("slice-two-axes", seq([const("s", [1, 2]), const("e", [5, 8]), const("a", [1, 2]), const("st", [2, 1]),
-                                node("Slice", ["x", "s", "e", "a", "st"], ["y"])], out=(1, 2, 6)), types=("slice", "slice")),
-    Case("split-three", seq([const("sizes", [2, 2, 4]), node("Split", ["x", "sizes"], ["a", "b", "c"], axis=2),
-                             node("Concat", ["c", "a"], ["y"], axis=2)], out=(1, 6, 6)),
-         types=("split", "split", "concat")),
-    Case("reduce-mean-last-axis", seq([node("ReduceMean", ["x"], ["y"], axes=[-1], keepdims=1)], out=(1, 6, 1), opset=13),
-         types=("mean",)),
+    Case(
+        "embedding-and-positions",
+        seq(
+            [node("Gather", ["table", "x"], ["e"]), node("Add", ["e", "pos"], ["y"])],
+            {"table": rand(50, 8), "pos": rand(1, 6, 8)},
+            x=(1, 6),
+            ids=True,
+        ),
+        50 * 8 + 6 * 8,
+        0,
+        0,
+        ("embedding", "parameter", "add"),
+    ),
+    Case(
+        "class-token-concat",
+        seq([node("Concat", ["cls", "x"], ["y"], axis=1)], {"cls": rand(1, 1, 8)}, out=(1, 7, 8)),
+        8,
+        0,
+        0,
+        ("parameter", "concat"),
+    ),
+    Case(
+        "layer-scale-mul",
+        seq([node("Mul", ["x", "scale"], ["y"])], {"scale": rand(8)}),
+        8,
+        0,
+        0,
+        ("parameter", "multiply"),
+    ),
+    Case(
+        "gather-first-token",
+        seq([const("zero", 0), node("Gather", ["x", "zero"], ["y"], axis=1)], out=(1, 8)),
+        types=("select",),
+    ),
+    Case(
+        "gather-range-is-slice",
+        seq([const("idx", [1, 2, 3]), node("Gather", ["x", "idx"], ["y"], axis=1)], out=(1, 3, 8)),
+        types=("slice",),
+    ),
+    Case(
+        "slice-two-axes",
+        seq(
+            [
+                const("s", [1, 2]),
+                const("e", [5, 8]),
+                const("a", [1, 2]),
+                const("st", [2, 1]),
+                node("Slice", ["x", "s", "e", "a", "st"], ["y"]),
+            ],
+            out=(1, 2, 6),
+        ),
+        types=("slice", "slice"),
+    ),
+    Case(
+        "split-three",
+        seq(
+            [
+                const("sizes", [2, 2, 4]),
+                node("Split", ["x", "sizes"], ["a", "b", "c"], axis=2),
+                node("Concat", ["c", "a"], ["y"], axis=2),
+            ],
+            out=(1, 6, 6),
+        ),
+        types=("split", "split", "concat"),
+    ),
+    Case(
+        "reduce-mean-last-axis",
+        seq([node("ReduceMean", ["x"], ["y"], axes=[-1], keepdims=1)], out=(1, 6, 1), opset=13),
+        types=("mean",),
+    ),
     # GELU as exporters write it: x * 0.5 * (1 + erf(x / sqrt 2)), and HF's (0.5 x) * (1 + erf(...))
-    Case("gelu-erf", seq([const("r2", 1.4142135, np.float32), node("Div", ["x", "r2"], ["d"]), node("Erf", ["d"], ["e"]),
-                          const("one", 1.0, np.float32), node("Add", ["e", "one"], ["p"]), node("Mul", ["x", "p"], ["m"]),
-                          const("half", 0.5, np.float32), node("Mul", ["m", "half"], ["y"], name="/half/Mul")]),
-         types=("activation",)),
-    Case("gelu-erf-half-first", seq([const("half", 0.5, np.float32), node("Mul", ["x", "half"], ["h"], name="/half/Mul"),
-                                     const("c", 0.70710677, np.float32), node("Mul", ["x", "c"], ["d"], name="/scale/Mul"),
-                                     node("Erf", ["d"], ["e"]), const("one", 1.0, np.float32), node("Add", ["e", "one"], ["p"]),
-                                     node("Mul", ["h", "p"], ["y"])]), types=("activation",)),
+    Case(
+        "gelu-erf",
+        seq(
+            [
+                const("r2", 1.4142135, np.float32),
+                node("Div", ["x", "r2"], ["d"]),
+                node("Erf", ["d"], ["e"]),
+                const("one", 1.0, np.float32),
+                node("Add", ["e", "one"], ["p"]),
+                node("Mul", ["x", "p"], ["m"]),
+                const("half", 0.5, np.float32),
+                node("Mul", ["m", "half"], ["y"], name="/half/Mul"),
+            ]
+        ),
+        types=("activation",),
+    ),
+    Case(
+        "gelu-erf-half-first",
+        seq(
+            [
+                const("half", 0.5, np.float32),
+                node("Mul", ["x", "half"], ["h"], name="/half/Mul"),
+                const("c", 0.70710677, np.float32),
+                node("Mul", ["x", "c"], ["d"], name="/scale/Mul"),
+                node("Erf", ["d"], ["e"]),
+                const("one", 1.0, np.float32),
+                node("Add", ["e", "one"], ["p"]),
+                node("Mul", ["h", "p"], ["y"]),
+            ]
+        ),
+        types=("activation",),
+    ),
     # recurrent layers: ONNX's gates (LSTM i, o, f, c; GRU z, r, h) and two bias vectors, as PyTorch
-    Case("lstm-sequences", seq([node("Transpose", ["x"], ["t"], perm=[1, 0, 2]),
-                                node("LSTM", ["t", "w", "r", "b"], ["y4", "yh", "yc"], hidden_size=5),
-                                const("ax", [1]), node("Squeeze", ["y4", "ax"], ["s"]),
-                                node("Transpose", ["s"], ["y"], perm=[1, 0, 2], name="/back/Transpose")],
-                               {"w": rand(1, 20, 8), "r": rand(1, 20, 5), "b": rand(1, 40)}, out=(1, 6, 5)),
-         20 * 8 + 20 * 5 + 40, 0, 6 * 4 * 5 * (8 + 5), ("lstm",)),
-    Case("lstm-bidirectional-last", seq([node("Transpose", ["x"], ["t"], perm=[1, 0, 2]),
-                                         node("LSTM", ["t", "w", "r"], ["", "yh"], hidden_size=3, direction="bidirectional"),
-                                         node("Transpose", ["yh"], ["y"], perm=[1, 0, 2], name="/back/Transpose")],
-                                        {"w": rand(2, 12, 8), "r": rand(2, 12, 3)}, out=(1, 2, 3)),
-         2 * (12 * 8 + 12 * 3), 0, 2 * 6 * 4 * 3 * (8 + 3), ("lstm", "reshape")),
-    Case("gru-reset-after", seq([node("Transpose", ["x"], ["t"], perm=[1, 0, 2]),
-                                 node("GRU", ["t", "w", "r", "b"], ["y4"], hidden_size=4, linear_before_reset=1),
-                                 node("Transpose", ["y4"], ["s"], perm=[2, 0, 1, 3], name="/back/Transpose"),
-                                 const("shape", [1, 6, 4]), node("Reshape", ["s", "shape"], ["y"])],
-                                {"w": rand(1, 12, 8), "r": rand(1, 12, 4), "b": rand(1, 24)}, out=(1, 6, 4)),
-         12 * 8 + 12 * 4 + 24, 0, 6 * 3 * 4 * (8 + 4), ("gru",)),
-    Case("gru-reset-before", seq([node("Transpose", ["x"], ["t"], perm=[1, 0, 2]),
-                                  node("GRU", ["t", "w", "r", "b"], ["", "yh"], hidden_size=4),
-                                  const("ax", [0]), node("Squeeze", ["yh", "ax"], ["y"])],
-                                 {"w": rand(1, 12, 8), "r": rand(1, 12, 4), "b": rand(1, 24)}, out=(1, 4)),
-         12 * 8 + 12 * 4 + 24, 0, 6 * 3 * 4 * (8 + 4), ("gru",)),
+    Case(
+        "lstm-sequences",
+        seq(
+            [
+                node("Transpose", ["x"], ["t"], perm=[1, 0, 2]),
+                node("LSTM", ["t", "w", "r", "b"], ["y4", "yh", "yc"], hidden_size=5),
+                const("ax", [1]),
+                node("Squeeze", ["y4", "ax"], ["s"]),
+                node("Transpose", ["s"], ["y"], perm=[1, 0, 2], name="/back/Transpose"),
+            ],
+            {"w": rand(1, 20, 8), "r": rand(1, 20, 5), "b": rand(1, 40)},
+            out=(1, 6, 5),
+        ),
+        20 * 8 + 20 * 5 + 40,
+        0,
+        6 * 4 * 5 * (8 + 5),
+        ("lstm",),
+    ),
+    Case(
+        "lstm-bidirectional-last",
+        seq(
+            [
+                node("Transpose", ["x"], ["t"], perm=[1, 0, 2]),
+                node("LSTM", ["t", "w", "r"], ["", "yh"], hidden_size=3, direction="bidirectional"),
+                node("Transpose", ["yh"], ["y"], perm=[1, 0, 2], name="/back/Transpose"),
+            ],
+            {"w": rand(2, 12, 8), "r": rand(2, 12, 3)},
+            out=(1, 2, 3),
+        ),
+        2 * (12 * 8 + 12 * 3),
+        0,
+        2 * 6 * 4 * 3 * (8 + 3),
+        ("lstm", "reshape"),
+    ),
+    Case(
+        "gru-reset-after",
+        seq(
+            [
+                node("Transpose", ["x"], ["t"], perm=[1, 0, 2]),
+                node("GRU", ["t", "w", "r", "b"], ["y4"], hidden_size=4, linear_before_reset=1),
+                node("Transpose", ["y4"], ["s"], perm=[2, 0, 1, 3], name="/back/Transpose"),
+                const("shape", [1, 6, 4]),
+                node("Reshape", ["s", "shape"], ["y"]),
+            ],
+            {"w": rand(1, 12, 8), "r": rand(1, 12, 4), "b": rand(1, 24)},
+            out=(1, 6, 4),
+        ),
+        12 * 8 + 12 * 4 + 24,
+        0,
+        6 * 3 * 4 * (8 + 4),
+        ("gru",),
+    ),
+    Case(
+        "gru-reset-before",
+        seq(
+            [
+                node("Transpose", ["x"], ["t"], perm=[1, 0, 2]),
+                node("GRU", ["t", "w", "r", "b"], ["", "yh"], hidden_size=4),
+                const("ax", [0]),
+                node("Squeeze", ["yh", "ax"], ["y"]),
+            ],
+            {"w": rand(1, 12, 8), "r": rand(1, 12, 4), "b": rand(1, 24)},
+            out=(1, 4),
+        ),
+        12 * 8 + 12 * 4 + 24,
+        0,
+        6 * 3 * 4 * (8 + 4),
+        ("gru",),
+    ),
     # decoders: a transposed convolution multiplies each input position by every tap: 4 x 4 x 3 x (2 x 3 x 3) MACs
-    Case("conv-transpose-stride2", Model([1, 3, 4, 4], [node("ConvTranspose", ["x", "w", "b"], ["y"], strides=[2, 2],
-                                                             pads=[1, 1, 1, 1], output_padding=[1, 1])], [1, 2, 8, 8],
-                                         {"w": rand(3, 2, 3, 3), "b": rand(2)}),
-         3 * 2 * 3 * 3 + 2, 0, 4 * 4 * 3 * 2 * 3 * 3, ("conv2d_transpose",)),
-    Case("conv-transpose-output-shape", Model([1, 2, 3, 3], [node("ConvTranspose", ["x", "w"], ["y"], strides=[2, 2],
-                                                                  output_shape=[6, 6], auto_pad="SAME_UPPER")],
-                                              [1, 4, 6, 6], {"w": rand(2, 4, 4, 4)}),
-         2 * 4 * 4 * 4, 0, 3 * 3 * 2 * 4 * 4 * 4, ("conv2d_transpose",)),
-    Case("resize-nearest-scale", Model([1, 2, 3, 3], [const("roi", [], np.float32), const("scales", [1, 1, 2, 2], np.float32),
-                                                      node("Resize", ["x", "roi", "scales"], ["y"], mode="nearest",
-                                                           coordinate_transformation_mode="asymmetric", nearest_mode="floor")],
-                                       [1, 2, 6, 6], opset=13), types=("upsample",)),
-    Case("resize-bilinear-size", Model([1, 2, 3, 4], [const("roi", [], np.float32), const("scales", [], np.float32),
-                                                      const("sizes", [1, 2, 5, 7]),
-                                                      node("Resize", ["x", "roi", "scales", "sizes"], ["y"], mode="linear",
-                                                           coordinate_transformation_mode="pytorch_half_pixel")],
-                                       [1, 2, 5, 7], opset=13), types=("upsample",)),
-    Case("resize-bilinear-align-corners", Model([1, 2, 3, 4], [const("roi", [], np.float32), const("scales", [1, 1, 2, 2], np.float32),
-                                                               node("Resize", ["x", "roi", "scales"], ["y"], mode="linear",
-                                                                    coordinate_transformation_mode="align_corners")],
-                                                [1, 2, 6, 8], opset=13), types=("upsample",)),
-    Case("upsample-opset9", Model([1, 2, 3, 3], [const("scales", [1, 1, 2, 3], np.float32),
-                                                 node("Upsample", ["x", "scales"], ["y"], mode="nearest")], [1, 2, 6, 9], opset=9),
-         types=("upsample",)),
+    Case(
+        "conv-transpose-stride2",
+        Model(
+            [1, 3, 4, 4],
+            [node("ConvTranspose", ["x", "w", "b"], ["y"], strides=[2, 2], pads=[1, 1, 1, 1], output_padding=[1, 1])],
+            [1, 2, 8, 8],
+            {"w": rand(3, 2, 3, 3), "b": rand(2)},
+        ),
+        3 * 2 * 3 * 3 + 2,
+        0,
+        4 * 4 * 3 * 2 * 3 * 3,
+        ("conv2d_transpose",),
+    ),
+    Case(
+        "conv-transpose-output-shape",
+        Model(
+            [1, 2, 3, 3],
+            [node("ConvTranspose", ["x", "w"], ["y"], strides=[2, 2], output_shape=[6, 6], auto_pad="SAME_UPPER")],
+            [1, 4, 6, 6],
+            {"w": rand(2, 4, 4, 4)},
+        ),
+        2 * 4 * 4 * 4,
+        0,
+        3 * 3 * 2 * 4 * 4 * 4,
+        ("conv2d_transpose",),
+    ),
+    Case(
+        "resize-nearest-scale",
+        Model(
+            [1, 2, 3, 3],
+            [
+                const("roi", [], np.float32),
+                const("scales", [1, 1, 2, 2], np.float32),
+                node(
+                    "Resize",
+                    ["x", "roi", "scales"],
+                    ["y"],
+                    mode="nearest",
+                    coordinate_transformation_mode="asymmetric",
+                    nearest_mode="floor",
+                ),
+            ],
+            [1, 2, 6, 6],
+            opset=13,
+        ),
+        types=("upsample",),
+    ),
+    Case(
+        "resize-bilinear-size",
+        Model(
+            [1, 2, 3, 4],
+            [
+                const("roi", [], np.float32),
+                const("scales", [], np.float32),
+                const("sizes", [1, 2, 5, 7]),
+                node(
+                    "Resize",
+                    ["x", "roi", "scales", "sizes"],
+                    ["y"],
+                    mode="linear",
+                    coordinate_transformation_mode="pytorch_half_pixel",
+                ),
+            ],
+            [1, 2, 5, 7],
+            opset=13,
+        ),
+        types=("upsample",),
+    ),
+    Case(
+        "resize-bilinear-align-corners",
+        Model(
+            [1, 2, 3, 4],
+            [
+                const("roi", [], np.float32),
+                const("scales", [1, 1, 2, 2], np.float32),
+                node(
+                    "Resize",
+                    ["x", "roi", "scales"],
+                    ["y"],
+                    mode="linear",
+                    coordinate_transformation_mode="align_corners",
+                ),
+            ],
+            [1, 2, 6, 8],
+            opset=13,
+        ),
+        types=("upsample",),
+    ),
+    Case(
+        "upsample-opset9",
+        Model(
+            [1, 2, 3, 3],
+            [const("scales", [1, 1, 2, 3], np.float32), node("Upsample", ["x", "scales"], ["y"], mode="nearest")],
+            [1, 2, 6, 9],
+            opset=9,
+        ),
+        types=("upsample",),
+    ),
     # GroupNormalization: opset 21 scales and shifts per channel (2 x 6), opset 18 per group (2 x 3; deprecated
     # since 21, so onnx's checker refuses it, but exporters wrote it and ONNX Runtime runs it)
-    Case("group-norm-opset21", Model([1, 6, 4, 5], [node("GroupNormalization", ["x", "s", "b"], ["y"], num_groups=3, epsilon=1e-5)],
-                                     [1, 6, 4, 5], {"s": rand(6), "b": rand(6)}, opset=21), 2 * 6, 0, 0, ("group_norm",)),
-    Case("group-norm-1d-opset21", Model([1, 4, 7], [node("GroupNormalization", ["x", "s", "b"], ["y"], num_groups=2)],
-                                        [1, 4, 7], {"s": rand(4), "b": rand(4)}, opset=21), 2 * 4, 0, 0, ("group_norm",)),
-    Case("group-norm-opset18-per-group", Model([1, 6, 4, 5], [node("GroupNormalization", ["x", "s", "b"], ["y"], num_groups=3)],
-                                               [1, 6, 4, 5], {"s": rand(3), "b": rand(3)}, opset=18, check=False),
-         2 * 3, 0, 0, ("group_norm", "reshape", "parameter", "multiply", "parameter", "add", "reshape")),
-    Case("instance-norm", Model([1, 3, 4, 5], [node("InstanceNormalization", ["x", "s", "b"], ["y"], epsilon=1e-5)], [1, 3, 4, 5],
-                                {"s": rand(3), "b": rand(3)}), 2 * 3, 0, 0, ("instance_norm",)),
+    Case(
+        "group-norm-opset21",
+        Model(
+            [1, 6, 4, 5],
+            [node("GroupNormalization", ["x", "s", "b"], ["y"], num_groups=3, epsilon=1e-5)],
+            [1, 6, 4, 5],
+            {"s": rand(6), "b": rand(6)},
+            opset=21,
+        ),
+        2 * 6,
+        0,
+        0,
+        ("group_norm",),
+    ),
+    Case(
+        "group-norm-1d-opset21",
+        Model(
+            [1, 4, 7],
+            [node("GroupNormalization", ["x", "s", "b"], ["y"], num_groups=2)],
+            [1, 4, 7],
+            {"s": rand(4), "b": rand(4)},
+            opset=21,
+        ),
+        2 * 4,
+        0,
+        0,
+        ("group_norm",),
+    ),
+    Case(
+        "group-norm-opset18-per-group",
+        Model(
+            [1, 6, 4, 5],
+            [node("GroupNormalization", ["x", "s", "b"], ["y"], num_groups=3)],
+            [1, 6, 4, 5],
+            {"s": rand(3), "b": rand(3)},
+            opset=18,
+            check=False,
+        ),
+        2 * 3,
+        0,
+        0,
+        ("group_norm", "reshape", "parameter", "multiply", "parameter", "add", "reshape"),
+    ),
+    Case(
+        "instance-norm",
+        Model(
+            [1, 3, 4, 5],
+            [node("InstanceNormalization", ["x", "s", "b"], ["y"], epsilon=1e-5)],
+            [1, 3, 4, 5],
+            {"s": rand(3), "b": rand(3)},
+        ),
+        2 * 3,
+        0,
+        0,
+        ("instance_norm",),
+    ),
     # 1-D and 3-D windows: the same rules per axis. conv1d: (10 + 2 - 3) // 2 + 1 = 5 positions x 4 filters x 3 taps x 2 channels
-    Case("conv1d-stride2-pad1", conv_model((4, 2, 3), [1, 2, 10], [1, 4, 5], strides=[2], pads=[1, 1]),
-         4 * 2 * 3 + 4, 0, 5 * 4 * 3 * 2, ("conv1d",)),
-    Case("conv1d-depthwise-same-lower", conv_model((6, 1, 4), [1, 3, 9], [1, 6, 9], group=3, auto_pad="SAME_LOWER"),
-         6 * 4 + 6, 0, 9 * 6 * 4, ("depthwise_conv1d",)),
+    Case(
+        "conv1d-stride2-pad1",
+        conv_model((4, 2, 3), [1, 2, 10], [1, 4, 5], strides=[2], pads=[1, 1]),
+        4 * 2 * 3 + 4,
+        0,
+        5 * 4 * 3 * 2,
+        ("conv1d",),
+    ),
+    Case(
+        "conv1d-depthwise-same-lower",
+        conv_model((6, 1, 4), [1, 3, 9], [1, 6, 9], group=3, auto_pad="SAME_LOWER"),
+        6 * 4 + 6,
+        0,
+        9 * 6 * 4,
+        ("depthwise_conv1d",),
+    ),
     # conv3d: (5 - 3 + 1, 6 + 1 + 0 - 2 + 1, 6 - 3 + 1 + 2) = (3, 6, 6) outputs, 2 filters x 3 x 2 x 3 taps x 3 channels
-    Case("conv3d-asym-pads", conv_model((2, 3, 3, 2, 3), [1, 3, 5, 6, 6], [1, 2, 3, 6, 6], pads=[0, 1, 1, 0, 0, 1]),
-         2 * 3 * 3 * 2 * 3 + 2, 0, 3 * 6 * 6 * 2 * 3 * 2 * 3 * 3, ("conv3d",)),
-    Case("conv3d-grouped-dilated", conv_model((4, 2, 2, 2, 2), [1, 4, 5, 5, 5], [1, 4, 3, 3, 3], bias=False, group=2,
-                                              dilations=[2, 2, 2]),
-         4 * 2 * 2 * 2 * 2, 0, 3 * 3 * 3 * 4 * 2 * 2 * 2 * 2, ("conv3d",)),
-    Case("conv3d-depthwise", conv_model((2, 1, 3, 3, 3), [1, 2, 4, 4, 4], [1, 2, 4, 4, 4], group=2, pads=[1] * 6),
-         2 * 27 + 2, 0, 4 * 4 * 4 * 2 * 27, ("depthwise_conv3d",)),
+    Case(
+        "conv3d-asym-pads",
+        conv_model((2, 3, 3, 2, 3), [1, 3, 5, 6, 6], [1, 2, 3, 6, 6], pads=[0, 1, 1, 0, 0, 1]),
+        2 * 3 * 3 * 2 * 3 + 2,
+        0,
+        3 * 6 * 6 * 2 * 3 * 2 * 3 * 3,
+        ("conv3d",),
+    ),
+    Case(
+        "conv3d-grouped-dilated",
+        conv_model((4, 2, 2, 2, 2), [1, 4, 5, 5, 5], [1, 4, 3, 3, 3], bias=False, group=2, dilations=[2, 2, 2]),
+        4 * 2 * 2 * 2 * 2,
+        0,
+        3 * 3 * 3 * 4 * 2 * 2 * 2 * 2,
+        ("conv3d",),
+    ),
+    Case(
+        "conv3d-depthwise",
+        conv_model((2, 1, 3, 3, 3), [1, 2, 4, 4, 4], [1, 2, 4, 4, 4], group=2, pads=[1] * 6),
+        2 * 27 + 2,
+        0,
+        4 * 4 * 4 * 2 * 27,
+        ("depthwise_conv3d",),
+    ),
     # transposed: every input position times every tap: (L) 5 x 3 channels x 2 filters x 4 taps
-    Case("conv1d-transpose", Model([1, 3, 5], [node("ConvTranspose", ["x", "w", "b"], ["y"], strides=[2], pads=[1, 1])],
-                                   [1, 2, (5 - 1) * 2 - 2 + 4], {"w": rand(3, 2, 4), "b": rand(2)}),
-         3 * 2 * 4 + 2, 0, 5 * 3 * 2 * 4, ("conv1d_transpose",)),
-    Case("conv3d-transpose-output-padding", Model([1, 2, 2, 3, 3], [node("ConvTranspose", ["x", "w"], ["y"], strides=[2, 2, 2],
-                                                                         output_padding=[1, 0, 1])],
-                                                  [1, 3, (2 - 1) * 2 + 2 + 1, (3 - 1) * 2 + 2, (3 - 1) * 2 + 2 + 1],
-                                                  {"w": rand(2, 3, 2, 2, 2)}),
-         2 * 3 * 8, 0, 2 * 3 * 3 * 2 * 3 * 8, ("conv3d_transpose",)),
-    Case("maxpool1d-ceil", Model([1, 2, 10], [node("MaxPool", ["x"], ["y"], kernel_shape=[3], strides=[2], ceil_mode=1)],
-                                 [1, 2, 5]), types=("max_pool1d",)),
-    Case("avgpool1d-pads", Model([1, 2, 7], [node("AveragePool", ["x"], ["y"], kernel_shape=[3], pads=[1, 1])], [1, 2, 7]),
-         types=("avg_pool1d",)),
-    Case("maxpool3d", Model([1, 2, 4, 6, 6], [node("MaxPool", ["x"], ["y"], kernel_shape=[2, 3, 3], strides=[2, 2, 2],
-                                                   pads=[0, 1, 1, 0, 1, 1])], [1, 2, 2, 3, 3]), types=("max_pool3d",)),
-    Case("avgpool3d-count-include-pad", Model([1, 2, 4, 5, 5], [node("AveragePool", ["x"], ["y"], kernel_shape=[2, 2, 2],
-                                                                     strides=[2, 2, 2], pads=[0, 1, 1, 0, 1, 1],
-                                                                     count_include_pad=1)], [1, 2, 2, 3, 3]),
-         types=("avg_pool3d",)),
+    Case(
+        "conv1d-transpose",
+        Model(
+            [1, 3, 5],
+            [node("ConvTranspose", ["x", "w", "b"], ["y"], strides=[2], pads=[1, 1])],
+            [1, 2, (5 - 1) * 2 - 2 + 4],
+            {"w": rand(3, 2, 4), "b": rand(2)},
+        ),
+        3 * 2 * 4 + 2,
+        0,
+        5 * 3 * 2 * 4,
+        ("conv1d_transpose",),
+    ),
+    Case(
+        "conv3d-transpose-output-padding",
+        Model(
+            [1, 2, 2, 3, 3],
+            [node("ConvTranspose", ["x", "w"], ["y"], strides=[2, 2, 2], output_padding=[1, 0, 1])],
+            [1, 3, (2 - 1) * 2 + 2 + 1, (3 - 1) * 2 + 2, (3 - 1) * 2 + 2 + 1],
+            {"w": rand(2, 3, 2, 2, 2)},
+        ),
+        2 * 3 * 8,
+        0,
+        2 * 3 * 3 * 2 * 3 * 8,
+        ("conv3d_transpose",),
+    ),
+    Case(
+        "maxpool1d-ceil",
+        Model([1, 2, 10], [node("MaxPool", ["x"], ["y"], kernel_shape=[3], strides=[2], ceil_mode=1)], [1, 2, 5]),
+        types=("max_pool1d",),
+    ),
+    Case(
+        "avgpool1d-pads",
+        Model([1, 2, 7], [node("AveragePool", ["x"], ["y"], kernel_shape=[3], pads=[1, 1])], [1, 2, 7]),
+        types=("avg_pool1d",),
+    ),
+    Case(
+        "maxpool3d",
+        Model(
+            [1, 2, 4, 6, 6],
+            [node("MaxPool", ["x"], ["y"], kernel_shape=[2, 3, 3], strides=[2, 2, 2], pads=[0, 1, 1, 0, 1, 1])],
+            [1, 2, 2, 3, 3],
+        ),
+        types=("max_pool3d",),
+    ),
+    Case(
+        "avgpool3d-count-include-pad",
+        Model(
+            [1, 2, 4, 5, 5],
+            [
+                node(
+                    "AveragePool",
+                    ["x"],
+                    ["y"],
+                    kernel_shape=[2, 2, 2],
+                    strides=[2, 2, 2],
+                    pads=[0, 1, 1, 0, 1, 1],
+                    count_include_pad=1,
+                )
+            ],
+            [1, 2, 2, 3, 3],
+        ),
+        types=("avg_pool3d",),
+    ),
     # Hugging Face's extended attention mask: (1 - mask) x -10000 added to the scores, broadcast over the query rows
-    Case("attention-mask-arithmetic", Graph([1, 6, 8], [
-        node("MatMul", ["x", "wq"], ["q"], name="/q/MatMul"), node("Transpose", ["x"], ["xt"], perm=[0, 2, 1], name="/k/Transpose"),
-        node("MatMul", ["q", "xt"], ["s"], name="/s/MatMul"), const("ax", [1]), node("Unsqueeze", ["mask", "ax"], ["m1"]),
-        node("Cast", ["m1"], ["mf"], to=F), const("one", 1.0, np.float32), node("Sub", ["one", "mf"], ["inv"]),
-        const("big", -10000.0, np.float32), node("Mul", ["inv", "big"], ["neg"]), node("Add", ["s", "neg"], ["a"]),
-        node("Softmax", ["a"], ["y"], axis=-1)], [1, 6, 6], {"wq": rand(8, 8)},
-        inputs=[("x", F, [1, 6, 8]), ("mask", TensorProto.INT64, [1, 6])], outputs=[("y", [1, 6, 6])]),
-         8 * 8, 0, 6 * 8 * 8 + 6 * 8 * 6, ("input", "dense", "matmul", "rescale", "rescale", "reshape", "add", "softmax")),
+    Case(
+        "attention-mask-arithmetic",
+        Graph(
+            [1, 6, 8],
+            [
+                node("MatMul", ["x", "wq"], ["q"], name="/q/MatMul"),
+                node("Transpose", ["x"], ["xt"], perm=[0, 2, 1], name="/k/Transpose"),
+                node("MatMul", ["q", "xt"], ["s"], name="/s/MatMul"),
+                const("ax", [1]),
+                node("Unsqueeze", ["mask", "ax"], ["m1"]),
+                node("Cast", ["m1"], ["mf"], to=F),
+                const("one", 1.0, np.float32),
+                node("Sub", ["one", "mf"], ["inv"]),
+                const("big", -10000.0, np.float32),
+                node("Mul", ["inv", "big"], ["neg"]),
+                node("Add", ["s", "neg"], ["a"]),
+                node("Softmax", ["a"], ["y"], axis=-1),
+            ],
+            [1, 6, 6],
+            {"wq": rand(8, 8)},
+            inputs=[("x", F, [1, 6, 8]), ("mask", TensorProto.INT64, [1, 6])],
+            outputs=[("y", [1, 6, 6])],
+        ),
+        8 * 8,
+        0,
+        6 * 8 * 8 + 6 * 8 * 6,
+        ("input", "dense", "matmul", "rescale", "rescale", "reshape", "add", "softmax"),
+    ),
     # merging
-    Case("add-two-convs", Model([1, 3, 6, 6], [node("Conv", ["x", "w1"], ["a"], name="/a/Conv", pads=[1, 1, 1, 1]),
-                                               node("Conv", ["x", "w2"], ["b"], name="/b/Conv"),
-                                               node("Add", ["a", "b"], ["y"])], [1, 4, 6, 6],
-                                {"w1": rand(4, 3, 3, 3), "w2": rand(4, 3, 1, 1)}),
-         4 * 3 * 3 * 3 + 4 * 3, 0, 4 * 6 * 6 * 3 * 3 * 3 + 4 * 6 * 6 * 3, ("conv2d", "conv2d", "add")),
+    Case(
+        "add-two-convs",
+        Model(
+            [1, 3, 6, 6],
+            [
+                node("Conv", ["x", "w1"], ["a"], name="/a/Conv", pads=[1, 1, 1, 1]),
+                node("Conv", ["x", "w2"], ["b"], name="/b/Conv"),
+                node("Add", ["a", "b"], ["y"]),
+            ],
+            [1, 4, 6, 6],
+            {"w1": rand(4, 3, 3, 3), "w2": rand(4, 3, 1, 1)},
+        ),
+        4 * 3 * 3 * 3 + 4 * 3,
+        0,
+        4 * 6 * 6 * 3 * 3 * 3 + 4 * 6 * 6 * 3,
+        ("conv2d", "conv2d", "add"),
+    ),
     # two computed tensors that broadcast: a map minus its per-channel mean, divided by a per-position gate;
     # one subtraction and one division per output element, no MACs beyond the convolution
-    Case("sub-div-broadcast", Model([1, 3, 5, 5], [node("Conv", ["x", "w"], ["c"]), node("GlobalAveragePool", ["c"], ["m"]),
-                                                   node("Sub", ["c", "m"], ["d"]), const("ax", [1]),
-                                                   node("ReduceMean", ["x", "ax"], ["r"], keepdims=1, name="/gate/ReduceMean"),
-                                                   node("Sigmoid", ["r"], ["g"]), node("Div", ["d", "g"], ["y"])],
-                                    [1, 4, 5, 5], {"w": rand(4, 3, 1, 1)}, opset=18),
-         4 * 3, 0, 4 * 5 * 5 * 3, ("conv2d", "adaptive_avg_pool", "subtract", "mean", "activation", "divide")),
+    Case(
+        "sub-div-broadcast",
+        Model(
+            [1, 3, 5, 5],
+            [
+                node("Conv", ["x", "w"], ["c"]),
+                node("GlobalAveragePool", ["c"], ["m"]),
+                node("Sub", ["c", "m"], ["d"]),
+                const("ax", [1]),
+                node("ReduceMean", ["x", "ax"], ["r"], keepdims=1, name="/gate/ReduceMean"),
+                node("Sigmoid", ["r"], ["g"]),
+                node("Div", ["d", "g"], ["y"]),
+            ],
+            [1, 4, 5, 5],
+            {"w": rand(4, 3, 1, 1)},
+            opset=18,
+        ),
+        4 * 3,
+        0,
+        4 * 5 * 5 * 3,
+        ("conv2d", "adaptive_avg_pool", "subtract", "mean", "activation", "divide"),
+    ),
     # Add and Mul of activations broadcast both ways: (1, 6, 1) and (1, 1, 8) make (1, 6, 8)
-    Case("add-mul-broadcast-both-ways", seq([const("a1", [2]), node("ReduceMean", ["x", "a1"], ["rows"], keepdims=1),
-                                             const("a2", [1]), node("ReduceMean", ["x", "a2"], ["cols"], keepdims=1,
-                                                                    name="/cols/ReduceMean"),
-                                             node("Add", ["rows", "cols"], ["s"]), node("Mul", ["s", "cols"], ["y"])],
-                                            opset=18), types=("mean", "mean", "add", "multiply")),
+    Case(
+        "add-mul-broadcast-both-ways",
+        seq(
+            [
+                const("a1", [2]),
+                node("ReduceMean", ["x", "a1"], ["rows"], keepdims=1),
+                const("a2", [1]),
+                node("ReduceMean", ["x", "a2"], ["cols"], keepdims=1, name="/cols/ReduceMean"),
+                node("Add", ["rows", "cols"], ["s"]),
+                node("Mul", ["s", "cols"], ["y"]),
+            ],
+            opset=18,
+        ),
+        types=("mean", "mean", "add", "multiply"),
+    ),
     # Sub and Div with a constant tensor: a learned per-feature shift and scale
-    Case("sub-div-constant-tensor", seq([node("Sub", ["mu", "x"], ["d"]), node("Div", ["d", "sd"], ["y"])],
-                                        {"mu": rand(8), "sd": rand(8, positive=True)}),
-         8 + 8, 0, 0, ("parameter", "subtract", "parameter", "divide")),
-    Case("scalar-minus-tensor", Model([1, 6], [const("one", 1.0, np.float32), node("Sub", ["one", "x"], ["y"])], [1, 6]),
-         types=("rescale",)),
-    Case("concat-channels", Model([1, 3, 6, 6], [node("Conv", ["x", "w1"], ["a"], name="/a/Conv"),
-                                                 node("Relu", ["x"], ["b"]), node("Concat", ["a", "b"], ["y"], axis=1)],
-                                  [1, 5, 6, 6], {"w1": rand(2, 3, 1, 1)}),
-         2 * 3, 0, 2 * 6 * 6 * 3, ("conv2d", "activation", "concat")),
-    Case("dropout-identity", Model([1, 6], [const("ratio", 0.25, np.float32), node("Dropout", ["x", "ratio"], ["d"]),
-                                            node("Identity", ["d"], ["y"])], [1, 6]), types=("dropout",)),
-    Case("pad-spatial", Model([1, 2, 4, 4], [const("pads", [0, 0, 1, 2, 0, 0, 3, 0]), node("Pad", ["x", "pads"], ["y"])],
-                              [1, 2, 8, 6]), types=("zero_pad",)),
-    Case("pad-opset9-attribute", Model([1, 2, 4, 4], [node("Pad", ["x"], ["y"], pads=[0, 0, 1, 1, 0, 0, 1, 1])], [1, 2, 6, 6],
-                                       opset=9), types=("zero_pad",)),
+    Case(
+        "sub-div-constant-tensor",
+        seq(
+            [node("Sub", ["mu", "x"], ["d"]), node("Div", ["d", "sd"], ["y"])],
+            {"mu": rand(8), "sd": rand(8, positive=True)},
+        ),
+        8 + 8,
+        0,
+        0,
+        ("parameter", "subtract", "parameter", "divide"),
+    ),
+    Case(
+        "scalar-minus-tensor",
+        Model([1, 6], [const("one", 1.0, np.float32), node("Sub", ["one", "x"], ["y"])], [1, 6]),
+        types=("rescale",),
+    ),
+    Case(
+        "concat-channels",
+        Model(
+            [1, 3, 6, 6],
+            [
+                node("Conv", ["x", "w1"], ["a"], name="/a/Conv"),
+                node("Relu", ["x"], ["b"]),
+                node("Concat", ["a", "b"], ["y"], axis=1),
+            ],
+            [1, 5, 6, 6],
+            {"w1": rand(2, 3, 1, 1)},
+        ),
+        2 * 3,
+        0,
+        2 * 6 * 6 * 3,
+        ("conv2d", "activation", "concat"),
+    ),
+    Case(
+        "dropout-identity",
+        Model(
+            [1, 6],
+            [const("ratio", 0.25, np.float32), node("Dropout", ["x", "ratio"], ["d"]), node("Identity", ["d"], ["y"])],
+            [1, 6],
+        ),
+        types=("dropout",),
+    ),
+    Case(
+        "pad-spatial",
+        Model([1, 2, 4, 4], [const("pads", [0, 0, 1, 2, 0, 0, 3, 0]), node("Pad", ["x", "pads"], ["y"])], [1, 2, 8, 6]),
+        types=("zero_pad",),
+    ),
+    Case(
+        "pad-opset9-attribute",
+        Model([1, 2, 4, 4], [node("Pad", ["x"], ["y"], pads=[0, 0, 1, 1, 0, 0, 1, 1])], [1, 2, 6, 6], opset=9),
+        types=("zero_pad",),
+    ),
     # C, H, W order differs from the spec's H, W, C: a Flatten after a convolution transposes first
-    Case("flatten-feature-map", Model([1, 2, 3, 3], [node("Conv", ["x", "w"], ["c"]), node("Flatten", ["c"], ["y"])], [1, 18],
-                                      {"w": rand(2, 2, 1, 1)}),
-         2 * 2, 0, 3 * 3 * 2 * 2, ("conv2d", "transpose", "flatten")),
+    Case(
+        "flatten-feature-map",
+        Model(
+            [1, 2, 3, 3],
+            [node("Conv", ["x", "w"], ["c"]), node("Flatten", ["c"], ["y"])],
+            [1, 18],
+            {"w": rand(2, 2, 1, 1)},
+        ),
+        2 * 2,
+        0,
+        3 * 3 * 2 * 2,
+        ("conv2d", "transpose", "flatten"),
+    ),
     # transposes that cancel out move no data: no layer
-    Case("transpose-round-trip", Model([1, 3, 4, 4], [node("Conv", ["x", "w"], ["c"]),
-                                                      node("Transpose", ["c"], ["t"], perm=[0, 2, 3, 1], name="/t1/Transpose"),
-                                                      node("Transpose", ["t"], ["y"], perm=[0, 3, 1, 2], name="/t2/Transpose")],
-                                       [1, 2, 4, 4], {"w": rand(2, 3, 1, 1)}),
-         2 * 3, 0, 2 * 4 * 4 * 3, ("conv2d",)),
-    Case("squeeze-unsqueeze", Model([1, 3, 4, 4], [node("GlobalAveragePool", ["x"], ["g"]), const("axes", [2, 3]),
-                                                   node("Squeeze", ["g", "axes"], ["s"]),
-                                                   node("Unsqueeze", ["s", "axes"], ["y"])], [1, 3, 1, 1]),
-         types=("global_avg_pool",)),
+    Case(
+        "transpose-round-trip",
+        Model(
+            [1, 3, 4, 4],
+            [
+                node("Conv", ["x", "w"], ["c"]),
+                node("Transpose", ["c"], ["t"], perm=[0, 2, 3, 1], name="/t1/Transpose"),
+                node("Transpose", ["t"], ["y"], perm=[0, 3, 1, 2], name="/t2/Transpose"),
+            ],
+            [1, 2, 4, 4],
+            {"w": rand(2, 3, 1, 1)},
+        ),
+        2 * 3,
+        0,
+        2 * 4 * 4 * 3,
+        ("conv2d",),
+    ),
+    Case(
+        "squeeze-unsqueeze",
+        Model(
+            [1, 3, 4, 4],
+            [
+                node("GlobalAveragePool", ["x"], ["g"]),
+                const("axes", [2, 3]),
+                node("Squeeze", ["g", "axes"], ["s"]),
+                node("Unsqueeze", ["s", "axes"], ["y"]),
+            ],
+            [1, 3, 1, 1],
+        ),
+        types=("global_avg_pool",),
+    ),
 ]
 
 
@@ -449,7 +1238,10 @@ def test_operator_imports_with_its_figures_and_computes_what_onnx_runtime_comput
     path = case.model.save(tmp_path / f"{case.id}.onnx")
     graph = analyze(path)
     assert (graph.totals.trainable, graph.totals.non_trainable, graph.totals.macs) == (
-        case.trainable, case.non_trainable, case.macs)
+        case.trainable,
+        case.non_trainable,
+        case.macs,
+    )
     assert _types(graph) == case.types
     shape = case.model.output
     witness = runtime_witness(graph)
@@ -461,32 +1253,80 @@ def test_operator_imports_with_its_figures_and_computes_what_onnx_runtime_comput
 def test_every_supported_operator_has_a_case():
     used = {n.op_type for c in CASES for n in c.model.nodes}
     # Sum, Sub, Div and the other arithmetic are folded on constants (test_constant_folding)
-    folded_only = {"Abs", "Ceil", "Equal", "Floor", "Greater", "Less", "Max", "Min", "Mod", "Neg", "Not", "Pow",
-                   "Range", "Reciprocal", "Slice", "Sqrt", "Where", "Size", "ConstantOfShape", "Cast", "CastLike",
-                   "Expand", "Sum"}
+    folded_only = {
+        "Abs",
+        "Ceil",
+        "Equal",
+        "Floor",
+        "Greater",
+        "Less",
+        "Max",
+        "Min",
+        "Mod",
+        "Neg",
+        "Not",
+        "Pow",
+        "Range",
+        "Reciprocal",
+        "Slice",
+        "Sqrt",
+        "Where",
+        "Size",
+        "ConstantOfShape",
+        "Cast",
+        "CastLike",
+        "Expand",
+        "Sum",
+    }
     assert set(supported_operators()) - used - folded_only == set()
 
 
 def test_constant_folding_of_shape_arithmetic(tmp_path):
     # a reshape target computed the long way: every folded operator on the path, ending in [1, 3]
     nodes = [
-        node("GlobalAveragePool", ["x"], ["g"]), node("Shape", ["g"], ["s"]),  # [1, 3, 1, 1]
-        const("start", [0]), const("end", [2]), node("Slice", ["s", "start", "end"], ["s2"]),  # [1, 3]
-        node("Cast", ["s2"], ["f"], to=TensorProto.FLOAT), const("two", 2.0, np.float32),
-        node("Mul", ["f", "two"], ["f2"]), node("Div", ["f2", "two"], ["f3"]), node("Sqrt", ["f3"], ["f4"]),
-        node("Pow", ["f4", "two"], ["f5"]), node("Abs", ["f5"], ["f6"]), node("Neg", ["f6"], ["f7"]),
-        node("Neg", ["f7"], ["f8"], name="/neg2/Neg"), node("Floor", ["f8"], ["f9"]), node("Ceil", ["f9"], ["f10"]),
-        const("one", 1.0, np.float32), node("Sub", ["f10", "one"], ["f11"]), node("Sum", ["f11", "one"], ["f12"]),
-        node("Max", ["f12", "one"], ["f13"]), node("Min", ["f13", "f13"], ["f14"]), node("Reciprocal", ["f14"], ["r"]),
+        node("GlobalAveragePool", ["x"], ["g"]),
+        node("Shape", ["g"], ["s"]),  # [1, 3, 1, 1]
+        const("start", [0]),
+        const("end", [2]),
+        node("Slice", ["s", "start", "end"], ["s2"]),  # [1, 3]
+        node("Cast", ["s2"], ["f"], to=TensorProto.FLOAT),
+        const("two", 2.0, np.float32),
+        node("Mul", ["f", "two"], ["f2"]),
+        node("Div", ["f2", "two"], ["f3"]),
+        node("Sqrt", ["f3"], ["f4"]),
+        node("Pow", ["f4", "two"], ["f5"]),
+        node("Abs", ["f5"], ["f6"]),
+        node("Neg", ["f6"], ["f7"]),
+        node("Neg", ["f7"], ["f8"], name="/neg2/Neg"),
+        node("Floor", ["f8"], ["f9"]),
+        node("Ceil", ["f9"], ["f10"]),
+        const("one", 1.0, np.float32),
+        node("Sub", ["f10", "one"], ["f11"]),
+        node("Sum", ["f11", "one"], ["f12"]),
+        node("Max", ["f12", "one"], ["f13"]),
+        node("Min", ["f13", "f13"], ["f14"]),
+        node("Reciprocal", ["f14"], ["r"]),
         node("Reciprocal", ["r"], ["f15"], name="/rec2/Reciprocal"),
-        node("CastLike", ["f15", "s2"], ["i"]), node("Size", ["i"], ["size"]),  # 2
-        node("Equal", ["i", "i"], ["eq"]), node("Not", ["eq"], ["neq"]), node("Where", ["neq", "s2", "i"], ["w"]),
-        const("zero", 0), const("three", 3), node("Greater", ["w", "zero"], ["gt"]), node("Less", ["w", "three"], ["lt"]),
+        node("CastLike", ["f15", "s2"], ["i"]),
+        node("Size", ["i"], ["size"]),  # 2
+        node("Equal", ["i", "i"], ["eq"]),
+        node("Not", ["eq"], ["neq"]),
+        node("Where", ["neq", "s2", "i"], ["w"]),
+        const("zero", 0),
+        const("three", 3),
+        node("Greater", ["w", "zero"], ["gt"]),
+        node("Less", ["w", "three"], ["lt"]),
         node("Mod", ["w", "three"], ["md"]),  # [1, 0]
-        const("shape2", [2]), node("ConstantOfShape", ["shape2"], ["ones"], value=numpy_helper.from_array(np.array([1], np.int64))),
-        node("Mul", ["w", "ones"], ["w2"], name="/mul2/Mul"), node("Expand", ["w2", "shape2"], ["w3"]),
-        node("Add", ["w3", "zero"], ["w4"]), const("rstart", 0), const("rlimit", 2), const("rdelta", 1),
-        node("Range", ["rstart", "rlimit", "rdelta"], ["idx"]), node("Gather", ["w4", "idx"], ["target"], axis=0),
+        const("shape2", [2]),
+        node("ConstantOfShape", ["shape2"], ["ones"], value=numpy_helper.from_array(np.array([1], np.int64))),
+        node("Mul", ["w", "ones"], ["w2"], name="/mul2/Mul"),
+        node("Expand", ["w2", "shape2"], ["w3"]),
+        node("Add", ["w3", "zero"], ["w4"]),
+        const("rstart", 0),
+        const("rlimit", 2),
+        const("rdelta", 1),
+        node("Range", ["rstart", "rlimit", "rdelta"], ["idx"]),
+        node("Gather", ["w4", "idx"], ["target"], axis=0),
         node("Reshape", ["g", "target"], ["y"]),
     ]
     path = Model([1, 3, 5, 5], nodes, [1, 3], opset=15).save(tmp_path / "fold.onnx")
@@ -497,9 +1337,11 @@ def test_constant_folding_of_shape_arithmetic(tmp_path):
 
 
 def test_layer_names_come_from_node_names(tmp_path):
-    nodes = [node("Conv", ["x", "w"], ["c"], name="/layer1/layer1.0/conv1/Conv"),
-             node("Relu", ["c"], ["r"], name="/layer1/layer1.0/relu/Relu"),
-             helper.make_node("Relu", ["r"], ["y"])]
+    nodes = [
+        node("Conv", ["x", "w"], ["c"], name="/layer1/layer1.0/conv1/Conv"),
+        node("Relu", ["c"], ["r"], name="/layer1/layer1.0/relu/Relu"),
+        helper.make_node("Relu", ["r"], ["y"]),
+    ]
     path = Model([1, 3, 4, 4], nodes, [1, 2, 4, 4], {"w": rand(2, 3, 1, 1)}).save(tmp_path / "names.onnx")
     assert [n.name for n in analyze(path).nodes] == ["x", "layer1.0.conv1", "layer1.0.relu", "Relu_2"]
 
@@ -524,7 +1366,10 @@ def test_run_compares_with_onnx_runtime(cli, tmp_path):
     path = CASES[0].model.save(tmp_path / "m.onnx")
     result = cli("run", path, "-q")
     assert result.exit_code == 0, result.output
-    assert "With the file's weights, the NumPy run agrees with ONNX Runtime on the same input: ✓ output 'y' [1, 4, 8, 8]" in result.output
+    assert (
+        "With the file's weights, the NumPy run agrees with ONNX Runtime on the same input: ✓ output 'y' [1, 4, 8, 8]"
+        in result.output
+    )
 
 
 def test_a_wrong_translation_is_caught_by_the_witness(tmp_path, monkeypatch):
@@ -549,8 +1394,13 @@ def test_a_wrong_translation_is_caught_by_the_witness(tmp_path, monkeypatch):
 
 def _dynamic(tmp_path):
     nodes = [node("Conv", ["x", "w"], ["y"])]
-    graph = helper.make_graph(nodes, "dyn", [helper.make_tensor_value_info("x", F, ["batch", 3, "height", None])],
-                              [helper.make_tensor_value_info("y", F, None)], [numpy_helper.from_array(rand(2, 3, 1, 1), "w")])
+    graph = helper.make_graph(
+        nodes,
+        "dyn",
+        [helper.make_tensor_value_info("x", F, ["batch", 3, "height", None])],
+        [helper.make_tensor_value_info("y", F, None)],
+        [numpy_helper.from_array(rand(2, 3, 1, 1), "w")],
+    )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     onnx.save(model, tmp_path / "dyn.onnx")
     return tmp_path / "dyn.onnx"
@@ -560,8 +1410,10 @@ def test_an_unresolved_dynamic_dimension_is_exit_2_saying_which(cli, tmp_path):
     path = _dynamic(tmp_path)
     result = cli("analyze", path)
     assert result.exit_code == 2
-    assert result.output == (f"Error: {path}: input 'x' has a dynamic dimension on axis 2 ('height'); set it with "
-                             "--input-shape x=Nx3xNxN or --set height=N.\n")
+    assert result.output == (
+        f"Error: {path}: input 'x' has a dynamic dimension on axis 2 ('height'); set it with "
+        "--input-shape x=Nx3xNxN or --set height=N.\n"
+    )
 
 
 def test_dynamic_dimensions_set_by_input_shape_or_by_name(cli, tmp_path):
@@ -580,12 +1432,20 @@ def test_dynamic_dimensions_set_by_input_shape_or_by_name(cli, tmp_path):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["--set", "width=3", "--input-shape", "x=1x3x4x4"], "--set width: the model has no dynamic dimension of that name. Its dynamic dimensions: batch, height."),
+        (
+            ["--set", "width=3", "--input-shape", "x=1x3x4x4"],
+            "--set width: the model has no dynamic dimension of that name. Its dynamic dimensions: batch, height.",
+        ),
         (["--input-shape", "z=1x3x4x4"], "--input-shape z: the model has no input of that name. Its inputs: x."),
         (["--input-shape", "x=1x3x4"], "--input-shape x: the input has 4 dimensions, the shape given 3."),
         (["--input-shape", "x=1x2x4x4"], "--input-shape x: axis 1 has the fixed size 3 in the file, not 2."),
-        (["--input-shape", "x=1x3x0x4"], ("--input-shape takes NAME=DIMS, positive dimensions joined by x with the "
-                                          "batch first, such as input=1x3x224x224. Received: x=1x3x0x4")),
+        (
+            ["--input-shape", "x=1x3x0x4"],
+            (
+                "--input-shape takes NAME=DIMS, positive dimensions joined by x with the "
+                "batch first, such as input=1x3x224x224. Received: x=1x3x0x4"
+            ),
+        ),
         (["--set", "height=-2"], "--set height: a dimension is a positive integer. Received: height=-2"),
     ],
     ids=["unknown-dim", "unknown-input", "rank", "fixed-dim", "zero", "negative-set"],
@@ -605,47 +1465,112 @@ def _saved(model: Model, tmp_path, name="bad.onnx"):
 
 
 BAD_NODES = [
-    ("unsupported-operator", Model([1, 6], [node("Hardmax", ["x"], ["y"], name="/act/Hardmax")], [1, 6]),
-     "node '/act/Hardmax' (Hardmax): unsupported operator Hardmax. Supported: Abs, Add, "),
-    ("erf-alone", Model([1, 6], [node("Erf", ["x"], ["y"], name="/act/Erf")], [1, 6]),
-     "node '/act/Erf' (Erf): Erf is translated only as part of GELU: x * 0.5 * (1 + erf(x / sqrt(2)))."),
-    ("gather-on-tensor-at-tensor", seq([node("Gather", ["x", "x"], ["y"], name="/g/Gather")], x=(1, 6), out=(1, 6, 6), ids=True),
-     "node '/g/Gather' (Gather): translated only as an embedding"),
+    (
+        "unsupported-operator",
+        Model([1, 6], [node("Hardmax", ["x"], ["y"], name="/act/Hardmax")], [1, 6]),
+        "node '/act/Hardmax' (Hardmax): unsupported operator Hardmax. Supported: Abs, Add, ",
+    ),
+    (
+        "erf-alone",
+        Model([1, 6], [node("Erf", ["x"], ["y"], name="/act/Erf")], [1, 6]),
+        "node '/act/Erf' (Erf): Erf is translated only as part of GELU: x * 0.5 * (1 + erf(x / sqrt(2))).",
+    ),
+    (
+        "gather-on-tensor-at-tensor",
+        seq([node("Gather", ["x", "x"], ["y"], name="/g/Gather")], x=(1, 6), out=(1, 6, 6), ids=True),
+        "node '/g/Gather' (Gather): translated only as an embedding",
+    ),
     # a mask built from the input's values, not its shape, cannot be folded: the comparison is named
-    ("mask-from-values", Model([1, 6], [const("zero", 0.0, np.float32), node("Less", ["x", "zero"], ["c"], name="/m/Less"),
-                                        node("Where", ["c", "zero", "x"], ["y"], name="/m/Where")], [1, 6]),
-     "node '/m/Less' (Less): Less is translated only on constants (computed at import), but its input 'x' is computed "
-     "at run time here. Operators translated on computed tensors: "),
+    (
+        "mask-from-values",
+        Model(
+            [1, 6],
+            [
+                const("zero", 0.0, np.float32),
+                node("Less", ["x", "zero"], ["c"], name="/m/Less"),
+                node("Where", ["c", "zero", "x"], ["y"], name="/m/Where"),
+            ],
+            [1, 6],
+        ),
+        "node '/m/Less' (Less): Less is translated only on constants (computed at import), but its input 'x' is computed "
+        "at run time here. Operators translated on computed tensors: ",
+    ),
     ("custom-domain", None, "node '/custom/Op' (Op): unsupported operator com.example.Op. Supported: "),
-    ("clip-range", Model([1, 6], [const("lo", -1.0, np.float32), const("hi", 1.0, np.float32),
-                                 node("Clip", ["x", "lo", "hi"], ["y"], name="/c/Clip")], [1, 6]),
-     "node '/c/Clip' (Clip): attribute 'min': only Clip(0, 6) (ReLU6) and Clip(0, inf) (ReLU) are translated. Received: min=[-1.0, 1.0]"),
-    ("hard-sigmoid-keras2", Model([1, 6], [node("HardSigmoid", ["x"], ["y"], name="/h/HardSigmoid")], [1, 6]),
-     "node '/h/HardSigmoid' (HardSigmoid): attribute 'alpha': only max(0, min(1, x/6 + 1/2))"),
-    ("auto-pad-unknown", conv_model((2, 3, 3, 3), [1, 3, 5, 5], [1, 2, 5, 5], auto_pad="SAME"),
-     "node '/conv/Conv' (Conv): attribute 'auto_pad': must be NOTSET, SAME_UPPER, SAME_LOWER or VALID. Received: auto_pad=\"SAME\""),
-    ("batchnorm-training", Model([1, 2, 3, 3], [node("BatchNormalization", ["x", "s", "b", "m", "v"], ["y"], training_mode=1)],
-                                 [1, 2, 3, 3], {"s": rand(2), "b": rand(2), "m": rand(2), "v": rand(2, positive=True)}, opset=15),
-     "attribute 'training_mode': training_mode=1 is not supported; export the model in inference mode."),
-    ("maxpool-dilated", Model([1, 2, 6, 6], [node("MaxPool", ["x"], ["y"], kernel_shape=[2, 2], dilations=[2, 2], name="/p/MaxPool")],
-                              [1, 2, 4, 4]),
-     "node '/p/MaxPool' (MaxPool): attribute 'dilations': dilated pooling is not supported. Received: dilations=[2, 2]"),
-    ("conv-4d", conv_model((2, 3, 2, 2, 2, 2), [1, 3, 3, 3, 3, 3], [1, 2, 2, 2, 2, 2]),
-     "node '/conv/Conv' (Conv): takes a 1-D (N, C, L), 2-D (N, C, H, W), 3-D (N, C, D, H, W) input here, "
-     "but its input has shape [1, 3, 3, 3, 3, 3]."),
-    ("gemm-transA", Model([1, 4], [node("Gemm", ["x", "w"], ["y"], transA=1)], [1, 4], {"w": rand(1, 4)}),
-     "attribute 'transA': transA=1 (a transposed activation) is not supported. Received: transA=1"),
-    ("pad-reflect", Model([1, 2, 4, 4], [const("pads", [0, 0, 1, 1, 0, 0, 1, 1]), node("Pad", ["x", "pads"], ["y"], mode="reflect")],
-                          [1, 2, 6, 6]),
-     "attribute 'mode': only constant (zero) padding is translated. Received: mode=\"reflect\""),
+    (
+        "clip-range",
+        Model(
+            [1, 6],
+            [
+                const("lo", -1.0, np.float32),
+                const("hi", 1.0, np.float32),
+                node("Clip", ["x", "lo", "hi"], ["y"], name="/c/Clip"),
+            ],
+            [1, 6],
+        ),
+        "node '/c/Clip' (Clip): attribute 'min': only Clip(0, 6) (ReLU6) and Clip(0, inf) (ReLU) are translated. Received: min=[-1.0, 1.0]",
+    ),
+    (
+        "hard-sigmoid-keras2",
+        Model([1, 6], [node("HardSigmoid", ["x"], ["y"], name="/h/HardSigmoid")], [1, 6]),
+        "node '/h/HardSigmoid' (HardSigmoid): attribute 'alpha': only max(0, min(1, x/6 + 1/2))",
+    ),
+    (
+        "auto-pad-unknown",
+        conv_model((2, 3, 3, 3), [1, 3, 5, 5], [1, 2, 5, 5], auto_pad="SAME"),
+        "node '/conv/Conv' (Conv): attribute 'auto_pad': must be NOTSET, SAME_UPPER, SAME_LOWER or VALID. Received: auto_pad=\"SAME\"",
+    ),
+    (
+        "batchnorm-training",
+        Model(
+            [1, 2, 3, 3],
+            [node("BatchNormalization", ["x", "s", "b", "m", "v"], ["y"], training_mode=1)],
+            [1, 2, 3, 3],
+            {"s": rand(2), "b": rand(2), "m": rand(2), "v": rand(2, positive=True)},
+            opset=15,
+        ),
+        "attribute 'training_mode': training_mode=1 is not supported; export the model in inference mode.",
+    ),
+    (
+        "maxpool-dilated",
+        Model(
+            [1, 2, 6, 6],
+            [node("MaxPool", ["x"], ["y"], kernel_shape=[2, 2], dilations=[2, 2], name="/p/MaxPool")],
+            [1, 2, 4, 4],
+        ),
+        "node '/p/MaxPool' (MaxPool): attribute 'dilations': dilated pooling is not supported. Received: dilations=[2, 2]",
+    ),
+    (
+        "conv-4d",
+        conv_model((2, 3, 2, 2, 2, 2), [1, 3, 3, 3, 3, 3], [1, 2, 2, 2, 2, 2]),
+        "node '/conv/Conv' (Conv): takes a 1-D (N, C, L), 2-D (N, C, H, W), 3-D (N, C, D, H, W) input here, "
+        "but its input has shape [1, 3, 3, 3, 3, 3].",
+    ),
+    (
+        "gemm-transA",
+        Model([1, 4], [node("Gemm", ["x", "w"], ["y"], transA=1)], [1, 4], {"w": rand(1, 4)}),
+        "attribute 'transA': transA=1 (a transposed activation) is not supported. Received: transA=1",
+    ),
+    (
+        "pad-reflect",
+        Model(
+            [1, 2, 4, 4],
+            [const("pads", [0, 0, 1, 1, 0, 0, 1, 1]), node("Pad", ["x", "pads"], ["y"], mode="reflect")],
+            [1, 2, 6, 6],
+        ),
+        "attribute 'mode': only constant (zero) padding is translated. Received: mode=\"reflect\"",
+    ),
 ]
 
 
 @pytest.mark.parametrize("case_id, model, message", BAD_NODES, ids=[b[0] for b in BAD_NODES])
-def test_a_node_outside_what_is_handled_is_exit_2_naming_node_and_attribute(cli, tmp_path, case_id, model, message, fails_with):
+def test_a_node_outside_what_is_handled_is_exit_2_naming_node_and_attribute(
+    cli, tmp_path, case_id, model, message, fails_with
+):
     if model is None:  # a custom domain's operator
         n = helper.make_node("Op", ["x"], ["y"], name="/custom/Op", domain="com.example")
-        graph = helper.make_graph([n], "g", [helper.make_tensor_value_info("x", F, [1, 6])], [helper.make_tensor_value_info("y", F, [1, 6])])
+        graph = helper.make_graph(
+            [n], "g", [helper.make_tensor_value_info("x", F, [1, 6])], [helper.make_tensor_value_info("y", F, [1, 6])]
+        )
         m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("com.example", 1)])
         path = tmp_path / "bad.onnx"
         onnx.save(m, path)
@@ -691,25 +1616,40 @@ def test_files_that_are_not_onnx_models(cli, tmp_path):
 def test_an_opset_outside_the_supported_range_is_exit_2(cli, tmp_path, opset):
     m = Model([1, 6], [node("Relu", ["x"], ["y"])], [1, 6], opset=opset)
     inits = []
-    graph = helper.make_graph(m.nodes, "g", [helper.make_tensor_value_info("x", F, [1, 6])], [helper.make_tensor_value_info("y", F, [1, 6])], inits)
+    graph = helper.make_graph(
+        m.nodes,
+        "g",
+        [helper.make_tensor_value_info("x", F, [1, 6])],
+        [helper.make_tensor_value_info("y", F, [1, 6])],
+        inits,
+    )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
     path = tmp_path / "old.onnx"
     onnx.save(model, path)
     result = cli("analyze", path)
     assert result.exit_code == 2
-    assert result.output == (f"Error: {path}: attribute 'opset_import': opset {opset} is outside the supported range 9 to 25. "
-                             f"Received: opset_import={opset}\n")
+    assert result.output == (
+        f"Error: {path}: attribute 'opset_import': opset {opset} is outside the supported range 9 to 25. "
+        f"Received: opset_import={opset}\n"
+    )
 
 
 def test_weights_stored_elsewhere_and_absent_still_count(cli, tmp_path):
     # a model whose weights are external data: counting needs only their dimensions
     m = conv_model((64, 32, 3, 3), [1, 32, 8, 8], [1, 64, 8, 8], pads=[1, 1, 1, 1])
     inits = [numpy_helper.from_array(v, k) for k, v in m.weights.items()]
-    graph = helper.make_graph(m.nodes, "ext", [helper.make_tensor_value_info("x", F, m.input)],
-                              [helper.make_tensor_value_info("y", F, m.output)], inits)
+    graph = helper.make_graph(
+        m.nodes,
+        "ext",
+        [helper.make_tensor_value_info("x", F, m.input)],
+        [helper.make_tensor_value_info("y", F, m.output)],
+        inits,
+    )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     path = tmp_path / "ext.onnx"
-    onnx.save(model, path, save_as_external_data=True, all_tensors_to_one_file=True, location="ext.data", size_threshold=0)
+    onnx.save(
+        model, path, save_as_external_data=True, all_tensors_to_one_file=True, location="ext.data", size_threshold=0
+    )
     assert analyze(path).totals.trainable == 64 * 32 * 3 * 3 + 64
     result = cli("run", path, "-q")
     assert result.exit_code == 0, result.output
@@ -800,7 +1740,9 @@ def test_damaged_files_end_in_a_result_or_one_error_line(cli, tmp_path):
     data = CASES[0].model.save(tmp_path / "good.onnx").read_bytes()
 
     @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
-    @given(st.lists(st.tuples(st.integers(0, len(data) - 1), st.integers(0, 255)), max_size=4), st.integers(1, len(data)))
+    @given(
+        st.lists(st.tuples(st.integers(0, len(data) - 1), st.integers(0, 255)), max_size=4), st.integers(1, len(data))
+    )
     def check(flips, cut):
         damaged = bytearray(data[:cut])
         for at, value in flips:

@@ -34,8 +34,10 @@ def padded_lists(x, pads, value=0.0):
     (t, b), (l, r) = pads
     return [
         [
-            [[float(x[i, y - t, z - l, k]) if t <= y < t + h and l <= z < l + w else value for k in range(c)]
-             for z in range(w + l + r)]
+            [
+                [float(x[i, y - t, z - l, k]) if t <= y < t + h and l <= z < l + w else value for k in range(c)]
+                for z in range(w + l + r)
+            ]
             for y in range(h + t + b)
         ]
         for i in range(n)
@@ -177,7 +179,9 @@ def both_pads(name, hw, k_eff, stride):
     ours = resolve_pads("same", hw, k_eff, stride)
     theirs = tf_same_pads(hw, k_eff, stride)
     # 'same' keeps ceil(size / stride) outputs
-    assert [(n + a + b - k) // s + 1 for n, (a, b), k, s in zip(hw, theirs, k_eff, stride)] == [-(-n // s) for n, s in zip(hw, stride)]
+    assert [(n + a + b - k) // s + 1 for n, (a, b), k, s in zip(hw, theirs, k_eff, stride)] == [
+        -(-n // s) for n, s in zip(hw, stride)
+    ]
     return ours, theirs
 
 
@@ -185,6 +189,7 @@ def test_tf_same_pads_by_hand():
     # 7 wide, 3 taps, stride 2: outputs at 0, 2, 4, 6 need one column each side; 6 wide: one at the end only
     assert tf_same_pads((7, 6), (3, 3), (2, 2)) == ((1, 1), (0, 1))
     assert tf_same_pads((7, 6), (5, 2), (1, 1)) == ((2, 2), (0, 1))
+
 
 PADS = {
     "valid": ((0, 0), (0, 0)),
@@ -198,7 +203,9 @@ def conv_cases():
     for kernel, stride, dilation, groups, pads in itertools.product(
         [(1, 1), (3, 3), (2, 3)], [(1, 1), (2, 2), (2, 1)], [(1, 1), (2, 1)], [1, 2, 3], PADS
     ):
-        yield pytest.param(kernel, stride, dilation, groups, pads, id=f"k{kernel}-s{stride}-d{dilation}-g{groups}-{pads}")
+        yield pytest.param(
+            kernel, stride, dilation, groups, pads, id=f"k{kernel}-s{stride}-d{dilation}-g{groups}-{pads}"
+        )
 
 
 @pytest.mark.parametrize("kernel, stride, dilation, groups, pads", list(conv_cases()))
@@ -234,13 +241,21 @@ def test_conv2d_in_chunks(monkeypatch, chunk, groups):
 def test_conv2d_without_bias_and_pointwise_view():
     rng = np.random.default_rng(1)
     x, w = rand(rng, 1, 4, 5, 3), rand(rng, 1, 1, 3, 2)
-    close(kernels.conv(x, w, None, (1, 1), PADS["valid"], (1, 1), 1), loop_conv2d(x, w, None, (1, 1), PADS["valid"], (1, 1), 1))
+    close(
+        kernels.conv(x, w, None, (1, 1), PADS["valid"], (1, 1), 1),
+        loop_conv2d(x, w, None, (1, 1), PADS["valid"], (1, 1), 1),
+    )
 
 
 @settings(max_examples=40, deadline=None)
 @given(
-    h=st.integers(3, 8), w=st.integers(3, 8), cg=st.integers(1, 3), groups=st.integers(1, 3), fg=st.integers(1, 3),
-    k=st.tuples(st.integers(1, 3), st.integers(1, 3)), s=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+    h=st.integers(3, 8),
+    w=st.integers(3, 8),
+    cg=st.integers(1, 3),
+    groups=st.integers(1, 3),
+    fg=st.integers(1, 3),
+    k=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+    s=st.tuples(st.integers(1, 3), st.integers(1, 3)),
     d=st.tuples(st.integers(1, 2), st.integers(1, 2)),
     p=st.tuples(st.tuples(st.integers(0, 2), st.integers(0, 2)), st.tuples(st.integers(0, 2), st.integers(0, 2))),
     seed=st.integers(0, 2**16),
@@ -296,29 +311,67 @@ def zeros(*shape):
 @pytest.mark.parametrize(
     "call, message",
     [
-        (lambda: kernels.conv(zeros(1, 4, 4, 3), zeros(3, 3, 2, 4), None, (1, 1), PADS["valid"], (1, 1), 1),
-         r"kernel \(3, 3, 2, 4\) with 1 group\(s\) does not fit an input of 3 channels"),
+        (
+            lambda: kernels.conv(zeros(1, 4, 4, 3), zeros(3, 3, 2, 4), None, (1, 1), PADS["valid"], (1, 1), 1),
+            r"kernel \(3, 3, 2, 4\) with 1 group\(s\) does not fit an input of 3 channels",
+        ),
         # channels fit (2 x 2 = 4) but 3 filters do not split into 2 groups
-        (lambda: kernels.conv(zeros(1, 4, 4, 4), zeros(3, 3, 2, 3), None, (1, 1), PADS["valid"], (1, 1), 2),
-         r"kernel \(3, 3, 2, 3\) with 2 group\(s\) does not fit an input of 4 channels"),
-        (lambda: kernels.conv(zeros(1, 4, 4, 4), zeros(3, 3, 2, 4), zeros(3), (1, 1), PADS["valid"], (1, 1), 2),
-         r"bias of shape \(3,\) does not match 4 output channels"),
-        (lambda: kernels.conv(zeros(1, 2, 4, 3), zeros(3, 3, 3, 4), None, (1, 1), PADS["valid"], (1, 1), 1),
-         "a window of 3 does not fit in 2"),
-        (lambda: kernels.depthwise_conv(zeros(1, 4, 4, 3), zeros(3, 3, 2, 1), None, (1, 1), PADS["valid"], (1, 1)),
-         r"depthwise kernel \(3, 3, 2, 1\) does not fit an input of 3 channels"),
-        (lambda: kernels.depthwise_conv(zeros(1, 4, 4, 3), zeros(3, 3, 3, 2), zeros(3), (1, 1), PADS["valid"], (1, 1)),
-         r"bias of shape \(3,\) does not match 6 output channels"),
-        (lambda: kernels.depthwise_conv(zeros(1, 4, 4, 3), zeros(3, 3, 3, 1), None, (1, 1), PADS["valid"], (3, 1)),
-         "a window of 7 does not fit in 4"),
-        (lambda: kernels.dense(zeros(1, 6), zeros(3, 4), None), r"dense kernel \(3, 4\) does not fit an input of 6 features"),
-        (lambda: kernels.dense(zeros(1, 3), zeros(3, 4), zeros(5)), r"bias of shape \(5,\) does not match 4 output channels"),
-        (lambda: kernels.pool(zeros(1, 4, 2, 3), "max", (3, 3), (1, 1), PADS["valid"]), "a window of 3 does not fit in 2"),
-        (lambda: kernels._meter.multiply_add(zeros(2, 3), zeros(2, 1), zeros(1, 4)),
-         r"products of shape \(2, 4\) cannot accumulate into \(2, 3\)"),
+        (
+            lambda: kernels.conv(zeros(1, 4, 4, 4), zeros(3, 3, 2, 3), None, (1, 1), PADS["valid"], (1, 1), 2),
+            r"kernel \(3, 3, 2, 3\) with 2 group\(s\) does not fit an input of 4 channels",
+        ),
+        (
+            lambda: kernels.conv(zeros(1, 4, 4, 4), zeros(3, 3, 2, 4), zeros(3), (1, 1), PADS["valid"], (1, 1), 2),
+            r"bias of shape \(3,\) does not match 4 output channels",
+        ),
+        (
+            lambda: kernels.conv(zeros(1, 2, 4, 3), zeros(3, 3, 3, 4), None, (1, 1), PADS["valid"], (1, 1), 1),
+            "a window of 3 does not fit in 2",
+        ),
+        (
+            lambda: kernels.depthwise_conv(zeros(1, 4, 4, 3), zeros(3, 3, 2, 1), None, (1, 1), PADS["valid"], (1, 1)),
+            r"depthwise kernel \(3, 3, 2, 1\) does not fit an input of 3 channels",
+        ),
+        (
+            lambda: kernels.depthwise_conv(
+                zeros(1, 4, 4, 3), zeros(3, 3, 3, 2), zeros(3), (1, 1), PADS["valid"], (1, 1)
+            ),
+            r"bias of shape \(3,\) does not match 6 output channels",
+        ),
+        (
+            lambda: kernels.depthwise_conv(zeros(1, 4, 4, 3), zeros(3, 3, 3, 1), None, (1, 1), PADS["valid"], (3, 1)),
+            "a window of 7 does not fit in 4",
+        ),
+        (
+            lambda: kernels.dense(zeros(1, 6), zeros(3, 4), None),
+            r"dense kernel \(3, 4\) does not fit an input of 6 features",
+        ),
+        (
+            lambda: kernels.dense(zeros(1, 3), zeros(3, 4), zeros(5)),
+            r"bias of shape \(5,\) does not match 4 output channels",
+        ),
+        (
+            lambda: kernels.pool(zeros(1, 4, 2, 3), "max", (3, 3), (1, 1), PADS["valid"]),
+            "a window of 3 does not fit in 2",
+        ),
+        (
+            lambda: kernels._meter.multiply_add(zeros(2, 3), zeros(2, 1), zeros(1, 4)),
+            r"products of shape \(2, 4\) cannot accumulate into \(2, 3\)",
+        ),
     ],
-    ids=["conv-channels", "conv-filters-per-group", "conv-bias", "conv-window", "depthwise-channels", "depthwise-bias",
-         "depthwise-dilated-window", "dense-features", "dense-bias", "pool-window", "meter-accumulator"],
+    ids=[
+        "conv-channels",
+        "conv-filters-per-group",
+        "conv-bias",
+        "conv-window",
+        "depthwise-channels",
+        "depthwise-bias",
+        "depthwise-dilated-window",
+        "dense-features",
+        "dense-bias",
+        "pool-window",
+        "meter-accumulator",
+    ],
 )
 def test_kernels_refuse_weights_that_do_not_fit(call, message):
     # the kernel's own message: without its check NumPy raises a ValueError of its own, or none at all
@@ -432,7 +485,9 @@ def test_metering_is_scoped():
     assert (outer.macs, inner.macs) == (1 * 2 * 3, 1 * 4 * 5)
 
 
-@pytest.mark.parametrize("n, oh, ow, c", [(1, 7, 7, 3), (4, 224, 224, 64), (64, 56, 56, 256), (1, 10**6, 10**6, 3), (3, 5000, 900, 8)])
+@pytest.mark.parametrize(
+    "n, oh, ow, c", [(1, 7, 7, 3), (4, 224, 224, 64), (64, 56, 56, 256), (1, 10**6, 10**6, 3), (3, 5000, 900, 8)]
+)
 def test_im2col_bytes_is_the_largest_chunk(n, oh, ow, c):
     row = ow * 3 * 3 * c * 4
     if n * oh < 10**5:
@@ -460,7 +515,10 @@ def loop_window(x, kernel_sizes, stride, pads, dilation, combine):
     """For every output position of (N, *S, C), combine(n, out position, inside) where inside lists
     (tap index, input position) of the window's taps that fall inside the input (padding left out)."""
     n, *sizes = x.shape[:-1]
-    out = [(s + b + a - d * (k - 1) - 1) // st + 1 for s, (b, a), k, st, d in zip(sizes, pads, kernel_sizes, stride, dilation)]
+    out = [
+        (s + b + a - d * (k - 1) - 1) // st + 1
+        for s, (b, a), k, st, d in zip(sizes, pads, kernel_sizes, stride, dilation)
+    ]
     result = {}
     for i in range(n):
         for o in itertools.product(*(range(v) for v in out)):
@@ -478,9 +536,15 @@ def loop_conv_nd(x, kernel, bias, stride, pads, dilation, groups):
     fg = f // groups
 
     def combine(i, inside):
-        return [sum(float(x[(i, *pos, (o // fg) * cg + ci)]) * float(kernel[(*tap, ci, o)])
-                    for tap, pos in inside for ci in range(cg)) + (0.0 if bias is None else float(bias[o]))
-                for o in range(f)]
+        return [
+            sum(
+                float(x[(i, *pos, (o // fg) * cg + ci)]) * float(kernel[(*tap, ci, o)])
+                for tap, pos in inside
+                for ci in range(cg)
+            )
+            + (0.0 if bias is None else float(bias[o]))
+            for o in range(f)
+        ]
 
     out, values = loop_window(x, ks, stride, pads, dilation, combine)
     return np.array([values[k] for k in sorted(values)]).reshape(x.shape[0], *out, f)
@@ -490,8 +554,12 @@ def loop_depthwise_nd(x, kernel, bias, stride, pads, dilation):
     *ks, c, mult = kernel.shape
 
     def combine(i, inside):
-        return [sum(float(x[(i, *pos, ch)]) * float(kernel[(*tap, ch, m)]) for tap, pos in inside)
-                + (0.0 if bias is None else float(bias[ch * mult + m])) for ch in range(c) for m in range(mult)]
+        return [
+            sum(float(x[(i, *pos, ch)]) * float(kernel[(*tap, ch, m)]) for tap, pos in inside)
+            + (0.0 if bias is None else float(bias[ch * mult + m]))
+            for ch in range(c)
+            for m in range(mult)
+        ]
 
     out, values = loop_window(x, ks, stride, pads, dilation, combine)
     return np.array([values[k] for k in sorted(values)]).reshape(x.shape[0], *out, c * mult)
@@ -539,11 +607,14 @@ def test_depthwise_conv_of_rank_1_and_3(shape, kernel, stride, dilation, pads):
 
 
 @pytest.mark.parametrize("mode", ["max", "avg"])
-@pytest.mark.parametrize("shape, pool, stride, pads", [
-    ((9, 3), (3,), (2,), ((1, 1),)),
-    ((4, 5, 6, 2), (2, 2, 2), (2, 2, 2), ((0, 0), (0, 1), (1, 0))),
-    ((5, 4, 5, 2), (3, 1, 2), (1, 2, 1), ((1, 1), (0, 0), (0, 1))),
-])
+@pytest.mark.parametrize(
+    "shape, pool, stride, pads",
+    [
+        ((9, 3), (3,), (2,), ((1, 1),)),
+        ((4, 5, 6, 2), (2, 2, 2), (2, 2, 2), ((0, 0), (0, 1), (1, 0))),
+        ((5, 4, 5, 2), (3, 1, 2), (1, 2, 1), ((1, 1), (0, 0), (0, 1))),
+    ],
+)
 def test_pool_of_rank_1_and_3(mode, shape, pool, stride, pads):
     x = rand(np.random.default_rng(23), 2, *shape)
     close(kernels.pool(x, mode, pool, stride, pads), loop_pool_nd(x, mode, pool, stride, pads))
@@ -562,7 +633,9 @@ def test_large_depthwise_windows_take_the_gemm_form():
 
 
 @pytest.mark.parametrize("mode", ["max", "avg"])
-@pytest.mark.parametrize("pool, stride, pads", [((20, 17), (3, 1), ((0, 1), (2, 2))), ((19, 2), (19, 2), ((0, 0), (0, 0)))])
+@pytest.mark.parametrize(
+    "pool, stride, pads", [((20, 17), (3, 1), ((0, 1), (2, 2))), ((19, 2), (19, 2), ((0, 0), (0, 0)))]
+)
 def test_large_pool_windows_take_running_sums_and_doubling(mode, pool, stride, pads):
     """Axes of more than SMALL_WINDOW taps: a difference of running sums (avg) or doubling passes (max)."""
     assert max(pool) > kernels.SMALL_WINDOW
@@ -578,8 +651,10 @@ def test_adaptive_avg_pool_of_rank_1_and_3(size):
 
     def mean_of_bins(i, o):
         bins = [range(math.floor(j * n / s), math.ceil((j + 1) * n / s)) for j, n, s in zip(o, sizes, size)]
-        return [sum(float(x[(i, *pos, ch)]) for pos in itertools.product(*bins)) / prod(len(b) for b in bins)
-                for ch in range(shape[-1])]
+        return [
+            sum(float(x[(i, *pos, ch)]) for pos in itertools.product(*bins)) / prod(len(b) for b in bins)
+            for ch in range(shape[-1])
+        ]
 
     expected = [mean_of_bins(i, o) for i in range(2) for o in itertools.product(*(range(s) for s in size))]
     close(kernels.adaptive_avg_pool(x, size), np.array(expected).reshape(2, *size, shape[-1]))

@@ -25,8 +25,10 @@ def loop_conv_transpose(x, kernel, bias, stride, pads, dilation, groups, output_
     n, *size, c = x.shape
     *k, _, fg = kernel.shape
     f, cg = fg * groups, c // groups
-    out_size = [(i - 1) * s - b - a + d * (kk - 1) + op + 1
-                for i, s, (b, a), d, kk, op in zip(size, stride, pads, dilation, k, output_padding)]
+    out_size = [
+        (i - 1) * s - b - a + d * (kk - 1) + op + 1
+        for i, s, (b, a), d, kk, op in zip(size, stride, pads, dilation, k, output_padding)
+    ]
     out = np.zeros((n, *out_size, f))
     if bias is not None:
         out += bias.astype(np.float64)
@@ -45,8 +47,13 @@ def loop_conv_transpose(x, kernel, bias, stride, pads, dilation, groups, output_
 
 @settings(max_examples=60, deadline=None)
 @given(
-    rank=st.integers(1, 3), data=st.data(), groups=st.integers(1, 2), cg=st.integers(1, 2), fg=st.integers(1, 3),
-    bias=st.booleans(), seed=st.integers(0, 2**16),
+    rank=st.integers(1, 3),
+    data=st.data(),
+    groups=st.integers(1, 2),
+    cg=st.integers(1, 2),
+    fg=st.integers(1, 3),
+    bias=st.booleans(),
+    seed=st.integers(0, 2**16),
 )
 def test_conv_transpose_random_configurations(rank, data, groups, cg, fg, bias, seed):
     axes = st.integers(1, 4 if rank < 3 else 3)
@@ -70,13 +77,17 @@ def test_conv_transpose_random_configurations(rank, data, groups, cg, fg, bias, 
     assert meter.macs == 2 * math.prod(size) * math.prod(k) * cg * groups * fg
 
 
-@pytest.mark.parametrize("size, k", [((1, 1), (4, 4)), ((6, 5), (2, 3)), ((2, 2), (5, 5))], ids=["positions", "taps", "square"])
+@pytest.mark.parametrize(
+    "size, k", [((1, 1), (4, 4)), ((6, 5), (2, 3)), ((2, 2), (5, 5))], ids=["positions", "taps", "square"]
+)
 def test_conv_transpose_scatters_over_taps_or_positions(size, k):
     """The loop runs over taps or positions, whichever is fewer; both give the definition."""
     rng = np.random.default_rng(3)
     x, w, b = rand(rng, 1, *size, 3), rand(rng, *k, 3, 2), rand(rng, 2)
-    close(kernels.conv_transpose(x, w, b, (2, 1), ((1, 0), (0, 1)), (1, 2), 1, (1, 0)),
-          loop_conv_transpose(x, w, b, (2, 1), ((1, 0), (0, 1)), (1, 2), 1, (1, 0)))
+    close(
+        kernels.conv_transpose(x, w, b, (2, 1), ((1, 0), (0, 1)), (1, 2), 1, (1, 0)),
+        loop_conv_transpose(x, w, b, (2, 1), ((1, 0), (0, 1)), (1, 2), 1, (1, 0)),
+    )
 
 
 def test_dcgan_first_layer_meters_its_products_only():
@@ -117,8 +128,10 @@ def loop_upsample(x, size, mode, align_corners, scales):
     nearest = mode == "nearest"
     for b in range(n):
         for o in positions(size):
-            src = [loop_source(oo, i, s, sc, align_corners, nearest)
-                   for oo, i, s, sc in zip(o, in_size, size, scales or [None] * len(size))]
+            src = [
+                loop_source(oo, i, s, sc, align_corners, nearest)
+                for oo, i, s, sc in zip(o, in_size, size, scales or [None] * len(size))
+            ]
             if nearest:
                 out[(b, *o)] = x[(b, *src)]
                 continue
@@ -149,8 +162,11 @@ UPSAMPLES = [
 ]
 
 
-@pytest.mark.parametrize("mode, size, out, align, scales", UPSAMPLES,
-                         ids=[f"{m}-{s}-{o}-{'ac' if a else 'hp'}" for m, s, o, a, _ in UPSAMPLES])
+@pytest.mark.parametrize(
+    "mode, size, out, align, scales",
+    UPSAMPLES,
+    ids=[f"{m}-{s}-{o}-{'ac' if a else 'hp'}" for m, s, o, a, _ in UPSAMPLES],
+)
 def test_upsample(mode, size, out, align, scales):
     x = rand(np.random.default_rng(5), 2, *size, 3)
     close(kernels.upsample(x, out, mode, align, scales), loop_upsample(x, out, mode, align, scales))
@@ -189,12 +205,16 @@ def test_crop():
         assert np.array_equal(cropped[0, y, z], x[0, y + 1, z])
 
 
-@pytest.mark.parametrize("shapes", [
-    [(2, 4, 4, 3), (2, 1, 1, 3)],
-    [(2, 4, 4, 3), (2, 3)],
-    [(2, 5), (2, 5), (2, 1)],
-    [(2, 1, 3), (2, 4, 1)],
-], ids=["se-map", "se-vector", "three-way", "both-ways"])
+@pytest.mark.parametrize(
+    "shapes",
+    [
+        [(2, 4, 4, 3), (2, 1, 1, 3)],
+        [(2, 4, 4, 3), (2, 3)],
+        [(2, 5), (2, 5), (2, 1)],
+        [(2, 1, 3), (2, 4, 1)],
+    ],
+    ids=["se-map", "se-vector", "three-way", "both-ways"],
+)
 def test_multiply_broadcasts(shapes):
     rng = np.random.default_rng(9)
     xs = [rand(rng, *s) for s in shapes]
@@ -206,16 +226,22 @@ def test_multiply_broadcasts(shapes):
         value = 1.0
         for x in xs:
             # per sample, NumPy broadcasting: align trailing axes; a size-1 axis repeats
-            own = index[len(index) - (x.ndim - 1):]
+            own = index[len(index) - (x.ndim - 1) :]
             value *= float(x[(index[0], *(i if s > 1 else 0 for i, s in zip(own, x.shape[1:])))])
         slow[index] = value
     close(fast, slow)
 
 
-@pytest.mark.parametrize("fn, op", [(kernels.subtract, float.__sub__), (kernels.divide, float.__truediv__),
-                                    (kernels.add, float.__add__)], ids=["subtract", "divide", "add"])
-@pytest.mark.parametrize("shapes", [[(2, 4, 4, 3), (2, 1, 1, 3)], [(2, 3), (2, 4, 3)], [(2, 1, 3), (2, 4, 1)]],
-                         ids=["map-channel", "rank-up", "both-ways"])
+@pytest.mark.parametrize(
+    "fn, op",
+    [(kernels.subtract, float.__sub__), (kernels.divide, float.__truediv__), (kernels.add, float.__add__)],
+    ids=["subtract", "divide", "add"],
+)
+@pytest.mark.parametrize(
+    "shapes",
+    [[(2, 4, 4, 3), (2, 1, 1, 3)], [(2, 3), (2, 4, 3)], [(2, 1, 3), (2, 4, 1)]],
+    ids=["map-channel", "rank-up", "both-ways"],
+)
 def test_binary_elementwise_broadcasts(fn, op, shapes):
     rng = np.random.default_rng(11)
     xs = [rand(rng, *s) + 2.0 for s in shapes]  # away from zero, for the divisor
@@ -224,8 +250,10 @@ def test_binary_elementwise_broadcasts(fn, op, shapes):
     assert fast.shape == out_shape
     slow = np.zeros(out_shape)
     for index in positions(out_shape):
-        a, b = (float(x[(index[0], *(i if s > 1 else 0 for i, s in zip(index[len(index) - (x.ndim - 1):], x.shape[1:])))])
-                for x in xs)
+        a, b = (
+            float(x[(index[0], *(i if s > 1 else 0 for i, s in zip(index[len(index) - (x.ndim - 1) :], x.shape[1:])))])
+            for x in xs
+        )
         slow[index] = op(a, b)
     close(fast, slow)
 
@@ -233,8 +261,11 @@ def test_binary_elementwise_broadcasts(fn, op, shapes):
 # ---------------------------------------------------------------- group and instance norm
 
 
-@pytest.mark.parametrize("shape, groups", [((2, 4, 3, 6), 3), ((2, 4, 3, 6), 1), ((2, 4, 3, 6), 6), ((2, 7, 4), 2), ((1, 2, 2, 2, 4), 2)],
-                         ids=["groups3", "layer-like", "instance", "rank1", "rank3"])
+@pytest.mark.parametrize(
+    "shape, groups",
+    [((2, 4, 3, 6), 3), ((2, 4, 3, 6), 1), ((2, 4, 3, 6), 6), ((2, 7, 4), 2), ((1, 2, 2, 2, 4), 2)],
+    ids=["groups3", "layer-like", "instance", "rank1", "rank3"],
+)
 @pytest.mark.parametrize("affine", [True, False])
 def test_group_norm(shape, groups, affine):
     rng = np.random.default_rng(10)
@@ -277,7 +308,7 @@ def loop_recurrent(x, cell, kernel, recurrent_kernel, bias, reverse, reset_after
     last = np.zeros((n, h_units))
     for b in range(n):
         h, c = [0.0] * h_units, [0.0] * h_units
-        for t in (reversed(range(steps)) if reverse else range(steps)):
+        for t in reversed(range(steps)) if reverse else range(steps):
             xt = [float(v) for v in x[b, t]]
 
             def inp(col, xt=xt):
@@ -290,7 +321,10 @@ def loop_recurrent(x, cell, kernel, recurrent_kernel, bias, reverse, reset_after
                 h = [math.tanh(inp(u) + rec(u, h)) for u in range(h_units)]
             elif cell == "lstm":
                 z = [inp(col) + rec(col, h) for col in range(4 * h_units)]
-                c = [sigmoid(z[h_units + u]) * c[u] + sigmoid(z[u]) * math.tanh(z[2 * h_units + u]) for u in range(h_units)]
+                c = [
+                    sigmoid(z[h_units + u]) * c[u] + sigmoid(z[u]) * math.tanh(z[2 * h_units + u])
+                    for u in range(h_units)
+                ]
                 h = [sigmoid(z[3 * h_units + u]) * math.tanh(c[u]) for u in range(h_units)]
             else:
                 r = [sigmoid(inp(u) + rec(u, h)) for u in range(h_units)]
@@ -309,7 +343,9 @@ def loop_recurrent(x, cell, kernel, recurrent_kernel, bias, reverse, reset_after
 RECURRENT = list(itertools.product(["rnn", "lstm", "gru"], [0, 1, 2], [False, True]))
 
 
-@pytest.mark.parametrize("cell, biases, reverse", RECURRENT, ids=[f"{c}-b{b}-{'rev' if r else 'fwd'}" for c, b, r in RECURRENT])
+@pytest.mark.parametrize(
+    "cell, biases, reverse", RECURRENT, ids=[f"{c}-b{b}-{'rev' if r else 'fwd'}" for c, b, r in RECURRENT]
+)
 @pytest.mark.parametrize("sequences", [True, False], ids=["sequences", "last"])
 def test_recurrent(cell, biases, reverse, sequences):
     rng = np.random.default_rng(11)
@@ -318,7 +354,7 @@ def test_recurrent(cell, biases, reverse, sequences):
     x = rand(rng, n, steps, d)
     w, u = rand(rng, d, gates * h) * 0.5, rand(rng, h, gates * h) * 0.5
     b = rand(rng, biases, gates * h) if biases else None
-    for reset_after in ([True, False] if cell == "gru" else [True]):
+    for reset_after in [True, False] if cell == "gru" else [True]:
         with kernels.metering() as meter:
             fast = kernels.recurrent(x, cell, w, u, b, reverse, reset_after, sequences)
         close(fast, loop_recurrent(x, cell, w, u, b, reverse, reset_after, sequences))
@@ -355,8 +391,14 @@ def loop_pool_nd(x, mode, window, stride, pads, ceil_mode, include_pad):
 
 
 @settings(max_examples=80, deadline=None)
-@given(rank=st.integers(1, 3), data=st.data(), mode=st.sampled_from(["max", "avg"]), ceil_mode=st.booleans(),
-       include_pad=st.booleans(), seed=st.integers(0, 2**16))
+@given(
+    rank=st.integers(1, 3),
+    data=st.data(),
+    mode=st.sampled_from(["max", "avg"]),
+    ceil_mode=st.booleans(),
+    include_pad=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
 def test_pool_nd_random_configurations(rank, data, mode, ceil_mode, include_pad, seed):
     size = data.draw(st.tuples(*[st.integers(1, 7 if rank < 3 else 4)] * rank))
     window = data.draw(st.tuples(*[st.integers(1, 4)] * rank))
@@ -368,12 +410,17 @@ def test_pool_nd_random_configurations(rank, data, mode, ceil_mode, include_pad,
     close(fast, loop_pool_nd(x, mode, window, stride, pads, ceil_mode, include_pad))
 
 
-@pytest.mark.parametrize("size, k, s, p, out", [
-    (112, 3, 2, 0, 56),  # GoogLeNet's maxpool1: floor would give 55
-    (56, 3, 2, 0, 28), (28, 3, 2, 0, 14), (14, 2, 2, 0, 7),
-    (5, 2, 2, 1, 3),  # ceil gives 4 windows, but the fourth would start in the right padding
-    (6, 3, 3, 1, 3),
-])
+@pytest.mark.parametrize(
+    "size, k, s, p, out",
+    [
+        (112, 3, 2, 0, 56),  # GoogLeNet's maxpool1: floor would give 55
+        (56, 3, 2, 0, 28),
+        (28, 3, 2, 0, 14),
+        (14, 2, 2, 0, 7),
+        (5, 2, 2, 1, 3),  # ceil gives 4 windows, but the fourth would start in the right padding
+        (6, 3, 3, 1, 3),
+    ],
+)
 def test_ceil_mode_output_size(size, k, s, p, out):
     assert kernels.pool_output_size(size, k, s, p, p, ceil_mode=True) == out
 
@@ -383,4 +430,6 @@ def test_large_pool_window_is_one_reduction():
     x = np.ones((1, 2500, 2500, 1), np.float32)
     x[0, 1234, 2345, 0] = 7.0
     assert float(kernels.pool(x, "max", (2500, 2500), (1, 1), ((0, 0), (0, 0)))[0, 0, 0, 0]) == 7.0
-    assert float(kernels.pool(x, "avg", (2500, 2500), (1, 1), ((0, 0), (0, 0)))[0, 0, 0, 0]) == pytest.approx(1 + 6 / 2500**2)
+    assert float(kernels.pool(x, "avg", (2500, 2500), (1, 1), ((0, 0), (0, 0)))[0, 0, 0, 0]) == pytest.approx(
+        1 + 6 / 2500**2
+    )

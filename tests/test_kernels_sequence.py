@@ -161,7 +161,9 @@ def test_embedding_from_row_blocks_equals_the_whole_table():
     close(kernels.embedding(ids, RowBlocks(table, 5)), table[ids])
 
 
-@pytest.mark.parametrize("ids, message", [(np.zeros((1, 2), np.float32), "must be integers"), (np.array([[0, 9]]), r"\[0, 9\)")])
+@pytest.mark.parametrize(
+    "ids, message", [(np.zeros((1, 2), np.float32), "must be integers"), (np.array([[0, 9]]), r"\[0, 9\)")]
+)
 def test_embedding_refuses_floats_and_ids_outside_the_vocabulary(ids, message):
     with pytest.raises(ValueError, match=message):
         kernels.embedding(ids, np.zeros((9, 2), np.float32))
@@ -183,8 +185,13 @@ def test_matmul_either_operand_transposed(transpose_a, transpose_b):
 
 
 @settings(max_examples=25, deadline=None)
-@given(batch=st.lists(st.integers(1, 3), max_size=2), m=st.integers(1, 4), k=st.integers(1, 4), n=st.integers(1, 4),
-       seed=st.integers(0, 2**16))
+@given(
+    batch=st.lists(st.integers(1, 3), max_size=2),
+    m=st.integers(1, 4),
+    k=st.integers(1, 4),
+    n=st.integers(1, 4),
+    seed=st.integers(0, 2**16),
+)
 def test_matmul_random_batched_shapes(batch, m, k, n, seed):
     rng = np.random.default_rng(seed)
     a, b = rand(rng, *batch, m, k), rand(rng, *batch, k, n)

@@ -105,8 +105,11 @@ OTHER_OPS = [
     ({"type": "rms_norm", "scale": False}, (7, 64), 3 * 7 * 64),
     # attention: biases of q, k, v and output; 4 per score (scaling and softmax's 3); rotary 3 per q and k element
     ({"type": "attention", "heads": 12}, (197, 768), 197 * 3 * 768 + 197 * 768 + 4 * 12 * 197 * 197),
-    ({"type": "attention", "heads": 4, "kv_heads": 2, "bias": False, "rotary": True, "causal": True, "cache": 3},
-     (5, 32), 4 * 4 * 5 * (3 + 5) + 3 * (5 * 4 * 8 + 5 * 2 * 8)),
+    (
+        {"type": "attention", "heads": 4, "kv_heads": 2, "bias": False, "rotary": True, "causal": True, "cache": 3},
+        (5, 32),
+        4 * 4 * 5 * (3 + 5) + 3 * (5 * 4 * 8 + 5 * 2 * 8),
+    ),
     ({"type": "reshape", "shape": [4, 2]}, (2, 2, 2), 0),
     ({"type": "slice", "stop": 2}, (4, 3), 0),
     ({"type": "select"}, (4, 3), 0),
@@ -117,23 +120,28 @@ OTHER_OPS = [
 ]
 
 
-@pytest.mark.parametrize("type_, shapes, ops", [
-    # one subtraction or division per output element, the smaller input broadcast
-    ("subtract", [(6, 8), (6, 1)], 6 * 8),
-    ("divide", [(4, 3), (4, 4, 3)], 4 * 4 * 3),
-    ("add", [(4, 4, 3), (3,)], 4 * 4 * 3),
-])
+@pytest.mark.parametrize(
+    "type_, shapes, ops",
+    [
+        # one subtraction or division per output element, the smaller input broadcast
+        ("subtract", [(6, 8), (6, 1)], 6 * 8),
+        ("divide", [(4, 3), (4, 4, 3)], 4 * 4 * 3),
+        ("add", [(4, 4, 3), (3,)], 4 * 4 * 3),
+    ],
+)
 def test_elementwise_pair_counts_one_op_per_output_element(type_, shapes, ops):
-    spec = {"name": "t", "input": list(shapes[0]), "layers": [
-        {"type": "parameter", "shape": list(shapes[1]), "name": "p"},
-        {"type": type_, "inputs": ["input", "p"]},
-    ]}
+    spec = {
+        "name": "t",
+        "input": list(shapes[0]),
+        "layers": [
+            {"type": "parameter", "shape": list(shapes[1]), "name": "p"},
+            {"type": type_, "inputs": ["input", "p"]},
+        ],
+    }
     assert build_graph(parse_spec(spec)).nodes[-1].other_ops == ops
 
 
-@pytest.mark.parametrize(
-    "layer, input, ops", OTHER_OPS, ids=lambda v: v["type"] if isinstance(v, dict) else None
-)
+@pytest.mark.parametrize("layer, input, ops", OTHER_OPS, ids=lambda v: v["type"] if isinstance(v, dict) else None)
 def test_other_ops(layer, input, ops):
     spec = {"name": "t", "input": list(input), "layers": [layer]}
     assert build_graph(parse_spec(spec)).nodes[-1].other_ops == ops
@@ -142,21 +150,38 @@ def test_other_ops(layer, input, ops):
 def test_every_registered_type_has_an_other_ops_case():
     # merges, matmul, embedding and parameter: tests below and the free-layer test
     covered = {layer["type"] for layer, _, _ in OTHER_OPS} | {
-        "input", "add", "concat", "multiply", "subtract", "divide", "matmul", "embedding", "parameter"}
+        "input",
+        "add",
+        "concat",
+        "multiply",
+        "subtract",
+        "divide",
+        "matmul",
+        "embedding",
+        "parameter",
+    }
     assert covered == set(REGISTRY), "add other-ops cases for: " + ", ".join(sorted(set(REGISTRY) - covered))
 
 
 def test_matmul_sums_its_products_with_no_other_ops():
-    spec = {"name": "t", "layers": [
-        {"type": "input", "shape": [2, 3, 4], "name": "a"}, {"type": "input", "shape": [2, 4, 5], "name": "b"},
-        {"type": "matmul", "inputs": ["a", "b"]}]}
+    spec = {
+        "name": "t",
+        "layers": [
+            {"type": "input", "shape": [2, 3, 4], "name": "a"},
+            {"type": "input", "shape": [2, 4, 5], "name": "b"},
+            {"type": "matmul", "inputs": ["a", "b"]},
+        ],
+    }
     node = build_graph(parse_spec(spec)).nodes[-1]
     assert (node.macs, node.other_ops) == (2 * 3 * 4 * 5, 0)
 
 
 def test_concat_is_free():
-    spec = {"name": "t", "input": [4, 4, 2], "layers": [
-        {"type": "activation", "fn": "relu", "name": "a"}, {"type": "concat", "inputs": ["input", "a"]}]}
+    spec = {
+        "name": "t",
+        "input": [4, 4, 2],
+        "layers": [{"type": "activation", "fn": "relu", "name": "a"}, {"type": "concat", "inputs": ["input", "a"]}],
+    }
     assert build_graph(parse_spec(spec)).nodes[-1].other_ops == 0
 
 
@@ -220,22 +245,31 @@ def test_a_broadcast_input_reaches_every_output_with_its_whole_field():
     ],
 )
 def test_same_padding_follows_tensorflow(size, kernel, stride, out, pads):
-    spec = {"name": "t", "input": [size, size, 1],
-            "layers": [{"type": "conv2d", "filters": 1, "kernel": kernel, "stride": stride, "padding": "same"}]}
+    spec = {
+        "name": "t",
+        "input": [size, size, 1],
+        "layers": [{"type": "conv2d", "filters": 1, "kernel": kernel, "stride": stride, "padding": "same"}],
+    }
     node = build_graph(parse_spec(spec)).nodes[-1]
     assert node.shape[:2] == (out, out)
     assert node.layer.pads(node.in_shapes) == (pads, pads)
 
 
 def test_counts_are_exact_python_integers_beyond_64_bits():
-    spec = {"name": "huge", "input": [2**20, 2**20, 2**10],
-            "layers": [{"type": "conv2d", "filters": 2**10, "kernel": 3, "padding": "same", "bias": False}]}
+    spec = {
+        "name": "huge",
+        "input": [2**20, 2**20, 2**10],
+        "layers": [{"type": "conv2d", "filters": 2**10, "kernel": 3, "padding": "same", "bias": False}],
+    }
     node = build_graph(parse_spec(spec)).nodes[-1]
     assert node.macs == 2**20 * 2**20 * 2**10 * 9 * 2**10
     assert node.macs > 2**63
 
 
-@pytest.mark.parametrize("pool", [{"type": "max_pool", "pool": 2, "padding": 2}, {"type": "avg_pool", "pool": 3, "padding": [[0, 3], [0, 0]]}])
+@pytest.mark.parametrize(
+    "pool",
+    [{"type": "max_pool", "pool": 2, "padding": 2}, {"type": "avg_pool", "pool": 3, "padding": [[0, 3], [0, 0]]}],
+)
 def test_pool_padding_must_be_smaller_than_the_window(pool):
     from flopcount import ShapeError
 
@@ -288,8 +322,14 @@ def test_activation_slope_and_its_default(fn, alpha, expected):
     np.testing.assert_allclose(out[0], expected, rtol=1e-6)
 
 
-@pytest.mark.parametrize("layer", [{"type": "lstm", "units": 3}, {"type": "gru", "units": 3, "return_sequences": True},
-                                   {"type": "simple_rnn", "units": 2, "bidirectional": True, "return_sequences": True}])
+@pytest.mark.parametrize(
+    "layer",
+    [
+        {"type": "lstm", "units": 3},
+        {"type": "gru", "units": 3, "return_sequences": True},
+        {"type": "simple_rnn", "units": 2, "bidirectional": True, "return_sequences": True},
+    ],
+)
 def test_a_recurrent_layer_has_read_the_whole_sequence(layer):
     # the last step depends on every step before it (and, run both ways, every step on every step)
     node = build_graph(parse_spec({"name": "t", "input": [9, 2], "layers": [layer]})).nodes[-1]

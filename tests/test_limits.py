@@ -65,16 +65,24 @@ def test_deeply_nested_json_is_an_error():
 
 
 def test_billion_sized_dimensions_are_analysed_exactly():
-    spec = {"name": "big", "input": [10**9, 10**9, 3],
-            "layers": [{"type": "conv2d", "filters": 64, "kernel": 3, "padding": "same", "bias": False}]}
+    spec = {
+        "name": "big",
+        "input": [10**9, 10**9, 3],
+        "layers": [{"type": "conv2d", "filters": 64, "kernel": 3, "padding": "same", "bias": False}],
+    }
     node = bounded(lambda: build_graph(parse_spec(json.dumps(spec)))).nodes[-1]
     assert node.shape == (10**9, 10**9, 64)
     assert node.macs == 64 * 10**9 * 10**9 * 3 * 3 * 3
 
 
 def test_runner_refuses_billion_sized_input_before_allocating(cli, write_spec):
-    spec = write_spec({"name": "big", "input": [10**9, 10**9, 3],
-                       "layers": [{"type": "conv2d", "filters": 64, "kernel": 3, "padding": "same"}]})
+    spec = write_spec(
+        {
+            "name": "big",
+            "input": [10**9, 10**9, 3],
+            "layers": [{"type": "conv2d", "filters": 64, "kernel": 3, "padding": "same"}],
+        }
+    )
     result = bounded(lambda: cli("run", spec, "--quiet"), mebibytes=20)
     assert result.exit_code == 2
     assert "at its peak (layer 1 'conv2d_1'), more than the limit of 4.00 GiB" in result.output
@@ -92,7 +100,9 @@ def test_integer_attributes_and_dimensions_are_at_most_10_to_the_15():
         build_graph(parse_spec({"name": "x", "input": [2] * 9, "layers": [{"type": "flatten"}]}))
     # an output dimension is bounded too: concat and zero_pad make one larger than their inputs'
     with pytest.raises(ShapeError, match=r"its output shape \(2000000000000000,\) has a dimension above 10\^15"):
-        build_graph(parse_spec({"name": "x", "input": [10**15], "layers": [{"type": "concat", "inputs": ["input", "input"]}]}))
+        build_graph(
+            parse_spec({"name": "x", "input": [10**15], "layers": [{"type": "concat", "inputs": ["input", "input"]}]})
+        )
 
 
 def test_the_largest_spec_renders_in_every_format(cli, write_spec):
@@ -123,8 +133,9 @@ def test_fractions_beyond_a_float_are_shown_exactly(cli, write_spec):
     huge = Fraction(10**400 + 1, 3)
     assert "Received: a=" in str(spec_error("bad.", attribute="a", received=huge))
     assert decimal(huge).startswith("3333") and percent(huge).endswith(" %")
-    spec = write_spec({"name": "v", "input": [4], "variables": {"big": "10**400 / 7"},
-                       "layers": [{"type": "dense", "units": 2}]})
+    spec = write_spec(
+        {"name": "v", "input": [4], "variables": {"big": "10**400 / 7"}, "layers": [{"type": "dense", "units": 2}]}
+    )
     table = cli("analyze", spec)
     assert table.exit_code == 0 and "big=" in table.output
     data = json.loads(cli("analyze", spec, "--format", "json").output)

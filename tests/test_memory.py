@@ -59,18 +59,29 @@ def test_analyze_json_carries_memory_and_batch_as_exact_integers(cli):
     data = json.loads(cli("analyze", "vgg16", "--format", "json", "--batch", "8", "--dtype", "float16").output)
     assert data["batch"] == 8
     assert data["totals"]["macs"] == 8 * VGG16_MACS and data["totals"]["params"] == VGG16_PARAMS
-    assert data["memory"] == {"batch": 8, "weight_dtype": "float16", "activation_dtype": "float16",
-                              "weight_bytes": 2 * VGG16_PARAMS, "peak_activation_bytes": 8 * 2 * 224 * 224 * 64 * 2,
-                              "peak_layer": 2, "kv_cache_bytes": 0,
-                              "total_bytes": 2 * VGG16_PARAMS + 8 * 2 * 224 * 224 * 64 * 2}
+    assert data["memory"] == {
+        "batch": 8,
+        "weight_dtype": "float16",
+        "activation_dtype": "float16",
+        "weight_bytes": 2 * VGG16_PARAMS,
+        "peak_activation_bytes": 8 * 2 * 224 * 224 * 64 * 2,
+        "peak_layer": 2,
+        "kv_cache_bytes": 0,
+        "total_bytes": 2 * VGG16_PARAMS + 8 * 2 * 224 * 224 * 64 * 2,
+    }
     conv = data["layers"][1]
     assert (conv["activation_elements"], conv["activation_bytes"], conv["weight_bytes"]) == (
-        8 * 224 * 224 * 64, 8 * 224 * 224 * 64 * 2, 2 * (3 * 3 * 3 * 64 + 64))
+        8 * 224 * 224 * 64,
+        8 * 224 * 224 * 64 * 2,
+        2 * (3 * 3 * 3 * 64 + 64),
+    )
     assert sum(layer["macs"] for layer in data["layers"]) == 8 * VGG16_MACS
 
 
 def test_csv_memory_columns_sum_to_the_totals(cli):
-    rows = list(csv.DictReader(io.StringIO(cli("analyze", "vgg16", "--format", "csv", "--weight-dtype", "int8").output)))
+    rows = list(
+        csv.DictReader(io.StringIO(cli("analyze", "vgg16", "--format", "csv", "--weight-dtype", "int8").output))
+    )
     assert sum(int(r["weight_bytes"]) for r in rows) == VGG16_PARAMS
     assert rows[1]["activation_bytes"] == str(224 * 224 * 64 * 4)
 

@@ -12,7 +12,7 @@ from flopcount.layers import FREE, REGISTRY
 from flopcount.runner import BASE_BYTES, Weights, estimate_peak, run_graph
 from flopcount.schema import spec_schema
 
-TOY = '''
+TOY = """
 from math import prod
 
 from flopcount.layers import POSITIVE, Attr, Layer, Weight, register
@@ -46,11 +46,15 @@ class ToyMix(Layer):
         out = k.dense(staged, w["mix"], None)
         out *= w["gain"]
         return out
-'''
+"""
 
-SPEC = {"name": "toy", "input": [4, 4, 3], "layers": [{"type": "toy_mix", "units": 5, "name": "mix"}],
-        # 3 x 5 mixing weights and 5 gains; 4 x 4 x 5 outputs of 3 products each
-        "expect": {"params": 3 * 5 + 5, "macs": 4 * 4 * 5 * 3}}
+SPEC = {
+    "name": "toy",
+    "input": [4, 4, 3],
+    "layers": [{"type": "toy_mix", "units": 5, "name": "mix"}],
+    # 3 x 5 mixing weights and 5 gains; 4 x 4 x 5 outputs of 3 products each
+    "expect": {"params": 3 * 5 + 5, "macs": 4 * 4 * 5 * 3},
+}
 
 
 @pytest.fixture

@@ -27,25 +27,80 @@ from flopcount.render import visible
 from flopcount.table import NUMBER, TEXT, Column, Table
 
 EXAMPLES = int(os.environ.get("FLOPCOUNT_FUZZ_EXAMPLES", "150"))
-NAMES = settings(max_examples=max(EXAMPLES // 6, 20), deadline=None, suppress_health_check=list(HealthCheck), database=None)
+NAMES = settings(
+    max_examples=max(EXAMPLES // 6, 20), deadline=None, suppress_health_check=list(HealthCheck), database=None
+)
 TINY = Path(__file__).parent / "data" / "tiny.json"
 
 # characters that have broken or could break an output: controls, a lone surrogate, bidi overrides,
 # line and paragraph separators, CSV, Markdown and XML syntax, formula starts, wide and combining characters
-HOSTILE = ["\x00", "\x07", "\x1b", "\x1b[31m", "\x7f", "\x85", "\r", "\n", "\r\n", "\t", "\ud800", "\udcff", "\u202e",
-           "\u2028", "\ufeff", "|", "\\", '"', "'", ",", "=", "+", "-", "@", "&", "<", ">", "[", "]", "`", "#", "*",
-           "_", "中", "é", "e\u0301", "✓", "┃", "&amp;", "]]>", "<!--", "=HYPERLINK(\"x\")", "[red]"]
+HOSTILE = [
+    "\x00",
+    "\x07",
+    "\x1b",
+    "\x1b[31m",
+    "\x7f",
+    "\x85",
+    "\r",
+    "\n",
+    "\r\n",
+    "\t",
+    "\ud800",
+    "\udcff",
+    "\u202e",
+    "\u2028",
+    "\ufeff",
+    "|",
+    "\\",
+    '"',
+    "'",
+    ",",
+    "=",
+    "+",
+    "-",
+    "@",
+    "&",
+    "<",
+    ">",
+    "[",
+    "]",
+    "`",
+    "#",
+    "*",
+    "_",
+    "中",
+    "é",
+    "e\u0301",
+    "✓",
+    "┃",
+    "&amp;",
+    "]]>",
+    "<!--",
+    '=HYPERLINK("x")',
+    "[red]",
+]
 # a name as a JSON file holds it: a high surrogate then a low one is one character there ("\ud800\udcff" is U+100FF)
-name_text = st.lists(st.one_of(st.sampled_from(HOSTILE), st.characters()), min_size=1, max_size=12).map("".join).map(
-    lambda n: json.loads(json.dumps(n)))
+name_text = (
+    st.lists(st.one_of(st.sampled_from(HOSTILE), st.characters()), min_size=1, max_size=12)
+    .map("".join)
+    .map(lambda n: json.loads(json.dumps(n)))
+)
 layer_names = st.lists(name_text.filter(lambda n: "/" not in n), min_size=1, max_size=3, unique=True)
 # file names: no '/', no NUL, and only the surrogates a file system's bytes can produce (surrogateescape)
-file_names = name_text.map(lambda n: "".join(c for c in n if c not in "/\x00" and (not 0xD800 <= ord(c) <= 0xDFFF or 0xDC80 <= ord(c) <= 0xDCFF))[:24])
+file_names = name_text.map(
+    lambda n: "".join(
+        c for c in n if c not in "/\x00" and (not 0xD800 <= ord(c) <= 0xDFFF or 0xDC80 <= ord(c) <= 0xDCFF)
+    )[:24]
+)
 
 
 def spec(name, layers, **extra):
-    return {"name": name, "input": [4], "layers": [{"type": "dense", "units": 2 + i, "name": n} for i, n in enumerate(layers)],
-            **extra}
+    return {
+        "name": name,
+        "input": [4],
+        "layers": [{"type": "dense", "units": 2 + i, "name": n} for i, n in enumerate(layers)],
+        **extra,
+    }
 
 
 def write(folder, file_name, doc):
@@ -124,7 +179,9 @@ def folder():
 
 @NAMES
 @given(title=name_text, layers=layer_names, file_name=file_names)
-@example(title="n\U000100ff", layers=["fc\U000100ff"], file_name="f")  # written as a surrogate pair, read as one character
+@example(
+    title="n\U000100ff", layers=["fc\U000100ff"], file_name="f"
+)  # written as a surrogate pair, read as one character
 def test_analyze_holds_any_name_in_every_format(cli, folder, title, layers, file_name):
     path = write(folder, file_name, spec(title, layers))
     graph = analyze(path)
@@ -234,7 +291,18 @@ def test_csv_quotes_a_bare_carriage_return_and_neutralises_formulas():
     for name in ("a\rb", "=1+1", "+x", "-x", "@x", "\tx", "ok,", 'q"', "\ud800", "\x1b[2J\x00"):
         table.add(name, -5)
     rows = list(csv.reader(io.StringIO(render.to_csv(table), newline="")))
-    assert [r[0] for r in rows[1:]] == ["a\rb", "'=1+1", "'+x", "'-x", "'@x", "'\tx", "ok,", 'q"', "\\ud800", "\\x1b[2J\\x00"]
+    assert [r[0] for r in rows[1:]] == [
+        "a\rb",
+        "'=1+1",
+        "'+x",
+        "'-x",
+        "'@x",
+        "'\tx",
+        "ok,",
+        'q"',
+        "\\ud800",
+        "\\x1b[2J\\x00",
+    ]
     assert {r[1] for r in rows[1:]} == {"-5"}  # numbers are numbers, never prefixed
 
 
@@ -263,7 +331,9 @@ def test_narrow_terminal_wraps_names_and_keeps_every_number():
     assert max(cell_len(line) for line in text.splitlines()) == 80
     assert "…" not in text
     cells = [line.split("│")[1:-1] for line in text.splitlines() if line.startswith("│")]
-    first_lines = {int(c[0]): [x.strip() for x in c] for c in cells if c[0].strip()}  # a row's numbers sit on its first line
+    first_lines = {
+        int(c[0]): [x.strip() for x in c] for c in cells if c[0].strip()
+    }  # a row's numbers sit on its first line
     assert len(first_lines) == len(graph.nodes)
     for n in graph.nodes:
         row = first_lines[n.index]
@@ -300,8 +370,15 @@ def flopcount(*args, **kw):
     return subprocess.run([sys.executable, "-m", "flopcount", *map(str, args)], capture_output=True, env=env, **kw)
 
 
-@pytest.mark.parametrize("command", [["analyze", TINY], ["analyze", TINY, "--format", "markdown"], ["check", "vgg16"],
-                                     ["compare", "standard", "depthwise", "--M", 4, "--N", 8, "--DF", 8]])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["analyze", TINY],
+        ["analyze", TINY, "--format", "markdown"],
+        ["check", "vgg16"],
+        ["compare", "standard", "depthwise", "--M", 4, "--N", 8, "--DF", 8],
+    ],
+)
 def test_a_cp1252_stream_gets_ascii_borders_not_a_traceback(command):
     out = flopcount(*command, env={"PYTHONIOENCODING": "cp1252"})
     assert out.returncode == 0, out.stderr
@@ -325,17 +402,23 @@ def test_a_full_disk_is_one_line_and_exit_2():
         pytest.skip("no /dev/full on this system")
     for fmt in ("table", "json"):
         with open("/dev/full", "w") as full:
-            out = subprocess.run([sys.executable, "-m", "flopcount", "analyze", "resnet50", "--format", fmt],
-                                 stdout=full, stderr=subprocess.PIPE)
+            out = subprocess.run(
+                [sys.executable, "-m", "flopcount", "analyze", "resnet50", "--format", fmt],
+                stdout=full,
+                stderr=subprocess.PIPE,
+            )
         assert out.returncode == 2
         assert out.stderr.decode() == "Error: cannot write the output: No space left on device.\n"
 
 
-@pytest.mark.parametrize("command", [["analyze", "vgg16"], ["analyze", "vgg16", "--format", "csv"], ["check", "vgg16"],
-                                     ["run", TINY, "--quiet"]])
+@pytest.mark.parametrize(
+    "command",
+    [["analyze", "vgg16"], ["analyze", "vgg16", "--format", "csv"], ["check", "vgg16"], ["run", TINY, "--quiet"]],
+)
 def test_a_closed_pipe_exits_quietly_with_141_not_the_drift_status(command):
-    proc = subprocess.Popen([sys.executable, "-m", "flopcount", *map(str, command)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "flopcount", *map(str, command)], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     proc.stdout.close()  # the reader is gone before a byte is written, as with `| head -1` on a long table
     stderr = proc.stderr.read()
     proc.stderr.close()

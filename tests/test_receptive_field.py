@@ -32,8 +32,18 @@ CASES = [
     ("dilation-1-2-4", [conv(3), conv(3, d=2), conv(3, d=4)], 3 + 4 + 8, 1),
     ("dilated-after-stride", [conv(3, 2), conv(3, d=3)], 3 + 6 * 2, 2),
     ("depthwise-separable", [{"type": "depthwise_conv2d", "kernel": 5, "stride": 2, "padding": "same"}, conv(1)], 5, 2),
-    ("bn-relu-pad-free", [conv(3), {"type": "batch_norm"}, {"type": "activation", "fn": "relu6"},
-                          {"type": "zero_pad", "padding": 1}, conv(3, padding="valid")], 5, 1),
+    (
+        "bn-relu-pad-free",
+        [
+            conv(3),
+            {"type": "batch_norm"},
+            {"type": "activation", "fn": "relu6"},
+            {"type": "zero_pad", "padding": 1},
+            conv(3, padding="valid"),
+        ],
+        5,
+        1,
+    ),
     ("asymmetric-1x3", [conv([1, 3])], (1, 3), 1),
 ]
 
@@ -62,12 +72,25 @@ def test_receptive_field_confirmed_by_execution(layers, rf, jump):
 
 
 window_layer = st.one_of(
-    st.builds(lambda k, s, d, p: conv(k, s, d, padding=p), st.integers(1, 4), st.integers(1, 2), st.integers(1, 2),
-              st.sampled_from(["same", "valid"])),
-    st.builds(lambda k, s, d: {"type": "depthwise_conv2d", "kernel": k, "stride": s, "dilation": d, "padding": "same"},
-              st.integers(1, 4), st.integers(1, 2), st.integers(1, 2)),
-    st.builds(lambda t, k, s: {"type": t, "pool": k, "stride": s, "padding": "same"},
-              st.sampled_from(["max_pool", "avg_pool"]), st.integers(2, 3), st.integers(1, 2)),
+    st.builds(
+        lambda k, s, d, p: conv(k, s, d, padding=p),
+        st.integers(1, 4),
+        st.integers(1, 2),
+        st.integers(1, 2),
+        st.sampled_from(["same", "valid"]),
+    ),
+    st.builds(
+        lambda k, s, d: {"type": "depthwise_conv2d", "kernel": k, "stride": s, "dilation": d, "padding": "same"},
+        st.integers(1, 4),
+        st.integers(1, 2),
+        st.integers(1, 2),
+    ),
+    st.builds(
+        lambda t, k, s: {"type": t, "pool": k, "stride": s, "padding": "same"},
+        st.sampled_from(["max_pool", "avg_pool"]),
+        st.integers(2, 3),
+        st.integers(1, 2),
+    ),
 )
 
 
@@ -94,9 +117,12 @@ def test_residual_branch_takes_the_larger_field():
 def test_paths_with_different_jumps_are_followed_apart():
     # a 21x21 valid conv (rf 21, jump 1) beside a 1x1 stride-2 shortcut (rf 1, jump 2), then a 3x3:
     # 21 + 2 x 1 = 23 on the long path and 1 + 2 x 2 = 5 on the short one, so 23 (not 21 + 2 x 2 = 25)
-    layers = [{"type": "conv2d", "filters": 4, "kernel": 21, "name": "long"},
-              {"type": "conv2d", "filters": 4, "kernel": 1, "stride": 2, "inputs": "input", "name": "short"},
-              {"type": "add", "inputs": ["long", "short"]}, conv(3, padding="valid")]
+    layers = [
+        {"type": "conv2d", "filters": 4, "kernel": 21, "name": "long"},
+        {"type": "conv2d", "filters": 4, "kernel": 1, "stride": 2, "inputs": "input", "name": "short"},
+        {"type": "add", "inputs": ["long", "short"]},
+        conv(3, padding="valid"),
+    ]
     graph = case_graph(layers, size=41, channels=2)
     assert graph.nodes[-1].rf == (23, 23)
     assert measure_receptive_fields(graph)[len(graph.nodes) - 1].rf == (23, 23)
@@ -104,9 +130,11 @@ def test_paths_with_different_jumps_are_followed_apart():
 
 def test_branches_offset_by_padding_widen_the_field():
     # two 3x3 branches, one padded above and one below: at output row 0 they see rows -2..0 and 0..2
-    layers = [{"type": "conv2d", "filters": 2, "kernel": 3, "padding": [[2, 0], [2, 0]], "name": "up"},
-              {"type": "conv2d", "filters": 2, "kernel": 3, "padding": [[0, 2], [0, 2]], "inputs": "input", "name": "down"},
-              {"type": "add", "inputs": ["up", "down"]}]
+    layers = [
+        {"type": "conv2d", "filters": 2, "kernel": 3, "padding": [[2, 0], [2, 0]], "name": "up"},
+        {"type": "conv2d", "filters": 2, "kernel": 3, "padding": [[0, 2], [0, 2]], "inputs": "input", "name": "down"},
+        {"type": "add", "inputs": ["up", "down"]},
+    ]
     graph = case_graph(layers, size=15, channels=2)
     assert graph.nodes[-1].rf == (5, 5)
     assert measure_receptive_fields(graph)[len(graph.nodes) - 1].rf == (5, 5)
@@ -119,9 +147,11 @@ def test_global_pool_covers_the_whole_map():
 
 
 def test_a_wrong_rule_is_caught_by_execution(monkeypatch):
-    monkeypatch.setattr(Conv2D, "window", lambda self, shapes: tuple((k, s, 0) for k, s in zip(self.kernel, self.stride)))
+    monkeypatch.setattr(
+        Conv2D, "window", lambda self, shapes: tuple((k, s, 0) for k, s in zip(self.kernel, self.stride))
+    )
     graph = case_graph([conv(3, d=2), conv(3, d=2)], size=21)  # dilation ignored: computes 5, runs 9
-    (_, computed, _, measured), = verify_receptive_fields(graph, [len(graph.nodes) - 1])
+    ((_, computed, _, measured),) = verify_receptive_fields(graph, [len(graph.nodes) - 1])
     assert computed == (5, 5) and measured.rf == (9, 9)
 
 
@@ -188,10 +218,15 @@ def test_vgg16_stages_confirmed_by_execution():
 
 
 def test_analyze_shows_receptive_field_and_jump(cli, write_spec):
-    path = write_spec({"name": "rf", "input": [32, 32, 3], "layers": [conv(3, 2), conv(3), {"type": "max_pool", "pool": 2}]})
+    path = write_spec(
+        {"name": "rf", "input": [32, 32, 3], "layers": [conv(3, 2), conv(3), {"type": "max_pool", "pool": 2}]}
+    )
     data = json.loads(cli("analyze", path, "--format", "json").output)
     assert [(layer["receptive_field"], layer["jump"]) for layer in data["layers"]] == [
-        ([1, 1], [1, 1]), ([3, 3], [2, 2]), ([7, 7], [2, 2]), ([9, 9], [4, 4])
+        ([1, 1], [1, 1]),
+        ([3, 3], [2, 2]),
+        ([7, 7], [2, 2]),
+        ([9, 9], [4, 4]),
     ]
     table = cli("analyze", path).output
     assert "RF" in table
@@ -201,17 +236,29 @@ def test_analyze_shows_receptive_field_and_jump(cli, write_spec):
 
 # per axis by hand: rf_out = rf_in + (k_eff - 1) x jump_in, jump_out = jump_in x stride
 RANK_CASES = [
-    ("sequence", [12, 2], [
-        {"type": "conv1d", "filters": 3, "kernel": 3, "padding": "same"},  # 3, jump 1
-        {"type": "depthwise_conv1d", "kernel": 5, "stride": 2, "padding": "same"},  # 3 + 4 = 7, jump 2
-        {"type": "max_pool1d", "pool": 3, "stride": 2, "padding": "same"},  # 7 + 2 x 2 = 11, jump 4
-        {"type": "conv1d", "filters": 2, "kernel": 3, "dilation": 2, "padding": "same"},  # 11 + 4 x 4 = 27
-    ], (27,), (4,)),
-    ("volume", [10, 10, 10, 2], [
-        {"type": "conv3d", "filters": 3, "kernel": [1, 3, 3], "stride": [1, 2, 2], "padding": "same"},
-        {"type": "depthwise_conv3d", "kernel": 3, "padding": "same"},  # (1 + 2, 3 + 2 x 2, same)
-        {"type": "avg_pool3d", "pool": 2, "padding": "valid"},  # (3 + 1, 7 + 2, 7 + 2), jumps (2, 4, 4)
-    ], (4, 9, 9), (2, 4, 4)),
+    (
+        "sequence",
+        [12, 2],
+        [
+            {"type": "conv1d", "filters": 3, "kernel": 3, "padding": "same"},  # 3, jump 1
+            {"type": "depthwise_conv1d", "kernel": 5, "stride": 2, "padding": "same"},  # 3 + 4 = 7, jump 2
+            {"type": "max_pool1d", "pool": 3, "stride": 2, "padding": "same"},  # 7 + 2 x 2 = 11, jump 4
+            {"type": "conv1d", "filters": 2, "kernel": 3, "dilation": 2, "padding": "same"},  # 11 + 4 x 4 = 27
+        ],
+        (27,),
+        (4,),
+    ),
+    (
+        "volume",
+        [10, 10, 10, 2],
+        [
+            {"type": "conv3d", "filters": 3, "kernel": [1, 3, 3], "stride": [1, 2, 2], "padding": "same"},
+            {"type": "depthwise_conv3d", "kernel": 3, "padding": "same"},  # (1 + 2, 3 + 2 x 2, same)
+            {"type": "avg_pool3d", "pool": 2, "padding": "valid"},  # (3 + 1, 7 + 2, 7 + 2), jumps (2, 4, 4)
+        ],
+        (4, 9, 9),
+        (2, 4, 4),
+    ),
 ]
 
 
@@ -250,8 +297,9 @@ def test_self_attention_sees_the_whole_sequence_confirmed_by_execution(causal):
 
     from flopcount.runner import forward
 
-    graph = build_graph(parse_spec({"name": "rf", "input": [9, 4], "layers": [
-        {"type": "attention", "heads": 2, "causal": causal}]}))
+    graph = build_graph(
+        parse_spec({"name": "rf", "input": [9, 4], "layers": [{"type": "attention", "heads": 2, "causal": causal}]})
+    )
     assert graph.nodes[-1].rf == (9,)  # every query may read every key: the field is the whole sequence
     x = np.repeat(np.random.default_rng(0).standard_normal((1, 9, 4), dtype=np.float32), 9, axis=0)
     for r in range(9):
@@ -266,9 +314,13 @@ def test_self_attention_sees_the_whole_sequence_confirmed_by_execution(causal):
 
 
 def test_token_inputs_have_a_sequence_axis():
-    spec = {"name": "t", "layers": [
-        {"type": "input", "shape": [16], "tokens": 100},
-        {"type": "embedding", "vocab": 100, "dim": 8},
-        {"type": "attention", "heads": 2}]}
+    spec = {
+        "name": "t",
+        "layers": [
+            {"type": "input", "shape": [16], "tokens": 100},
+            {"type": "embedding", "vocab": 100, "dim": 8},
+            {"type": "attention", "heads": 2},
+        ],
+    }
     nodes = build_graph(parse_spec(spec)).nodes
     assert [(n.rf, n.jump) for n in nodes] == [((1,), (1,)), ((1,), (1,)), ((16,), (1,))]

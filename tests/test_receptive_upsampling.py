@@ -56,8 +56,18 @@ def conv(k, s=1, **kw):
         ([{"type": "upsample", "scale": 3, "mode": "bilinear", "align_corners": True}, conv(3)], 3, 1),
         ([conv(3, 2), {"type": "upsample", "size": 17}], 3, 2),
     ],
-    ids=["2x2-s2", "then-3x3", "3x3-s2", "down-up", "pixel-shuffle", "pool-then-up", "nearest", "bilinear",
-         "bilinear-align", "size"],
+    ids=[
+        "2x2-s2",
+        "then-3x3",
+        "3x3-s2",
+        "down-up",
+        "pixel-shuffle",
+        "pool-then-up",
+        "nearest",
+        "bilinear",
+        "bilinear-align",
+        "size",
+    ],
 )
 def test_upsampled_fields(layers, rf, jump):
     node = confirmed(layers, 24)
@@ -67,12 +77,16 @@ def test_upsampled_fields(layers, rf, jump):
 def test_a_small_unet_field():
     """Two levels of the 2015 U-Net: valid 3x3s, a pool, an up-convolution, the skip map cropped and joined."""
     layers = [
-        conv(3, name="e1"), conv(3, name="e2"),
-        {"type": "max_pool", "pool": 2}, conv(3), conv(3, name="b"),
+        conv(3, name="e1"),
+        conv(3, name="e2"),
+        {"type": "max_pool", "pool": 2},
+        conv(3),
+        conv(3, name="b"),
         transposed(2, 2, name="up"),
         {"type": "crop", "inputs": ["e2", "up"], "name": "skip"},
         {"type": "concat", "inputs": ["skip", "up"]},
-        conv(3), conv(3),
+        conv(3),
+        conv(3),
     ]
     node = confirmed(layers, 36)
     assert node.shape == (20, 20, 4)
@@ -84,11 +98,17 @@ def test_a_small_unet_field():
 
 up_layer = st.one_of(
     st.builds(lambda k, s, p: transposed(k, s, min(p, k - 1)), st.integers(1, 4), st.integers(1, 3), st.integers(0, 2)),
-    st.builds(lambda k, s, p: conv(k, s, padding=p), st.integers(1, 3), st.integers(1, 2), st.sampled_from(["same", "valid"])),
+    st.builds(
+        lambda k, s, p: conv(k, s, padding=p), st.integers(1, 3), st.integers(1, 2), st.sampled_from(["same", "valid"])
+    ),
     st.just({"type": "pixel_shuffle", "factor": 2}),
     st.just({"type": "max_pool", "pool": 2}),
-    st.builds(lambda m, s, a: {"type": "upsample", "scale": s, "mode": m, **({"align_corners": a} if m != "nearest" else {})},
-              st.sampled_from(["nearest", "bilinear"]), st.sampled_from([2, 3, 1.5]), st.booleans()),
+    st.builds(
+        lambda m, s, a: {"type": "upsample", "scale": s, "mode": m, **({"align_corners": a} if m != "nearest" else {})},
+        st.sampled_from(["nearest", "bilinear"]),
+        st.sampled_from([2, 3, 1.5]),
+        st.booleans(),
+    ),
 )
 
 
@@ -96,8 +116,12 @@ up_layer = st.one_of(
 @given(st.lists(up_layer, min_size=1, max_size=4))
 @example([{"type": "max_pool", "pool": 2}] * 3 + [{"type": "pixel_shuffle", "factor": 2}])
 def test_random_up_and_down_chains_measure_what_they_compute(layers):
-    layers = [dict(layer, filters=16) if layer["type"] == "conv2d_transpose" and i + 1 < len(layers)
-              and layers[i + 1]["type"] == "pixel_shuffle" else layer for i, layer in enumerate(layers)]
+    layers = [
+        dict(layer, filters=16)
+        if layer["type"] == "conv2d_transpose" and i + 1 < len(layers) and layers[i + 1]["type"] == "pixel_shuffle"
+        else layer
+        for i, layer in enumerate(layers)
+    ]
     try:
         last = graph(layers, 24).nodes[-1]
     except ShapeError:  # a window larger than what is left of the input

@@ -166,12 +166,24 @@ def test_dcgan_generator_matches_the_pytorch_example():
     # PyTorch examples dcgan/main.py, Generator(nz=100, ngf=64, nc=3): sum of p.numel() = 3,576,704, the five
     # transposed-convolution kernels (in x out x 4 x 4, no bias) and the four batch norms' weight and bias
     totals = analyze("dcgan_generator").totals
-    assert totals.trainable == 3_576_704 == 16 * (100 * 512 + 512 * 256 + 256 * 128 + 128 * 64 + 64 * 3) + 2 * (512 + 256 + 128 + 64)
+    assert (
+        totals.trainable
+        == 3_576_704
+        == 16 * (100 * 512 + 512 * 256 + 256 * 128 + 128 * 64 + 64 * 3) + 2 * (512 + 256 + 128 + 64)
+    )
     # the batch norms' running mean and variance
     assert totals.non_trainable == 2 * (512 + 256 + 128 + 64)
     # a transposed convolution multiplies every input position by every tap: positions x 16 x in x out
-    assert totals.macs == 104_628_224 == (
-        1 * 16 * 100 * 512 + 4 * 4 * 16 * 512 * 256 + 8 * 8 * 16 * 256 * 128 + 16 * 16 * 16 * 128 * 64 + 32 * 32 * 16 * 64 * 3
+    assert (
+        totals.macs
+        == 104_628_224
+        == (
+            1 * 16 * 100 * 512
+            + 4 * 4 * 16 * 512 * 256
+            + 8 * 8 * 16 * 256 * 128
+            + 16 * 16 * 16 * 128 * 64
+            + 32 * 32 * 16 * 64 * 3
+        )
     )
 
 
@@ -239,13 +251,27 @@ def vit_b_16_figures(patches=196, width=768, depth=12, mlp=3072, classes=1000):
     tokens = patches + 1
     layer_params = (
         2 * width  # ln_1
-        + width * 3 * width + 3 * width  # self_attention in_proj (q, k, v)
-        + width * width + width  # out_proj
+        + width * 3 * width
+        + 3 * width  # self_attention in_proj (q, k, v)
+        + width * width
+        + width  # out_proj
         + 2 * width  # ln_2
-        + width * mlp + mlp + mlp * width + width  # mlp
+        + width * mlp
+        + mlp
+        + mlp * width
+        + width  # mlp
     )
-    params = (16 * 16 * 3 * width + width) + width + tokens * width + depth * layer_params + 2 * width + (width * classes + classes)
-    layer_macs = tokens * width * 3 * width + 2 * tokens * tokens * width + tokens * width * width + 2 * tokens * width * mlp
+    params = (
+        (16 * 16 * 3 * width + width)
+        + width
+        + tokens * width
+        + depth * layer_params
+        + 2 * width
+        + (width * classes + classes)
+    )
+    layer_macs = (
+        tokens * width * 3 * width + 2 * tokens * tokens * width + tokens * width * width + 2 * tokens * width * mlp
+    )
     # the head reads the class token only
     macs = patches * width * 16 * 16 * 3 + depth * layer_macs + width * classes
     return params, macs
@@ -271,7 +297,14 @@ def convnext_tiny_figures(classes=1000):
 def bert_figures(seq=128, vocab=30522, width=768, depth=12, ffn=3072, positions=512, types=2):
     """Hugging Face BertModel: embeddings, encoder layers, pooler on the first token."""
     embeddings = vocab * width + positions * width + types * width + 2 * width
-    layer_params = 3 * (width * width + width) + (width * width + width) + 2 * width + (width * ffn + ffn) + (ffn * width + width) + 2 * width
+    layer_params = (
+        3 * (width * width + width)
+        + (width * width + width)
+        + 2 * width
+        + (width * ffn + ffn)
+        + (ffn * width + width)
+        + 2 * width
+    )
     params = embeddings + depth * layer_params + width * width + width
     layer_macs = seq * width * 3 * width + 2 * seq * seq * width + seq * width * width + 2 * seq * width * ffn
     return params, depth * layer_macs + width * width
@@ -291,7 +324,9 @@ def llama2_7b_figures(seq=1, cache=0, vocab=32000, width=4096, depth=32, heads=3
     """Hugging Face LlamaForCausalLM: seq new tokens against cache earlier positions' keys and values."""
     head_dim = width // heads
     kv = kv_heads * head_dim
-    layer_params = width * width + 2 * width * kv + width * width + 3 * width * ffn + 2 * width  # q, k, v, o, mlp, norms
+    layer_params = (
+        width * width + 2 * width * kv + width * width + 3 * width * ffn + 2 * width
+    )  # q, k, v, o, mlp, norms
     params = vocab * width + depth * layer_params + width + width * vocab  # untied head
     keys = cache + seq
     layer_macs = seq * width * (width + 2 * kv) + 2 * heads * seq * keys * head_dim + seq * width * width
@@ -458,7 +493,18 @@ def test_vgg16_parameters_sit_in_the_dense_layers():
 
 def test_mobilenet_non_trainable_are_the_batch_norm_statistics():
     # Keras summary: Non-trainable params 21,888 = moving mean + variance of every BN's channels
-    channels = 32 + (32 + 64) + (64 + 128) + 2 * 128 + (128 + 256) + 2 * 256 + (256 + 512) + 5 * 2 * 512 + (512 + 1024) + 2 * 1024
+    channels = (
+        32
+        + (32 + 64)
+        + (64 + 128)
+        + 2 * 128
+        + (128 + 256)
+        + 2 * 256
+        + (256 + 512)
+        + 5 * 2 * 512
+        + (512 + 1024)
+        + 2 * 1024
+    )
     assert analyze("mobilenet_v1").totals.non_trainable == 2 * channels == 21_888
 
 

@@ -54,7 +54,9 @@ def test_a_wrong_mac_rule_is_reported(monkeypatch):
 def test_run_exits_1_naming_the_layer_and_both_figures(cli, write_spec, monkeypatch):
     rule = Conv2D.macs
     monkeypatch.setattr(Conv2D, "macs", lambda self, shapes, out: rule(self, shapes, out) + 1)
-    path = write_spec({"name": "t", "input": [6, 6, 3], "layers": [{"type": "conv2d", "filters": 4, "kernel": 3, "name": "c1"}]})
+    path = write_spec(
+        {"name": "t", "input": [6, 6, 3], "layers": [{"type": "conv2d", "filters": 4, "kernel": 3, "name": "c1"}]}
+    )
     result = cli("run", path)
     assert result.exit_code == 1
     assert "layer 1 'c1' (conv2d): MACs: analyzer 1,729, run 1,728" in result.output
@@ -74,10 +76,11 @@ def test_a_wrong_weight_rule_is_reported(monkeypatch):
 
 def test_an_unread_weight_is_a_params_mismatch(monkeypatch):
     rule = Conv2D.weights
-    monkeypatch.setattr(Conv2D, "weights", lambda self, shapes: {**rule(self, shapes), "unused": Weight((7,), trainable=False)})
+    monkeypatch.setattr(
+        Conv2D, "weights", lambda self, shapes: {**rule(self, shapes), "unused": Weight((7,), trainable=False)}
+    )
     (bad,) = run_graph(chain({"type": "conv2d", "filters": 4, "kernel": 3})).mismatches
     assert (bad.non_trainable, bad.expected_non_trainable, bad.params_ok) == (0, 7, False)
-
 
 
 def flags_flipped(rule):
@@ -100,9 +103,14 @@ def test_statistics_declared_trainable_are_a_params_mismatch(monkeypatch):
     from flopcount.layers import BatchNorm
 
     rule = BatchNorm.weights
-    monkeypatch.setattr(BatchNorm, "weights", lambda self, shapes: {n: Weight(w.shape, True, w.init) for n, w in rule(self, shapes).items()})
+    monkeypatch.setattr(
+        BatchNorm,
+        "weights",
+        lambda self, shapes: {n: Weight(w.shape, True, w.init) for n, w in rule(self, shapes).items()},
+    )
     (bad,) = run_graph(chain({"type": "batch_norm", "scale": False})).mismatches
     assert (bad.trainable, bad.non_trainable, bad.expected_non_trainable) == (3, 2 * 3, 0)
+
 
 def test_a_wrong_shape_rule_is_reported(monkeypatch):
     rule = REGISTRY["max_pool"].output_shape
@@ -161,7 +169,9 @@ def test_peak_estimate_covers_what_a_run_holds():
     assert peak == BASE_BYTES + 4 * (live + 2 * out + weights + cols + padded)
 
 
-@pytest.mark.parametrize("text, size", [("4GiB", 4 * 2**30), ("512 MiB", 512 * 2**20), ("1.5G", 3 * 2**29), ("1000", 1000), ("2kb", 2048)])
+@pytest.mark.parametrize(
+    "text, size", [("4GiB", 4 * 2**30), ("512 MiB", 512 * 2**20), ("1.5G", 3 * 2**29), ("1000", 1000), ("2kb", 2048)]
+)
 def test_parse_bytes(text, size):
     assert parse_bytes(text) == size
 
@@ -182,18 +192,20 @@ def test_activations_are_freed_once_no_later_layer_needs_them(monkeypatch):
         return out
 
     monkeypatch.setattr(kernels, "dense", tracked)
-    graph = graph_of({
-        "name": "t",
-        "input": [8],
-        "layers": [
-            {"type": "dense", "units": 8, "name": "d1"},
-            {"type": "dense", "units": 8, "name": "d2"},
-            {"type": "dense", "units": 8, "name": "d3"},
-            {"type": "add", "inputs": ["d1", "d3"], "name": "sum"},
-            {"type": "dense", "units": 8, "name": "d4"},
-            {"type": "softmax", "name": "out"},
-        ],
-    })
+    graph = graph_of(
+        {
+            "name": "t",
+            "input": [8],
+            "layers": [
+                {"type": "dense", "units": 8, "name": "d1"},
+                {"type": "dense", "units": 8, "name": "d2"},
+                {"type": "dense", "units": 8, "name": "d3"},
+                {"type": "add", "inputs": ["d1", "d3"], "name": "sum"},
+                {"type": "dense", "units": 8, "name": "d4"},
+                {"type": "softmax", "name": "out"},
+            ],
+        }
+    )
     alive = {}
 
     def progress(done, total, node):
@@ -223,7 +235,9 @@ def test_weights_exist_only_while_their_layer_runs(monkeypatch):
 
 
 def test_forward_is_deterministic_per_seed():
-    graph = chain({"type": "conv2d", "filters": 4, "kernel": 3}, {"type": "global_avg_pool"}, {"type": "dense", "units": 3})
+    graph = chain(
+        {"type": "conv2d", "filters": 4, "kernel": 3}, {"type": "global_avg_pool"}, {"type": "dense", "units": 3}
+    )
     x = np.random.default_rng(0).standard_normal((2, 6, 6, 3), dtype=np.float32)
     a, b, c = (forward(graph, x, seed=s)[3] for s in (0, 0, 1))
     assert a.shape == (2, 3)
@@ -232,7 +246,11 @@ def test_forward_is_deterministic_per_seed():
 
 
 def test_forward_keeps_the_requested_outputs_and_sees_a_pixel_only_in_its_receptive_field():
-    graph = chain({"type": "conv2d", "filters": 2, "kernel": 3, "name": "c"}, {"type": "activation", "fn": "tanh"}, input=(7, 7, 1))
+    graph = chain(
+        {"type": "conv2d", "filters": 2, "kernel": 3, "name": "c"},
+        {"type": "activation", "fn": "tanh"},
+        input=(7, 7, 1),
+    )
     x = np.zeros((1, 7, 7, 1), np.float32)
     y = x.copy()
     y[0, 3, 3, 0] = 1.0
@@ -259,7 +277,17 @@ def test_forward_takes_one_array_per_input_layer():
 
 
 def test_run_exits_0_and_prints_the_verdict(cli, write_spec):
-    path = write_spec({"name": "t", "input": [8, 8, 3], "layers": [{"type": "conv2d", "filters": 4, "kernel": 3}, {"type": "flatten"}, {"type": "dense", "units": 5}]})
+    path = write_spec(
+        {
+            "name": "t",
+            "input": [8, 8, 3],
+            "layers": [
+                {"type": "conv2d", "filters": 4, "kernel": 3},
+                {"type": "flatten"},
+                {"type": "dense", "units": 5},
+            ],
+        }
+    )
     result = cli("run", path, "--batch", "3", "--seed", "5")
     assert result.exit_code == 0, result.output
     params = 3 * 3 * 3 * 4 + 4 + 6 * 6 * 4 * 5 + 5
@@ -278,7 +306,9 @@ def test_run_json(cli, write_spec):
 
 
 def test_analyze_verify(cli, write_spec, monkeypatch):
-    path = write_spec({"name": "t", "input": [6, 6, 3], "layers": [{"type": "conv2d", "filters": 4, "kernel": 3, "name": "c1"}]})
+    path = write_spec(
+        {"name": "t", "input": [6, 6, 3], "layers": [{"type": "conv2d", "filters": 4, "kernel": 3, "name": "c1"}]}
+    )
     ok = cli("analyze", path, "--verify")
     assert ok.exit_code == 0 and "✓ All 2 layers agree" in ok.output
     as_json = cli("analyze", path, "--verify", "--format", "json")
@@ -370,8 +400,10 @@ def test_run_table_drawn_directly_equals_richs_table():
 
     graph = chain({"type": "conv2d", "filters": 2, "kernel": 3, "name": "c"}, {"type": "flatten"})
     result = run_graph(graph)
-    consoles = [Console(file=io.StringIO(), width=160, color_system=None, highlight=False, force_terminal=t)
-                for t in (True, False)]
+    consoles = [
+        Console(file=io.StringIO(), width=160, color_system=None, highlight=False, force_terminal=t)
+        for t in (True, False)
+    ]
     for console in consoles:
         to_console(run_blocks(result), console)
     terminal, pipe = (c.file.getvalue() for c in consoles)
@@ -427,8 +459,14 @@ def test_memory_estimate_covers_each_kernels_working_set(input, layer):
     assert estimate <= 2 * peak  # and not so far above that valid runs are refused
 
 
-@pytest.mark.parametrize("layer", [{"type": "depthwise_conv2d", "kernel": 2500}, {"type": "max_pool", "pool": 2500},
-                                   {"type": "avg_pool", "pool": [2500, 1250], "stride": [1, 1250]}])
+@pytest.mark.parametrize(
+    "layer",
+    [
+        {"type": "depthwise_conv2d", "kernel": 2500},
+        {"type": "max_pool", "pool": 2500},
+        {"type": "avg_pool", "pool": [2500, 1250], "stride": [1, 1250]},
+    ],
+)
 def test_a_huge_window_runs_in_moments(layer):
     """6.25 million taps: no Python loop per tap (the old per-tap loops took minutes)."""
     import time

@@ -70,7 +70,8 @@ def test_the_spec_level_part_is_the_loaders_key_tables():
     assert set(defs["layer.conv2d"]["properties"]) == {"type"} | {k.name for k in ENTRY}
     assert set(defs["block_instance"]["properties"]) == {"block"} | {k.name for k in ENTRY if "block" in k.kinds}
     assert set(defs["branches"]["properties"]) == {k.name for k in KIND_KEYS["branches"]} | {
-        k.name for k in ENTRY if "branches" in k.kinds}
+        k.name for k in ENTRY if "branches" in k.kinds
+    }
     assert defs["merge_type"]["enum"] == merge_types()
     assert {"add", "concat", "multiply", "matmul"} <= set(merge_types()) and "flatten" not in merge_types()
     used = {k.value for table in (TOP, ENTRY, BLOCK, *KIND_KEYS.values()) for k in table}
@@ -79,7 +80,7 @@ def test_the_spec_level_part_is_the_loaders_key_tables():
 
 def test_the_readme_documents_every_key():
     readme = (Path(__file__).parents[1] / "README.md").read_text()
-    section = readme[readme.index("<!-- section: spec -->"):readme.index("<!-- /section: spec -->")]
+    section = readme[readme.index("<!-- section: spec -->") : readme.index("<!-- /section: spec -->")]
     for table in (TOP, ENTRY, BLOCK, *KIND_KEYS.values()):
         for key in table:
             assert f"`{key.name}`" in section, key.name
@@ -160,15 +161,23 @@ REJECTED = {
     "expect with an unknown figure": spec({"type": "dense", "units": 3}, expect={"flops": 1}),
     "expect with a decimal": spec({"type": "dense", "units": 3}, expect={"params": 1.5}),
     "block definition without layers": spec({"block": "b"}, blocks={"b": {"params": {}}}),
-    "block definition with an unknown key": spec({"block": "b"}, blocks={"b": {"layers": [{"type": "flatten"}], "parms": {}}}),
-    "parameter named like an entry key": spec({"block": "b"}, blocks={"b": {"params": {"when": 1}, "layers": [{"type": "flatten"}]}}),
+    "block definition with an unknown key": spec(
+        {"block": "b"}, blocks={"b": {"layers": [{"type": "flatten"}], "parms": {}}}
+    ),
+    "parameter named like an entry key": spec(
+        {"block": "b"}, blocks={"b": {"params": {"when": 1}, "layers": [{"type": "flatten"}]}}
+    ),
     "variable named like a keyword": spec({"type": "flatten"}, variables={"not": 1}),
     "number for a condition": spec({"type": "dense", "units": 3, "when": 1}),
     "negative repeat": spec({"type": "dense", "units": 3, "repeat": -1}),
-    "else without when": spec({"type": "conv2d", "filters": 3, "kernel": 1, "name": "c"},
-                              {"type": "add", "inputs": ["input", "c"], "else": "c"}),
-    "skippable add without else": spec({"type": "conv2d", "filters": 3, "kernel": 1, "name": "c"},
-                                       {"type": "add", "inputs": ["input", "c"], "when": False}),
+    "else without when": spec(
+        {"type": "conv2d", "filters": 3, "kernel": 1, "name": "c"},
+        {"type": "add", "inputs": ["input", "c"], "else": "c"},
+    ),
+    "skippable add without else": spec(
+        {"type": "conv2d", "filters": 3, "kernel": 1, "name": "c"},
+        {"type": "add", "inputs": ["input", "c"], "when": False},
+    ),
     "defaults for an unknown type": spec({"type": "flatten"}, defaults={"conv": {"bias": False}}),
     "defaults with an unknown attribute": spec({"type": "flatten"}, defaults={"conv2d": {"bais": False}}),
     "defaults with an entry key": spec({"type": "flatten"}, defaults={"conv2d": {"name": "x"}}),
@@ -180,10 +189,13 @@ REJECTED = {
     "branches and a type": spec({"branches": [[], []], "merge": "add", "type": "add"}),
     "outputs empty": spec({"type": "flatten"}, outputs=[]),
     # the fuzz test's falsifying example: a default no expression can hold, though every instance gives the parameter
-    "block default no expression holds": spec({"block": "b", "f": 4}, blocks={"b": {"params": {"f": "__import__('os')"},
-                                                                                   "layers": [{"type": "dense", "units": "f"}]}}),
-    "block default with a null item": spec({"block": "b", "f": 4}, blocks={"b": {"params": {"f": [None]},
-                                                                                 "layers": [{"type": "dense", "units": "f"}]}}),
+    "block default no expression holds": spec(
+        {"block": "b", "f": 4},
+        blocks={"b": {"params": {"f": "__import__('os')"}, "layers": [{"type": "dense", "units": "f"}]}},
+    ),
+    "block default with a null item": spec(
+        {"block": "b", "f": 4}, blocks={"b": {"params": {"f": [None]}, "layers": [{"type": "dense", "units": "f"}]}}
+    ),
 }
 
 
@@ -201,9 +213,14 @@ ACCEPTED = {
     "defaults only": spec({"type": "conv2d", "filters": 4, "kernel": 3}),
     "blocks and repeats": spec(
         {"block": "unit", "filters": 8, "repeat": "2"},
-        blocks={"unit": {"params": {"filters": None}, "layers": [{"type": "conv2d", "filters": "filters", "kernel": 1}]}},
+        blocks={
+            "unit": {"params": {"filters": None}, "layers": [{"type": "conv2d", "filters": "filters", "kernel": 1}]}
+        },
     ),
-    "input layer instead of input": {"name": "t", "layers": [{"type": "input", "shape": [4]}, {"type": "dense", "units": 2}]},
+    "input layer instead of input": {
+        "name": "t",
+        "layers": [{"type": "input", "shape": [4]}, {"type": "dense", "units": 2}],
+    },
     "expect per setting": spec(
         {"type": "dense", "units": "width"},
         variables={"width": 4},
@@ -219,27 +236,55 @@ ACCEPTED = {
         {"type": "add", "inputs": ["input", "a"]},
     ),
     # today's example of the issue: a padding held by a variable is a name, which only the loader can look up
-    "padding from a variable": spec({"type": "conv2d", "filters": 4, "kernel": 3, "padding": "pad"}, variables={"pad": 1}),
+    "padding from a variable": spec(
+        {"type": "conv2d", "filters": 4, "kernel": 3, "padding": "pad"}, variables={"pad": 1}
+    ),
     "words and lists as parameters": spec(
         {"block": "c", "act": "hard_swish", "k": [1, 7], "pad": [[0, 0], [3, 3]]},
         {"type": "activation", "fn": "act"},
         variables={"act": "relu"},
-        blocks={"c": {"params": {"act": "relu", "k": 3, "pad": 0}, "layers": [
-            {"type": "conv2d", "filters": 4, "kernel": "k", "padding": "pad"}, {"type": "activation", "fn": "act"}]}},
+        blocks={
+            "c": {
+                "params": {"act": "relu", "k": 3, "pad": 0},
+                "layers": [
+                    {"type": "conv2d", "filters": 4, "kernel": "k", "padding": "pad"},
+                    {"type": "activation", "fn": "act"},
+                ],
+            }
+        },
     ),
-    "input shape in expressions": spec({"type": "conv2d", "filters": "in.channels * 2", "kernel": 1},
-                                       {"type": "dense", "units": "in.channels // 2"}),
-    "defaults per type": spec({"type": "conv2d", "filters": 4, "kernel": 1}, defaults={"conv2d": {"bias": False, "kernel": 3}}),
-    "branches": spec({"branches": [{"type": "conv2d", "filters": 4, "kernel": 1},
-                                   [{"type": "max_pool", "pool": 3, "stride": 1, "padding": 1}], []],
-                      "merge": "concat", "axis": -1, "name": "mixed"},
-                     {"branches": [[], [{"type": "conv2d", "filters": 10, "kernel": 1}]], "merge": "add"}),
-    "else and repeat 0": spec({"type": "conv2d", "filters": 3, "kernel": 1, "name": "c"},
-                              {"type": "add", "inputs": ["input", "c"], "when": "false", "else": "c"},
-                              {"type": "dropout", "repeat": 0}),
-    "outputs": spec({"type": "conv2d", "filters": 3, "kernel": 1, "name": "aux"},
-                    {"type": "dense", "units": 2, "inputs": "input"}, outputs=["aux"]),
+    "input shape in expressions": spec(
+        {"type": "conv2d", "filters": "in.channels * 2", "kernel": 1}, {"type": "dense", "units": "in.channels // 2"}
+    ),
+    "defaults per type": spec(
+        {"type": "conv2d", "filters": 4, "kernel": 1}, defaults={"conv2d": {"bias": False, "kernel": 3}}
+    ),
+    "branches": spec(
+        {
+            "branches": [
+                {"type": "conv2d", "filters": 4, "kernel": 1},
+                [{"type": "max_pool", "pool": 3, "stride": 1, "padding": 1}],
+                [],
+            ],
+            "merge": "concat",
+            "axis": -1,
+            "name": "mixed",
+        },
+        {"branches": [[], [{"type": "conv2d", "filters": 10, "kernel": 1}]], "merge": "add"},
+    ),
+    "else and repeat 0": spec(
+        {"type": "conv2d", "filters": 3, "kernel": 1, "name": "c"},
+        {"type": "add", "inputs": ["input", "c"], "when": "false", "else": "c"},
+        {"type": "dropout", "repeat": 0},
+    ),
+    "outputs": spec(
+        {"type": "conv2d", "filters": 3, "kernel": 1, "name": "aux"},
+        {"type": "dense", "units": 2, "inputs": "input"},
+        outputs=["aux"],
+    ),
 }
+
+
 @pytest.mark.parametrize("doc", ACCEPTED.values(), ids=ACCEPTED.keys())
 def test_schema_accepts_what_the_loader_accepts(doc):
     assert loader_accepts(doc)
@@ -254,21 +299,80 @@ CORPUS = Path(__file__).parent / "bad_specs"
 # that a layer type checks, or the expansion limits (which --max-layers moves). The schema accepts these
 # and the loader refuses them; every other bad spec is refused by both.
 BEYOND_A_SCHEMA = {
-    "names": ["activation-typo", "block-param-before-definition", "block-param-missing", "block-param-typo", "cycle",
-              "duplicate-name", "generated-name-collision", "outputs-unknown", "padding-typo", "rebind-block-instance",
-              "rebind-repeat", "rebind-skipped", "recursive-block", "repeat-undefined-variable", "undefined-variable",
-              "unknown-block", "unknown-input", "variable-before-definition", "when-undefined-variable",
-              "word-as-number", "word-for-number"],
-    "shapes": ["add-shapes", "attention-heads-width", "attention-kv-heads", "attention-on-image", "concat-axis",
-               "concat-doubling", "concat-shapes", "crop-amounts", "crop-larger", "dilated-kernel-too-big",
-               "embedding-floats", "group-norm-groups", "groups-input", "kernel-too-big", "lstm-on-image",
-               "multiply-shapes", "pool-on-vector", "reshape-count", "shape-rank-for-conv", "share-shape",
-               "shuffle-groups", "slice-beyond", "split-index", "split-parts", "split-sizes", "stride-chain"],
-    "expression values": ["alpha-above-limit", "axis-below-limit", "division-by-zero", "expression-work", "huge-exponent",
-                          "input-shape-axis-typo", "input-shape-in-variables", "integer-not-whole", "max-one-argument", "number-literal-endless-exponent",
-                          "number-literal-exponent", "repeat-fraction", "round-fractional-digits", "round-huge-digits",
-                          "when-not-condition"],
-    "a layer type's own rule": ["groups-filters", "rnn-biases", "transposed-output-padding", "upsample-scale-below-one"],
+    "names": [
+        "activation-typo",
+        "block-param-before-definition",
+        "block-param-missing",
+        "block-param-typo",
+        "cycle",
+        "duplicate-name",
+        "generated-name-collision",
+        "outputs-unknown",
+        "padding-typo",
+        "rebind-block-instance",
+        "rebind-repeat",
+        "rebind-skipped",
+        "recursive-block",
+        "repeat-undefined-variable",
+        "undefined-variable",
+        "unknown-block",
+        "unknown-input",
+        "variable-before-definition",
+        "when-undefined-variable",
+        "word-as-number",
+        "word-for-number",
+    ],
+    "shapes": [
+        "add-shapes",
+        "attention-heads-width",
+        "attention-kv-heads",
+        "attention-on-image",
+        "concat-axis",
+        "concat-doubling",
+        "concat-shapes",
+        "crop-amounts",
+        "crop-larger",
+        "dilated-kernel-too-big",
+        "embedding-floats",
+        "group-norm-groups",
+        "groups-input",
+        "kernel-too-big",
+        "lstm-on-image",
+        "multiply-shapes",
+        "pool-on-vector",
+        "reshape-count",
+        "shape-rank-for-conv",
+        "share-shape",
+        "shuffle-groups",
+        "slice-beyond",
+        "split-index",
+        "split-parts",
+        "split-sizes",
+        "stride-chain",
+    ],
+    "expression values": [
+        "alpha-above-limit",
+        "axis-below-limit",
+        "division-by-zero",
+        "expression-work",
+        "huge-exponent",
+        "input-shape-axis-typo",
+        "input-shape-in-variables",
+        "integer-not-whole",
+        "max-one-argument",
+        "number-literal-endless-exponent",
+        "number-literal-exponent",
+        "repeat-fraction",
+        "round-fractional-digits",
+        "round-huge-digits",
+        "when-not-condition",
+    ],
+    "a layer type's own rule": [
+        "groups-filters",
+        "rnn-biases",
+        "transposed-output-padding",
+        "upsample-scale-below-one",
+    ],
     "limits --max-layers can move": ["repeat-billion", "repeat-bomb", "when-false-trillion"],
     "a float JSON reads as infinity": ["infinite-number"],
 }
@@ -298,9 +402,16 @@ VALID = {
     "input": [8, 8, 3],
     "variables": {"w": 4, "act": "relu"},
     "defaults": {"conv2d": {"bias": False}},
-    "blocks": {"unit": {"description": "d", "params": {"f": None}, "layers": [
-        {"type": "conv2d", "name": "c", "filters": "f", "kernel": 1},
-        {"type": "activation", "fn": "act"}]}},
+    "blocks": {
+        "unit": {
+            "description": "d",
+            "params": {"f": None},
+            "layers": [
+                {"type": "conv2d", "name": "c", "filters": "f", "kernel": 1},
+                {"type": "activation", "fn": "act"},
+            ],
+        }
+    },
     "layers": [
         {"type": "conv2d", "name": "stem", "filters": "w", "kernel": 3, "padding": 1},
         {"block": "unit", "name": "u", "f": 4, "repeat": 2, "when": True},
@@ -313,9 +424,28 @@ VALID = {
 }
 del VALID["layers"][-1]["share"]
 # for each value shape, a value of the wrong JSON type or out of range, which the loader refuses too
-WRONG = {"text": 5, "title": "", "shape": "224", "variables": [1], "defaults": {"conv2d": 3}, "blocks": [],
-         "entries": {}, "names": "stem", "expect": 5, "name": "a/b", "inputs": 3, "count": -1, "condition": 1,
-         "layer_name": 3, "torch": "nn.Module", "layer_type": "conv", "block_name": 3, "branches": [[]], "merge": "flatten", "params": []}
+WRONG = {
+    "text": 5,
+    "title": "",
+    "shape": "224",
+    "variables": [1],
+    "defaults": {"conv2d": 3},
+    "blocks": [],
+    "entries": {},
+    "names": "stem",
+    "expect": 5,
+    "name": "a/b",
+    "inputs": 3,
+    "count": -1,
+    "condition": 1,
+    "layer_name": 3,
+    "torch": "nn.Module",
+    "layer_type": "conv",
+    "block_name": 3,
+    "branches": [[]],
+    "merge": "flatten",
+    "params": [],
+}
 
 
 def test_the_valid_example_is_valid():
@@ -349,8 +479,12 @@ def unused_blocks(doc) -> bool:
     return any(json.dumps(name) not in named for name in blocks)
 
 
-FUZZ = settings(max_examples=int(os.environ.get("FLOPCOUNT_FUZZ_EXAMPLES", "150")), deadline=None,
-                suppress_health_check=list(HealthCheck), database=None)
+FUZZ = settings(
+    max_examples=int(os.environ.get("FLOPCOUNT_FUZZ_EXAMPLES", "150")),
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    database=None,
+)
 
 
 @FUZZ

@@ -32,7 +32,12 @@ def test_mobilenet_paper_table_6_width_multiplier():
     assert [p.totals.macs for p in points] == [568_740_352, 325_400_448, 149_497_088, 41_030_272]
     assert [millions(p.totals.macs) for p in points] == [569, 325, 149, 41]
     assert [p.totals.trainable for p in points] == [4_231_976, 2_585_560, 1_331_592, 470_072]
-    assert [significant(p.totals.trainable) for p in points] == [Decimal("4.2"), Decimal("2.6"), Decimal("1.3"), Decimal("0.47")]
+    assert [significant(p.totals.trainable) for p in points] == [
+        Decimal("4.2"),
+        Decimal("2.6"),
+        Decimal("1.3"),
+        Decimal("0.47"),
+    ]
 
 
 def test_mobilenet_paper_table_7_resolution():
@@ -68,15 +73,20 @@ def test_sweep_formats(cli):
 
 
 def test_bad_grids_are_exit_2(cli):
-    for bad, text in [("alpha=1,,2", "--set takes NAME=V1,V2"), ("alpha", "--set takes NAME=V1,V2"),
-                      ("nope=1", "nope")]:
+    for bad, text in [
+        ("alpha=1,,2", "--set takes NAME=V1,V2"),
+        ("alpha", "--set takes NAME=V1,V2"),
+        ("nope=1", "nope"),
+    ]:
         result = cli("sweep", "mobilenet_v1", "--set", bad)
         assert result.exit_code == 2 and text in result.output, result.output
 
 
 def test_sweep_does_not_import_numpy():
-    code = ("import sys; from flopcount.cli import main\n"
-            "try: main(['sweep', 'mobilenet_v1', '--set', 'alpha=1,0.5', '--format', 'json'])\n"
-            "except SystemExit: pass\n"
-            "assert 'numpy' not in sys.modules, 'numpy imported'")
+    code = (
+        "import sys; from flopcount.cli import main\n"
+        "try: main(['sweep', 'mobilenet_v1', '--set', 'alpha=1,0.5', '--format', 'json'])\n"
+        "except SystemExit: pass\n"
+        "assert 'numpy' not in sys.modules, 'numpy imported'"
+    )
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)

@@ -49,35 +49,53 @@ def attention_from_primitives(length, width, heads, kv_heads):
     ]
 
 
-@pytest.mark.parametrize("heads, kv_heads, causal", [(4, 4, False), (8, 2, True), (6, 1, True)],
-                         ids=["multi-head", "grouped-query-causal", "multi-query-causal"])
+@pytest.mark.parametrize(
+    "heads, kv_heads, causal",
+    [(4, 4, False), (8, 2, True), (6, 1, True)],
+    ids=["multi-head", "grouped-query-causal", "multi-query-causal"],
+)
 def test_attention_layer_equals_its_primitives_in_params_and_macs(heads, kv_heads, causal):
     length, width = 7, 48
-    one = graph_of([{"type": "input", "shape": [length, width], "name": "x"},
-                    {"type": "attention", "heads": heads, "kv_heads": kv_heads, "causal": causal}])
+    one = graph_of(
+        [
+            {"type": "input", "shape": [length, width], "name": "x"},
+            {"type": "attention", "heads": heads, "kv_heads": kv_heads, "causal": causal},
+        ]
+    )
     parts = graph_of(attention_from_primitives(length, width, heads, kv_heads))
     assert parts.nodes[-1].shape == one.nodes[-1].shape == (length, width)
     assert (one.totals.params, one.totals.macs) == (parts.totals.params, parts.totals.macs)
     dh = width // heads
     # projections, QK^T, AV and the output, written out
-    assert one.totals.macs == length * width * (width + 2 * kv_heads * dh) + 2 * heads * length * length * dh + length * width * width
+    assert (
+        one.totals.macs
+        == length * width * (width + 2 * kv_heads * dh) + 2 * heads * length * length * dh + length * width * width
+    )
     # the causal mask changes nothing in the count: the full products are computed, as a dense kernel does
-    assert one.totals.macs == graph_of([{"type": "input", "shape": [length, width]},
-                                        {"type": "attention", "heads": heads, "kv_heads": kv_heads}]).totals.macs
+    assert (
+        one.totals.macs
+        == graph_of(
+            [{"type": "input", "shape": [length, width]}, {"type": "attention", "heads": heads, "kv_heads": kv_heads}]
+        ).totals.macs
+    )
     assert run_graph(parts).ok and run_graph(one).ok
 
 
 def test_attention_from_primitives_computes_what_the_layer_computes():
     """With the layer's own weights handed to the primitives, the outputs agree (scores scaled the same)."""
     length, width, heads = 5, 12, 3
-    one = graph_of([{"type": "input", "shape": [length, width], "name": "x"}, {"type": "attention", "heads": heads, "name": "a"}])
+    one = graph_of(
+        [{"type": "input", "shape": [length, width], "name": "x"}, {"type": "attention", "heads": heads, "name": "a"}]
+    )
     node = one.nodes[1]
     w = {name: make_weight(node, name, 0) for name in node.weights}
     x = np.random.default_rng(1).standard_normal((2, length, width), dtype=np.float32)
     expected = forward(one, x)[1]
     dh = width // heads
     qkv = x @ w["qkv_kernel"] + w["qkv_bias"]
-    q, k, v = (qkv[..., i * width:(i + 1) * width].reshape(2, length, heads, dh).transpose(0, 2, 1, 3) for i in range(3))
+    q, k, v = (
+        qkv[..., i * width : (i + 1) * width].reshape(2, length, heads, dh).transpose(0, 2, 1, 3) for i in range(3)
+    )
     scores = q @ k.transpose(0, 1, 3, 2) / np.sqrt(dh)
     weights = np.exp(scores - scores.max(-1, keepdims=True))
     weights /= weights.sum(-1, keepdims=True)
@@ -113,7 +131,10 @@ def test_the_table_and_json_say_which_layer_owns_shared_weights(cli, write_spec)
     assert "3 head (dense (weights of wte))" in cli("analyze", path, "--format", "html").output
     layers = json.loads(cli("analyze", path, "--format", "json").output)["layers"]
     assert [(layer["name"], layer["weights_of"], layer["params"]) for layer in layers[1:]] == [
-        ("wte", [], 11 * 6), ("ln", [], 2 * 6), ("head", ["wte"], 0)]
+        ("wte", [], 11 * 6),
+        ("ln", [], 2 * 6),
+        ("head", ["wte"], 0),
+    ]
 
 
 @pytest.mark.parametrize("tiled", [False, True], ids=["whole", "row-blocks"])
@@ -132,8 +153,12 @@ def test_a_tied_head_runs_on_the_embedding_table_transposed(monkeypatch, tiled):
 
 
 def test_sharing_follows_a_chain_to_the_owner():
-    layers = [{"type": "input", "shape": [3, 5]}, {"type": "dense", "units": 5, "name": "a"},
-              {"type": "dense", "units": 5, "name": "b", "share": "a"}, {"type": "dense", "units": 5, "share": "b"}]
+    layers = [
+        {"type": "input", "shape": [3, 5]},
+        {"type": "dense", "units": 5, "name": "a"},
+        {"type": "dense", "units": 5, "name": "b", "share": "a"},
+        {"type": "dense", "units": 5, "share": "b"},
+    ]
     graph = graph_of(layers)
     a = graph.nodes[1]
     assert graph.nodes[3].shared == {"kernel": (a, "kernel", False), "bias": (a, "bias", False)}
@@ -141,14 +166,22 @@ def test_sharing_follows_a_chain_to_the_owner():
     assert run_graph(graph).ok
 
 
-@pytest.mark.parametrize("head, message", [
-    ({"type": "dense", "units": 11, "share": "wte"},
-     "shares the weights of 'wte', which has 1 (table), but this dense has 2 (kernel, bias)."),
-    ({"type": "dense", "units": 12, "bias": False, "share": "wte"},
-     "its kernel of shape (6, 12) cannot be 'wte''s table of shape (11, 6): the shapes differ, also transposed."),
-    ({"type": "dense", "units": 11, "bias": False, "share": "ids"}, "shares the weights of 'ids', which has 0"),
-    ({"type": "activation", "fn": "relu", "share": "wte"}, "activation has no weights to share."),
-], ids=["bias-unmatched", "different-shape", "owner-without-weights", "nothing-to-share"])
+@pytest.mark.parametrize(
+    "head, message",
+    [
+        (
+            {"type": "dense", "units": 11, "share": "wte"},
+            "shares the weights of 'wte', which has 1 (table), but this dense has 2 (kernel, bias).",
+        ),
+        (
+            {"type": "dense", "units": 12, "bias": False, "share": "wte"},
+            "its kernel of shape (6, 12) cannot be 'wte''s table of shape (11, 6): the shapes differ, also transposed.",
+        ),
+        ({"type": "dense", "units": 11, "bias": False, "share": "ids"}, "shares the weights of 'ids', which has 0"),
+        ({"type": "activation", "fn": "relu", "share": "wte"}, "activation has no weights to share."),
+    ],
+    ids=["bias-unmatched", "different-shape", "owner-without-weights", "nothing-to-share"],
+)
 def test_shared_weights_that_do_not_fit_are_refused(head, message):
     with pytest.raises(ShapeError, match="share") as err:
         graph_of(tied(head=dict(head, name="head")))
@@ -156,11 +189,19 @@ def test_shared_weights_that_do_not_fit_are_refused(head, message):
 
 
 def test_share_names_an_earlier_layer_and_not_from_a_block():
-    with pytest.raises(SpecError, match="names no earlier layer. Did you mean 'wte'.* share the weights of layers above"):
+    with pytest.raises(
+        SpecError, match="names no earlier layer. Did you mean 'wte'.* share the weights of layers above"
+    ):
         graph_of(tied(head={"type": "dense", "units": 11, "bias": False, "share": "wt"}))
     with pytest.raises(SpecError, match="share applies to a layer, not to a block instance"):
-        parse_spec({"name": "t", "input": [4], "blocks": {"b": {"layers": [{"type": "dense", "units": 4}]}},
-                    "layers": [{"type": "dense", "units": 4, "name": "d"}, {"block": "b", "share": "d"}]})
+        parse_spec(
+            {
+                "name": "t",
+                "input": [4],
+                "blocks": {"b": {"layers": [{"type": "dense", "units": 4}]}},
+                "layers": [{"type": "dense", "units": 4, "name": "d"}, {"block": "b", "share": "d"}],
+            }
+        )
 
 
 # ---------------------------------------------------------------- integer token inputs
@@ -174,14 +215,24 @@ def test_token_inputs_are_fed_random_valid_ids():
     assert run_graph(graph, batch=4).ok
 
 
-@pytest.mark.parametrize("layers, message", [
-    ([{"type": "input", "shape": [8]}, {"type": "embedding", "vocab": 5, "dim": 2}],
-     "an embedding looks up integer token ids, but its input holds real values"),
-    ([{"type": "input", "shape": [8], "tokens": 6}, {"type": "embedding", "vocab": 5, "dim": 2}],
-     "its input holds token ids up to 5, beyond a vocabulary of 5. Received: vocab=5, tokens=6"),
-    ([{"type": "input", "shape": [8], "tokens": 6}, {"type": "dense", "units": 2}],
-     "dense cannot take integer token ids (the output of 'input_1'); an embedding turns them into vectors first."),
-], ids=["floats-to-embedding", "ids-beyond-vocabulary", "ids-to-dense"])
+@pytest.mark.parametrize(
+    "layers, message",
+    [
+        (
+            [{"type": "input", "shape": [8]}, {"type": "embedding", "vocab": 5, "dim": 2}],
+            "an embedding looks up integer token ids, but its input holds real values",
+        ),
+        (
+            [{"type": "input", "shape": [8], "tokens": 6}, {"type": "embedding", "vocab": 5, "dim": 2}],
+            "its input holds token ids up to 5, beyond a vocabulary of 5. Received: vocab=5, tokens=6",
+        ),
+        (
+            [{"type": "input", "shape": [8], "tokens": 6}, {"type": "dense", "units": 2}],
+            "dense cannot take integer token ids (the output of 'input_1'); an embedding turns them into vectors first.",
+        ),
+    ],
+    ids=["floats-to-embedding", "ids-beyond-vocabulary", "ids-to-dense"],
+)
 def test_token_ids_and_real_values_do_not_mix(layers, message):
     with pytest.raises(ShapeError) as err:
         graph_of(layers)
@@ -189,8 +240,14 @@ def test_token_ids_and_real_values_do_not_mix(layers, message):
 
 
 def test_ids_pass_through_reshaping_to_an_embedding():
-    graph = graph_of([{"type": "input", "shape": [2, 6], "tokens": 9}, {"type": "reshape", "shape": [12]},
-                      {"type": "slice", "stop": 4}, {"type": "embedding", "vocab": 9, "dim": 2}])
+    graph = graph_of(
+        [
+            {"type": "input", "shape": [2, 6], "tokens": 9},
+            {"type": "reshape", "shape": [12]},
+            {"type": "slice", "stop": 4},
+            {"type": "embedding", "vocab": 9, "dim": 2},
+        ]
+    )
     assert [n.tokens for n in graph.nodes] == [9, 9, 9, None]
     assert graph.nodes[-1].shape == (4, 2) and run_graph(graph).ok
 
@@ -207,13 +264,15 @@ def test_forward_takes_token_ids_and_refuses_floats_or_ids_out_of_range():
 
 
 def test_class_token_and_position_embedding_are_parameters_broadcast_over_the_batch():
-    graph = graph_of([
-        {"type": "input", "shape": [4, 8], "name": "patches"},
-        {"type": "parameter", "shape": [1, 8], "name": "cls"},
-        {"type": "concat", "axis": 0, "inputs": ["cls", "patches"]},
-        {"type": "parameter", "shape": [5, 8], "name": "pos"},
-        {"type": "add", "inputs": ["concat_1", "pos"]},
-    ])
+    graph = graph_of(
+        [
+            {"type": "input", "shape": [4, 8], "name": "patches"},
+            {"type": "parameter", "shape": [1, 8], "name": "cls"},
+            {"type": "concat", "axis": 0, "inputs": ["cls", "patches"]},
+            {"type": "parameter", "shape": [5, 8], "name": "pos"},
+            {"type": "add", "inputs": ["concat_1", "pos"]},
+        ]
+    )
     assert [n.shape for n in graph.nodes] == [(4, 8), (1, 8), (5, 8), (5, 8), (5, 8)]
     assert graph.totals.params == 8 + 5 * 8
     x = np.random.default_rng(0).standard_normal((3, 4, 8), dtype=np.float32)

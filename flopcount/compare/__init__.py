@@ -20,7 +20,25 @@ from .formulas import Factor, Formula, formula, fraction_text
 from .verdicts import ClosedForm, Comparison, LayerPair, Ratio, Side, closed_form, compare, load_side
 
 __all__ = [
-    "BLOCKS", "STACK_WEIGHTS", "Block", "ClosedForm", "Comparison", "Factor", "Formula", "LayerPair", "RFCheck",
-    "Ratio", "RunCheck", "Side", "Sizes", "closed_form", "compare", "comparison_dict", "formula", "fraction_text",
-    "list_blocks", "load_side", "run_sides",
+    "BLOCKS",
+    "STACK_WEIGHTS",
+    "Block",
+    "ClosedForm",
+    "Comparison",
+    "Factor",
+    "Formula",
+    "LayerPair",
+    "RFCheck",
+    "Ratio",
+    "RunCheck",
+    "Side",
+    "Sizes",
+    "closed_form",
+    "compare",
+    "comparison_dict",
+    "formula",
+    "fraction_text",
+    "list_blocks",
+    "load_side",
+    "run_sides",
 ]

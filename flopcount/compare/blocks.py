@@ -45,11 +45,17 @@ class Sizes:
             if value is None:
                 continue
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise SpecError.about(name, "{option} must be a positive integer. Received: {name}={value}",
-                                      name=name, value=repr(value))
+                raise SpecError.about(
+                    name, "{option} must be a positive integer. Received: {name}={value}", name=name, value=repr(value)
+                )
             if value > MAX_INTEGER:
-                raise SpecError.about(name, "{option} must be at most 10^15 ({limit}). Received: {name}={value}",
-                                      name=name, limit=f"{MAX_INTEGER:,}", value=repr(value))
+                raise SpecError.about(
+                    name,
+                    "{option} must be at most 10^15 ({limit}). Received: {name}={value}",
+                    name=name,
+                    limit=f"{MAX_INTEGER:,}",
+                    value=repr(value),
+                )
         return self
 
 
@@ -59,8 +65,13 @@ def _channels(block: str, s: Sizes) -> tuple[int, int]:
     n = s.N if s.N is not None else s.C
     for name, value, what in (("M", m, "input"), ("N", n, "output")):
         if value is None:
-            raise SpecError.about(name, "block '{block}' needs {option}, its number of {what} channels. Received: {name}=None",
-                                  block=block, what=what, name=name)
+            raise SpecError.about(
+                name,
+                "block '{block}' needs {option}, its number of {what} channels. Received: {name}=None",
+                block=block,
+                what=what,
+                name=name,
+            )
     return m, n
 
 
@@ -73,10 +84,18 @@ def _square(block: str, s: Sizes) -> int:
     if s.N is not None and s.M is None:
         return s.N
     if s.M is None:
-        raise SpecError.about("C", "block '{block}' maps C -> C channels and needs {C} (or {M} equal to {N}). "
-                              "Received: C=None", block=block)
-    raise SpecError.about("C", "block '{block}' maps C -> C channels; give {C}, or {M} equal to {N}. "
-                          "Received: M={m}, N={n}", block=block, m=s.M, n=s.N)
+        raise SpecError.about(
+            "C",
+            "block '{block}' maps C -> C channels and needs {C} (or {M} equal to {N}). Received: C=None",
+            block=block,
+        )
+    raise SpecError.about(
+        "C",
+        "block '{block}' maps C -> C channels; give {C}, or {M} equal to {N}. Received: M={m}, N={n}",
+        block=block,
+        m=s.M,
+        n=s.N,
+    )
 
 
 def _fits(block: str, kernel: int, s: Sizes, option: str | None = None) -> None:
@@ -84,8 +103,12 @@ def _fits(block: str, kernel: int, s: Sizes, option: str | None = None) -> None:
     if kernel > s.DF:
         received = f"{option}={kernel}, DF={s.DF}" if option else f"DF={s.DF}"
         raise ShapeError.about(
-            option or "DF", "block '{block}': its {k}×{k} kernel is larger than the {df}×{df} input. Received: {received}",
-            block=block, k=kernel, df=s.DF, received=received,
+            option or "DF",
+            "block '{block}': its {k}×{k} kernel is larger than the {df}×{df} input. Received: {received}",
+            block=block,
+            k=kernel,
+            df=s.DF,
+            received=received,
         )
 
 
@@ -123,8 +146,15 @@ def _spec(name: str, s: Sizes, channels: int, layers: list) -> dict:
 
 
 def _conv(filters, kernel, s: Sizes, stride=1, **extra) -> dict:
-    return {"type": "conv2d", "filters": filters, "kernel": kernel, "stride": stride,
-            "padding": "same", "bias": s.bias, **extra}
+    return {
+        "type": "conv2d",
+        "filters": filters,
+        "kernel": kernel,
+        "stride": stride,
+        "padding": "same",
+        "bias": s.bias,
+        **extra,
+    }
 
 
 def _dw(kernel, s: Sizes, stride=1, **extra) -> dict:
@@ -150,8 +180,11 @@ def _standard(s):
     return doc, params, macs
 
 
-@block("depthwise", "Depthwise D_K×D_K on M channels, then a 1×1 pointwise convolution M → N: "
-       "the MobileNet paper's depthwise-separable convolution.")
+@block(
+    "depthwise",
+    "Depthwise D_K×D_K on M channels, then a 1×1 pointwise convolution M → N: "
+    "the MobileNet paper's depthwise-separable convolution.",
+)
 def _depthwise(s):
     m, n = _channels("depthwise", s)
     _fits("depthwise", s.DK, s, "DK")
@@ -210,58 +243,92 @@ def _residual_tail(m, n, s, last, layers, params, macs, M, N, DG):
     layers += [{"type": "add", "name": "add", "inputs": [last, short]}, _act("relu")]
 
 
-@block("basic", "ResNet basic block: two D_K×D_K convolutions M → N → N with batch norm and ReLU, "
-       "plus the shortcut (a 1×1 projection when stride or channels change).")
+@block(
+    "basic",
+    "ResNet basic block: two D_K×D_K convolutions M → N → N with batch norm and ReLU, "
+    "plus the shortcut (a 1×1 projection when stride or channels change).",
+)
 def _basic(s):
     m, n = _channels("basic", s)
     _fits("basic", s.DK, s, "DK")
     M, N, DK, DG = Factor("M", m), Factor("N", n), Factor("D_K", s.DK, 2), Factor("D_G", s.DG, 2)
-    layers = [_conv(n, s.DK, s, s.stride, name="conv1"), _bn("bn1"), _act("relu"),
-              _conv(n, s.DK, s, name="conv2"), _bn("bn2")]
+    layers = [
+        _conv(n, s.DK, s, s.stride, name="conv1"),
+        _bn("bn1"),
+        _act("relu"),
+        _conv(n, s.DK, s, name="conv2"),
+        _bn("bn2"),
+    ]
     params = _conv_bn((DK, M, N), (N,), s) + _conv_bn((DK, N, N), (N,), s)
     macs = [(N, DG, DK, M), (N, DG, DK, N)]
     _residual_tail(m, n, s, "bn2", layers, params, macs, M, N, DG)
     return _spec("basic", s, m, layers), formula(*params), formula(*macs)
 
 
-@block("bottleneck", "ResNet bottleneck block: 1×1 M → N/4, D_K×D_K N/4 → N/4 (strided), 1×1 N/4 → N "
-       "(expansion 4), batch norm and ReLU, plus the shortcut.")
+@block(
+    "bottleneck",
+    "ResNet bottleneck block: 1×1 M → N/4, D_K×D_K N/4 → N/4 (strided), 1×1 N/4 → N "
+    "(expansion 4), batch norm and ReLU, plus the shortcut.",
+)
 def _bottleneck(s):
     m, n = _channels("bottleneck", s)
     if n % 4:
         raise SpecError.about(
-            "N", "block 'bottleneck' has expansion 4: its output channels N must be divisible by 4 "
-            "(the inner convolutions have N/4). Received: N={n}", n=n,
+            "N",
+            "block 'bottleneck' has expansion 4: its output channels N must be divisible by 4 "
+            "(the inner convolutions have N/4). Received: N={n}",
+            n=n,
         )
     _fits("bottleneck", s.DK, s, "DK")
     M, N, W = Factor("M", m), Factor("N", n), Factor("N/4", n // 4)
     DK, DF, DG = Factor("D_K", s.DK, 2), Factor("D_F", s.DF, 2), Factor("D_G", s.DG, 2)
-    layers = [_conv(n // 4, 1, s, name="conv1"), _bn("bn1"), _act("relu"),
-              _conv(n // 4, s.DK, s, s.stride, name="conv2"), _bn("bn2"), _act("relu"),
-              _conv(n, 1, s, name="conv3"), _bn("bn3")]
+    layers = [
+        _conv(n // 4, 1, s, name="conv1"),
+        _bn("bn1"),
+        _act("relu"),
+        _conv(n // 4, s.DK, s, s.stride, name="conv2"),
+        _bn("bn2"),
+        _act("relu"),
+        _conv(n, 1, s, name="conv3"),
+        _bn("bn3"),
+    ]
     params = _conv_bn((M, W), (W,), s) + _conv_bn((DK, W, W), (W,), s) + _conv_bn((W, N), (N,), s)
     macs = [(W, DF, M), (W, DG, DK, W), (N, DG, W)]
     _residual_tail(m, n, s, "bn3", layers, params, macs, M, N, DG)
     return _spec("bottleneck", s, m, layers), formula(*params), formula(*macs)
 
 
-@block("inverted_residual", "MobileNetV2 inverted residual: 1×1 expansion M → tM, depthwise D_K×D_K "
-       "(strided), linear 1×1 projection tM → N, batch norm and ReLU6; identity shortcut when stride is 1 and M = N.")
+@block(
+    "inverted_residual",
+    "MobileNetV2 inverted residual: 1×1 expansion M → tM, depthwise D_K×D_K "
+    "(strided), linear 1×1 projection tM → N, batch norm and ReLU6; identity shortcut when stride is 1 and M = N.",
+)
 def _inverted_residual(s):
     m, n = _channels("inverted_residual", s)
     _fits("inverted_residual", s.DK, s, "DK")
     M, N, T = Factor("M", m), Factor("N", n), Factor("t", s.t)
     DK, DF, DG = Factor("D_K", s.DK, 2), Factor("D_F", s.DF, 2), Factor("D_G", s.DG, 2)
     if s.t * m > MAX_INTEGER:
-        raise SpecError.about("t", "block 'inverted_residual' expands M to t × M = {tm} channels, more than 10^15, "
-                              "the largest a spec takes. Received: t={t}, M={m}", tm=f"{s.t * m:,}", t=s.t, m=m)
+        raise SpecError.about(
+            "t",
+            "block 'inverted_residual' expands M to t × M = {tm} channels, more than 10^15, "
+            "the largest a spec takes. Received: t={t}, M={m}",
+            tm=f"{s.t * m:,}",
+            t=s.t,
+            m=m,
+        )
     layers, params, macs = [], [], []
     if s.t != 1:  # MobileNetV2 leaves out the expansion when t = 1
         layers += [_conv(s.t * m, 1, s, name="expand"), _bn("expand_bn"), _act("relu6")]
         params += _conv_bn((T, M, M), (T, M), s)
         macs += [(T, M, DF, M)]
-    layers += [_dw(s.DK, s, s.stride, name="depthwise"), _bn("depthwise_bn"), _act("relu6"),
-               _conv(n, 1, s, name="project"), _bn("project_bn")]
+    layers += [
+        _dw(s.DK, s, s.stride, name="depthwise"),
+        _bn("depthwise_bn"),
+        _act("relu6"),
+        _conv(n, 1, s, name="project"),
+        _bn("project_bn"),
+    ]
     params += _conv_bn((DK, T, M), (T, M), s) + _conv_bn((T, M, N), (N,), s)
     macs += [(T, M, DG, DK), (N, DG, T, M)]
     if s.stride == 1 and m == n:

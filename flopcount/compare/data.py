@@ -15,10 +15,21 @@ def comparison_dict(cmp: Comparison) -> dict:
     return {
         "a": _side_dict(cmp.a),
         "b": _side_dict(cmp.b),
-        "sizes": {"M": s.M, "N": s.N, "DK": s.DK, "DF": s.DF, "DG": s.DG, "stride": s.stride, "C": s.C, "t": s.t,
-                  "bias": s.bias},
+        "sizes": {
+            "M": s.M,
+            "N": s.N,
+            "DK": s.DK,
+            "DF": s.DF,
+            "DG": s.DG,
+            "stride": s.stride,
+            "C": s.C,
+            "t": s.t,
+            "bias": s.bias,
+        },
         "ratios": {k: _ratio_dict(r) for k, r in cmp.ratios.items()},
-        "closed_form": None if cmp.closed is None else {
+        "closed_form": None
+        if cmp.closed is None
+        else {
             "text": cmp.closed.text,
             "combined": cmp.closed.combined,
             "substituted": cmp.closed.substituted,
@@ -27,7 +38,11 @@ def comparison_dict(cmp: Comparison) -> dict:
             "holds_for": ["macs", "params"] if cmp.closed.params_exact else ["macs"],
         },
         "layers": [
-            {"name": p.name, "a": {"params": p.a.params, "macs": p.a.macs}, "b": {"params": p.b.params, "macs": p.b.macs}}
+            {
+                "name": p.name,
+                "a": {"params": p.a.params, "macs": p.a.macs},
+                "b": {"params": p.b.params, "macs": p.b.macs},
+            }
             for p in cmp.layers
         ],
         "notes": list(cmp.notes),
@@ -39,8 +54,13 @@ def comparison_dict(cmp: Comparison) -> dict:
 def _formula_dict(f: Formula | None, counted: int) -> dict | None:
     if f is None:
         return None
-    return {"symbols": f.symbols(), "numbers": f.numbers(), "value": f.value, "compact": f.compact or None,
-            "equals_count": f.value == counted}
+    return {
+        "symbols": f.symbols(),
+        "numbers": f.numbers(),
+        "value": f.value,
+        "compact": f.compact or None,
+        "equals_count": f.value == counted,
+    }
 
 
 def _side_dict(side: Side) -> dict:
@@ -55,17 +75,32 @@ def _side_dict(side: Side) -> dict:
         "output_shape": list(side.output.shape),
         "receptive_field": list(side.receptive_field),
         "jump": list(side.output.jump),
-        "formulas": {"params": _formula_dict(side.params_formula, t.params),
-                     "macs": _formula_dict(side.macs_formula, t.macs)},
-        "run": None if run is None else {
-            "ran": run.ran, "note": run.note or None, "params": run.params, "macs": run.macs,
-            "shapes_ok": run.shapes_ok, "params_ok": run.params_ok, "macs_ok": run.macs_ok, "ok": run.ok,
+        "formulas": {
+            "params": _formula_dict(side.params_formula, t.params),
+            "macs": _formula_dict(side.macs_formula, t.macs),
         },
-        "receptive_field_check": None if rf is None else {
-            "computed": list(rf.computed), "jump": list(rf.jump),
+        "run": None
+        if run is None
+        else {
+            "ran": run.ran,
+            "note": run.note or None,
+            "params": run.params,
+            "macs": run.macs,
+            "shapes_ok": run.shapes_ok,
+            "params_ok": run.params_ok,
+            "macs_ok": run.macs_ok,
+            "ok": run.ok,
+        },
+        "receptive_field_check": None
+        if rf is None
+        else {
+            "computed": list(rf.computed),
+            "jump": list(rf.jump),
             "measured": list(rf.measured) if rf.measured else None,
             "measured_jump": list(rf.measured_jump) if rf.measured_jump else None,
-            "probe_size": rf.probe_size, "note": rf.note or None, "ok": rf.ok,
+            "probe_size": rf.probe_size,
+            "note": rf.note or None,
+            "ok": rf.ok,
         },
     }
 

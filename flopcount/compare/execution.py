@@ -12,6 +12,7 @@ from .blocks import BLOCKS, Sizes
 if TYPE_CHECKING:
     from .verdicts import Comparison, Side
 
+
 @dataclass
 class RunCheck:
     """What the NumPy runner counted for one side, against the analyzer."""
@@ -49,7 +50,6 @@ class RFCheck:
         return self.measured == self.computed and (self.measured_jump in (None, self.jump))
 
 
-
 # ---------------------------------------------------------------- execution
 
 
@@ -63,8 +63,13 @@ MAX_PROBE_MACS = 10**8
 
 
 def run_sides(
-    cmp: Comparison, *, seed: int = 0, verify_rf: bool = True, max_memory: int = 4 * 2**30,
-    max_macs: int = MAX_RUN_MACS, max_probe_macs: int = MAX_PROBE_MACS,
+    cmp: Comparison,
+    *,
+    seed: int = 0,
+    verify_rf: bool = True,
+    max_memory: int = 4 * 2**30,
+    max_macs: int = MAX_RUN_MACS,
+    max_probe_macs: int = MAX_PROBE_MACS,
 ) -> Comparison:
     """Execute both sides with the NumPy runner and record what it counted.
 
@@ -85,8 +90,11 @@ def run_sides(
             )
             continue
         if side.macs > max_macs:
-            side.run = RunCheck(False, f"running it would take {side.macs:,} MACs, over {_budget(max_macs)}; "
-                                       f"the analysis above stands. {lower}".rstrip())
+            side.run = RunCheck(
+                False,
+                f"running it would take {side.macs:,} MACs, over {_budget(max_macs)}; "
+                f"the analysis above stands. {lower}".rstrip(),
+            )
             continue
         try:
             result = runner.run_graph(side.graph, seed=seed, max_memory=max_memory)

@@ -9,4 +9,3 @@ from ..layers.formula import SUPERSCRIPT, Factor, Formula, formula  # noqa: F401
 
 def fraction_text(f: Fraction) -> str:
     return str(f.numerator) if f.denominator == 1 else f"{f.numerator}/{f.denominator}"
-

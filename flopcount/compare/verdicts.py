@@ -35,11 +35,20 @@ def closed_form(a: str, b: str, s: Sizes) -> ClosedForm | None:
         k2s = str(k2)
         value = Fraction(k2 + n, k2 * n)
         if pair == ("standard", "depthwise"):
-            return ClosedForm("1/N + 1/D_K²", "(D_K² + N)/(D_K² · N)",
-                              f"1/{n} + 1/{k2s} = ({k2s} + {n})/({k2s} · {n}) = {fraction_text(value)}", value, not s.bias)
-        return ClosedForm("1/(1/N + 1/D_K²)", "(D_K² · N)/(D_K² + N)",
-                          f"1/(1/{n} + 1/{k2s}) = ({k2s} · {n})/({k2s} + {n}) = {fraction_text(1 / value)}",
-                          1 / value, not s.bias)
+            return ClosedForm(
+                "1/N + 1/D_K²",
+                "(D_K² + N)/(D_K² · N)",
+                f"1/{n} + 1/{k2s} = ({k2s} + {n})/({k2s} · {n}) = {fraction_text(value)}",
+                value,
+                not s.bias,
+            )
+        return ClosedForm(
+            "1/(1/N + 1/D_K²)",
+            "(D_K² · N)/(D_K² + N)",
+            f"1/(1/{n} + 1/{k2s}) = ({k2s} · {n})/({k2s} + {n}) = {fraction_text(1 / value)}",
+            1 / value,
+            not s.bias,
+        )
     if a in STACK_WEIGHTS and b in STACK_WEIGHTS:
         (na, ka), (nb, kb) = STACK_WEIGHTS[a], STACK_WEIGHTS[b]
         value = Fraction(nb * kb * kb, na * ka * ka)
@@ -47,10 +56,14 @@ def closed_form(a: str, b: str, s: Sizes) -> ClosedForm | None:
         def coef(n, k):
             return f"{n} × {k}²" if n > 1 else f"{k}²"
 
-        return ClosedForm(f"{coef(nb, kb)} × C² / ({coef(na, ka)} × C²)", f"{nb * kb * kb}/{na * ka * ka}",
-                          f"{nb * kb * kb}C² / {na * ka * ka}C² = {fraction_text(value)}", value, not s.bias)
+        return ClosedForm(
+            f"{coef(nb, kb)} × C² / ({coef(na, ka)} × C²)",
+            f"{nb * kb * kb}/{na * ka * ka}",
+            f"{nb * kb * kb}C² / {na * ka * ka}C² = {fraction_text(value)}",
+            value,
+            not s.bias,
+        )
     return None
-
 
 
 # ---------------------------------------------------------------- the comparison
@@ -155,7 +168,9 @@ class Comparison:
             "a_formulas": self.a.formulas_ok,
             "b_formulas": self.b.formulas_ok,
             "macs_ratio_equals_closed_form": self.ratios["macs"].equal,
-            "params_ratio_equals_closed_form": self.ratios["params"].equal if self.closed and self.closed.params_exact else None,
+            "params_ratio_equals_closed_form": self.ratios["params"].equal
+            if self.closed and self.closed.params_exact
+            else None,
             "a_run": self.a.run.ok if self.a.run else None,
             "b_run": self.b.run.ok if self.b.run else None,
             "a_receptive_field": self.a.rf_check.ok if self.a.rf_check else None,
@@ -194,8 +209,11 @@ def compare(a: str, b: str, sizes: Sizes | None = None) -> Comparison:
     both_blocks = side_a.kind == side_b.kind == "block"
     closed = closed_form(a, b, sizes) if both_blocks else None
     ratios = {
-        metric: Ratio(metric, _ratio(getattr(side_a, metric), getattr(side_b, metric)),
-                      closed.value if closed and (metric == "macs" or closed.params_exact) else None)
+        metric: Ratio(
+            metric,
+            _ratio(getattr(side_a, metric), getattr(side_b, metric)),
+            closed.value if closed and (metric == "macs" or closed.params_exact) else None,
+        )
         for metric in ("params", "macs", "flops")
     }
     cmp = Comparison(side_a, side_b, sizes, closed, ratios)
@@ -204,7 +222,12 @@ def compare(a: str, b: str, sizes: Sizes | None = None) -> Comparison:
         cmp.layers = [LayerPair(n.name, n, names_b[n.name]) for n in side_a.graph.nodes if n.name in names_b]
     elif not both_blocks and _sizes_given(sizes):
         cmp.notes.append("The size options apply to the built-in blocks only; a spec keeps its own shapes.")
-    if a in STACK_WEIGHTS and b in STACK_WEIGHTS and sizes.stride > 1 and side_a.receptive_field != side_b.receptive_field:
+    if (
+        a in STACK_WEIGHTS
+        and b in STACK_WEIGHTS
+        and sizes.stride > 1
+        and side_a.receptive_field != side_b.receptive_field
+    ):
         cmp.notes.append(
             f"--stride {sizes.stride} sits on each stack's first convolution, so both sides keep D_G = {sizes.DG} "
             "and the C² formulas; the 3×3s after it step over the strided grid, so a stack's receptive field "
@@ -246,5 +269,3 @@ def _bias_note(cmp: Comparison) -> str:
     if r["flops"].value is not None:
         text += f" to {fraction_text(r['flops'].value)} ({fixed(r['flops'].value, 6)})"
     return text + "."
-
-

@@ -57,7 +57,9 @@ def model_format(path: Path) -> str | None:
     return None
 
 
-def load_model(path: Path, kind: str, file: str, overrides: dict | None = None, input_shapes: dict | None = None) -> Imported:
+def load_model(
+    path: Path, kind: str, file: str, overrides: dict | None = None, input_shapes: dict | None = None
+) -> Imported:
     """Translate the model file at path (named file in messages) into a spec dict."""
     if kind == "onnx":
         from .onnx import read_onnx
@@ -122,14 +124,21 @@ class Dims:
         if given is not None:
             if len(given) != len(dims):
                 raise SpecError.about(
-                    "input_shapes", "{input_shapes} {name}: the input has {n} dimensions, the shape given {m}.",
-                    name=name, n=len(dims), m=len(given),
+                    "input_shapes",
+                    "{input_shapes} {name}: the input has {n} dimensions, the shape given {m}.",
+                    name=name,
+                    n=len(dims),
+                    m=len(given),
                 )
             for axis, (d, g) in enumerate(zip(dims, given)):
                 if isinstance(d, int) and d != g and axis != 0:
                     raise SpecError.about(
-                        "input_shapes", "{input_shapes} {name}: axis {axis} has the fixed size {d} in the file, not {g}.",
-                        name=name, axis=axis, d=d, g=g,
+                        "input_shapes",
+                        "{input_shapes} {name}: axis {axis} has the fixed size {d} in the file, not {g}.",
+                        name=name,
+                        axis=axis,
+                        d=d,
+                        g=g,
                     )
             return tuple(given)
         shape = []
@@ -140,8 +149,10 @@ class Dims:
                 raw = str(self.overrides[d])
                 if not raw.isdigit() or not 0 < int(raw) <= 10**15:
                     raise SpecError.about(
-                        "overrides", "{overrides} {dim}: a dimension is a positive integer. Received: {dim}={raw}",
-                        dim=d, raw=raw,
+                        "overrides",
+                        "{overrides} {dim}: a dimension is a positive integer. Received: {dim}={raw}",
+                        dim=d,
+                        raw=raw,
                     )
                 shape.append(int(raw))
             elif axis == 0:
@@ -154,7 +165,11 @@ class Dims:
                     "input_shapes",
                     "input '{name}' has a dynamic dimension on axis {axis}{label}; set it with {input_shapes} "
                     "{name}={example}" + also + ".",
-                    name=name, axis=axis, label=label, example=example, dim=d,
+                    name=name,
+                    axis=axis,
+                    label=label,
+                    example=example,
+                    dim=d,
                 )
         return tuple(shape)
 
@@ -163,8 +178,11 @@ class Dims:
         for name in self.input_shapes:
             if name not in inputs:
                 raise SpecError.about(
-                    "input_shapes", "{input_shapes} {name}: the model has no input of that name.{hint} Its inputs: {inputs}.",
-                    name=name, hint=suggest(name, inputs), inputs=", ".join(inputs),
+                    "input_shapes",
+                    "{input_shapes} {name}: the model has no input of that name.{hint} Its inputs: {inputs}.",
+                    name=name,
+                    hint=suggest(name, inputs),
+                    inputs=", ".join(inputs),
                 )
 
     def check_all_used(self):
@@ -172,8 +190,11 @@ class Dims:
         for d in self.overrides:
             if d not in self.used:
                 raise SpecError.about(
-                    "overrides", "{overrides} {dim}: the model has no dynamic dimension of that name. Its dynamic "
-                    "dimensions: {named}.", dim=d, named=", ".join(self.named) or "none",
+                    "overrides",
+                    "{overrides} {dim}: the model has no dynamic dimension of that name. Its dynamic "
+                    "dimensions: {named}.",
+                    dim=d,
+                    named=", ".join(self.named) or "none",
                 )
 
 

@@ -108,7 +108,11 @@ class Translator:
         self.inputs: list[str] = []
 
     def translate(self) -> dict:
-        name = str(self.doc.get("config", {}).get("name") or "model") if isinstance(self.doc.get("config"), dict) else "model"
+        name = (
+            str(self.doc.get("config", {}).get("name") or "model")
+            if isinstance(self.doc.get("config"), dict)
+            else "model"
+        )
         outputs = self.model(self.doc, "", None)
         self.dims.check_inputs(self.inputs)
         self.dims.check_all_used()
@@ -173,7 +177,9 @@ class Translator:
 
     def _model(self, doc, prefix, inputs):
         if not isinstance(doc, dict) or doc.get("class_name") not in MODELS or not isinstance(doc.get("config"), dict):
-            raise SpecError("not a Keras model config: class_name must be Functional, Model or Sequential with a config.")
+            raise SpecError(
+                "not a Keras model config: class_name must be Functional, Model or Sequential with a config."
+            )
         if doc["class_name"] == "Sequential":
             return self.sequential(doc["config"], prefix, inputs)
         return self.functional(doc["config"], prefix, inputs)
@@ -190,9 +196,13 @@ class Translator:
                     x = self.input_layer(layer)
                 continue
             if x is None:
-                shape = layer.cfg.get("batch_input_shape") or layer.cfg.get("batch_shape") or cfg.get("build_input_shape")
+                shape = (
+                    layer.cfg.get("batch_input_shape") or layer.cfg.get("batch_shape") or cfg.get("build_input_shape")
+                )
                 if shape is None:
-                    raise layer.error("a Sequential model without an input shape (no InputLayer, no batch_input_shape).")
+                    raise layer.error(
+                        "a Sequential model without an input shape (no InputLayer, no batch_input_shape)."
+                    )
                 x = self.new_input(layer, f"{prefix}input", shape)
             (x,) = self.call(layer, [x], 0)
         return [x]
@@ -226,7 +236,9 @@ class Translator:
             if len(left) == len(pending):
                 layer, _, node = left[0]
                 missing = next(r for r in node.refs if r not in tensors)
-                raise layer.error(f"reads '{missing[0]}' (call {missing[1]}, output {missing[2]}), which nothing produces.")
+                raise layer.error(
+                    f"reads '{missing[0]}' (call {missing[1]}, output {missing[2]}), which nothing produces."
+                )
             pending = left
         outputs = []
         for ref in _refs(cfg.get("output_layers")):
@@ -240,8 +252,11 @@ class Translator:
         if shape is None and layer.cfg.get("input_shape") is not None:
             shape = [None, *layer.cfg["input_shape"]]
         if not isinstance(shape, list) or len(shape) < 2:
-            raise layer.error("an InputLayer needs batch_shape (Keras 3) or batch_input_shape (Keras 2).",
-                              attribute="batch_shape", received=shape)
+            raise layer.error(
+                "an InputLayer needs batch_shape (Keras 3) or batch_input_shape (Keras 2).",
+                attribute="batch_shape",
+                received=shape,
+            )
         return self.new_input(layer, layer.path, shape)
 
     def new_input(self, layer, name, shape) -> Tensor:
@@ -275,7 +290,7 @@ class Translator:
         share = self.owners.get(layer.path) if index > 0 else None
         prefixes = getattr(self, "share_prefix", None)
         if share is None and prefixes and layer.path.startswith(prefixes[0]):
-            share = self.owners.get(prefixes[1] + layer.path[len(prefixes[0]):])
+            share = self.owners.get(prefixes[1] + layer.path[len(prefixes[0]) :])
         call = Call(self, layer, name, share)
         try:
             out = fn(call, xs)
@@ -296,9 +311,17 @@ class Layer:
     """One layer entry of a model config: class, name, config, and its calls (inbound nodes)."""
 
     def __init__(self, raw, prefix):
-        if not isinstance(raw, dict) or not isinstance(raw.get("class_name"), str) or not isinstance(raw.get("config"), dict):
-            raise SpecError("each layer of a model config is an object with class_name and config.", attribute="layers",
-                            received=raw, has_received=True)
+        if (
+            not isinstance(raw, dict)
+            or not isinstance(raw.get("class_name"), str)
+            or not isinstance(raw.get("config"), dict)
+        ):
+            raise SpecError(
+                "each layer of a model config is an object with class_name and config.",
+                attribute="layers",
+                received=raw,
+                has_received=True,
+            )
         self.cls = raw["class_name"]
         self.cfg = raw["config"]
         self.name = str(raw.get("name") or self.cfg.get("name") or self.cls.lower())
@@ -390,9 +413,21 @@ class Call:
 
 # ---------------------------------------------------------------- helpers
 
-ACTIVATIONS = {"relu": "relu", "relu6": "relu6", "sigmoid": "sigmoid", "tanh": "tanh", "swish": "swish", "silu": "swish",
-               "gelu": "gelu", "hard_sigmoid": "hard_sigmoid", "hard_silu": "hard_swish", "hard_swish": "hard_swish",
-               "elu": "elu", "linear": "linear", "softmax": "softmax"}
+ACTIVATIONS = {
+    "relu": "relu",
+    "relu6": "relu6",
+    "sigmoid": "sigmoid",
+    "tanh": "tanh",
+    "swish": "swish",
+    "silu": "swish",
+    "gelu": "gelu",
+    "hard_sigmoid": "hard_sigmoid",
+    "hard_silu": "hard_swish",
+    "hard_swish": "hard_swish",
+    "elu": "elu",
+    "linear": "linear",
+    "softmax": "softmax",
+}
 
 
 def _activation_name(call, value):
@@ -401,11 +436,17 @@ def _activation_name(call, value):
     if isinstance(value, dict):  # Keras 3 may serialise the function: {"class_name": "function", "config": "relu"}
         value = value.get("config") if isinstance(value.get("config"), str) else value.get("class_name")
     if not isinstance(value, str) or value not in ACTIVATIONS:
-        raise call.error(f"activation {value!r} is not translated. Translated: {', '.join(ACTIVATIONS)}.",
-                         attribute="activation", received=value)
+        raise call.error(
+            f"activation {value!r} is not translated. Translated: {', '.join(ACTIVATIONS)}.",
+            attribute="activation",
+            received=value,
+        )
     if value == "hard_sigmoid" and call.t.keras2:
-        raise call.error("Keras 2's hard_sigmoid is clip(0.2 x + 0.5, 0, 1); only Keras 3's relu6(x + 3) / 6 is translated.",
-                         attribute="activation", received=value)
+        raise call.error(
+            "Keras 2's hard_sigmoid is clip(0.2 x + 0.5, 0, 1); only Keras 3's relu6(x + 3) / 6 is translated.",
+            attribute="activation",
+            received=value,
+        )
     return ACTIVATIONS[value]
 
 
@@ -446,9 +487,15 @@ def _conv_type(base, rank):
 def _conv(call, xs):
     _channels_last(call)
     rank = int(call.layer.cls[-2])
-    attrs = {"filters": call.get("filters"), "kernel": _pair(call, "kernel_size"), "stride": _pair(call, "strides", 1),
-             "padding": _padding(call), "dilation": _pair(call, "dilation_rate", 1), "groups": call.get("groups", 1) or 1,
-             "bias": bool(call.get("use_bias", True))}
+    attrs = {
+        "filters": call.get("filters"),
+        "kernel": _pair(call, "kernel_size"),
+        "stride": _pair(call, "strides", 1),
+        "padding": _padding(call),
+        "dilation": _pair(call, "dilation_rate", 1),
+        "groups": call.get("groups", 1) or 1,
+        "bias": bool(call.get("use_bias", True)),
+    }
     for key, default in (("stride", 1), ("dilation", 1), ("groups", 1), ("padding", "valid")):
         if attrs[key] == default:
             del attrs[key]
@@ -460,9 +507,14 @@ def _conv(call, xs):
 def _depthwise(call, xs):
     _channels_last(call)
     rank = int(call.layer.cls[-2])
-    attrs = {"kernel": _pair(call, "kernel_size"), "stride": _pair(call, "strides", 1), "padding": _padding(call),
-             "dilation": _pair(call, "dilation_rate", 1), "multiplier": call.get("depth_multiplier", 1),
-             "bias": bool(call.get("use_bias", True))}
+    attrs = {
+        "kernel": _pair(call, "kernel_size"),
+        "stride": _pair(call, "strides", 1),
+        "padding": _padding(call),
+        "dilation": _pair(call, "dilation_rate", 1),
+        "multiplier": call.get("depth_multiplier", 1),
+        "bias": bool(call.get("use_bias", True)),
+    }
     for key, default in (("stride", 1), ("dilation", 1), ("multiplier", 1), ("padding", "valid")):
         if attrs[key] == default:
             del attrs[key]
@@ -475,12 +527,22 @@ def _separable(call, xs):
     _channels_last(call)
     if call.share:
         raise call.error("a shared SeparableConv2D is not supported.")
-    dw = {"kernel": _pair(call, "kernel_size"), "stride": _pair(call, "strides", 1), "padding": _padding(call),
-          "dilation": _pair(call, "dilation_rate", 1), "multiplier": call.get("depth_multiplier", 1), "bias": False}
+    dw = {
+        "kernel": _pair(call, "kernel_size"),
+        "stride": _pair(call, "strides", 1),
+        "padding": _padding(call),
+        "dilation": _pair(call, "dilation_rate", 1),
+        "multiplier": call.get("depth_multiplier", 1),
+        "bias": False,
+    }
     x = call.emit("depthwise_conv2d", dw, xs, suffix="depthwise")
     # Keras adds the bias after the pointwise product only
-    x = call.emit("conv2d", {"filters": call.get("filters"), "kernel": 1, "bias": bool(call.get("use_bias", True))}, [x],
-                  suffix="pointwise")
+    x = call.emit(
+        "conv2d",
+        {"filters": call.get("filters"), "kernel": 1, "bias": bool(call.get("use_bias", True))},
+        [x],
+        suffix="pointwise",
+    )
     return call.activation(x)
 
 
@@ -495,7 +557,9 @@ def _batch_norm(call, xs):
     axis = call.get("axis", -1)
     axis = axis[0] if isinstance(axis, list) and len(axis) == 1 else axis
     if axis not in (-1, len(xs[0].shape)):
-        raise call.error("only batch norm over the last (channels) axis is translated.", attribute="axis", received=axis)
+        raise call.error(
+            "only batch norm over the last (channels) axis is translated.", attribute="axis", received=axis
+        )
     attrs = {"epsilon": call.get("epsilon", 0.001)}
     if not call.get("center", True):
         attrs["center"] = False
@@ -525,7 +589,9 @@ def _relu(call, xs):
         return call.emit("activation", {"fn": "relu6"}, xs)
     if top is None:
         return call.emit("activation", {"fn": "leaky_relu", "alpha": slope}, xs)
-    raise call.error("only max_value None or 6 without a negative slope is translated.", attribute="max_value", received=top)
+    raise call.error(
+        "only max_value None or 6 without a negative slope is translated.", attribute="max_value", received=top
+    )
 
 
 @keras_layer("LeakyReLU")
@@ -654,7 +720,9 @@ def _normalization(call, xs):
     axis = call.get("axis", -1)
     axis = axis if isinstance(axis, list) else [axis]
     if axis not in ([-1], [len(xs[0].shape)]):
-        raise call.error("only a normalisation per channel (the last axis) is translated.", attribute="axis", received=axis)
+        raise call.error(
+            "only a normalisation per channel (the last axis) is translated.", attribute="axis", received=axis
+        )
     if call.get("invert", False):
         raise call.error("invert=true is not translated.", attribute="invert", received=True)
     return call.emit("normalize", {}, xs, weights=True)
@@ -663,8 +731,14 @@ def _normalization(call, xs):
 @keras_layer("Conv2DTranspose")
 def _conv_transpose(call, xs):
     _channels_last(call)
-    attrs = {"filters": call.get("filters"), "kernel": _pair(call, "kernel_size"), "stride": _pair(call, "strides", 1),
-             "padding": _padding(call), "dilation": _pair(call, "dilation_rate", 1), "bias": bool(call.get("use_bias", True))}
+    attrs = {
+        "filters": call.get("filters"),
+        "kernel": _pair(call, "kernel_size"),
+        "stride": _pair(call, "strides", 1),
+        "padding": _padding(call),
+        "dilation": _pair(call, "dilation_rate", 1),
+        "bias": bool(call.get("use_bias", True)),
+    }
     if call.get("output_padding") is not None:
         attrs["output_padding"] = _pair(call, "output_padding")
     for key, default in (("stride", 1), ("dilation", 1), ("padding", "valid")):
@@ -720,9 +794,14 @@ RECURRENT = {"SimpleRNN": "simple_rnn", "LSTM": "lstm", "GRU": "gru"}
 def _recurrent_attrs(call, cfg, layer_cls):
     """Spec attributes of a Keras recurrent layer config (Keras: one bias vector per gate, GRU's reset_after two)."""
     if cfg.get("activation", "tanh") not in ("tanh", None) or cfg.get("recurrent_activation", "sigmoid") not in (
-            "sigmoid", None):
-        raise call.error("only the default activations (tanh, sigmoid) are translated.", attribute="activation",
-                         received=[cfg.get("activation"), cfg.get("recurrent_activation")])
+        "sigmoid",
+        None,
+    ):
+        raise call.error(
+            "only the default activations (tanh, sigmoid) are translated.",
+            attribute="activation",
+            received=[cfg.get("activation"), cfg.get("recurrent_activation")],
+        )
     if cfg.get("go_backwards") or cfg.get("stateful"):
         raise call.error("go_backwards and stateful are not translated.", attribute="go_backwards")
     attrs = {"units": cfg.get("units")}
@@ -750,8 +829,9 @@ def _bidirectional(call, xs):
     inner = call.get("layer") or {}
     cls = inner.get("class_name")
     if cls not in RECURRENT or call.get("merge_mode", "concat") != "concat":
-        raise call.error("only a concatenated Bidirectional SimpleRNN, LSTM or GRU is translated.", attribute="layer",
-                         received=cls)
+        raise call.error(
+            "only a concatenated Bidirectional SimpleRNN, LSTM or GRU is translated.", attribute="layer", received=cls
+        )
     attrs = _recurrent_attrs(call, inner.get("config") or {}, cls)
     attrs["bidirectional"] = True
     return call.emit(RECURRENT[cls], attrs, xs, weights=True)
@@ -768,4 +848,6 @@ def _global_pool_1d(call, xs):
     if average:
         return call.emit("mean", attrs, xs)
     x = call.emit("max_pool1d", {"pool": xs[0].shape[0]}, xs)  # one window over every step: (1, C)
-    return x if call.get("keepdims", False) else call.emit("reshape", {"shape": [xs[0].shape[1]]}, [x], suffix="squeeze")
+    return (
+        x if call.get("keepdims", False) else call.emit("reshape", {"shape": [xs[0].shape[1]]}, [x], suffix="squeeze")
+    )

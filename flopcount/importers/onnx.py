@@ -106,7 +106,9 @@ class Binding:
 
     def to_spec(self, array):
         """An ONNX-ordered array as the spec layer holds it: (batch, *spec shape)."""
-        return array.transpose(self.perm).reshape((array.shape[self.perm[0]],) + tuple(self.shape[a] for a in self.perm[1:]))
+        return array.transpose(self.perm).reshape(
+            (array.shape[self.perm[0]],) + tuple(self.shape[a] for a in self.perm[1:])
+        )
 
     def from_spec(self, array):
         """The spec layer's (batch, *spec shape) array in ONNX order and shape."""
@@ -173,8 +175,9 @@ class Node:
                 try:
                     attrs[a.name] = helper.get_attribute_value(a)
                 except Exception:  # noqa: BLE001 - a malformed attribute is bad input, reported as such
-                    raise self.error("its value cannot be decoded (an attribute of an unknown or empty type).",
-                                     attribute=a.name) from None
+                    raise self.error(
+                        "its value cannot be decoded (an attribute of an unknown or empty type).", attribute=a.name
+                    ) from None
             self._attrs = attrs
         return self._attrs
 
@@ -209,8 +212,11 @@ def read_onnx(path: Path, file: str, overrides: dict, input_shapes: dict) -> Imp
     weights.inputs = [Binding(name, a.layer, a.shape, a.perm, a.integer) for name, a in t.inputs]
     weights.outputs = [Binding(name, a.layer, a.shape, a.perm, a.integer) for name, a in t.outputs]
     given = {name for name, _ in t.inputs}
-    weights.probes = [Binding(name, a.layer, a.shape, a.perm, a.integer) for name, a in t.values.items()
-                      if isinstance(a, Act) and name not in given]
+    weights.probes = [
+        Binding(name, a.layer, a.shape, a.perm, a.integer)
+        for name, a in t.values.items()
+        if isinstance(a, Act) and name not in given
+    ]
     return Imported(doc, "onnx", weights, notes=t.notes)
 
 
@@ -256,8 +262,11 @@ def check_opset(model, file):
     lo, hi = OPSETS
     if not lo <= version <= hi:
         raise SpecError(
-            f"opset {version} is outside the supported range {lo} to {hi}.", file=file, attribute="opset_import",
-            received=version, has_received=True,
+            f"opset {version} is outside the supported range {lo} to {hi}.",
+            file=file,
+            attribute="opset_import",
+            received=version,
+            has_received=True,
         )
     return version
 
@@ -501,7 +510,9 @@ class Translator:
         for vi in self.graph.output:
             v = self.values.get(vi.name)
             if not isinstance(v, Act):
-                raise ModelError("the graph's output is a constant; there is nothing to count.", node=vi.name, op="output")
+                raise ModelError(
+                    "the graph's output is a constant; there is nothing to count.", node=vi.name, op="output"
+                )
             self.outputs.append((vi.name, v))
         name = self.graph.name or "model"
         producer = " ".join(p for p in (self.model.producer_name, self.model.producer_version) if p)
@@ -520,8 +531,18 @@ class Translator:
             return None
         from onnx import numpy_helper
 
-        if not (tensor.raw_data or tensor.float_data or tensor.int32_data or tensor.int64_data
-                or tensor.double_data or tensor.uint64_data or tensor.string_data) and prod(tensor.dims) > 0:
+        if (
+            not (
+                tensor.raw_data
+                or tensor.float_data
+                or tensor.int32_data
+                or tensor.int64_data
+                or tensor.double_data
+                or tensor.uint64_data
+                or tensor.string_data
+            )
+            and prod(tensor.dims) > 0
+        ):
             return None  # skipped bytes
         try:
             return numpy_helper.to_array(tensor)
@@ -534,7 +555,9 @@ class Translator:
         tt = vi.type.tensor_type
         if not vi.type.HasField("tensor_type") or not tt.HasField("shape"):
             raise ModelError("a graph input without a tensor shape is not supported.", node=vi.name, op="input")
-        dims = [d.dim_value if d.HasField("dim_value") and d.dim_value > 0 else d.dim_param or None for d in tt.shape.dim]
+        dims = [
+            d.dim_value if d.HasField("dim_value") and d.dim_value > 0 else d.dim_param or None for d in tt.shape.dim
+        ]
         shape = self.dims.resolve(vi.name, dims)
         integer = tt.elem_type in (TensorProto.INT64, TensorProto.INT32)
         rank = len(shape)
@@ -544,7 +567,8 @@ class Translator:
         if rank < 2:
             raise ModelError(
                 f"an input of rank {rank}; inputs are batch first, (N, ...) with at least one axis besides the batch.",
-                node=vi.name, op="input",
+                node=vi.name,
+                op="input",
             )
         name = self.layer_name(vi.name)
         spec_shape = [shape[a] for a in perm[1:]]
@@ -586,7 +610,9 @@ class Translator:
             raise
         except (IndexError, KeyError, TypeError, ValueError, AttributeError, ZeroDivisionError) as err:
             # a node missing an input or attribute its operator requires: bad input, never a traceback
-            raise node.error(f"is malformed for {node.op} (inputs {node.inputs}): {type(err).__name__}: {err}") from None
+            raise node.error(
+                f"is malformed for {node.op} (inputs {node.inputs}): {type(err).__name__}: {err}"
+            ) from None
 
     def _loaded(self, node, c: Const) -> Const:
         """c with its values, read from the file (a weight whose bytes were skipped) through its steps."""
@@ -607,15 +633,25 @@ class Translator:
                 f"{op_name} is translated only on constants (computed at import), but its input '{computed}' is "
                 f"computed at run time here. Operators translated on computed tensors: {', '.join(sorted(OPS))}."
             )
-        return node.error(
-            f"unsupported operator {op_name}. Supported: {', '.join(supported_operators())}."
-        )
+        return node.error(f"unsupported operator {op_name}. Supported: {', '.join(supported_operators())}.")
 
 
 # operators that pass a weight through without its values (its dimensions, or a step of it)
 SYMBOLIC = {"Shape", "Transpose", "Expand", "Identity", "Cast", "CastLike"}
-SPATIAL = {"Conv", "ConvTranspose", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "Upsample",
-           "BatchNormalization", "Pad", "Resize", "InstanceNormalization", "GroupNormalization"}
+SPATIAL = {
+    "Conv",
+    "ConvTranspose",
+    "MaxPool",
+    "AveragePool",
+    "GlobalAveragePool",
+    "GlobalMaxPool",
+    "Upsample",
+    "BatchNormalization",
+    "Pad",
+    "Resize",
+    "InstanceNormalization",
+    "GroupNormalization",
+}
 
 
 # ---------------------------------------------------------------- shared attribute helpers
@@ -635,8 +671,9 @@ def _window(t, node, x: Act, kernel):
     """stride, dilation and spec padding of a 1-, 2- or 3-D sliding window from ONNX attributes."""
     rank = len(kernel)
     if rank != x.rank - 2:
-        raise node.error(f"a {rank}-D window on an input of shape {list(x.shape)}.", attribute="kernel_shape",
-                         received=list(kernel))
+        raise node.error(
+            f"a {rank}-D window on an input of shape {list(x.shape)}.", attribute="kernel_shape", received=list(kernel)
+        )
     strides = _ints(node, "strides", 1, rank)
     dilations = _ints(node, "dilations", 1, rank)
     auto = node.attrs.get("auto_pad", b"NOTSET")
@@ -699,7 +736,9 @@ def _conv(t, node):
     w = t.weight(node, 1)
     rank = x.rank - 2
     if len(w.dims) != x.rank:
-        raise node.error(f"a weight of shape {list(w.dims)} for an input of shape {list(x.shape)}.", received=list(w.dims))
+        raise node.error(
+            f"a weight of shape {list(w.dims)} for an input of shape {list(x.shape)}.", received=list(w.dims)
+        )
     m, cg, *taps = w.dims
     kernel = list(node.attrs.get("kernel_shape", taps))
     if kernel != taps:
@@ -790,7 +829,9 @@ def _matmul(t, node):
         _matmul_tensors(t, node, a, b)
         return
     if len(b.dims) != 2 or a.rank < 2:
-        raise node.error(f"translated only as (..., K) x (K, M) with a constant (K, M); received {list(a.shape)} x {list(b.dims)}.")
+        raise node.error(
+            f"translated only as (..., K) x (K, M) with a constant (K, M); received {list(a.shape)} x {list(b.dims)}."
+        )
     w = t.weight(node, 1)
     units = b.dims[1]
     bias = None
@@ -812,8 +853,10 @@ def _matmul(t, node):
 def _matmul_tensors(t, node, a: Act, b: Act):
     """(..., m, k) x (..., k, n) of two computed tensors (attention's scores and mix): a matmul layer."""
     if a.rank != b.rank or a.rank < 3 or a.batch != b.batch or a.shape[:-2] != b.shape[:-2]:
-        raise node.error(f"a MatMul of computed tensors is translated with equal leading axes, batch included; "
-                         f"received {list(a.shape)} x {list(b.shape)}.")
+        raise node.error(
+            f"a MatMul of computed tensors is translated with equal leading axes, batch included; "
+            f"received {list(a.shape)} x {list(b.shape)}."
+        )
     if a.batch >= a.rank - 2:
         raise node.error("multiplies along the batch axis.")
     a, attrs = _operand(t, node, a, "transpose_a")
@@ -837,7 +880,11 @@ def _operand(t, node, x: Act, flag):
 def _batch_norm(t, node):
     x = t.act(node, 0)
     if node.attrs.get("training_mode", 0):
-        raise node.error("training_mode=1 is not supported; export the model in inference mode.", attribute="training_mode", received=1)
+        raise node.error(
+            "training_mode=1 is not supported; export the model in inference mode.",
+            attribute="training_mode",
+            received=1,
+        )
     if node.attrs.get("spatial", 1) != 1:
         raise node.error("spatial=0 is not supported.", attribute="spatial", received=0)
     if any(o for o in node.outputs[1:]):
@@ -846,8 +893,7 @@ def _batch_norm(t, node):
     x = t.arrange(node, x, want if x.perm[-1] != 1 else x.perm)
     scale, shift, mean, var = (t.weight(node, i) for i in (1, 2, 3, 4))
     eps = node.attrs.get("epsilon", 1e-5)
-    weights = {"gamma": _ref(scale), "beta": _ref(shift),
-               "moving_mean": _ref(mean), "moving_variance": _ref(var)}
+    weights = {"gamma": _ref(scale), "beta": _ref(shift), "moving_mean": _ref(mean), "moving_variance": _ref(var)}
     name = t.emit(node, "batch_norm", {"epsilon": _float32(eps)}, [x], weights)
     t.set(node, 0, t.new_act(name, x.shape, x.perm))
 
@@ -862,8 +908,13 @@ def _activation(t, node, fn, alpha=None):
 
 
 # operator -> (activation fn, its alpha attribute's ONNX default or None)
-ACTIVATIONS = {"Relu": ("relu", None), "Tanh": ("tanh", None), "HardSwish": ("hard_swish", None),
-               "LeakyRelu": ("leaky_relu", 0.01), "Elu": ("elu", 1.0)}
+ACTIVATIONS = {
+    "Relu": ("relu", None),
+    "Tanh": ("tanh", None),
+    "HardSwish": ("hard_swish", None),
+    "LeakyRelu": ("leaky_relu", 0.01),
+    "Elu": ("elu", 1.0),
+}
 
 
 @op(*ACTIVATIONS)
@@ -896,7 +947,8 @@ def _hard_sigmoid(t, node):
     if not (_close32(alpha, 1 / 6) and _close32(beta, 0.5)):
         raise node.error(
             "only max(0, min(1, x/6 + 1/2)) (alpha=1/6, beta=0.5, PyTorch's and Keras 3's) is translated.",
-            attribute="alpha", received=[alpha, beta],
+            attribute="alpha",
+            received=[alpha, beta],
         )
     _activation(t, node, "hard_sigmoid")
 
@@ -922,8 +974,9 @@ def _clip(t, node):
     elif lo == 0 and (hi is None or hi == float("inf")):
         _activation(t, node, "relu")
     else:
-        raise node.error("only Clip(0, 6) (ReLU6) and Clip(0, inf) (ReLU) are translated.", attribute="min",
-                         received=[lo, hi])
+        raise node.error(
+            "only Clip(0, 6) (ReLU6) and Clip(0, inf) (ReLU) are translated.", attribute="min", received=[lo, hi]
+        )
 
 
 @op("Softmax")
@@ -934,8 +987,11 @@ def _softmax(t, node):
     if axis is None or axis == x.batch:
         raise node.error("must name an axis other than the batch.", attribute="axis", received=node.attrs.get("axis"))
     if t.opset < 13 and axis != x.rank - 1:
-        raise node.error("before opset 13, Softmax flattens from axis on; only the last axis is translated.",
-                         attribute="axis", received=axis)
+        raise node.error(
+            "before opset 13, Softmax flattens from axis on; only the last axis is translated.",
+            attribute="axis",
+            received=axis,
+        )
     if x.perm[-1] != axis:
         x = t.arrange(node, x, tuple(a for a in x.native() if a != axis) + (axis,))
     name = t.emit(node, "softmax", {}, [x])
@@ -1043,7 +1099,9 @@ def _flatten(t, node):
     axis = node.attrs.get("axis", 1)
     axis = axis % x.rank if axis < 0 else axis
     if axis != 1 or x.batch != 0:
-        raise node.error("only Flatten at axis 1, with the batch first, is translated.", attribute="axis", received=axis)
+        raise node.error(
+            "only Flatten at axis 1, with the batch first, is translated.", attribute="axis", received=axis
+        )
     x = t.arrange(node, x, tuple(a for a in x.native() if a in x.perm or x.shape[a] != 1))
     out = (x.shape[0], prod(x.shape[1:]))
     if len(x.spec_shape) == 1:
@@ -1069,8 +1127,10 @@ def _arithmetic(t, node):
         # a learned tensor (a position embedding, a layer scale, a per-channel mean) added, multiplied... in
         act = next((v for v in xs if isinstance(v, Act)), None)
         if act is None or len(consts) != 1:
-            raise node.error(f"{node.op} with a constant of shape {list(consts[0].dims)} is not translated; "
-                             "arithmetic of computed tensors and one constant tensor is.")
+            raise node.error(
+                f"{node.op} with a constant of shape {list(consts[0].dims)} is not translated; "
+                "arithmetic of computed tensors and one constant tensor is."
+            )
         xs = [_param(t, node, v, act) if isinstance(v, Const) else v for v in xs]
         consts = []
     if consts:
@@ -1087,8 +1147,13 @@ def _arithmetic(t, node):
         if node.op == "Div" and c == 0:
             raise node.error("divides by zero.")
         # c - x is -x + c
-        scale, offset = {"Add": (1.0, c), "Sum": (1.0, c), "Sub": (1.0, -c) if first else (-1.0, c), "Mul": (c, 0.0),
-                         "Div": (1.0 / c, 0.0)}[node.op]
+        scale, offset = {
+            "Add": (1.0, c),
+            "Sum": (1.0, c),
+            "Sub": (1.0, -c) if first else (-1.0, c),
+            "Mul": (c, 0.0),
+            "Div": (1.0 / c, 0.0),
+        }[node.op]
         attrs = {"scale": _float32(scale)}
         if offset:
             attrs["offset"] = _float32(offset)
@@ -1109,7 +1174,9 @@ def _arithmetic(t, node):
     for x in xs:
         offset = rank - x.rank
         if x.rank != rank or x.batch != big.batch - offset:
-            raise node.error("broadcasts across the batch axis; only inputs with the batch first and the same rank are translated.")
+            raise node.error(
+                "broadcasts across the batch axis; only inputs with the batch first and the same rank are translated."
+            )
         arranged.append(t.arrange(node, x, tuple(a - offset for a in order if a - offset >= 0)))
     layer_type = {"Add": "add", "Sum": "add", "Sub": "subtract", "Mul": "multiply", "Div": "divide"}[node.op]
     name = t.emit(node, layer_type, {}, arranged)
@@ -1176,8 +1243,15 @@ def _identity(t, node):
         from onnx import TensorProto
 
         to = node.attrs.get("to") if node.op == "Cast" else None
-        if to is not None and to not in (TensorProto.FLOAT, TensorProto.FLOAT16, TensorProto.DOUBLE, TensorProto.BFLOAT16):
-            raise node.error("casting a computed tensor to a non-float type is not supported.", attribute="to", received=to)
+        if to is not None and to not in (
+            TensorProto.FLOAT,
+            TensorProto.FLOAT16,
+            TensorProto.DOUBLE,
+            TensorProto.BFLOAT16,
+        ):
+            raise node.error(
+                "casting a computed tensor to a non-float type is not supported.", attribute="to", received=to
+            )
     t.set(node, 0, x)
 
 
@@ -1205,10 +1279,15 @@ def _pad(t, node):
             full[a], full[a + rank] = pads[i], pads[i + len(axes)]
         pads = full
     if len(pads) != 2 * rank or any(p < 0 for p in pads):
-        raise node.error("must give a non-negative amount before and after every axis.", attribute="pads", received=pads)
+        raise node.error(
+            "must give a non-negative amount before and after every axis.", attribute="pads", received=pads
+        )
     if rank != 4 or any(pads[a] or pads[a + rank] for a in (0, 1)):
-        raise node.error("only padding of the two spatial axes of an (N, C, H, W) tensor is translated.",
-                         attribute="pads", received=pads)
+        raise node.error(
+            "only padding of the two spatial axes of an (N, C, H, W) tensor is translated.",
+            attribute="pads",
+            received=pads,
+        )
     x = t.arrange(node, x, x.channels_last())
     padding = [[pads[2], pads[6]], [pads[3], pads[7]]]
     name = t.emit(node, "zero_pad", {"padding": padding}, [x])
@@ -1308,15 +1387,20 @@ def _reshape(t, node):
             raise node.error(f"cannot reshape {list(x.shape)} to {target}.", attribute="shape", received=target)
         shape[shape.index(-1)] = total // rest
     if prod(shape) != total:
-        raise node.error(f"cannot reshape {list(x.shape)} ({total} elements) to {shape}.", attribute="shape", received=target)
+        raise node.error(
+            f"cannot reshape {list(x.shape)} ({total} elements) to {shape}.", attribute="shape", received=target
+        )
     # which target axis is the batch: the one of its size with the same elements before it
     n = x.shape[x.batch] if x.batch >= 0 else 1
     before = prod(x.shape[: x.batch]) if x.batch >= 0 else None
     j = next((i for i, d in enumerate(shape) if d == n and (before is None or prod(shape[:i]) == before)), None)
     if j is None:
         if n != 1:
-            raise node.error("reshapes across the batch axis; the batch must stay an axis of its own.", attribute="shape",
-                             received=target)
+            raise node.error(
+                "reshapes across the batch axis; the batch must stay an axis of its own.",
+                attribute="shape",
+                received=target,
+            )
         j = -1  # a batch of 1 merged into another axis (attention's batch x heads): it stays implicit
     old = [a for a in x.native()[1:] if x.shape[a] != 1]
     new = [a for a in range(len(shape)) if a != j and shape[a] != 1]
@@ -1355,8 +1439,12 @@ def _fold_constant(t, node):
     a = node.attrs
     if "value" in a:
         return [numpy_helper.to_array(node.proto.attribute[0].t)]
-    for key, dtype in (("value_float", np.float32), ("value_int", np.int64), ("value_floats", np.float32),
-                       ("value_ints", np.int64)):
+    for key, dtype in (
+        ("value_float", np.float32),
+        ("value_int", np.int64),
+        ("value_floats", np.float32),
+        ("value_ints", np.int64),
+    ):
         if key in a:
             return [np.array(a[key], dtype=dtype)]
     raise node.error("only tensor, float and int constants are supported.", attribute=next(iter(a), None))
@@ -1418,9 +1506,20 @@ def _fold_binary(t, node, a, b, *rest):
     np = _np()
     if node.op == "Div" and np.issubdtype(a.dtype, np.integer):
         return [(np.trunc(a / b)).astype(a.dtype)]
-    fn = {"Add": np.add, "Sum": np.add, "Sub": np.subtract, "Mul": np.multiply, "Div": np.divide, "Pow": np.power,
-          "Equal": np.equal, "Less": np.less, "Greater": np.greater, "Min": np.minimum, "Max": np.maximum,
-          "Mod": np.mod}[node.op]
+    fn = {
+        "Add": np.add,
+        "Sum": np.add,
+        "Sub": np.subtract,
+        "Mul": np.multiply,
+        "Div": np.divide,
+        "Pow": np.power,
+        "Equal": np.equal,
+        "Less": np.less,
+        "Greater": np.greater,
+        "Min": np.minimum,
+        "Max": np.maximum,
+        "Mod": np.mod,
+    }[node.op]
     out = fn(a, b)
     for c in rest:
         out = fn(out, c)
@@ -1430,8 +1529,15 @@ def _fold_binary(t, node, a, b, *rest):
 @fold("Neg", "Sqrt", "Floor", "Ceil", "Abs", "Not", "Reciprocal")
 def _fold_unary(t, node, x):
     np = _np()
-    fn = {"Neg": np.negative, "Sqrt": np.sqrt, "Floor": np.floor, "Ceil": np.ceil, "Abs": np.abs,
-          "Not": np.logical_not, "Reciprocal": np.reciprocal}[node.op]
+    fn = {
+        "Neg": np.negative,
+        "Sqrt": np.sqrt,
+        "Floor": np.floor,
+        "Ceil": np.ceil,
+        "Abs": np.abs,
+        "Not": np.logical_not,
+        "Reciprocal": np.reciprocal,
+    }[node.op]
     return [fn(x)]
 
 
@@ -1486,8 +1592,6 @@ def _fold_expand(t, node, x, shape):
 @fold("Transpose")
 def _fold_transpose(t, node, x):
     return [_np().transpose(x, node.attrs.get("perm"))]
-
-
 
 
 # ---------------------------------------------------------------- weights
@@ -1600,8 +1704,11 @@ def _gather(t, node):
     if isinstance(data, Const) and isinstance(indices, Act):
         # a lookup table read at token ids: an embedding
         if axis != 0 or len(data.dims) != 2:
-            raise node.error("translated as an embedding: a (vocabulary, width) table gathered on axis 0.", attribute="axis",
-                             received=axis)
+            raise node.error(
+                "translated as an embedding: a (vocabulary, width) table gathered on axis 0.",
+                attribute="axis",
+                received=axis,
+            )
         if not indices.integer:
             raise node.error("looks up a table at computed real values; an embedding reads integer token ids.")
         vocab, dim = data.dims
@@ -1621,15 +1728,24 @@ def _gather(t, node):
             x = data if axis in data.perm else t.arrange(node, data, data.native())
             spec_axis = x.perm.index(axis) - 1
             name = t.emit(node, "select", {"axis": spec_axis, "index": int(index)}, [x])
-            t.set(node, 0, t.new_act(name, tuple(d for a, d in enumerate(x.shape) if a != axis),
-                                     tuple(a - (a > axis) for a in x.perm if a != axis)))
+            t.set(
+                node,
+                0,
+                t.new_act(
+                    name,
+                    tuple(d for a, d in enumerate(x.shape) if a != axis),
+                    tuple(a - (a > axis) for a in x.perm if a != axis),
+                ),
+            )
             return
         flat = [int(i) % data.shape[axis] for i in index.reshape(-1)]
         if index.ndim == 1 and flat == list(range(flat[0], flat[0] + len(flat))):
             _slice_axis(t, node, data, axis, flat[0], flat[0] + len(flat), 1)
             return
-    raise node.error("translated only as an embedding (a constant table at token ids), or one position or a "
-                     "contiguous range of a computed tensor.")
+    raise node.error(
+        "translated only as an embedding (a constant table at token ids), or one position or a "
+        "contiguous range of a computed tensor."
+    )
 
 
 def _slice_axis(t, node, x: Act, axis, start, stop, step, last=True):
@@ -1736,7 +1852,7 @@ def _erf(t, node):
     if source is None or source.op not in ("Div", "Mul") or source.index not in t.pending_scale:
         raise fail
     x, factor = t.pending_scale.pop(source.index)
-    if not _close32(factor, 2 ** -0.5):
+    if not _close32(factor, 2**-0.5):
         raise fail
     plus = t.consumers.get(node.outputs[0], [])
     if len(plus) != 1 or plus[0].op != "Add" or _const_of(t, plus[0]) != 1.0:
@@ -1781,9 +1897,7 @@ def _feeds_gelu(t, node) -> bool:
         return False
     other = mul.inputs[1] if mul.inputs[0] == node.outputs[0] else mul.inputs[0]
     add = next((n for n in t.nodes if other in n.outputs), None)
-    return add is not None and add.op == "Add" and any(
-        n.op == "Erf" and n.outputs[0] in add.inputs for n in t.nodes
-    )
+    return add is not None and add.op == "Add" and any(n.op == "Erf" and n.outputs[0] in add.inputs for n in t.nodes)
 
 
 def _const_of(t, node, name=None):
@@ -1812,7 +1926,9 @@ def _recurrent(t, node):
     direction = a.get("direction", b"forward")
     direction = direction.decode() if isinstance(direction, bytes) else direction
     if direction not in ("forward", "bidirectional"):
-        raise node.error("only forward and bidirectional layers are translated.", attribute="direction", received=direction)
+        raise node.error(
+            "only forward and bidirectional layers are translated.", attribute="direction", received=direction
+        )
     for key in ("activations", "clip", "activation_alpha", "activation_beta"):
         if key in a:
             raise node.error("only the default activations, without clipping, are translated.", attribute=key)
@@ -1821,17 +1937,24 @@ def _recurrent(t, node):
     layout = a.get("layout", 0)
     for i, what in ((4, "sequence_lens"), (7, "P")):
         if i < len(node.inputs) and node.inputs[i]:
-            raise node.error(f"its input {what} is not translated (every sequence runs to its full length, no peepholes).")
+            raise node.error(
+                f"its input {what} is not translated (every sequence runs to its full length, no peepholes)."
+            )
     for i in (5, 6):
         initial = t.const_input(node, i) if i < len(node.inputs) and node.inputs[i] else None
         if initial is not None and initial.any():
             raise node.error("only zero initial states are translated.")
-    used = [bool(o) and (o in t.consumers or o in {g.name for g in t.graph.output}) for o in (node.outputs + ["", "", ""])[:3]]
+    used = [
+        bool(o) and (o in t.consumers or o in {g.name for g in t.graph.output})
+        for o in (node.outputs + ["", "", ""])[:3]
+    ]
     if used[2]:
         raise node.error("its cell-state output Y_c is read; only Y and Y_h are translated.")
     if x.rank != 3 or x.batch != (0 if layout else 1):
-        raise node.error(f"takes its input as {'(batch, seq, input)' if layout else '(seq, batch, input)'}; "
-                         f"received shape {list(x.shape)}.")
+        raise node.error(
+            f"takes its input as {'(batch, seq, input)' if layout else '(seq, batch, input)'}; "
+            f"received shape {list(x.shape)}."
+        )
     seq_axis = 1 if layout else 0
     x = t.arrange(node, x, (x.batch, seq_axis, 2))
     w, r, b = t.weight(node, 1), t.weight(node, 2), t.weight(node, 3)
@@ -1853,26 +1976,37 @@ def _recurrent(t, node):
     name = t.emit(node, layer_type, attrs, [x], weights)
     steps, n, dirs = x.shape[seq_axis], x.shape[x.batch], len(ways)
     # ONNX's Y is (seq, directions, batch, hidden), Y_h (directions, batch, hidden); layout 1 puts the batch first
-    y_shape, (yb, ys, yd, yh) = ((n, steps, dirs, units), (0, 1, 2, 3)) if layout else ((steps, dirs, n, units), (2, 0, 1, 3))
+    y_shape, (yb, ys, yd, yh) = (
+        ((n, steps, dirs, units), (0, 1, 2, 3)) if layout else ((steps, dirs, n, units), (2, 0, 1, 3))
+    )
     h_shape, (hb, hd, hh) = ((n, dirs, units), (0, 1, 2)) if layout else ((dirs, n, units), (1, 0, 2))
     if used[0]:
         if dirs == 1:  # the directions axis has size 1: the spec's (T, H) holds Y as it is
             y = Act(name, y_shape, (yb, ys, yh))
         else:  # (T, 2 H) read as (T, 2, H)
-            name = t.emit(node, "reshape", {"shape": [steps, dirs, units]}, [Act(name, (n, steps, dirs * units), (0, 1, 2))],
-                          suffix="directions")
+            name = t.emit(
+                node,
+                "reshape",
+                {"shape": [steps, dirs, units]},
+                [Act(name, (n, steps, dirs * units), (0, 1, 2))],
+                suffix="directions",
+            )
             y = t.new_act(name, y_shape, (yb, ys, yd, yh))
         t.set(node, 0, y)
         if used[1]:
             if dirs != 1:
                 raise node.error("reads both Y and Y_h of a bidirectional layer; only one of them is translated.")
-            last = t.emit(node, "select", {"axis": 0, "index": -1}, [Act(y.layer, (n, steps, units), (0, 1, 2))], suffix="last")
+            last = t.emit(
+                node, "select", {"axis": 0, "index": -1}, [Act(y.layer, (n, steps, units), (0, 1, 2))], suffix="last"
+            )
             t.set(node, 1, t.new_act(last, h_shape, (hb, hh)))
         return
     if dirs == 1:
         t.set(node, 1, Act(name, h_shape, (hb, hh)))
     else:
-        name = t.emit(node, "reshape", {"shape": [dirs, units]}, [Act(name, (n, dirs * units), (0, 1))], suffix="directions")
+        name = t.emit(
+            node, "reshape", {"shape": [dirs, units]}, [Act(name, (n, dirs * units), (0, 1))], suffix="directions"
+        )
         t.set(node, 1, t.new_act(name, h_shape, (hb, hd, hh)))
 
 
@@ -1885,11 +2019,15 @@ def _conv_transpose(t, node):
     w = t.weight(node, 1)
     rank = x.rank - 2
     if len(w.dims) != x.rank:
-        raise node.error(f"a weight of shape {list(w.dims)} for an input of shape {list(x.shape)}.", received=list(w.dims))
+        raise node.error(
+            f"a weight of shape {list(w.dims)} for an input of shape {list(x.shape)}.", received=list(w.dims)
+        )
     c, fg, *kernel = w.dims
     groups = node.attrs.get("group", 1)
     if list(node.attrs.get("kernel_shape", kernel)) != kernel:
-        raise node.error("does not match the weight's kernel.", attribute="kernel_shape", received=node.attrs["kernel_shape"])
+        raise node.error(
+            "does not match the weight's kernel.", attribute="kernel_shape", received=node.attrs["kernel_shape"]
+        )
     strides, dilations = _ints(node, "strides", 1, rank), _ints(node, "dilations", 1, rank)
     extra = _ints(node, "output_padding", 0, rank)
     auto = node.attrs.get("auto_pad", b"NOTSET")
@@ -1905,8 +2043,11 @@ def _conv_transpose(t, node):
         for f, o in zip(full, wanted):
             total = f - o
             if total < 0:
-                raise node.error(f"an output_shape {wanted} larger than the full output {full}.", attribute="output_shape",
-                                 received=wanted)
+                raise node.error(
+                    f"an output_shape {wanted} larger than the full output {full}.",
+                    attribute="output_shape",
+                    received=wanted,
+                )
             half = total // 2
             pads.append([half, total - half] if auto == "SAME_UPPER" else [total - half, half])
     elif auto in ("NOTSET", "", "VALID"):
@@ -1942,7 +2083,9 @@ def _resize(t, node):
     a = node.attrs
     mode = a.get("mode", b"nearest")
     mode = mode.decode() if isinstance(mode, bytes) else mode
-    coords = a.get("coordinate_transformation_mode", b"half_pixel" if node.op == "Resize" and t.opset >= 11 else b"asymmetric")
+    coords = a.get(
+        "coordinate_transformation_mode", b"half_pixel" if node.op == "Resize" and t.opset >= 11 else b"asymmetric"
+    )
     coords = coords.decode() if isinstance(coords, bytes) else coords
     nearest = a.get("nearest_mode", b"round_prefer_floor")
     nearest = nearest.decode() if isinstance(nearest, bytes) else nearest
@@ -1960,14 +2103,20 @@ def _resize(t, node):
     attrs = {}
     if mode == "nearest":
         if coords != "asymmetric" or nearest != "floor":
-            raise node.error("nearest resizing is translated with asymmetric coordinates and floor rounding (PyTorch's).",
-                             attribute="coordinate_transformation_mode", received=[coords, nearest])
+            raise node.error(
+                "nearest resizing is translated with asymmetric coordinates and floor rounding (PyTorch's).",
+                attribute="coordinate_transformation_mode",
+                received=[coords, nearest],
+            )
     elif mode == "linear":
         if coords == "align_corners":
             attrs["align_corners"] = True
         elif coords not in ("half_pixel", "pytorch_half_pixel"):
-            raise node.error("linear resizing is translated with half_pixel or align_corners coordinates.",
-                             attribute="coordinate_transformation_mode", received=coords)
+            raise node.error(
+                "linear resizing is translated with half_pixel or align_corners coordinates.",
+                attribute="coordinate_transformation_mode",
+                received=coords,
+            )
         attrs["mode"] = "bilinear"
     else:
         raise node.error("only nearest and linear modes are translated.", attribute="mode", received=mode)
@@ -2000,18 +2149,28 @@ def _group_norm(t, node):
     scale, shift = t.weight(node, 1), t.weight(node, 2)
     eps = _float32(node.attrs.get("epsilon", 1e-5))
     if t.opset >= 21:
-        name = t.emit(node, "group_norm", {"groups": groups, "epsilon": eps}, [x], {"gamma": _ref(scale), "beta": _ref(shift)})
+        name = t.emit(
+            node, "group_norm", {"groups": groups, "epsilon": eps}, [x], {"gamma": _ref(scale), "beta": _ref(shift)}
+        )
         t.set(node, 0, t.new_act(name, x.shape, x.perm))
         return
     # before opset 21 the scale and shift are per group: normalise, then (..., G, C / G) times (G, 1) plus (G, 1)
     name = t.emit(node, "group_norm", {"groups": groups, "epsilon": eps, "affine": False}, [x])
     positions = [x.shape[a] for a in x.perm[1:-1]]
     split = [*positions, groups, c // groups]
-    name = t.emit(node, "reshape", {"shape": split}, [Act(name, (1, *x.spec_shape), tuple(range(x.rank)))], suffix="groups")
+    name = t.emit(
+        node, "reshape", {"shape": split}, [Act(name, (1, *x.spec_shape), tuple(range(x.rank)))], suffix="groups"
+    )
     y = Act(name, (1, *split), tuple(range(len(split) + 1)))
     for suffix, layer_type, w in (("scale", "multiply", scale), ("shift", "add", shift)):
-        p = t.emit(node, "parameter", {"shape": [groups, 1]}, [], {"value": _ref(w, (("reshape", (groups, 1)),))},
-                   suffix=suffix)
+        p = t.emit(
+            node,
+            "parameter",
+            {"shape": [groups, 1]},
+            [],
+            {"value": _ref(w, (("reshape", (groups, 1)),))},
+            suffix=suffix,
+        )
         name = t.emit(node, layer_type, {}, [y, Act(p, (1, groups, 1), (0, 1, 2))], suffix=f"{suffix}_groups")
         y = Act(name, y.shape, y.perm)
     name = t.emit(node, "reshape", {"shape": list(x.spec_shape)}, [y], suffix="channels")
@@ -2025,6 +2184,11 @@ def _instance_norm(t, node):
         raise node.error(f"takes an (N, C, ...) input of rank 3 or more, received {list(x.shape)}.")
     x = t.arrange(node, x, x.channels_last())
     scale, shift = t.weight(node, 1), t.weight(node, 2)
-    name = t.emit(node, "instance_norm", {"epsilon": _float32(node.attrs.get("epsilon", 1e-5)), "affine": True}, [x],
-                  {"gamma": _ref(scale), "beta": _ref(shift)})
+    name = t.emit(
+        node,
+        "instance_norm",
+        {"epsilon": _float32(node.attrs.get("epsilon", 1e-5)), "affine": True},
+        [x],
+        {"gamma": _ref(scale), "beta": _ref(shift)},
+    )
     t.set(node, 0, t.new_act(name, x.shape, x.perm))

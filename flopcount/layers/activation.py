@@ -8,14 +8,33 @@ from math import prod
 from .base import Attr, Layer, register
 from .formula import Factor, elements, formula
 
-ACTIVATIONS = ("relu", "relu6", "leaky_relu", "elu", "sigmoid", "hard_sigmoid", "tanh", "swish", "silu", "hard_swish", "gelu", "gelu_tanh", "linear")
+ACTIVATIONS = (
+    "relu",
+    "relu6",
+    "leaky_relu",
+    "elu",
+    "sigmoid",
+    "hard_sigmoid",
+    "tanh",
+    "swish",
+    "silu",
+    "hard_swish",
+    "gelu",
+    "gelu_tanh",
+    "linear",
+)
 
 
 @register("activation")
 class Activation(Layer):
     doc = "Element-wise activation function."
     attrs = (
-        Attr("fn", "choice", doc="the function (gelu is the exact erf form, gelu_tanh its tanh approximation; silu is swish)", choices=ACTIVATIONS),
+        Attr(
+            "fn",
+            "choice",
+            doc="the function (gelu is the exact erf form, gelu_tanh its tanh approximation; silu is swish)",
+            choices=ACTIVATIONS,
+        ),
         Attr("alpha", "number", None, "slope of leaky_relu for x < 0 (default 0.01), scale of elu (default 1)"),
     )
     ALPHA = {"leaky_relu": Fraction(1, 100), "elu": Fraction(1)}  # PyTorch's defaults

@@ -32,7 +32,9 @@ class MatMul(Layer):
         a, b = shapes
         for name, s in (("first", a), ("second", b)):
             if len(s) < 2:
-                raise ShapeError(f"the {name} input of shape {fmt_shape(s)} is not a matrix (it needs two axes).", attribute="inputs")
+                raise ShapeError(
+                    f"the {name} input of shape {fmt_shape(s)} is not a matrix (it needs two axes).", attribute="inputs"
+                )
         m, k = (a[-1], a[-2]) if self.transpose_a else (a[-2], a[-1])
         k2, n = (b[-1], b[-2]) if self.transpose_b else (b[-2], b[-1])
         if k != k2 or a[:-2] != b[:-2]:
@@ -55,7 +57,9 @@ class MatMul(Layer):
 
     def macs_formula(self, shapes, out):
         batch, m, k, n = self.operands(shapes)
-        return formula([*(Factor(f"B{i + 1}", b) for i, b in enumerate(batch)), Factor("m", m), Factor("k", k), Factor("n", n)])
+        return formula(
+            [*(Factor(f"B{i + 1}", b) for i, b in enumerate(batch)), Factor("m", m), Factor("k", k), Factor("n", n)]
+        )
 
     def forward(self, xs, w, k):
         return k.matmul(xs[0], xs[1], self.transpose_a, self.transpose_b)
@@ -80,7 +84,12 @@ class Attention(Layer):
     )
     attrs = (
         Attr("heads", "size", doc="query heads"),
-        Attr("kv_heads", "size", None, "key/value heads (default: heads); fewer is grouped-query attention, 1 multi-query"),
+        Attr(
+            "kv_heads",
+            "size",
+            None,
+            "key/value heads (default: heads); fewer is grouped-query attention, 1 multi-query",
+        ),
         Attr("head_dim", "size", None, "width of each head (default: the query input's width / heads)"),
         Attr("units", "size", None, "output width (default: the query input's width)"),
         Attr("bias", "bool", True, "biases on the query, key, value and output projections"),
@@ -126,7 +135,9 @@ class Attention(Layer):
                 )
             head_dim = d // self.heads
         if self.rotary and head_dim % 2:
-            raise ShapeError(f"rotary embedding turns pairs of features, but head_dim is odd ({head_dim}).", attribute="rotary")
+            raise ShapeError(
+                f"rotary embedding turns pairs of features, but head_dim is odd ({head_dim}).", attribute="rotary"
+            )
         return Sizes(lq, d, lk, d_kv, head_dim, self.units or d)
 
     def output_shape(self, shapes):
@@ -163,13 +174,23 @@ class Attention(Layer):
         s = self.sizes(shapes)
         lq, lk, dh, h = Factor("L_q", s.lq), Factor("L_k", s.lk), Factor("d_h", s.dh), Factor("heads", self.heads)
         two = Factor("2", 2)
-        return formula([lq, Factor("D", s.d), h, dh], [two, lk, Factor("D_kv", s.d_kv), Factor("kv_heads", self.kv_heads), dh],
-                       [two, h, lq, Factor("cache", self.cache), dh] if self.cache else [], [two, h, lq, lk, dh],
-                       [lq, h, dh, Factor("units", s.units)])
+        return formula(
+            [lq, Factor("D", s.d), h, dh],
+            [two, lk, Factor("D_kv", s.d_kv), Factor("kv_heads", self.kv_heads), dh],
+            [two, h, lq, Factor("cache", self.cache), dh] if self.cache else [],
+            [two, h, lq, lk, dh],
+            [lq, h, dh, Factor("units", s.units)],
+        )
 
     def other_ops_formula(self, shapes, out):
         s = self.sizes(shapes)
-        lq, lk, dh, h, kv = Factor("L_q", s.lq), Factor("L_k", s.lk), Factor("d_h", s.dh), Factor("heads", self.heads), Factor("kv_heads", self.kv_heads)
+        lq, lk, dh, h, kv = (
+            Factor("L_q", s.lq),
+            Factor("L_k", s.lk),
+            Factor("d_h", s.dh),
+            Factor("heads", self.heads),
+            Factor("kv_heads", self.kv_heads),
+        )
         four, two, three = Factor("4", 4), Factor("2", 2), Factor("3", 3)
         terms = [[four, h, lq, Factor("cache", self.cache)] if self.cache else [], [four, h, lq, lk]]
         if self.bias:

@@ -210,8 +210,11 @@ class Layer:
         Each type states a formula beside its rule; tests/test_explain.py holds every formula equal to
         its counted figure on every layer case.
         """
-        return {"params": self.params_formula(shapes), "macs": self.macs_formula(shapes, out),
-                "other_ops": self.other_ops_formula(shapes, out)}
+        return {
+            "params": self.params_formula(shapes),
+            "macs": self.macs_formula(shapes, out),
+            "other_ops": self.other_ops_formula(shapes, out),
+        }
 
     def params_formula(self, shapes) -> Formula:
         """By default the declared weights' sizes, one term per weight (|kernel| + |bias|)."""

@@ -169,9 +169,24 @@ UPSAMPLES = ("upsample", "upsample1d", "upsample3d")
 POOLS = ("max_pool", "max_pool1d", "max_pool3d", "avg_pool", "avg_pool1d", "avg_pool3d")
 RECURRENT = ("simple_rnn", "lstm", "gru")
 # types that only move, copy or pick values: no arithmetic at all in any of the tools below
-MOVES = ("input", "flatten", "dropout", "zero_pad", "split", "channel_shuffle", "crop", "crop1d", "crop3d",
-         "pixel_shuffle", "concat",
-         "reshape", "transpose", "slice", "select", "parameter")
+MOVES = (
+    "input",
+    "flatten",
+    "dropout",
+    "zero_pad",
+    "split",
+    "channel_shuffle",
+    "crop",
+    "crop1d",
+    "crop3d",
+    "pixel_shuffle",
+    "concat",
+    "reshape",
+    "transpose",
+    "slice",
+    "select",
+    "parameter",
+)
 KERAS_ONLY = no_rule("a Keras preprocessing layer; the PyTorch tools never see one")
 
 
@@ -206,24 +221,35 @@ def attention_products(n) -> int:
 # ---------------------------------------------------------------- flopcount, torchvision, Keras: the layers' own figures
 
 FLOPCOUNT = Convention(
-    "flopcount", "flopcount", "multiply-accumulates of convolutions, dense layers, matmul and attention",
-    "flopcount analyze SPEC", "total", generic=lambda n, ctx: (n.macs, "MACs"),
+    "flopcount",
+    "flopcount",
+    "multiply-accumulates of convolutions, dense layers, matmul and attention",
+    "flopcount analyze SPEC",
+    "total",
+    generic=lambda n, ctx: (n.macs, "MACs"),
 )
 
 TORCHVISION = Convention(
-    "torchvision", "torchvision's model documentation (GFLOPS)",
+    "torchvision",
+    "torchvision's model documentation (GFLOPS)",
     "the same multiply-adds (the docs' GFLOPS are these MACs, counted by torch.utils.flop_counter and halved)",
-    "the weights' documented meta: _ops (GFLOPS) and num_params", "trainable", generic=lambda n, ctx: (n.macs, "MACs"),
+    "the weights' documented meta: _ops (GFLOPS) and num_params",
+    "trainable",
+    generic=lambda n, ctx: (n.macs, "MACs"),
 )
 
 KERAS = Convention(
-    "keras", "Keras (model.summary(); FLOPs as TensorFlow's profiler states them)",
-    "FLOPs = 2 x MACs", "model.count_params() (batch norm's moving statistics included)", "total",
+    "keras",
+    "Keras (model.summary(); FLOPs as TensorFlow's profiler states them)",
+    "FLOPs = 2 x MACs",
+    "model.count_params() (batch norm's moving statistics included)",
+    "total",
     generic=lambda n, ctx: (2 * n.macs, "2 x MACs"),
 )
 
 
 # ---------------------------------------------------------------- fvcore
+
 
 def _fvcore_norm(affine_attr):
     def rule(n, ctx):
@@ -239,8 +265,13 @@ def _fvcore_activation(n, ctx):
         return 0, "aten::relu is on fvcore's ignored list"
     if fn == "linear":
         return 0, "no operator (the identity)"
-    op = {"relu6": "hardtanh", "swish": "silu", "hard_sigmoid": "hardsigmoid", "hard_swish": "hardswish",
-          "gelu_tanh": "gelu"}.get(fn, fn)
+    op = {
+        "relu6": "hardtanh",
+        "swish": "silu",
+        "hard_sigmoid": "hardsigmoid",
+        "hard_swish": "hardswish",
+        "gelu_tanh": "gelu",
+    }.get(fn, fn)
     return 0, f"aten::{op} has no handler: fvcore warns and counts 0"
 
 
@@ -260,24 +291,33 @@ def _ignored(op):
 
 
 FVCORE = Convention(
-    "fvcore", "fvcore 0.1.5.post20221221", "flops, one fused multiply-add counted as one",
-    "FlopCountAnalysis(model, x).total() on torch.jit's trace", "trainable",
+    "fvcore",
+    "fvcore 0.1.5.post20221221",
+    "flops, one fused multiply-add counted as one",
+    "FlopCountAnalysis(model, x).total() on torch.jit's trace",
+    "trainable",
     rules={
         **{t: own("aten::_convolution: multiply-adds, bias not counted") for t in CONVOLUTIONS},
         "dense": own("aten::linear: multiply-adds, bias not counted"),
         "matmul": own("aten::matmul: multiply-adds"),
-        **{t: own("aten::_convolution, transposed: input positions x weight elements, bias not counted")
-           for t in TRANSPOSED},
+        **{
+            t: own("aten::_convolution, transposed: input positions x weight elements, bias not counted")
+            for t in TRANSPOSED
+        },
         "upsample": lambda n, ctx: (
-            (4 * out_elements(n), "aten::upsample_bilinear2d: 4 per output element") if linear_mode(n)
+            (4 * out_elements(n), "aten::upsample_bilinear2d: 4 per output element")
+            if linear_mode(n)
             else (out_elements(n), "aten::upsample_nearest2d: 1 per output element")
         ),
         "upsample1d": zero("aten::upsample_nearest1d / upsample_linear1d have no handler: fvcore warns and counts 0"),
-        "upsample3d": zero("aten::upsample_nearest3d / upsample_trilinear3d have no handler: fvcore warns and counts 0"),
+        "upsample3d": zero(
+            "aten::upsample_nearest3d / upsample_trilinear3d have no handler: fvcore warns and counts 0"
+        ),
         "attention": _fvcore_attention,
         "batch_norm": lambda n, ctx: (
             (in_elements(n) * 2, "aten::batch_norm in eval: 2 per element (affine)")
-            if n.layer.scale else (in_elements(n), "aten::batch_norm in eval: 1 per element (no affine)")
+            if n.layer.scale
+            else (in_elements(n), "aten::batch_norm in eval: 1 per element (no affine)")
         ),
         "group_norm": _fvcore_norm("affine"),
         "instance_norm": _fvcore_norm("affine"),
@@ -416,24 +456,41 @@ def _ptflops_recurrent(n, ctx):
 
 
 PTFLOPS = Convention(
-    "ptflops", "ptflops 0.7.5 (backend='pytorch')", "MACs: module hooks plus patched torch.nn.functional calls",
-    "get_model_complexity_info(model, (3, 224, 224), as_strings=False, backend='pytorch')", "trainable",
+    "ptflops",
+    "ptflops 0.7.5 (backend='pytorch')",
+    "MACs: module hooks plus patched torch.nn.functional calls",
+    "get_model_complexity_info(model, (3, 224, 224), as_strings=False, backend='pytorch')",
+    "trainable",
     rules={
-        **{t: _ptflops_module(lambda n: n.macs + bias_adds(n), "module hook: multiply-adds + 1 per output element "
-                              "for a bias") for t in CONVOLUTIONS},
-        "dense": _ptflops_module(lambda n: n.macs + bias_adds(n), "nn.Linear hook: multiply-adds + 1 per output "
-                                 "element for a bias"),
-        **{t: _ptflops_module(lambda n: n.macs + bias_adds(n), "module hook (transpose=True): input positions x "
-                              "taps x C_in x C_out / groups + 1 per output element for a bias") for t in TRANSPOSED},
+        **{
+            t: _ptflops_module(
+                lambda n: n.macs + bias_adds(n), "module hook: multiply-adds + 1 per output element for a bias"
+            )
+            for t in CONVOLUTIONS
+        },
+        "dense": _ptflops_module(
+            lambda n: n.macs + bias_adds(n), "nn.Linear hook: multiply-adds + 1 per output element for a bias"
+        ),
+        **{
+            t: _ptflops_module(
+                lambda n: n.macs + bias_adds(n),
+                "module hook (transpose=True): input positions x "
+                "taps x C_in x C_out / groups + 1 per output element for a bias",
+            )
+            for t in TRANSPOSED
+        },
         **{t: _ptflops_upsample for t in UPSAMPLES},
         "matmul": own("patched torch.matmul: multiply-adds (the @ operator is not patched)"),
         "attention": _ptflops_attention,
-        "batch_norm": _ptflops_module(lambda n: in_elements(n) * (2 if n.layer.scale else 1),
-                                      "module hook: 2 per element with affine, 1 without"),
-        "group_norm": _ptflops_module(lambda n: in_elements(n) * (2 if n.layer.affine else 1),
-                                      "module hook: 2 per element with affine, 1 without"),
-        "instance_norm": _ptflops_module(lambda n: in_elements(n) * (2 if n.layer.affine else 1),
-                                         "module hook: 2 per element with affine, 1 without"),
+        "batch_norm": _ptflops_module(
+            lambda n: in_elements(n) * (2 if n.layer.scale else 1), "module hook: 2 per element with affine, 1 without"
+        ),
+        "group_norm": _ptflops_module(
+            lambda n: in_elements(n) * (2 if n.layer.affine else 1), "module hook: 2 per element with affine, 1 without"
+        ),
+        "instance_norm": _ptflops_module(
+            lambda n: in_elements(n) * (2 if n.layer.affine else 1), "module hook: 2 per element with affine, 1 without"
+        ),
         "layer_norm": _ptflops_module(in_elements, "module hook: 1 per element (nn.LayerNorm has no 'affine')"),
         "rms_norm": zero("nn.RMSNorm is not in its table and F.rms_norm is not patched"),
         "activation": _ptflops_activation,
@@ -458,27 +515,60 @@ PTFLOPS = Convention(
 
 # ---------------------------------------------------------------- ptflops, backend='aten'
 
+
 def _aten_zero(n, ctx):
     return 0, "no aten.mm, addmm, bmm or convolution: a zero-op for this backend"
 
 
 PTFLOPS_ATEN = Convention(
-    "ptflops-aten", "ptflops 0.7.5 (backend='aten')", "MACs of aten.mm, matmul, addmm, bmm and convolution",
-    "get_model_complexity_info(model, (3, 224, 224), as_strings=False, backend='aten')", "trainable",
+    "ptflops-aten",
+    "ptflops 0.7.5 (backend='aten')",
+    "MACs of aten.mm, matmul, addmm, bmm and convolution",
+    "get_model_complexity_info(model, (3, 224, 224), as_strings=False, backend='aten')",
+    "trainable",
     rules={
         **{t: with_bias("aten.convolution: multiply-adds + 1 per output element for a bias") for t in CONVOLUTIONS},
         # at::linear is aten.addmm (bias counted) for 2-D and contiguous inputs, which the spec's layers are
         "dense": with_bias("aten.addmm (aten.mm without a bias): multiply-adds + 1 per output element for a bias"),
-        **{t: with_bias("aten.convolution, transposed: input positions x weight elements + 1 per output element for "
-                        "a bias") for t in TRANSPOSED},
+        **{
+            t: with_bias(
+                "aten.convolution, transposed: input positions x weight elements + 1 per output element for a bias"
+            )
+            for t in TRANSPOSED
+        },
         "matmul": own("aten.mm / aten.bmm: multiply-adds"),
-        "attention": no_rule("which aten operators torch.nn.MultiheadAttention dispatches to (fused attention, "
-                             "addmm or mm) depends on the PyTorch build"),
-        **{t: no_rule("PyTorch's CPU recurrent kernels decompose into products this backend may see") for t in RECURRENT},
-        **{t: _aten_zero for t in (
-            "batch_norm", "group_norm", "instance_norm", "layer_norm", "rms_norm", "activation", "softmax",
-            *POOLS, "adaptive_avg_pool", "global_avg_pool", "mean", "global_max_pool", "add", "multiply", "embedding",
-            "subtract", "divide", *UPSAMPLES, *MOVES)},
+        "attention": no_rule(
+            "which aten operators torch.nn.MultiheadAttention dispatches to (fused attention, "
+            "addmm or mm) depends on the PyTorch build"
+        ),
+        **{
+            t: no_rule("PyTorch's CPU recurrent kernels decompose into products this backend may see")
+            for t in RECURRENT
+        },
+        **{
+            t: _aten_zero
+            for t in (
+                "batch_norm",
+                "group_norm",
+                "instance_norm",
+                "layer_norm",
+                "rms_norm",
+                "activation",
+                "softmax",
+                *POOLS,
+                "adaptive_avg_pool",
+                "global_avg_pool",
+                "mean",
+                "global_max_pool",
+                "add",
+                "multiply",
+                "embedding",
+                "subtract",
+                "divide",
+                *UPSAMPLES,
+                *MOVES,
+            )
+        },
         "rescale": KERAS_ONLY,
         "normalize": KERAS_ONLY,
     },
@@ -486,6 +576,7 @@ PTFLOPS_ATEN = Convention(
 
 
 # ---------------------------------------------------------------- thop
+
 
 def _thop_module(figure, why):
     """Counted only for a registered module type (thop looks up type(m) exactly); parameters likewise."""
@@ -531,32 +622,54 @@ def _thop_recurrent(n, ctx):
 
 
 THOP = Convention(
-    "thop", "thop 0.1.1-2209072238", "MACs of registered module types",
-    "profile(model, inputs=(x,))", "trainable",
+    "thop",
+    "thop 0.1.1-2209072238",
+    "MACs of registered module types",
+    "profile(model, inputs=(x,))",
+    "trainable",
     rules={
         **{t: _thop_module(lambda n: n.macs, "count_convNd: multiply-adds, bias not counted") for t in CONVOLUTIONS},
-        **{t: _thop_module(transposed_per_output, "count_convNd: output elements x C_in / groups x taps, bias not "
-                           "counted") for t in TRANSPOSED},
-        **{t: _thop_module(_thop_upsample, "count_upsample: per output element, 1 nearest, 5 linear, 11 bilinear, "
-                           "0 trilinear (not implemented)") for t in UPSAMPLES},
+        **{
+            t: _thop_module(
+                transposed_per_output, "count_convNd: output elements x C_in / groups x taps, bias not counted"
+            )
+            for t in TRANSPOSED
+        },
+        **{
+            t: _thop_module(
+                _thop_upsample,
+                "count_upsample: per output element, 1 nearest, 5 linear, 11 bilinear, 0 trilinear (not implemented)",
+            )
+            for t in UPSAMPLES
+        },
         "dense": _thop_module(lambda n: n.macs, "count_linear: multiply-adds, bias not counted"),
         "matmul": zero("not a module: thop sees only modules"),
-        "attention": zero("nn.MultiheadAttention is not registered and its out_proj is not an nn.Linear: nothing "
-                          "counted, its parameters neither", params=False),
-        "batch_norm": _thop_module(lambda n: 2 * in_elements(n) * (2 if n.layer.scale else 1),
-                                   "count_normalization: 2 per element, doubled for affine"),
-        "instance_norm": _thop_module(lambda n: 2 * in_elements(n) * (2 if n.layer.affine else 1),
-                                      "count_normalization: 2 per element, doubled for affine"),
-        "layer_norm": _thop_module(lambda n: 2 * in_elements(n) * (2 if n.layer.scale else 1),
-                                   "count_normalization: 2 per element, doubled for elementwise_affine"),
+        "attention": zero(
+            "nn.MultiheadAttention is not registered and its out_proj is not an nn.Linear: nothing "
+            "counted, its parameters neither",
+            params=False,
+        ),
+        "batch_norm": _thop_module(
+            lambda n: 2 * in_elements(n) * (2 if n.layer.scale else 1),
+            "count_normalization: 2 per element, doubled for affine",
+        ),
+        "instance_norm": _thop_module(
+            lambda n: 2 * in_elements(n) * (2 if n.layer.affine else 1),
+            "count_normalization: 2 per element, doubled for affine",
+        ),
+        "layer_norm": _thop_module(
+            lambda n: 2 * in_elements(n) * (2 if n.layer.scale else 1),
+            "count_normalization: 2 per element, doubled for elementwise_affine",
+        ),
         "group_norm": zero("nn.GroupNorm is not registered: nothing counted, its parameters neither", params=False),
         "rms_norm": zero("nn.RMSNorm is not registered: nothing counted, its parameters neither", params=False),
         "activation": _thop_module(lambda n: 0, "zero_ops or not registered: activations count 0"),
         "softmax": _thop_module(_thop_softmax, "count_softmax: 3 per element less 1 per row"),
         **{t: _thop_module(lambda n: 0, "zero_ops") for t in POOLS if t.startswith("max")},
         **{t: _thop_module(out_elements, "count_avgpool: 1 per output element") for t in POOLS if t.startswith("avg")},
-        "adaptive_avg_pool": _thop_module(_thop_adaptive_avg_pool,
-                                          "count_adap_avgpool: (input / output size + 1) per output element"),
+        "adaptive_avg_pool": _thop_module(
+            _thop_adaptive_avg_pool, "count_adap_avgpool: (input / output size + 1) per output element"
+        ),
         "global_avg_pool": zero("a mean over positions, not a module"),
         "mean": zero("torch.mean, not a module"),
         "global_max_pool": _thop_module(lambda n: 0, "zero_ops"),
@@ -575,6 +688,7 @@ THOP = Convention(
 
 
 # ---------------------------------------------------------------- torchinfo
+
 
 def _torchinfo_leaf(scale, why):
     """torchinfo's calculate_macs: a leaf module's parameters x scale(n); nothing for a function call."""
@@ -596,19 +710,42 @@ def _torchinfo_conv(n, ctx):
 
 
 TORCHINFO = Convention(
-    "torchinfo", "torchinfo 1.8.0", "mult-adds from each leaf module's parameters",
-    "summary(model, input_size=(1, 3, 224, 224), verbose=0).total_mult_adds", "trainable",
+    "torchinfo",
+    "torchinfo 1.8.0",
+    "mult-adds from each leaf module's parameters",
+    "summary(model, input_size=(1, 3, 224, 224), verbose=0).total_mult_adds",
+    "trainable",
     rules={
         **{t: _torchinfo_conv for t in CONVOLUTIONS + TRANSPOSED},
-        **{t: _torchinfo_leaf(lambda n: 1, "parameters x batch (1): weight and bias once, whatever the other axes")
-           for t in ("dense", "batch_norm", "group_norm", "instance_norm", "layer_norm", "rms_norm", "embedding")},
-        **{t: _torchinfo_leaf(lambda n: n.in_shapes[0][0], "every weight and bias x sequence length x batch (1)")
-           for t in RECURRENT},
+        **{
+            t: _torchinfo_leaf(lambda n: 1, "parameters x batch (1): weight and bias once, whatever the other axes")
+            for t in ("dense", "batch_norm", "group_norm", "instance_norm", "layer_norm", "rms_norm", "embedding")
+        },
+        **{
+            t: _torchinfo_leaf(lambda n: n.in_shapes[0][0], "every weight and bias x sequence length x batch (1)")
+            for t in RECURRENT
+        },
         "attention": zero("nn.MultiheadAttention is not a leaf and its out_proj is never called: nothing counted"),
         "parameter": zero("a parameter of a container module: no mult-adds"),
-        **{t: zero("no parameters: torchinfo counts mult-adds from parameters only") for t in (
-            "matmul", "activation", "softmax", *POOLS, "adaptive_avg_pool", "global_avg_pool", "mean", "global_max_pool",
-            "add", "multiply", "subtract", "divide", *UPSAMPLES, *(m for m in MOVES if m != "parameter"))},
+        **{
+            t: zero("no parameters: torchinfo counts mult-adds from parameters only")
+            for t in (
+                "matmul",
+                "activation",
+                "softmax",
+                *POOLS,
+                "adaptive_avg_pool",
+                "global_avg_pool",
+                "mean",
+                "global_max_pool",
+                "add",
+                "multiply",
+                "subtract",
+                "divide",
+                *UPSAMPLES,
+                *(m for m in MOVES if m != "parameter"),
+            )
+        },
         "rescale": KERAS_ONLY,
         "normalize": KERAS_ONLY,
     },
@@ -663,7 +800,9 @@ def _onnx_batch_norm(n, ctx):
     c = n.shape[-1]
     if conv is None:
         price = 1 + SQRT + DIV + 1 + 1
-        return Count(price * out_elements(n), n.params, f"BatchNormalization (not after a convolution): {price} per element")
+        return Count(
+            price * out_elements(n), n.params, f"BatchNormalization (not after a convolution): {price} per element"
+        )
     if has_bias(conv):
         return Count(0, 0, "folded into the convolution, whose bias absorbs it")
     return Count(out_elements(n), c, "folded into the convolution: its new bias, 1 per element")
@@ -680,14 +819,16 @@ def _onnx_adaptive_avg_pool(n, ctx):
     if all(o == 1 for o in sizes_out):
         return in_elements(n) + DIV * out_elements(n), "GlobalAveragePool: 1 per input element, 4 per output"
     if any(i % o for i, o in zip(sizes_in, sizes_out)):
-        raise ConventionError("torch.onnx.export refuses adaptive average pooling to a size that does not divide the input.")
+        raise ConventionError(
+            "torch.onnx.export refuses adaptive average pooling to a size that does not divide the input."
+        )
     window = prod(i // o for i, o in zip(sizes_in, sizes_out))
     return out_elements(n) * window, "AveragePool (window input / output): output x window"
 
 
 def _onnx_layer_norm(n, ctx):
     vol = out_elements(n)
-    rows = vol // prod(n.shape[-n.layer.axes:])
+    rows = vol // prod(n.shape[-n.layer.axes :])
     return 7 * vol + (1 + SQRT + DIV) * rows, "LayerNormalization: 7 per element, 29 per normalised row"
 
 
@@ -712,14 +853,22 @@ def _onnx_recurrent(n, ctx):
 
 
 ONNX_TOOL = Convention(
-    "onnx-tool", "onnx-tool 1.0.1 (on torch.onnx.export, opset 17)",
+    "onnx-tool",
+    "onnx-tool 1.0.1 (on torch.onnx.export, opset 17)",
     "MACs of its cost model: each node priced per element (an add 1, a division 4, an exponential 32)",
-    "onnx-tool's profile of torch.onnx.export(model, x, opset_version=17, dynamo=False)", "total",
+    "onnx-tool's profile of torch.onnx.export(model, x, opset_version=17, dynamo=False)",
+    "total",
     rules={
         **{t: with_bias("Conv: multiply-adds + 1 per output element for a bias") for t in CONVOLUTIONS},
         **{t: _onnx_conv_transpose for t in TRANSPOSED},
-        **{t: lambda n, ctx: ((4 * out_elements(n), "Resize, linear: 4 per output element") if linear_mode(n)
-                              else (0, "Resize, nearest: no cost")) for t in UPSAMPLES},
+        **{
+            t: lambda n, ctx: (
+                (4 * out_elements(n), "Resize, linear: 4 per output element")
+                if linear_mode(n)
+                else (0, "Resize, nearest: no cost")
+            )
+            for t in UPSAMPLES
+        },
         "batch_norm": _onnx_batch_norm,
         "dense": with_bias("Gemm (or MatMul and Add): multiply-adds + 1 per output element for a bias"),
         "matmul": own("MatMul: multiply-adds"),
@@ -736,8 +885,9 @@ ONNX_TOOL = Convention(
         "subtract": lambda n, ctx: (out_elements(n), "Sub: 1 per element"),
         "divide": lambda n, ctx: (DIV * out_elements(n), "Div: 4 per element"),
         "layer_norm": _onnx_layer_norm,
-        "instance_norm": lambda n, ctx: Count(14 * out_elements(n), 2 * n.shape[-1],
-                                              "InstanceNormalization: 7 per element, doubled by its 3 inputs"),
+        "instance_norm": lambda n, ctx: Count(
+            14 * out_elements(n), 2 * n.shape[-1], "InstanceNormalization: 7 per element, doubled by its 3 inputs"
+        ),
         "group_norm": _onnx_group_norm,
         "rms_norm": no_rule("the graph torch.onnx.export writes for RMS norm is not read into a rule yet"),
         "lstm": _onnx_recurrent,
@@ -751,7 +901,9 @@ ONNX_TOOL = Convention(
 )
 
 
-CONVENTIONS = {c.name: c for c in (FLOPCOUNT, TORCHVISION, FVCORE, PTFLOPS, PTFLOPS_ATEN, THOP, TORCHINFO, ONNX_TOOL, KERAS)}
+CONVENTIONS = {
+    c.name: c for c in (FLOPCOUNT, TORCHVISION, FVCORE, PTFLOPS, PTFLOPS_ATEN, THOP, TORCHINFO, ONNX_TOOL, KERAS)
+}
 
 
 def convention(name: str) -> Convention:
@@ -760,8 +912,10 @@ def convention(name: str) -> Convention:
 
     if name not in CONVENTIONS:
         raise ConventionError.about(
-            "convention", "{convention} takes one of " + ", ".join(CONVENTIONS) + " (or all).{hint} Received: {name}",
-            hint=suggest(name, CONVENTIONS), name=name,
+            "convention",
+            "{convention} takes one of " + ", ".join(CONVENTIONS) + " (or all).{hint} Received: {name}",
+            hint=suggest(name, CONVENTIONS),
+            name=name,
         )
     return CONVENTIONS[name]
 

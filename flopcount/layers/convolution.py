@@ -54,9 +54,7 @@ class Conv(Sliding):
     def output_shape(self, shapes):
         c = spatial(shapes[0], self, self.rank)[-1]
         if c % self.groups:
-            raise ShapeError(
-                f"input channels ({c}) must be divisible by groups ({self.groups}).", attribute="groups"
-            )
+            raise ShapeError(f"input channels ({c}) must be divisible by groups ({self.groups}).", attribute="groups")
         return (*self.spatial_out(shapes), self.filters)
 
     def weights(self, shapes):
@@ -193,8 +191,18 @@ class ConvTranspose(Layer):
             Attr("filters", "size", doc="output channels N"),
             Attr("kernel", Sizes(rank), doc=f"window size D_K, or {axes}"),
             Attr("stride", Sizes(rank), 1, f"upsampling step, or {axes}"),
-            Attr("padding", Padding(rank), "valid", "'same' (output size x stride), 'valid' or positions cropped from the full output, as PyTorch's padding"),
-            Attr("output_padding", Sizes(rank, minimum=0), 0, "positions added at the end of each axis, smaller than the stride or the dilation"),
+            Attr(
+                "padding",
+                Padding(rank),
+                "valid",
+                "'same' (output size x stride), 'valid' or positions cropped from the full output, as PyTorch's padding",
+            ),
+            Attr(
+                "output_padding",
+                Sizes(rank, minimum=0),
+                0,
+                "positions added at the end of each axis, smaller than the stride or the dilation",
+            ),
             Attr("dilation", Sizes(rank), 1, "spacing between kernel taps"),
             Attr("groups", "size", 1, "channel groups"),
             Attr("bias", "bool", True, "add a bias per filter"),
@@ -204,18 +212,23 @@ class ConvTranspose(Layer):
         if self.filters % self.groups:
             raise spec_error(
                 f"filters ({self.filters}) must be divisible by groups ({self.groups}).",
-                attribute="groups", received=self.groups,
+                attribute="groups",
+                received=self.groups,
             )
         for op, s, d in zip(self.output_padding, self.stride, self.dilation):
             if op >= max(s, d):
                 raise spec_error(
                     f"must be smaller than the stride or the dilation on each axis (stride {list(self.stride)}, "
                     f"dilation {list(self.dilation)}), or it would add positions no input reaches.",
-                    attribute="output_padding", received=list(self.output_padding),
+                    attribute="output_padding",
+                    received=list(self.output_padding),
                 )
         if self.padding == "same" and any(self.output_padding):
-            raise spec_error("needs explicit padding; 'same' fixes the output at size x stride.",
-                             attribute="output_padding", received=list(self.output_padding))
+            raise spec_error(
+                "needs explicit padding; 'same' fixes the output at size x stride.",
+                attribute="output_padding",
+                received=list(self.output_padding),
+            )
 
     def extent(self):
         return tuple(d * (k - 1) + 1 for k, d in zip(self.kernel, self.dilation))
@@ -242,7 +255,9 @@ class ConvTranspose(Layer):
         if c % self.groups:
             raise ShapeError(f"input channels ({c}) must be divisible by groups ({self.groups}).", attribute="groups")
         out = []
-        for axis, size, k, s, (b, a), op in zip(AXES[self.rank], shapes[0], self.extent(), self.stride, self.pads(shapes), self.output_padding):
+        for axis, size, k, s, (b, a), op in zip(
+            AXES[self.rank], shapes[0], self.extent(), self.stride, self.pads(shapes), self.output_padding
+        ):
             n = (size - 1) * s + k + op - b - a
             if n < 1:
                 raise ShapeError(
@@ -269,8 +284,10 @@ class ConvTranspose(Layer):
         return Factor("N" if self.groups == 1 else "N/g", self.filters // self.groups)
 
     def params_formula(self, shapes):
-        return formula([*axes(self.kernel, "k"), Factor("M", shapes[0][-1]), self._n()],
-                       [Factor("N", self.filters)] if self.bias else [])
+        return formula(
+            [*axes(self.kernel, "k"), Factor("M", shapes[0][-1]), self._n()],
+            [Factor("N", self.filters)] if self.bias else [],
+        )
 
     def macs_formula(self, shapes, out):
         return formula([*axes(shapes[0][:-1], "in"), *axes(self.kernel, "k"), Factor("M", shapes[0][-1]), self._n()])
@@ -288,13 +305,15 @@ class ConvTranspose(Layer):
 
     def scratch(self, shapes, out, batch, k):
         kernel = (*self.kernel, shapes[0][-1], self.filters // self.groups)
-        return k.conv_transpose_scratch((batch, *shapes[0]), kernel, self.stride, self.pads(shapes), self.dilation,
-                                        self.groups, self.output_padding)
+        return k.conv_transpose_scratch(
+            (batch, *shapes[0]), kernel, self.stride, self.pads(shapes), self.dilation, self.groups, self.output_padding
+        )
 
     def forward(self, xs, w, k):
         pads = self.pads([x.shape[1:] for x in xs])
-        return k.conv_transpose(xs[0], w["kernel"], w.get("bias"), self.stride, pads, self.dilation, self.groups,
-                                self.output_padding)
+        return k.conv_transpose(
+            xs[0], w["kernel"], w.get("bias"), self.stride, pads, self.dilation, self.groups, self.output_padding
+        )
 
 
 @register("conv2d_transpose")

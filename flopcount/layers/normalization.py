@@ -111,7 +111,9 @@ class GroupNorm(_StatisticsNorm):
         if c % self.groups:
             raise ShapeError(
                 f"the groups do not divide the {c} channels of the input {fmt_shape(shapes[0])}.",
-                attribute="groups", received=self.groups, has_received=True,
+                attribute="groups",
+                received=self.groups,
+                has_received=True,
             )
         return self.groups
 

@@ -18,12 +18,24 @@ def _pool_attrs(rank, average=False):
         Attr("pool", Sizes(rank), doc=f"window size, or {axes}"),
         Attr("stride", Sizes(rank), None, "step of the window (default: the pool size)"),
         Attr("padding", Padding(rank), "valid", "'same', 'valid' or explicit amounts"),
-        Attr("ceil_mode", "bool", False, "round the output size up, as PyTorch's ceil_mode: a last, partial window "
-             "counts when it starts inside the input or its left padding"),
+        Attr(
+            "ceil_mode",
+            "bool",
+            False,
+            "round the output size up, as PyTorch's ceil_mode: a last, partial window "
+            "counts when it starts inside the input or its left padding",
+        ),
     )
     if average:
-        attrs += (Attr("count_include_pad", "bool", False, "divide by the window including its padding (PyTorch's "
-                       "default) rather than by the input elements it covers (Keras, TensorFlow)"),)
+        attrs += (
+            Attr(
+                "count_include_pad",
+                "bool",
+                False,
+                "divide by the window including its padding (PyTorch's "
+                "default) rather than by the input elements it covers (Keras, TensorFlow)",
+            ),
+        )
     return attrs
 
 
@@ -97,7 +109,9 @@ class AvgPool(_Pool):
 
 @register("avg_pool1d")
 class AvgPool1D(_Pool):
-    doc = "Average pooling over a sliding window on (L, C) (padding excluded from the average unless count_include_pad)."
+    doc = (
+        "Average pooling over a sliding window on (L, C) (padding excluded from the average unless count_include_pad)."
+    )
     mode = "avg"
     rank = 1
     attrs = _pool_attrs(1, average=True)
@@ -124,7 +138,9 @@ class _GlobalPool(Layer):
     def other_ops_formula(self, shapes, out):
         h, w, c = shapes[0]
         channels = Factor("C", c)
-        return formula([channels, Factor("H_in", h), Factor("W_in", w)], [Factor("-1", -1), channels] if self.mode == "max" else [])
+        return formula(
+            [channels, Factor("H_in", h), Factor("W_in", w)], [Factor("-1", -1), channels] if self.mode == "max" else []
+        )
 
     def window(self, shapes):
         return whole_map(shapes[0])

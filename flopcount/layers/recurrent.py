@@ -33,8 +33,9 @@ class _Recurrent(Layer):
 
     def check(self):
         if self.biases > 2:
-            raise spec_error("must be 0, 1 (Keras) or 2 (PyTorch) bias vectors per gate.", attribute="biases",
-                             received=self.biases)
+            raise spec_error(
+                "must be 0, 1 (Keras) or 2 (PyTorch) bias vectors per gate.", attribute="biases", received=self.biases
+            )
 
     def directions(self):
         return ("forward", "backward") if self.bidirectional else ("forward",)
@@ -70,12 +71,19 @@ class _Recurrent(Layer):
         return len(self.directions()) * steps * self.units * per_unit
 
     def _symbols(self, shapes):
-        return (Factor("directions", len(self.directions())), Factor("T", shapes[0][0]), Factor("g", self.gates),
-                Factor("H", self.units), Factor("D", shapes[0][-1]))
+        return (
+            Factor("directions", len(self.directions())),
+            Factor("T", shapes[0][0]),
+            Factor("g", self.gates),
+            Factor("H", self.units),
+            Factor("D", shapes[0][-1]),
+        )
 
     def params_formula(self, shapes):
         ways, _, g, h, d = self._symbols(shapes)
-        return formula([ways, g, d, h], [ways, g, h, h], [ways, Factor("biases", self.biases), g, h] if self.biases else [])
+        return formula(
+            [ways, g, d, h], [ways, g, h, h], [ways, Factor("biases", self.biases), g, h] if self.biases else []
+        )
 
     def macs_formula(self, shapes, out):
         ways, t, g, h, d = self._symbols(shapes)
@@ -83,8 +91,10 @@ class _Recurrent(Layer):
 
     def other_ops_formula(self, shapes, out):
         ways, t, g, h, _ = self._symbols(shapes)
-        return formula([ways, t, h, g, Factor("biases", self.biases)] if self.biases else [],
-                       [ways, t, h, Factor("cell ops", self.step_ops)])
+        return formula(
+            [ways, t, h, g, Factor("biases", self.biases)] if self.biases else [],
+            [ways, t, h, Factor("cell ops", self.step_ops)],
+        )
 
     def scratch(self, shapes, out, batch, k):
         # per direction, the input products of every step (N, T, gates H) and a step's few (N, gates H) temporaries
@@ -98,8 +108,13 @@ class _Recurrent(Layer):
     def forward(self, xs, w, k):
         outs = [
             k.recurrent(
-                xs[0], self.cell, w[f"{way}/kernel"], w[f"{way}/recurrent_kernel"], w.get(f"{way}/bias"),
-                reverse=way == "backward", reset_after=getattr(self, "reset_after", True),
+                xs[0],
+                self.cell,
+                w[f"{way}/kernel"],
+                w[f"{way}/recurrent_kernel"],
+                w.get(f"{way}/bias"),
+                reverse=way == "backward",
+                reset_after=getattr(self, "reset_after", True),
                 sequences=self.return_sequences,
             )
             for way in self.directions()

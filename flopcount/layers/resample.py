@@ -24,22 +24,39 @@ class Upsample(Layer):
         axes = "[" + ", ".join(AXES[rank]) + "]"
         return (
             Attr("size", Sizes(rank), None, f"output size, or {axes}"),
-            Attr("scale", Scales(rank), None, f"or: scale factor (at least 1), or {axes}; the output is floor(size x scale)"),
-            Attr("mode", "choice", "nearest", f"'nearest', or linear interpolation: 'linear' or '{_LINEAR[rank]}'",
-                 choices=("nearest", "linear", _LINEAR[rank])),
+            Attr(
+                "scale",
+                Scales(rank),
+                None,
+                f"or: scale factor (at least 1), or {axes}; the output is floor(size x scale)",
+            ),
+            Attr(
+                "mode",
+                "choice",
+                "nearest",
+                f"'nearest', or linear interpolation: 'linear' or '{_LINEAR[rank]}'",
+                choices=("nearest", "linear", _LINEAR[rank]),
+            ),
             Attr("align_corners", "bool", False, "linear modes: the corner samples of input and output coincide"),
         )
 
     def check(self):
         if (self.size is None) == (self.scale is None):
-            raise spec_error("upsampling needs either size or scale, not both or neither.", attribute="scale",
-                             received=None if self.scale is None else [str(v) for v in self.scale])
+            raise spec_error(
+                "upsampling needs either size or scale, not both or neither.",
+                attribute="scale",
+                received=None if self.scale is None else [str(v) for v in self.scale],
+            )
         if self.scale is not None and min(self.scale) < 1:
-            raise spec_error("must be at least 1 on every axis: an upsample does not shrink (use size to resize).",
-                             attribute="scale", received=[float(v) for v in self.scale])
+            raise spec_error(
+                "must be at least 1 on every axis: an upsample does not shrink (use size to resize).",
+                attribute="scale",
+                received=[float(v) for v in self.scale],
+            )
         if self.align_corners and self.mode == "nearest":
-            raise spec_error("applies to linear interpolation only, not to 'nearest'.", attribute="align_corners",
-                             received=True)
+            raise spec_error(
+                "applies to linear interpolation only, not to 'nearest'.", attribute="align_corners", received=True
+            )
 
     def output_shape(self, shapes):
         shape = spatial(shapes[0], self, self.rank)
@@ -103,8 +120,13 @@ class PixelShuffle(Layer):
     doc = "Depth to space: (H, W, C x b^2) -> (H b, W b, C) (PyTorch's PixelShuffle, TensorFlow's depth_to_space)."
     attrs = (
         Attr("factor", "size", doc="upscale factor b (PyTorch's upscale_factor, TensorFlow's block_size)"),
-        Attr("order", "choice", "CRD", "channel order: CRD (PyTorch, ONNX mode CRD) or DCR (TensorFlow, ONNX default)",
-             choices=("CRD", "DCR")),
+        Attr(
+            "order",
+            "choice",
+            "CRD",
+            "channel order: CRD (PyTorch, ONNX mode CRD) or DCR (TensorFlow, ONNX default)",
+            choices=("CRD", "DCR"),
+        ),
     )
     free = True
 
@@ -114,7 +136,9 @@ class PixelShuffle(Layer):
             raise ShapeError(
                 f"the {c} channels of the input {fmt_shape(shapes[0])} are not a multiple of factor^2 = "
                 f"{self.factor * self.factor}.",
-                attribute="factor", received=self.factor, has_received=True,
+                attribute="factor",
+                received=self.factor,
+                has_received=True,
             )
         return (h * self.factor, w * self.factor, c // (self.factor * self.factor))
 

@@ -63,8 +63,9 @@ class Split(Layer):
 
     def check(self):
         if (self.parts is None) == (self.sizes is None):
-            raise spec_error("split needs either parts or sizes, not both or neither.", attribute="sizes",
-                             received=self.sizes)
+            raise spec_error(
+                "split needs either parts or sizes, not both or neither.", attribute="sizes", received=self.sizes
+            )
         count = self.parts if self.sizes is None else len(self.sizes)
         if self.index >= count:
             raise spec_error(f"must be below the number of parts ({count}).", attribute="index", received=self.index)
@@ -79,7 +80,9 @@ class Split(Layer):
                 raise ShapeError(
                     f"cannot split axis {self.axis} of size {size} (input {fmt_shape(shape)}) into {self.parts} "
                     "equal parts.",
-                    attribute="parts", received=self.parts, has_received=True,
+                    attribute="parts",
+                    received=self.parts,
+                    has_received=True,
                 )
             step = size // self.parts
             return axis, self.index * step, (self.index + 1) * step
@@ -87,7 +90,9 @@ class Split(Layer):
             raise ShapeError(
                 f"split sizes add up to {sum(self.sizes)}, but axis {self.axis} of the input {fmt_shape(shape)} "
                 f"has {size}.",
-                attribute="sizes", received=list(self.sizes), has_received=True,
+                attribute="sizes",
+                received=list(self.sizes),
+                has_received=True,
             )
         start = sum(self.sizes[: self.index])
         return axis, start, start + self.sizes[self.index]
@@ -113,7 +118,9 @@ class ChannelShuffle(Layer):
         if c % self.groups:
             raise ShapeError(
                 f"the groups do not divide the {c} channels of the input {fmt_shape(shapes[0])}.",
-                attribute="groups", received=self.groups, has_received=True,
+                attribute="groups",
+                received=self.groups,
+                has_received=True,
             )
         return shapes[0]
 
@@ -138,8 +145,11 @@ class Crop(Layer):
         size = spatial(shapes[0], self, self.rank)[:-1]
         if len(shapes) == 2:
             if self.cropping is not None:
-                raise spec_error("give cropping or a second input to crop to, not both.", attribute="cropping",
-                                 received=[list(p) for p in self.cropping])
+                raise spec_error(
+                    "give cropping or a second input to crop to, not both.",
+                    attribute="cropping",
+                    received=[list(p) for p in self.cropping],
+                )
             target = shapes[1][:-1]
             if len(shapes[1]) != len(shapes[0]) or any(t > s for t, s in zip(target, size)):
                 raise ShapeError(
@@ -155,7 +165,9 @@ class Crop(Layer):
             if b + a >= s:
                 raise ShapeError(
                     f"cropping {b} + {a} leaves nothing of the input {axis} of {s} (input {fmt_shape(shapes[0])}).",
-                    attribute="cropping", received=[list(p) for p in self.cropping], has_received=True,
+                    attribute="cropping",
+                    received=[list(p) for p in self.cropping],
+                    has_received=True,
                 )
         return self.cropping
 
@@ -228,7 +240,9 @@ class Reshape(_Rearrange):
 @register("transpose")
 class Transpose(_Rearrange):
     doc = "Permute the axes (without the batch axis): output axis i is input axis axes[i]; (L, heads, d) -> (heads, L, d) is [1, 0, 2]."
-    attrs = (Attr("axes", Axes(), doc="every axis once, in the output's order, e.g. [1, 0, 2] (NumPy's transpose axes)"),)
+    attrs = (
+        Attr("axes", Axes(), doc="every axis once, in the output's order, e.g. [1, 0, 2] (NumPy's transpose axes)"),
+    )
 
     def order(self, shape):
         """axes as indices into shape, checked to name every axis once."""
@@ -252,7 +266,9 @@ class Transpose(_Rearrange):
 
 @register("slice")
 class Slice(_Rearrange):
-    doc = "Positions start, start + step, ... before stop along one axis (GPT-2's first positions of its position table)."
+    doc = (
+        "Positions start, start + step, ... before stop along one axis (GPT-2's first positions of its position table)."
+    )
     attrs = (
         Attr("axis", "axis", 0, "the axis, without the batch axis; negative counts from the end"),
         Attr("start", "axis", 0, "first position; negative counts from the end"),

@@ -30,11 +30,19 @@ ROOT = Path(__file__).resolve().parents[2]
 MODULES = {
     "expr": (["flopcount/expr.py"], ["tests/test_expr.py", "tests/test_spec.py", "tests/test_bad_specs.py"]),
     "spec": (["flopcount/spec.py"], ["tests/test_spec.py", "tests/test_bad_specs.py", "tests/test_limits.py"]),
-    "layers": (["flopcount/layers/*"], ["tests/test_layers.py", "tests/test_runner.py", "tests/test_new_layer_type.py"]),
+    "layers": (
+        ["flopcount/layers/*"],
+        ["tests/test_layers.py", "tests/test_runner.py", "tests/test_new_layer_type.py"],
+    ),
     "graph": (
         ["flopcount/graph.py"],
-        ["tests/test_layers.py", "tests/test_receptive_field.py", "tests/test_reference_specs.py", "tests/test_bad_specs.py",
-         "tests/test_limits.py"],
+        [
+            "tests/test_layers.py",
+            "tests/test_receptive_field.py",
+            "tests/test_reference_specs.py",
+            "tests/test_bad_specs.py",
+            "tests/test_limits.py",
+        ],
     ),
     "baseline": (["flopcount/baseline.py"], ["tests/test_baseline.py", "tests/test_check.py"]),
     "check": (["flopcount/check.py"], ["tests/test_check.py", "tests/test_check_details.py"]),
@@ -58,7 +66,11 @@ def workspace(module: str) -> Path:
         shutil.copytree(ROOT / name, folder / name, ignore=shutil.ignore_patterns("__pycache__", "mutants"))
     text = (ROOT / "pyproject.toml").read_text()
     text = re.sub(r"(?m)^only_mutate = .*$", f"only_mutate = {toml_list(files)}", text)
-    text = re.sub(r"(?m)^pytest_add_cli_args_test_selection = .*$", f"pytest_add_cli_args_test_selection = {toml_list(tests)}", text)
+    text = re.sub(
+        r"(?m)^pytest_add_cli_args_test_selection = .*$",
+        f"pytest_add_cli_args_test_selection = {toml_list(tests)}",
+        text,
+    )
     (folder / "pyproject.toml").write_text(text)
     return folder
 
@@ -79,12 +91,16 @@ def run_module(module: str) -> Counter:
         env["FLOPCOUNT_SHARED"] = shared
     print(f"== {module}: mutating {', '.join(MODULES[module][0])} in {folder}", flush=True)
     subprocess.run(["mutmut", "run", "--max-children", "1"], cwd=folder, env=env, check=False)
-    listing = subprocess.run(["mutmut", "results", "--all", "true"], cwd=folder, env=env, capture_output=True, text=True, check=True).stdout
+    listing = subprocess.run(
+        ["mutmut", "results", "--all", "true"], cwd=folder, env=env, capture_output=True, text=True, check=True
+    ).stdout
     statuses = dict(re.findall(r"^\s*(\S+__mutmut_\d+): (.+)$", listing, re.MULTILINE))
     survivors = [name for name, status in statuses.items() if status not in KILLED]
     with open(folder / "survivors.txt", "w") as out:
         for name in survivors:
-            shown = subprocess.run(["mutmut", "show", name], cwd=folder, env=env, capture_output=True, text=True, check=True).stdout
+            shown = subprocess.run(
+                ["mutmut", "show", name], cwd=folder, env=env, capture_output=True, text=True, check=True
+            ).stdout
             out.write(shown + "\n")  # begins "# name: status", then the diff
     counts = Counter("killed" if s in KILLED else s for s in statuses.values())
     print(f"== {module}: {len(statuses)} mutants, {dict(counts)}; survivors in {folder / 'survivors.txt'}", flush=True)

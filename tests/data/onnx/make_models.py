@@ -21,8 +21,18 @@ import torch
 import torchvision
 
 HERE = Path(__file__).parent
-MODELS = ["resnet18", "resnet50", "vgg16", "alexnet", "mobilenet_v2", "mobilenet_v3_large", "efficientnet_b0", "googlenet",
-          "vit_b_16", "convnext_tiny"]
+MODELS = [
+    "resnet18",
+    "resnet50",
+    "vgg16",
+    "alexnet",
+    "mobilenet_v2",
+    "mobilenet_v3_large",
+    "efficientnet_b0",
+    "googlenet",
+    "vit_b_16",
+    "convnext_tiny",
+]
 
 
 def export(name, path):
@@ -30,8 +40,16 @@ def export(name, path):
     kwargs = {"aux_logits": False, "init_weights": True} if name == "googlenet" else {}
     model = getattr(torchvision.models, name)(weights=None, **kwargs).eval()
     x = torch.randn(1, 3, 224, 224)
-    torch.onnx.export(model, (x,), path, opset_version=17, dynamo=False, do_constant_folding=False,
-                      input_names=["input"], output_names=["logits"])
+    torch.onnx.export(
+        model,
+        (x,),
+        path,
+        opset_version=17,
+        dynamo=False,
+        do_constant_folding=False,
+        input_names=["input"],
+        output_names=["logits"],
+    )
     return sum(p.numel() for p in model.parameters())
 
 
@@ -43,8 +61,14 @@ def main():
         full = (args.weights or HERE) / f"{name}.full.onnx"
         params = export(name, full)
         model = onnx.load(full)
-        onnx.save(model, HERE / f"{name}.onnx", save_as_external_data=True, all_tensors_to_one_file=True,
-                  location=f"{name}.data", size_threshold=0)
+        onnx.save(
+            model,
+            HERE / f"{name}.onnx",
+            save_as_external_data=True,
+            all_tensors_to_one_file=True,
+            location=f"{name}.data",
+            size_threshold=0,
+        )
         os.remove(HERE / f"{name}.data")
         if args.weights is None:
             os.remove(full)
