@@ -252,7 +252,7 @@ def test_commands_exit_0_1_or_2_without_traceback(fuzz_dir, cli, name, rnd, data
     result = cli(*args)
     assert_clean_exit(result)
     if fmt == "json" and result.exit_code in (0, 1):
-        json.loads(result.output)
+        json.loads(result.stdout)  # warnings go to stderr
 
 
 # ---------------------------------------------------------------- run and compare
@@ -500,7 +500,7 @@ def test_run_agrees_with_the_analysis_or_refuses(fuzz_dir, cli, layers, shape, m
     # 1 would mean the runner and the analyzer disagree on a valid spec: never acceptable
     assert_clean_exit(result, codes=(0, 2))
     if fmt == "json" and result.exit_code == 0:
-        json.loads(result.output)
+        json.loads(result.stdout)  # warnings go to stderr
 
 
 sizes = st.sampled_from([None, -3, 0, 1, 2, 3, 4, 7, 64, 10**6, 10**12])
@@ -773,5 +773,5 @@ def test_compare_with_execution_agrees_or_refuses_within_its_budgets(cli, a, b, 
     assert_clean_exit(result, codes=(0, 2))
     assert time.perf_counter() - start < 60
     if result.exit_code == 0:
-        data = json.loads(result.output)
+        data = json.loads(result.stdout)  # warnings go to stderr
         assert data["ok"] and all(v is not False for v in data["verdicts"].values())
