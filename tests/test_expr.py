@@ -449,8 +449,10 @@ def test_accepts_only_what_python_parses(tokens):
     except ExprError:
         # Python reads () as an empty tuple and calls any value ('1 ( )' is F(1)()); the language has
         # no tuples and calls only a function's name
-        assert any(isinstance(n, ast.Tuple) or (isinstance(n, ast.Call) and not isinstance(n.func, ast.Name))
-                   for n in ast.walk(tree)), ours_text
+        assert any(
+            isinstance(n, ast.Tuple) or (isinstance(n, ast.Call) and not isinstance(n.func, ast.Name))
+            for n in ast.walk(tree)
+        ), ours_text
         return
     try:
         value = evaluate(ours_text, ENV)
