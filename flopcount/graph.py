@@ -9,9 +9,9 @@ from math import gcd, prod
 
 from . import expr
 from .errors import FlopcountError, ShapeError, SpecError, spec_error, suggest
-from .layers import MAX_INTEGER, Layer, Weight, fmt_shape, layer_class
+from .layers import MAX_INTEGER, REQUIRED, Layer, Weight, fmt_shape, layer_class
 from .layers.window import Reads
-from .spec import Spec, substitute
+from .spec import ENTRY_KEYS, KINDS, Spec, substitute
 
 
 @dataclass
@@ -188,6 +188,7 @@ def build_graph(spec: Spec) -> Graph:
         index_of[flat.name] = flat.index
         nodes.append(node)
         totals.add(node)
+    _check_unbuilt(spec)
     return Graph(spec.name, nodes, spec, totals)
 
 
@@ -207,6 +208,11 @@ def _check_defaults(spec: Spec) -> None:
                     attribute=where,
                     file=spec.file,
                 )
+            if cls.known[key].default is REQUIRED:  # so every layer still says it, and the schema can require it
+                raise SpecError(
+                    f"{type_name} needs {key} on every layer; defaults change the default of an optional attribute.",
+                    attribute=where, file=spec.file,
+                )
             # checked here even if no layer of the type uses it; a name of a block parameter is checked where it is used
             raw = substitute(raw, spec.variables)
             if _names_a_parameter(raw, spec.variables):
@@ -218,6 +224,64 @@ def _check_defaults(spec: Spec) -> None:
             except FlopcountError as err:
                 err.attribute = where
                 raise err.located(file=spec.file)
+
+
+def _written_entries(spec: Spec):
+    """(where, entry) for every entry written in the spec: in its layers, its blocks and their branches."""
+    doc = spec.data if isinstance(spec.data, dict) else {}
+    stack = [("layers", doc.get("layers"))]
+    blocks = doc.get("blocks")
+    if isinstance(blocks, dict):
+        stack += [(f"blocks.{name}.layers", b.get("layers")) for name, b in blocks.items() if isinstance(b, dict)]
+    while stack:
+        where, entries = stack.pop()
+        if isinstance(entries, dict):
+            entries = [entries]
+        if not isinstance(entries, list):
+            continue
+        for k, entry in enumerate(entries):
+            yield f"{where}[{k}]", entry
+            if isinstance(entry, dict) and isinstance(entry.get("branches"), list):
+                stack += [(f"{where}[{k}].branches[{j}]", b) for j, b in enumerate(entry["branches"])]
+
+
+def _check_unbuilt(spec: Spec) -> None:
+    """Layers the expansion left out (a block no entry uses, an entry 'when' skips) are checked as written:
+    a known type, known attributes and values that fit them, as far as they need no variable."""
+    for where, entry in _written_entries(spec):
+        if not isinstance(entry, dict) or sum(kind in entry for kind in KINDS) != 1:
+            raise spec_error("each entry is a JSON object with one of 'type', 'block' or 'branches'.", attribute=where,
+                             received=entry, file=spec.file)
+        if not isinstance(entry.get("type"), str):
+            continue  # a block instance or branches: the expansion checks what it can of those
+        try:
+            cls = layer_class(entry["type"])
+        except FlopcountError as err:
+            err.attribute = f"{where}.type"
+            raise err.located(file=spec.file)
+        for key, raw in entry.items():
+            if key in ENTRY_KEYS or key == "type":
+                continue
+            at = f"{where}.{key}"
+            if key not in cls.known:
+                raise spec_error(
+                    f"unknown attribute for {cls.type}.{suggest(key, cls.known)} Its attributes are: {', '.join(cls.known)}.",
+                    attribute=at, file=spec.file,
+                )
+            if _names_a_parameter(raw, spec.variables) or _has_text(raw):
+                continue  # an expression or a name: its value depends on where the layer is expanded
+            try:
+                cls.known[key].convert(raw, None)
+            except FlopcountError as err:
+                err.attribute = at
+                raise err.located(file=spec.file)
+        for attr in cls.attrs:
+            if attr.default is REQUIRED and attr.name not in entry:
+                raise SpecError(f"{cls.type} needs this attribute ({attr.doc}).", attribute=f"{where}.{attr.name}", file=spec.file)
+
+
+def _has_text(raw) -> bool:
+    return isinstance(raw, str) or (isinstance(raw, list) and any(_has_text(v) for v in raw))
 
 
 def _names_a_parameter(raw, variables) -> bool:

@@ -73,6 +73,15 @@ def layer_schema(type_name: str) -> dict:
     }
 
 
+def _defaults_of(type_name: str) -> dict:
+    """What defaults may give a type: its optional attributes (a required one is written on every layer)."""
+    required = [a.name for a in REGISTRY[type_name].attrs if a.default is REQUIRED]
+    out = {"$ref": f"#/$defs/attributes.{type_name}", "unevaluatedProperties": False}
+    if required:
+        out["not"] = {"anyOf": [{"required": [name]} for name in required]}
+    return out
+
+
 def merge_types() -> list[str]:
     """Layer types that join several inputs: what a branches entry may merge with."""
     return sorted(t for t, cls in REGISTRY.items() if cls.inputs[1] is None or cls.inputs[1] > 1)
@@ -219,7 +228,7 @@ def spec_schema() -> dict:
         "merge_type": {"enum": merges, "description": "a layer type that joins several inputs"},
         "defaults": {
             "type": "object",
-            "properties": {t: {"$ref": f"#/$defs/attributes.{t}", "unevaluatedProperties": False} for t in types},
+            "properties": {t: _defaults_of(t) for t in types},
             "additionalProperties": False,
         },
         "entry": {

@@ -364,7 +364,7 @@ def parse_spec(data, file=None, overrides=None, max_layers=MAX_LAYERS) -> Spec:
         description=str(doc.get("description", "")),
         source=str(doc.get("source", "")),
         data=doc,
-        outputs=ex.outputs(doc.get("outputs")),
+        outputs=ex.outputs(doc["outputs"]) if "outputs" in doc else (),
         budget=budget,
         defaults=defaults,
     )
@@ -658,7 +658,7 @@ class _Expander:
     def _entry(self, entry, env, prev, scope, group, local):
         here = len(self.out)
         name = entry.get("name")
-        if name is not None:
+        if "name" in entry:
             _check_name(name)
         repeat = 1
         repeated = "repeat" in entry
@@ -690,6 +690,8 @@ class _Expander:
             if "inputs" in entry:
                 raise SpecError("an input layer takes no inputs.", attribute="inputs")
             inputs = ()
+        elif "inputs" in entry and entry["inputs"] is None:  # null is not "the entry above"
+            raise spec_error("must be a layer name or a list of layer names.", attribute="inputs", received=None)
         else:
             inputs = self.inputs(entry.get("inputs"), prev, local)
         implicit = "inputs" not in entry
@@ -841,8 +843,6 @@ class _Expander:
 
     def outputs(self, raw) -> tuple[str, ...]:
         """The layers named in 'outputs': network outputs besides the last one."""
-        if raw is None:
-            return ()
         if not isinstance(raw, list) or not raw or not all(isinstance(r, str) for r in raw):
             raise spec_error("must be a list of layer names.", attribute="outputs", received=raw)
         return tuple(self.resolve(ref, {}, "outputs", "") for ref in raw)
