@@ -5,9 +5,10 @@ graphs (``valid_specs``, at least 100 per run) must analyse, render and run with
 agreeing on every layer's shape, parameters and MACs. A new layer type belongs in
 ``valid_specs`` too.
 
-CI runs a bounded number of examples. A long local session:
+CI runs a bounded number of examples. A long local session (about 120,000 examples with the
+random names of test_output.py and the expression properties of test_expr.py; see the README):
 
-    FLOPCOUNT_FUZZ_EXAMPLES=100000 python -m pytest tests/test_fuzz.py -q
+    FLOPCOUNT_FUZZ_EXAMPLES=12000 python -m pytest tests/test_fuzz.py tests/test_output.py tests/test_expr.py -q
 """
 
 import io
