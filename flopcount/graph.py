@@ -211,7 +211,8 @@ def _check_defaults(spec: Spec) -> None:
             if cls.known[key].default is REQUIRED:  # so every layer still says it, and the schema can require it
                 raise SpecError(
                     f"{type_name} needs {key} on every layer; defaults change the default of an optional attribute.",
-                    attribute=where, file=spec.file,
+                    attribute=where,
+                    file=spec.file,
                 )
             # checked here even if no layer of the type uses it; a name of a block parameter is checked where it is used
             raw = substitute(raw, spec.variables)
@@ -250,8 +251,12 @@ def _check_unbuilt(spec: Spec) -> None:
     a known type, known attributes and values that fit them, as far as they need no variable."""
     for where, entry in _written_entries(spec):
         if not isinstance(entry, dict) or sum(kind in entry for kind in KINDS) != 1:
-            raise spec_error("each entry is a JSON object with one of 'type', 'block' or 'branches'.", attribute=where,
-                             received=entry, file=spec.file)
+            raise spec_error(
+                "each entry is a JSON object with one of 'type', 'block' or 'branches'.",
+                attribute=where,
+                received=entry,
+                file=spec.file,
+            )
         if not isinstance(entry.get("type"), str):
             continue  # a block instance or branches: the expansion checks what it can of those
         try:
@@ -266,7 +271,8 @@ def _check_unbuilt(spec: Spec) -> None:
             if key not in cls.known:
                 raise spec_error(
                     f"unknown attribute for {cls.type}.{suggest(key, cls.known)} Its attributes are: {', '.join(cls.known)}.",
-                    attribute=at, file=spec.file,
+                    attribute=at,
+                    file=spec.file,
                 )
             if _names_a_parameter(raw, spec.variables) or _has_text(raw):
                 continue  # an expression or a name: its value depends on where the layer is expanded
@@ -277,7 +283,9 @@ def _check_unbuilt(spec: Spec) -> None:
                 raise err.located(file=spec.file)
         for attr in cls.attrs:
             if attr.default is REQUIRED and attr.name not in entry:
-                raise SpecError(f"{cls.type} needs this attribute ({attr.doc}).", attribute=f"{where}.{attr.name}", file=spec.file)
+                raise SpecError(
+                    f"{cls.type} needs this attribute ({attr.doc}).", attribute=f"{where}.{attr.name}", file=spec.file
+                )
 
 
 def _has_text(raw) -> bool:
