@@ -106,6 +106,9 @@ def workspace(module: str) -> Path:
         text,
     )
     (folder / "pyproject.toml").write_text(text)
+    # mutmut's trampolines add frames to every call: give the parser's nesting tests the headroom they have unmutated
+    with open(folder / "tests" / "conftest.py", "a") as conftest:
+        conftest.write("\n\nimport sys as _sys\n\n_sys.setrecursionlimit(20_000)\n")
     return folder
 
 
