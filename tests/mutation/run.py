@@ -96,8 +96,9 @@ def workspace(module: str) -> Path:
     """A copy of the repository whose [tool.mutmut] mutates the module and selects its tests."""
     files, tests = MODULES[module]
     folder = Path(tempfile.mkdtemp(prefix=f"flopcount-mutation-{module}-"))
-    for name in ("flopcount", "tests"):
+    for name in ("flopcount", "tests", "specs"):
         shutil.copytree(ROOT / name, folder / name, ignore=shutil.ignore_patterns("__pycache__", "mutants"))
+    shutil.copy(ROOT / "README.md", folder / "README.md")  # tests read its examples
     text = (ROOT / "pyproject.toml").read_text()
     text = re.sub(r"(?m)^only_mutate = .*$", f"only_mutate = {toml_list(files)}", text)
     text = re.sub(
