@@ -446,6 +446,8 @@ CASES = [
     Case("embedding", {"type": "embedding", "vocab": 1000, "dim": 64}, (128,), (128, 64), 1000 * 64, tokens=1000),
     Case("embedding-smaller-ids", {"type": "embedding", "vocab": 50, "dim": 3}, (2, 5), (2, 5, 3), 50 * 3, tokens=7),
     Case("parameter", {"type": "parameter", "shape": [1, 768]}, (3,), (1, 768), 1 * 768),
+    # a fixed tensor (GPT-2's causal mask over 1 x 6 x 6 scores): counted, but not trainable
+    Case("parameter-fixed", {"type": "parameter", "shape": [1, 6, 6], "trainable": False}, (3,), (1, 6, 6), 0, 6 * 6),
     Case("reshape", {"type": "reshape", "shape": [196, 768]}, (14, 14, 768), (196, 768)),
     Case("reshape-inferred", {"type": "reshape", "shape": [-1, 12, 64]}, (197, 768), (197, 12, 64)),
     Case("transpose-heads", {"type": "transpose", "axes": [1, 0, 2]}, (197, 12, 64), (12, 197, 64)),

@@ -1226,7 +1226,230 @@ CASES = [
         ),
         types=("global_avg_pool",),
     ),
+    # constants that meet a tensor: a float initializer is learned, folded through Expand too (ViT's class
+    # token); a Constant node is a literal (a fixed sinusoidal table), not trained
+    Case(
+        "class-token-expanded",
+        seq(
+            [
+                const("shape", [1, 1, 8]),
+                node("Expand", ["cls", "shape"], ["c"]),
+                node("Concat", ["c", "x"], ["y"], axis=1),
+            ],
+            {"cls": rand(1, 1, 8)},
+            out=(1, 7, 8),
+        ),
+        1 * 8,
+        0,
+        0,
+        ("parameter", "concat"),
+    ),
+    Case(
+        "fixed-table-added",
+        seq([const("table", rand(6, 8), np.float32), node("Add", ["x", "table"], ["y"])]),
+        0,
+        6 * 8,
+        0,
+        ("parameter", "add"),
+    ),
+    # masked_fill with a value that is no mask idiom: x times a fixed 0/1 tensor, plus the value where masked
+    Case(
+        "where-fill-value",
+        seq(
+            [const("two", 2.0, np.float32), node("Where", ["keep", "x", "two"], ["y"])],
+            {"keep": np.random.default_rng(7).random((6, 8)) < 0.5},
+        ),
+        0,
+        6 * 8 + 6 * 8,
+        0,
+        ("parameter", "multiply", "parameter", "add"),
+    ),
+    # masked_fill with zero, the tensor on the false side: a multiply alone, by the mask negated
+    Case(
+        "where-fill-zero",
+        seq(
+            [const("zero", 0.0, np.float32), node("Where", ["drop", "zero", "x"], ["y"])],
+            {"drop": np.random.default_rng(8).random((1, 8)) < 0.5},
+        ),
+        0,
+        1 * 8,
+        0,
+        ("parameter", "multiply"),
+    ),
 ]
+
+
+# ---------------------------------------------------------------- causal masks
+# GPT-2's attention with heads H = 2 of width D = 4 over T = 6 positions of E = 8 features, its causal mask
+# written each way exporters write it. The q, k, v and output projections are its learned weights; the
+# mask is fixed: T x T values, one per score of a head, shared by the heads.
+T, E, H, D = 6, 8, 2, 4
+LOWEST = np.finfo(np.float32).min
+
+
+def _attention(mask_nodes, masked, weights):
+    """q k^T / sqrt(D), masked by mask_nodes (they read 'scores' and write masked), softmax, times v, projected."""
+    nodes, w = [], dict(weights)
+    for p in "qkvo":
+        w[f"w{p}"], w[f"b{p}"] = rand(E, E), rand(E)
+    for p in "qkv":
+        nodes += [
+            node("MatMul", ["x", f"w{p}"], [f"{p}0"], name=f"/{p}/MatMul"),
+            node("Add", [f"{p}0", f"b{p}"], [p], name=f"/{p}/Add"),
+        ]
+    nodes += [
+        const("heads", [1, T, H, D]),
+        *(node("Reshape", [p, "heads"], [f"{p}h"], name=f"/{p}/Reshape") for p in "qkv"),
+        node("Transpose", ["qh"], ["qt"], perm=[0, 2, 1, 3], name="/q/Transpose"),
+        node("Transpose", ["kh"], ["kt"], perm=[0, 2, 3, 1], name="/k/Transpose"),
+        node("Transpose", ["vh"], ["vt"], perm=[0, 2, 1, 3], name="/v/Transpose"),
+        node("MatMul", ["qt", "kt"], ["qk"], name="/scores/MatMul"),
+        const("root", float(np.sqrt(D)), np.float32),
+        node("Div", ["qk", "root"], ["scores"], name="/scores/Div"),
+        *mask_nodes,
+        node("Softmax", [masked], ["probs"], axis=-1),
+        node("MatMul", ["probs", "vt"], ["mix"], name="/mix/MatMul"),
+        node("Transpose", ["mix"], ["mt"], perm=[0, 2, 1, 3], name="/mix/Transpose"),
+        const("width", [1, T, E]),
+        node("Reshape", ["mt", "width"], ["m"], name="/mix/Reshape"),
+        node("MatMul", ["m", "wo"], ["o0"], name="/o/MatMul"),
+        node("Add", ["o0", "bo"], ["y"], name="/o/Add"),
+    ]
+    return seq(nodes, w, out=(1, T, E), x=(1, T, E))
+
+
+ATTENTION_TRAINABLE = 4 * (E * E + E)
+ATTENTION_MACS = 4 * T * E * E + H * T * D * T + H * T * T * D
+MAX_POSITIONS = 80  # GPT-2's is 1024; 80 x 80 booleans (6,400 bytes) are still past what is read for counting
+
+MASKS = {
+    # transformers' GPT-2 before its SDPA rewrite, as torch.onnx exports it: a boolean buffer
+    # tril(ones(P, P)) viewed (1, 1, P, P), sliced to [k - q : k, :k] with lengths from Shape, then
+    # torch.where(mask, scores, finfo(float32).min)
+    "gpt2-boolean-buffer-where": (
+        [
+            node("Shape", ["qt"], ["qs"], name="/mask/Shape"),
+            const("two", 2),
+            node("Gather", ["qs", "two"], ["ql"], axis=0, name="/mask/Gather"),
+            node("Shape", ["kt"], ["ks"], name="/mask/Shape_1"),
+            const("three", 3),
+            node("Gather", ["ks", "three"], ["kl"], axis=0, name="/mask/Gather_1"),
+            node("Sub", ["kl", "ql"], ["start"], name="/mask/Sub"),
+            const("zero_axis", [0]),
+            node("Unsqueeze", ["start", "zero_axis"], ["start1"], name="/mask/Unsqueeze"),
+            node("Unsqueeze", ["kl", "zero_axis"], ["kl1"], name="/mask/Unsqueeze_1"),
+            const("rows", [2]),
+            node("Slice", ["bias", "start1", "kl1", "rows"], ["rows_cut"], name="/mask/Slice"),
+            const("zero", [0]),
+            const("columns", [3]),
+            node("Slice", ["rows_cut", "zero", "kl1", "columns"], ["causal"], name="/mask/Slice_1"),
+            const("lowest", LOWEST, np.float32),
+            node("Where", ["causal", "scores", "lowest"], ["masked"], name="/mask/Where"),
+        ],
+        {"bias": np.tril(np.ones((MAX_POSITIONS, MAX_POSITIONS), bool)).reshape(1, 1, MAX_POSITIONS, MAX_POSITIONS)},
+        ("parameter", "add"),
+    ),
+    # transformers' _make_causal_mask: full((T, T), lowest), masked_fill(arange(T) < (arange(T) + 1).view(T, 1), 0),
+    # then added to the scores
+    "hf-range-less-additive": (
+        [
+            node("Shape", ["x"], ["xs"], name="/mask/Shape"),
+            const("one_index", 1),
+            node("Gather", ["xs", "one_index"], ["t"], axis=0, name="/mask/Gather"),
+            const("zero_axis", [0]),
+            node("Unsqueeze", ["t", "zero_axis"], ["t1"], name="/mask/Unsqueeze"),
+            node("Concat", ["t1", "t1"], ["square"], axis=0, name="/mask/Concat"),
+            helper.make_node(
+                "ConstantOfShape",
+                ["square"],
+                ["full"],
+                name="/mask/ConstantOfShape",
+                value=numpy_helper.from_array(np.array([LOWEST], np.float32)),
+            ),
+            const("start", 0),
+            const("step", 1),
+            node("Range", ["start", "t", "step"], ["cond"], name="/mask/Range"),
+            node("Add", ["cond", "step"], ["cond1"], name="/mask/Add"),
+            const("column", [-1, 1]),
+            node("Reshape", ["cond1", "column"], ["cond2"], name="/mask/Reshape"),
+            node("Less", ["cond", "cond2"], ["below"], name="/mask/Less"),
+            const("nothing", 0.0, np.float32),
+            node("Where", ["below", "nothing", "full"], ["additive"], name="/mask/Where"),
+            const("outer", [0, 1]),
+            node("Unsqueeze", ["additive", "outer"], ["additive4"], name="/mask/Unsqueeze_1"),
+            node("Add", ["scores", "additive4"], ["masked"], name="/mask/Add_1"),
+        ],
+        {},
+        ("parameter", "add"),
+    ),
+    # scaled_dot_product_attention(is_causal=True) as torch.onnx writes it: ones(T, T) as booleans, Trilu
+    # keeps the lower triangle, -inf where it is false, added to the scores
+    "sdpa-trilu-infinity": (
+        [
+            node("Shape", ["scores"], ["ss"], name="/mask/Shape"),
+            const("from", [-2]),
+            const("upto", [2**62]),
+            node("Slice", ["ss", "from", "upto"], ["square"], name="/mask/Slice"),
+            helper.make_node(
+                "ConstantOfShape",
+                ["square"],
+                ["ones"],
+                name="/mask/ConstantOfShape",
+                value=numpy_helper.from_array(np.array([True])),
+            ),
+            node("Trilu", ["ones"], ["lower"], upper=0, name="/mask/Trilu"),
+            node("Not", ["lower"], ["above"], name="/mask/Not"),
+            const("nothing", 0.0, np.float32),
+            const("minus_inf", -np.inf, np.float32),
+            node("Where", ["above", "minus_inf", "nothing"], ["additive"], name="/mask/Where"),
+            node("Add", ["scores", "additive"], ["masked"], name="/mask/Add"),
+        ],
+        {},
+        ("parameter", "add"),
+    ),
+}
+
+
+@pytest.mark.parametrize("way", list(MASKS))
+def test_a_causal_mask_is_a_fixed_tensor_not_a_trained_one(way, tmp_path):
+    mask_nodes, weights, mask_types = MASKS[way]
+    path = _attention(mask_nodes, "masked", weights).save(tmp_path / f"{way}.onnx")
+    graph = analyze(path)
+    # the four projections are trained; the T x T mask, shared by the heads, is not
+    assert (graph.totals.trainable, graph.totals.non_trainable) == (ATTENTION_TRAINABLE, T * T)
+    assert graph.totals.macs == ATTENTION_MACS
+    masks = [n for n in graph.nodes if n.type == "parameter"]
+    assert [(n.shape, n.trainable, n.params) for n in masks] == [((1, T, T), 0, T * T)]
+    assert _types(graph)[_types(graph).index("rescale") + 1 :][:3] == (*mask_types, "softmax")
+    witness = runtime_witness(graph)
+    assert witness.skipped is None
+    assert witness.ok, witness.summary()
+
+
+def test_a_mask_every_block_applies_is_one_parameter(tmp_path):
+    """One mask tensor read by two Adds (a model computes its mask once for all blocks) is counted once."""
+    nodes = [
+        const("ones_shape", [T, T]),
+        helper.make_node(
+            "ConstantOfShape", ["ones_shape"], ["ones"], value=numpy_helper.from_array(np.array([LOWEST], np.float32))
+        ),
+        const("k", 1),
+        node("Trilu", ["ones", "k"], ["mask"]),
+        const("heads", [1, T, H, D]),
+        node("Reshape", ["x", "heads"], ["h"]),
+        node("Transpose", ["h"], ["q"], perm=[0, 2, 1, 3], name="/q/Transpose"),
+        node("Transpose", ["h"], ["kt"], perm=[0, 2, 3, 1], name="/k/Transpose"),
+        node("MatMul", ["q", "kt"], ["s1"], name="/block1/MatMul"),
+        node("Add", ["s1", "mask"], ["m1"], name="/block1/Add"),
+        node("MatMul", ["q", "kt"], ["s2"], name="/block2/MatMul"),
+        node("Add", ["s2", "mask"], ["m2"], name="/block2/Add"),
+        node("Add", ["m1", "m2"], ["y"], name="/sum/Add"),
+    ]
+    path = seq(nodes, out=(1, H, T, T), x=(1, T, E)).save(tmp_path / "shared.onnx")
+    graph = analyze(path)
+    assert (graph.totals.trainable, graph.totals.non_trainable) == (0, T * T)
+    assert _types(graph).count("parameter") == 1
+    assert runtime_witness(graph).ok
 
 
 def _types(graph):
@@ -1251,7 +1474,7 @@ def test_operator_imports_with_its_figures_and_computes_what_onnx_runtime_comput
 
 
 def test_every_supported_operator_has_a_case():
-    used = {n.op_type for c in CASES for n in c.model.nodes}
+    used = {n.op_type for c in CASES for n in c.model.nodes} | {n.op_type for m in MASKS.values() for n in m[0]}
     # Sum, Sub, Div and the other arithmetic are folded on constants (test_constant_folding)
     folded_only = {
         "Abs",
@@ -1270,7 +1493,11 @@ def test_every_supported_operator_has_a_case():
         "Reciprocal",
         "Slice",
         "Sqrt",
-        "Where",
+        "And",
+        "Or",
+        "Xor",
+        "LessOrEqual",
+        "GreaterOrEqual",
         "Size",
         "ConstantOfShape",
         "Cast",
@@ -1311,7 +1538,15 @@ def test_constant_folding_of_shape_arithmetic(tmp_path):
         node("Size", ["i"], ["size"]),  # 2
         node("Equal", ["i", "i"], ["eq"]),
         node("Not", ["eq"], ["neq"]),
-        node("Where", ["neq", "s2", "i"], ["w"]),
+        node("And", ["eq", "neq"], ["and"]),  # False
+        node("Or", ["and", "eq"], ["or"]),  # True
+        node("Xor", ["or", "neq"], ["xor"]),  # True
+        node("LessOrEqual", ["i", "i"], ["le"]),
+        node("GreaterOrEqual", ["i", "i"], ["ge"]),
+        node("And", ["xor", "le"], ["all2"], name="/and2/And"),
+        node("And", ["all2", "ge"], ["all3"], name="/and3/And"),
+        node("Not", ["all3"], ["pick"], name="/not2/Not"),  # False, as neq
+        node("Where", ["pick", "s2", "i"], ["w"]),
         const("zero", 0),
         const("three", 3),
         node("Greater", ["w", "zero"], ["gt"]),

@@ -10,6 +10,14 @@ and whatever is computed from them and from Shape, the arithmetic exporters emit
 Reshape; it is folded here and leaves no layer) or an ``Act``, a tensor that a spec layer
 produces at run time.
 
+Trainable. A constant that meets a computed tensor (a position embedding added, a class
+token joined, a mask applied) becomes a ``parameter`` layer. It is trainable when it is
+``learned``: of a float type and computed from at least one float initializer, which is
+where every exporter stores a model's weights. Constant nodes, shape arithmetic and
+integer or boolean tensors are not learned, so a causal mask, whether a boolean buffer
+sliced to the sequence or a float mask built from Shape, Range and Trilu, is a
+non-trainable parameter, whatever exporter wrote it.
+
 Layout. ONNX is channels-first (N, C, H, W); specs are channels-last (H, W, C) with the
 batch axis left out. An ``Act`` records its ONNX shape and ``perm``, the ONNX axes in the
 order its spec layer holds them in memory, the batch axis first: a convolution's output
@@ -59,6 +67,7 @@ class Const:
     array: object = None  # numpy array, or None when only the dimensions are known
     init: str | None = None  # the initializer it is, for weights
     steps: tuple = ()  # weight steps from the initializer to this value (a transposed weight)
+    learned: bool = False  # float, and computed from a float initializer: a trained weight (see the docstring)
 
     def known(self) -> bool:
         return self.array is not None
@@ -342,6 +351,7 @@ class Translator:
         self.fused: set[int] = set()  # nodes folded into an earlier one (a bias Add into its MatMul)
         self.pending_scale: dict[int, tuple] = {}  # GELU's scalings, held until its Erf: node index -> (x, factor)
         self.pending_names: set[str] = set()
+        self.params: dict = {}  # WeightRef -> the Act of the parameter layer holding it
 
     # ------------------------------------------------------------ names and emission
 
@@ -439,13 +449,15 @@ class Translator:
         """An optional initializer input used as a weight (its bytes may be absent)."""
         if index >= len(node.inputs) or not node.inputs[index]:
             return None
-        c = self.const(node, node.inputs[index])
+        return self.held(node, self.const(node, node.inputs[index]), node.inputs[index])
+
+    def held(self, node, c: Const, name: str) -> Const:
+        """c as a weight: an initializer, or a folded constant whose array is kept under '@name'."""
         if c.init is None and c.known():
-            # a folded constant as a weight: keep the array itself
-            c.init = f"@{node.inputs[index]}"
+            c.init = f"@{name}"
             self.folded_weights[c.init] = c.array
         if c.init is None:
-            raise node.error(f"input '{node.inputs[index]}' must be an initializer.")
+            raise node.error(f"input '{name}' must be an initializer.")
         return c
 
     def set(self, node, index, value):
@@ -491,7 +503,9 @@ class Translator:
         self.folded_weights = {}
         self.init_dims = {}
         for tensor in self.graph.initializer:
-            self.values[tensor.name] = Const(tuple(tensor.dims), self._tensor_array(tensor), tensor.name)
+            self.values[tensor.name] = Const(
+                tuple(tensor.dims), self._tensor_array(tensor), tensor.name, learned=tensor.data_type in _float_types()
+            )
             self.init_dims[tensor.name] = tuple(tensor.dims)
         for sparse in self.graph.sparse_initializer:
             raise ModelError("sparse initializers are not supported.", node=sparse.values.name, op="sparse_initializer")
@@ -593,10 +607,12 @@ class Translator:
                 raise
             except Exception as err:  # noqa: BLE001 - numpy's complaint about an impossible constant
                 raise node.error(f"cannot compute this constant: {err}") from None
+            # a float result of a learned weight is learned too (a class token expanded); shapes and masks are not
+            learned = any(isinstance(v, Const) and v.learned for v in ins)
             for i, array in enumerate(outs):
                 if array.size > MAX_FOLD:
                     raise node.error(f"computes a constant of {array.size:,} elements, more than {MAX_FOLD:,}.")
-                self.set(node, i, Const(tuple(array.shape), array))
+                self.set(node, i, Const(tuple(array.shape), array, learned=learned and array.dtype.kind == "f"))
             return
         fn = OPS.get(node.op)
         if fn is None:
@@ -622,7 +638,7 @@ class Translator:
             array = self.load(c.init, c.steps)
         except SpecError as err:
             raise node.error(f"needs the values of '{c.init}': {err.message}") from None
-        return Const(c.dims, array, c.init, c.steps)
+        return Const(c.dims, array, c.init, c.steps, c.learned)
 
     load = None  # set by read_onnx: (initializer name, steps) -> array
 
@@ -1160,6 +1176,12 @@ def _arithmetic(t, node):
         name = t.emit(node, "rescale", attrs, [x])
         t.set(node, 0, t.new_act(name, x.shape, x.perm))
         return
+    layer_type = {"Add": "add", "Sum": "add", "Sub": "subtract", "Mul": "multiply", "Div": "divide"}[node.op]
+    t.set(node, 0, _elementwise(t, node, layer_type, xs))
+
+
+def _elementwise(t, node, layer_type, xs, suffix=None) -> Act:
+    """One layer of an element-wise operation on tensors that broadcast, each held in one order."""
     rank = max(x.rank for x in xs)
     shape = []
     for a in range(rank):
@@ -1178,9 +1200,61 @@ def _arithmetic(t, node):
                 "broadcasts across the batch axis; only inputs with the batch first and the same rank are translated."
             )
         arranged.append(t.arrange(node, x, tuple(a - offset for a in order if a - offset >= 0)))
-    layer_type = {"Add": "add", "Sum": "add", "Sub": "subtract", "Mul": "multiply", "Div": "divide"}[node.op]
-    name = t.emit(node, layer_type, {}, arranged)
-    t.set(node, 0, t.new_act(name, shape, order))
+    name = t.emit(node, layer_type, {}, arranged, suffix=suffix)
+    return t.new_act(name, shape, order)
+
+
+@op("Where")
+def _where(t, node):
+    """Where(mask, x, fill) with a constant mask: x where the mask holds, the fill elsewhere (attention masks).
+
+    With a fill of -inf or float32's lowest value, the softmax mask idiom, x + fill is fill for every
+    score below 1e31 in magnitude, so the Where is one add of a fixed tensor (0 where kept, the fill
+    elsewhere), as in models that add their mask. Any other fill is x times a fixed 0/1 tensor, plus
+    the fill where it replaces x. The fixed tensors are parameters, trainable only if learned.
+    """
+    np = _np()
+    cond, a, b = (t.value(node, n) for n in node.inputs[:3])
+    if not isinstance(cond, Const) or isinstance(a, Act) == isinstance(b, Act):
+        raise node.error(
+            "Where is translated with a constant condition (a mask) choosing between a computed tensor and a "
+            "constant; here the condition is computed, or both or neither of the choices are."
+        )
+    cond = cond if cond.known() else t._loaded(node, cond)
+    x, fill = (a, b) if isinstance(a, Act) else (b, a)
+    fill = fill if fill.known() else t._loaded(node, fill)
+    keep = cond.array.astype(bool) if x is a else ~cond.array.astype(bool)
+    try:
+        shape = np.broadcast_shapes(keep.shape, fill.array.shape, x.shape)
+    except ValueError:
+        shape = None
+    if shape != tuple(x.shape):
+        raise node.error(
+            f"a mask of shape {list(keep.shape)} and a fill of shape {list(fill.array.shape)} do not broadcast "
+            f"to the computed tensor's shape {list(x.shape)}."
+        )
+    if keep.all():
+        t.set(node, 0, x)  # nothing masked
+        return
+    values = np.where(keep, np.zeros((), fill.array.dtype), fill.array)
+    dropped = values[~np.broadcast_to(keep, values.shape)]
+    lowest = np.finfo(np.float32).min
+    if np.all((dropped == -np.inf) | (dropped <= lowest)):
+        offset = _fixed(t, node, values, "fill", fill.learned)
+        t.set(node, 0, _elementwise(t, node, "add", [x, _param(t, node, offset, x, "fill")]))
+        return
+    scale = _fixed(t, node, keep.astype(np.float32), "keep", False)
+    y = _elementwise(t, node, "multiply", [x, _param(t, node, scale, x, "keep")], suffix="masked")
+    if values.any():
+        offset = _fixed(t, node, values, "fill", fill.learned)
+        y = _elementwise(t, node, "add", [y, _param(t, node, offset, x, "fill")])
+    t.set(node, 0, y)
+
+
+def _fixed(t, node, array, key, learned) -> Const:
+    """An array computed at import, kept as a weight under '@<node output>.key'."""
+    c = Const(tuple(array.shape), array, learned=learned and array.dtype.kind == "f")
+    return t.held(node, c, f"{node.outputs[0]}.{key}")
 
 
 @op("Concat")
@@ -1308,7 +1382,11 @@ def _transpose(t, node):
     v = t.value(node, node.inputs[0])
     if isinstance(v, Const):  # a weight whose bytes were skipped, transposed: a step of the weight
         axes = tuple(node.attrs.get("perm", range(len(v.dims) - 1, -1, -1)))
-        t.set(node, 0, Const(tuple(v.dims[a] for a in axes), None, v.init, v.steps + (("transpose", axes),)))
+        t.set(
+            node,
+            0,
+            Const(tuple(v.dims[a] for a in axes), None, v.init, v.steps + (("transpose", axes),), v.learned),
+        )
         return
     x = t.act(node, 0)
     axes = list(node.attrs.get("perm", range(x.rank - 1, -1, -1)))
@@ -1526,6 +1604,27 @@ def _fold_binary(t, node, a, b, *rest):
     return [out.astype(a.dtype) if node.op not in ("Equal", "Less", "Greater") else out]
 
 
+@fold("And", "Or", "Xor", "LessOrEqual", "GreaterOrEqual")
+def _fold_logical(t, node, a, b):
+    np = _np()
+    fn = {
+        "And": np.logical_and,
+        "Or": np.logical_or,
+        "Xor": np.logical_xor,
+        "LessOrEqual": np.less_equal,
+        "GreaterOrEqual": np.greater_equal,
+    }[node.op]
+    return [fn(a, b)]
+
+
+@fold("Trilu")
+def _fold_trilu(t, node, x, k=None):
+    # the upper (default) or lower triangle of the last two axes, from diagonal k
+    np = _np()
+    k = 0 if k is None else int(k.reshape(-1)[0])
+    return [np.triu(x, k) if node.attrs.get("upper", 1) else np.tril(x, k)]
+
+
 @fold("Neg", "Sqrt", "Floor", "Ceil", "Abs", "Not", "Reciprocal")
 def _fold_unary(t, node, x):
     np = _np()
@@ -1683,7 +1782,7 @@ def _last_axis_native(t, node, x: Act) -> Act:
 
 
 def _param(t, node, c: Const, like: Act | None, suffix="constant"):
-    """A constant initializer as a learned parameter tensor, held like the tensor it meets (batch axis dropped)."""
+    """A constant as a parameter tensor, held like the tensor it meets (batch axis dropped); trainable if learned."""
     dims = list(c.dims)
     rank = like.rank if like is not None else len(dims) + 1
     full = [1] * (rank - len(dims)) + dims  # right-aligned to the tensor's rank, as ONNX broadcasts
@@ -1691,10 +1790,26 @@ def _param(t, node, c: Const, like: Act | None, suffix="constant"):
         raise node.error(f"a constant of shape {dims} varies along the batch axis.")
     perm = like.perm if like is not None else tuple(range(rank))
     spec = [full[a] for a in perm[1:]]
-    w = t.weight(node, node.inputs.index(next(n for n in node.inputs if t.values.get(n) is c)))
+    if c.init is None:
+        c = t.held(node, c, next(n for n in node.inputs if t.values.get(n) is c))
     steps = (("reshape", tuple(full)), ("transpose", tuple(perm)), ("reshape", tuple(spec)))
-    name = t.emit(node, "parameter", {"shape": spec}, [], {"value": _ref(w, steps)}, suffix=suffix)
-    return t.new_act(name, tuple(full), perm)
+    ref = _ref(c, steps)
+    # a fixed tensor read by several nodes (a mask every block applies) is one parameter; a learned one is
+    # one per reader, since exporters merge initializers of equal values (ConvNeXt's layer scales, all 1e-6)
+    if not c.learned and ref in t.params:
+        return t.params[ref]
+    attrs = {"shape": spec} if c.learned else {"shape": spec, "trainable": False}
+    name = t.emit(node, "parameter", attrs, [], {"value": ref}, suffix=suffix)
+    t.params[ref] = t.new_act(name, tuple(full), perm)
+    return t.params[ref]
+
+
+def _float_types() -> set:
+    """ONNX element types of real numbers: the types a trained weight is stored in."""
+    from onnx import TensorProto
+
+    names = ("FLOAT", "FLOAT16", "DOUBLE", "BFLOAT16", "FLOAT8E4M3FN", "FLOAT8E4M3FNUZ", "FLOAT8E5M2", "FLOAT8E5M2FNUZ")
+    return {getattr(TensorProto, n) for n in names if hasattr(TensorProto, n)}
 
 
 @op("Gather")

@@ -45,9 +45,13 @@ class Embedding(Layer):
 class Parameter(Layer):
     doc = (
         "A learned tensor of the given shape with no input, such as ViT's class token and position "
-        "embedding or ConvNeXt's layer scale; feed it to add, multiply or concat."
+        "embedding or ConvNeXt's layer scale; feed it to add, multiply or concat. With trainable false, "
+        "a fixed tensor training leaves alone (an attention mask), counted as non-trainable."
     )
-    attrs = (Attr("shape", "shape", doc="shape without batch, e.g. [1, 768]"),)
+    attrs = (
+        Attr("shape", "shape", doc="shape without batch, e.g. [1, 768]"),
+        Attr("trainable", "bool", True, "false for a fixed tensor (a mask, a buffer): a non-trainable parameter"),
+    )
     inputs = (0, 0)
     free = True
 
@@ -55,7 +59,7 @@ class Parameter(Layer):
         return self.shape
 
     def weights(self, shapes):
-        return {"value": Weight(self.shape, init=NEAR_ZERO)}
+        return {"value": Weight(self.shape, trainable=self.trainable, init=NEAR_ZERO)}
 
     def forward(self, xs, w, k):
         return k.batched(w["value"])
