@@ -1579,7 +1579,10 @@ def _fold_cast_like(t, node, x, like):
     return [x.astype(like.dtype)]
 
 
-@fold("Add", "Sum", "Sub", "Mul", "Div", "Pow", "Equal", "Less", "Greater", "Min", "Max", "Mod")
+COMPARISONS = ("Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual")
+
+
+@fold("Add", "Sum", "Sub", "Mul", "Div", "Pow", "Min", "Max", "Mod", "And", "Or", "Xor", *COMPARISONS)
 def _fold_binary(t, node, a, b, *rest):
     np = _np()
     if node.op == "Div" and np.issubdtype(a.dtype, np.integer):
@@ -1597,24 +1600,16 @@ def _fold_binary(t, node, a, b, *rest):
         "Min": np.minimum,
         "Max": np.maximum,
         "Mod": np.mod,
-    }[node.op]
-    out = fn(a, b)
-    for c in rest:
-        out = fn(out, c)
-    return [out.astype(a.dtype) if node.op not in ("Equal", "Less", "Greater") else out]
-
-
-@fold("And", "Or", "Xor", "LessOrEqual", "GreaterOrEqual")
-def _fold_logical(t, node, a, b):
-    np = _np()
-    fn = {
         "And": np.logical_and,
         "Or": np.logical_or,
         "Xor": np.logical_xor,
         "LessOrEqual": np.less_equal,
         "GreaterOrEqual": np.greater_equal,
     }[node.op]
-    return [fn(a, b)]
+    out = fn(a, b)
+    for c in rest:
+        out = fn(out, c)
+    return [out if node.op in COMPARISONS else out.astype(a.dtype)]
 
 
 @fold("Trilu")
