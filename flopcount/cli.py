@@ -300,7 +300,7 @@ def html_report(spec, output, overrides, input_shapes, batch, dtype, weight_dtyp
     """Write an HTML report of SPEC: one self-contained file (no network needed to open it).
 
     Totals, bar charts of MACs, parameters and output memory per layer, the live-memory curve,
-    every layer's exact figures (sortable, filterable by name and type), and the breakdowns by
+    a drawing of the graph when it branches, every layer's exact figures (sortable, filterable by name and type), and the breakdowns by
     layer type and by block, in the reader's light or dark colour scheme.
     """
     from .graph import analyze as analyze_spec

@@ -33,6 +33,7 @@ from .table import (
     NUMBER,
     STRONG,
     Chart,
+    Drawing,
     Line,
     Span,
     Table,
@@ -329,10 +330,12 @@ def run_progress(console, enabled: bool = True):
 
 HTML_STYLE = """
 :root { color-scheme: light dark; --fg: #1b1b1b; --bg: #ffffff; --muted: #666; --rule: #d0d0d0; --bar: #c8362b;
-        --curve: #1f5fbf; --head: #f1f1f1; --good: #1a7f37; --bad: #c8362b; }
+        --curve: #1f5fbf; --head: #f1f1f1; --good: #1a7f37; --bad: #c8362b;
+        --s0: #f4f4f4; --s1: #fbe4df; --s2: #f6bcb1; --s3: #ee8f7f; --s4: #e2624f; }
 @media (prefers-color-scheme: dark) {
   :root { --fg: #e6e6e6; --bg: #16181c; --muted: #9a9a9a; --rule: #3a3d44; --bar: #ff7a6b; --curve: #7fb2ff;
-          --head: #23262c; --good: #5bd17a; --bad: #ff7a6b; }
+          --head: #23262c; --good: #5bd17a; --bad: #ff7a6b;
+          --s0: #23262c; --s1: #3b2b2b; --s2: #5a3330; --s3: #7e3b34; --s4: #a5453a; }
 }
 body { font-family: system-ui, sans-serif; color: var(--fg); background: var(--bg); margin: 1.5rem; }
 h1 { font-size: 1.4rem; } h2 { font-size: 1.1rem; margin-top: 2rem; }
@@ -345,6 +348,14 @@ svg.chart { width: 100%; height: 140px; display: block; border-bottom: 1px solid
 svg.chart path { fill: var(--bar); }
 svg.chart polyline { fill: none; stroke: var(--curve); stroke-width: 2; vector-effect: non-scaling-stroke; }
 .note { color: var(--muted); } .good { color: var(--good); } .bad { color: var(--bad); } .strong { font-weight: bold; }
+svg.graph { display: block; font-size: 12px; }
+svg.graph rect { fill: var(--s0); stroke: var(--rule); }
+svg.graph .s1 rect { fill: var(--s1); } svg.graph .s2 rect { fill: var(--s2); }
+svg.graph .s3 rect { fill: var(--s3); } svg.graph .s4 rect { fill: var(--s4); }
+svg.graph text { fill: var(--fg); } svg.graph text.sub { fill: var(--muted); }
+svg.graph .s4 text.sub, svg.graph .s3 text.sub { fill: var(--fg); }
+svg.graph path.edge { fill: none; stroke: var(--muted); stroke-width: 1.2; }
+svg.graph path.long { stroke-dasharray: 4 3; } svg.graph marker path { fill: var(--muted); }
 input[type=search] { font: inherit; padding: 0.2rem 0.4rem; margin: 0.5rem 0; min-width: 18rem; }
 """
 
@@ -489,6 +500,37 @@ def html_chart(chart: Chart, ident: str) -> str:
     )
 
 
+def _html_lines(lines) -> str:
+    """Lines escaped one by one (a newline in a name stays an escape), joined by line breaks."""
+    return "\n".join(map(_html, lines))
+
+
+def html_drawing(drawing: Drawing, ident: str) -> str:
+    """The graph as laid out: a box per layer or run of layers (its indices in data-layers, its layers in a
+    tooltip), a path per input connection (data-from and data-to are layer indices), at the positions given."""
+    head = f'<h2 id="{ident}-title">{_html(drawing.title)}</h2><p class="note">{_html(drawing.note)}</p>'
+    if not drawing.boxes:
+        return head
+    edges = "".join(
+        f'<path class="edge{" long" if e.long else ""}" data-from="{e.source}" data-to="{e.target}" '
+        f'd="M{" L".join(f"{x} {y}" for x, y in e.points)}" marker-end="url(#{ident}-arrow)"/>'
+        for e in drawing.edges
+    )
+    boxes = "".join(
+        f'<g class="node s{b.shade}" data-layers="{",".join(map(str, b.layers))}" transform="translate({b.x} {b.y})">'
+        f'<title>{_html_lines(b.title)}</title><rect width="{b.width}" height="{b.height}" rx="4"/>'
+        f'<text x="6" y="15">{_html(b.lines[0])}</text><text class="sub" x="6" y="30">{_html(b.lines[1])}</text></g>'
+        for b in drawing.boxes
+    )
+    return (
+        f'{head}<div class="scroll"><svg class="graph" id="{ident}" width="{drawing.width}" height="{drawing.height}" '
+        f'viewBox="0 0 {drawing.width} {drawing.height}" xmlns="http://www.w3.org/2000/svg">'
+        f'<defs><marker id="{ident}-arrow" viewBox="0 0 8 8" refX="8" refY="4" markerWidth="7" markerHeight="7" '
+        f'orient="auto"><path d="M0 0L8 4L0 8z"/></marker></defs><g class="edges">{edges}</g>'
+        f'<g class="boxes">{boxes}</g></svg></div>'
+    )
+
+
 def to_html(blocks, title: str = "flopcount report") -> str:
     """One self-contained HTML page (inline CSS, JS and SVG; nothing fetched): tables sortable and filterable,
     charts as inline SVG, lines as paragraphs. Light and dark by the reader's colour scheme."""
@@ -500,6 +542,8 @@ def to_html(blocks, title: str = "flopcount report") -> str:
             body.append(html_table(block, f"table{i}"))
         elif isinstance(block, Chart):
             body.append(html_chart(block, f"chart{i}"))
+        elif isinstance(block, Drawing):
+            body.append(html_drawing(block, f"graph{i}"))
         elif block.text:
             body.append(f"<p>{_html_parts(block.parts)}</p>")
     return (

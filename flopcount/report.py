@@ -413,7 +413,9 @@ def to_json(graph: Graph, by: str | None = None, counted=None, memory: Memory | 
 
 def html_blocks(graph: Graph, memory: Memory | None = None) -> list:
     """What the HTML report shows: totals, per-layer charts (MACs, params, output memory, the live-memory curve),
-    every layer's exact figures, and the breakdowns by type and by block."""
+    a drawing of the graph when it branches, every layer's exact figures, and the breakdowns by type and by block."""
+    from .drawing import layout_graph
+
     memory = memory_of(graph, memory)
     batch = memory.batch
     names = [f"{n.index} {n.name} ({type_text(n)})" for n in graph.nodes]
@@ -433,6 +435,7 @@ def html_blocks(graph: Graph, memory: Memory | None = None) -> list:
             "bytes",
         ),
         Chart("Live activation memory over the layers", names, [m.live for m in memory.layers], "bytes", CURVE),
+        layout_graph(graph, batch),
         layers,
         by_type,
         by_block,

@@ -106,3 +106,49 @@ class Chart:
     values: list[int]
     unit: str = ""
     kind: str = BARS
+
+
+@dataclass(frozen=True)
+class Box:
+    """A drawn node: a layer, or a run of layers each reading only the one before; pixels from the top left.
+
+    layers holds the run's layer indices in order; lines are its label, already short enough for the box;
+    title the lines of its full description (a tooltip); shade 0 (no MACs) to 4 (the costliest box's MACs).
+    """
+
+    x: int
+    y: int
+    width: int
+    height: int
+    layers: tuple[int, ...]
+    lines: tuple[str, ...]
+    title: tuple[str, ...]
+    shade: int = 0
+
+
+@dataclass(frozen=True)
+class Edge:
+    """One input connection from layer source to layer target, drawn through points (pixels, in order).
+
+    long: drawn straight across the rows between, without a lane of its own.
+    """
+
+    source: int
+    target: int
+    points: tuple[tuple[int, int], ...]
+    long: bool = False
+
+
+@dataclass
+class Drawing:
+    """A laid-out drawing of a graph: boxes and edges at pixel positions in a width x height area.
+
+    note says what the drawing shows (and what it leaves out); an empty drawing is just its note.
+    """
+
+    title: str
+    boxes: list[Box]
+    edges: list[Edge]
+    width: int
+    height: int
+    note: str = ""

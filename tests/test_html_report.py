@@ -10,6 +10,7 @@ import struct
 import subprocess
 import tempfile
 import zlib
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,10 @@ needs_chromium = pytest.mark.skipif(
     CHROMIUM is None, reason="headless Chromium is not installed (apt-get install chromium)"
 )
 BAR_LIGHT = (0xC8, 0x36, 0x2B)  # --bar in the light scheme (render.HTML_STYLE)
+SHADES = {  # a graph box's fill, --s1 and --s4 (render.HTML_STYLE), and the page's background, per colour scheme
+    "light": ((0xFB, 0xE4, 0xDF), (0xE2, 0x62, 0x4F), (0xFF, 0xFF, 0xFF)),
+    "dark": ((0x3B, 0x2B, 0x2B), (0xA5, 0x45, 0x3A), (0x16, 0x18, 0x1C)),
+}
 
 
 def chromium(*args, timeout=60):
@@ -114,7 +119,7 @@ def test_chromium_shows_one_row_per_layer_with_exact_figures_and_a_bar_per_layer
     dom = chromium("--dump-dom", tiny_report.as_uri()).stdout
     graph = analyze(TINY)
     memory = estimate_memory(graph)
-    layers = re.search(r'<table class="sortable" id="table6">.*?</table>', dom, re.DOTALL).group(0)
+    layers = re.search(r'<table class="sortable" id="table7">.*?</table>', dom, re.DOTALL).group(0)
     rows = re.findall(r"<tr data-key[^>]*>(.*?)</tr>", layers, re.DOTALL)
     assert len(rows) == len(graph.nodes) == 14
     for row, n, m in zip(rows, graph.nodes, memory.layers):
@@ -151,7 +156,7 @@ def test_a_large_table_opens_with_its_first_rows_and_the_rest_on_request(tmp_pat
     path = tmp_path / "long.html"
     path.write_text(html_text(graph, estimate_memory(graph)))
     dom = chromium("--dump-dom", path.as_uri()).stdout
-    table = re.search(r'<table class="sortable" id="table6">.*?</table>', dom, re.DOTALL).group(0)
+    table = re.search(r'<table class="sortable" id="table7">.*?</table>', dom, re.DOTALL).group(0)
     assert table.count("<tr data-key") == HTML_ROWS
     assert f"show all {HTML_ROWS + 10:,} rows" in dom and '"\\u003ctr data-key=\\"d1008 dense\\">' in dom
     svg = re.search(r'<path class="bars" d="([^"]*)"', dom).group(1)
@@ -172,6 +177,60 @@ def test_chromium_screenshot_has_bars_in_the_chart_area(tiny_report, tmp_path):
     assert bar_pixels > 5_000  # the MACs, params and memory bars: tens of thousands of red pixels, not a blank page
 
 
+@pytest.fixture(scope="module")
+def googlenet_report(tmp_path_factory):
+    from flopcount.cli import html_text
+
+    graph = analyze("googlenet")
+    path = tmp_path_factory.mktemp("graph") / "googlenet.html"
+    path.write_text(html_text(graph, estimate_memory(graph)))
+    return path
+
+
+@needs_chromium
+def test_chromium_draws_a_box_per_run_and_an_edge_per_input_connection(googlenet_report):
+    graph = analyze("googlenet")
+    dom = chromium("--dump-dom", googlenet_report.as_uri()).stdout
+    svg = re.search(r'<svg class="graph" id="graph6".*?</svg>', dom, re.DOTALL).group(0)
+    boxes = [tuple(map(int, b.split(","))) for b in re.findall(r'<g class="node s[0-4]" data-layers="([\d,]+)"', svg)]
+    edges = Counter(
+        (int(a), int(b)) for a, b in re.findall(r'<path class="edge[^"]*" data-from="(\d+)" data-to="(\d+)"', svg)
+    )
+    # 9 inception modules of 4 branches and a concat, and 9 boxes of the stem, pools and head between them
+    assert len(boxes) == 9 * (4 + 1) + 9
+    assert sorted(i for box in boxes for i in box) == list(range(len(graph.nodes)))  # every layer in one box
+    inside = Counter((u, v) for box in boxes for u, v in zip(box, box[1:]))
+    assert all(graph.nodes[v].inputs == (u,) for u, v in inside)  # a box is a run of layers reading the one before
+    assert edges + inside == Counter((u, n.index) for n in graph.nodes for u in n.inputs)  # one edge per connection
+    assert sum(edges.values()) == 224 - (198 - 54)  # googlenet's input connections less those inside boxes
+    # a box's tooltip lists its layers: 28 x 28 x 96 outputs x 192 inputs, then 28 x 28 x 128 x 3 x 3 x 96
+    assert "<title>inception3a/branch2_1/conv (conv2d): 14,450,688 MACs\n" in svg
+    assert "\ninception3a/branch2_2/conv (conv2d): 86,704,128 MACs\n" in svg
+
+
+@needs_chromium
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_chromium_screenshot_of_the_drawing_has_boxes_in_both_colour_schemes(tmp_path, scheme):
+    from flopcount.drawing import layout_graph
+    from flopcount.render import to_html
+
+    page = tmp_path / "graph.html"  # the drawing alone, at the top of a page the report's style
+    page.write_text(to_html([layout_graph(analyze("googlenet"))]))
+    shot = tmp_path / "graph.png"
+    dark = ["--force-dark-mode"] if scheme == "dark" else []
+    chromium(*dark, "--window-size=1000,900", "--hide-scrollbars", f"--screenshot={shot}", page.as_uri())
+    _, _, rows = png_pixels(shot)
+    pixels = Counter(p for row in rows for p in row)
+
+    def near(colour):
+        return sum(n for p, n in pixels.items() if all(abs(x - y) <= 6 for x, y in zip(p, colour)))
+
+    light_box, strong_box, background = SHADES[scheme]
+    assert near(background) > 500_000  # the page is in this scheme: its background fills most of it
+    assert near(light_box) > 20_000  # the inception branches' boxes (a few thousand pixels each)
+    assert near(strong_box) > 4_000  # conv3's run, the costliest box
+
+
 def test_a_hostile_name_stays_text(cli, write_spec):
     name = '<script><img src=x onerror=alert(1)>"\x1b'  # a layer name cannot hold '/'
     path = write_spec({"name": name, "input": [4], "layers": [{"type": "dense", "units": 2, "name": name}]})
@@ -181,3 +240,14 @@ def test_a_hostile_name_stays_text(cli, write_spec):
         "<img" not in result.output and result.output.count("<script") == 2
     )  # the labels and the page script, nothing else
     assert "&lt;script&gt;&lt;img src=x onerror=alert(1)&gt;&quot;\\x1b" in result.output
+
+
+def test_a_hostile_name_in_the_drawing_stays_text(cli, write_spec):
+    name = '<script><img src=x>"\x1b'  # short enough to be a box's label whole
+    layers = [{"type": "add", "name": name, "inputs": ["input", "input"]}]
+    result = cli("analyze", write_spec({"name": "n", "input": [4], "layers": layers}), "--format", "html")
+    assert result.exit_code == 0, result.output
+    svg = re.search(r'<svg class="graph".*?</svg>', result.output, re.DOTALL).group(0)
+    assert "<img" not in result.output and result.output.count("<script") == 2
+    assert svg.count("&lt;script&gt;&lt;img src=x&gt;&quot;\\x1b") == 2  # its label and its tooltip
+    assert svg.count('data-from="0" data-to="1"') == 2  # the add reads the input twice: two edges
