@@ -551,3 +551,222 @@ def test_models_nested_too_deep_and_malformed_configs(cli, tmp_path, fails_with)
     )
     path = write(tmp_path, bad, "units.json")
     fails_with(cli("analyze", path), path, "layer 'd' (Dense): its dense layer does not fit")
+
+
+# ---------------------------------------------------------------- attention and TimeDistributed
+# Keras' MultiHeadAttention weights (keras/src/layers/attention/multi_head_attention.py, build): query and
+# key EinsumDense kernels (D, heads, key_dim) with (heads, key_dim) biases, a value kernel (D, heads,
+# value_dim) with a (heads, value_dim) bias, an output kernel (heads, value_dim, width) with a (width,) bias.
+
+
+def keras_mha_params(heads, key_dim, value_dim, d_query, d_key, d_value, width, bias=True):
+    q = d_query * heads * key_dim + (heads * key_dim if bias else 0)
+    k = d_key * heads * key_dim + (heads * key_dim if bias else 0)
+    v = d_value * heads * value_dim + (heads * value_dim if bias else 0)
+    out = heads * value_dim * width + (width if bias else 0)
+    return q + k + v + out
+
+
+def mha_layer(name, node, **config):
+    """A MultiHeadAttention entry with one call, node as Keras writes it (Keras 3 dict or Keras 2 list)."""
+    cfg = {"name": name, "num_heads": 4, "key_dim": 8, "value_dim": None, "dropout": 0.0, "use_bias": True}
+    cfg.update({"output_shape": None, "attention_axes": None, **config})
+    return {"class_name": "MultiHeadAttention", "config": cfg, "name": name, "inbound_nodes": [node]}
+
+
+def test_self_attention_with_a_causal_mask_is_one_attention_layer(cli, tmp_path):
+    # Keras 3 writes mha(x, x, use_causal_mask=True) as two positional tensors and a keyword
+    node = {"args": [tensor("x"), tensor("x")], "kwargs": {"use_causal_mask": True}}
+    doc = functional(
+        "decoder", [layer("InputLayer", "x", batch_shape=[None, 10, 16]), mha_layer("mha", node)], ["x"], ["mha"]
+    )
+    g = analyze(write(tmp_path, doc))
+    assert [(n.type, n.shape) for n in g.nodes] == [("input", (10, 16)), ("attention", (10, 16))]
+    assert g.nodes[1].layer.causal is True
+    assert g.totals.params == keras_mha_params(4, 8, 8, 16, 16, 16, 16) == 2160
+    # projections to 4 x 8, QK^T and AV per head over 10 x 10 positions, back to 16
+    assert g.totals.macs == 10 * 16 * 32 + 2 * 10 * 16 * 32 + 2 * 4 * 10 * 10 * 8 + 10 * 32 * 16
+    assert cli("run", write(tmp_path, doc), "-q").exit_code == 0
+
+
+def test_cross_attention_with_its_own_value_width_is_spelled_out(cli, tmp_path):
+    # Keras 2 writes mha(q, value=m) as the first tensor and the others among the call's keyword arguments
+    doc = {
+        "class_name": "Functional",
+        "keras_version": "2.15.0",
+        "config": {
+            "name": "cross",
+            "layers": [
+                {
+                    "class_name": "InputLayer",
+                    "config": {"batch_input_shape": [None, 6, 12], "name": "q"},
+                    "name": "q",
+                    "inbound_nodes": [],
+                },
+                {
+                    "class_name": "InputLayer",
+                    "config": {"batch_input_shape": [None, 9, 20], "name": "m"},
+                    "name": "m",
+                    "inbound_nodes": [],
+                },
+                mha_layer(
+                    "mha", [["q", 0, 0, {"value": ["m", 0, 0]}]], num_heads=2, key_dim=5, value_dim=7, output_shape=10
+                ),
+            ],
+            "input_layers": [["q", 0, 0], ["m", 0, 0]],
+            "output_layers": [["mha", 0, 0]],
+        },
+    }
+    g = analyze(write(tmp_path, doc))
+    assert g.totals.params == keras_mha_params(2, 5, 7, 12, 20, 20, 10) == 784
+    assert g.nodes[-1].shape == (6, 10)
+    assert g.totals.macs == (
+        6 * 12 * 2 * 5  # queries
+        + 9 * 20 * 2 * 5  # keys
+        + 9 * 20 * 2 * 7  # values
+        + 2 * 6 * 5 * 9  # QK^T per head
+        + 2 * 6 * 9 * 7  # AV per head
+        + 6 * 2 * 7 * 10  # output
+    )
+    assert [n.type for n in g.nodes].count("matmul") == 2
+    assert cli("run", write(tmp_path, doc), "-q").exit_code == 0
+
+
+def test_attention_with_a_separate_key_passed_by_keyword(tmp_path):
+    node = {"args": [], "kwargs": {"query": tensor("x"), "value": tensor("v"), "key": tensor("k")}}
+    doc = functional(
+        "m",
+        [
+            layer("InputLayer", "x", batch_shape=[None, 3, 8]),
+            layer("InputLayer", "k", batch_shape=[None, 5, 6]),
+            layer("InputLayer", "v", batch_shape=[None, 5, 4]),
+            mha_layer("mha", node, num_heads=3, key_dim=2, use_bias=False),
+        ],
+        ["x", "k", "v"],
+        ["mha"],
+    )
+    g = analyze(write(tmp_path, doc))
+    assert g.totals.params == keras_mha_params(3, 2, 2, 8, 6, 4, 8, bias=False) == 8 * 6 + 6 * 6 + 4 * 6 + 6 * 8
+    assert g.nodes[-1].shape == (3, 8)
+
+
+def test_time_distributed_runs_the_wrapped_layer_on_every_step(cli, tmp_path):
+    def wrapped(name, cls, **config):
+        return {
+            "class_name": "TimeDistributed",
+            "config": {"name": name, "layer": {"class_name": cls, "config": {"name": cls.lower(), **config}}},
+        }
+
+    doc = {
+        "class_name": "Sequential",
+        "config": {
+            "name": "video",
+            "layers": [
+                {"class_name": "InputLayer", "config": {"batch_shape": [None, 5, 32, 32, 3], "name": "frames"}},
+                wrapped(
+                    "conv", "Conv2D", filters=8, kernel_size=[3, 3], strides=[2, 2], padding="same", activation="relu"
+                ),
+                wrapped("pool", "MaxPooling2D", pool_size=[2, 2], strides=None, padding="valid"),
+                wrapped("flat", "Flatten"),
+                wrapped("fc", "Dense", units=10, activation="relu"),
+                {"class_name": "LSTM", "config": {"name": "lstm", "units": 6}},
+            ],
+        },
+    }
+    g = analyze(write(tmp_path, doc))
+    assert [(n.name, n.type, n.shape) for n in g.nodes] == [
+        ("frames", "input", (5, 32, 32, 3)),
+        ("conv", "conv3d", (5, 16, 16, 8)),
+        ("conv.activation", "activation", (5, 16, 16, 8)),
+        ("pool", "max_pool3d", (5, 8, 8, 8)),
+        ("flat", "reshape", (5, 512)),
+        ("fc", "dense", (5, 10)),
+        ("fc.activation", "activation", (5, 10)),
+        ("lstm", "lstm", (6,)),
+    ]
+    # Keras counts a wrapped layer's weights once, shared by the steps
+    conv, fc, lstm = 3 * 3 * 3 * 8 + 8, 8 * 8 * 8 * 10 + 10, 4 * 6 * (10 + 6 + 1)
+    assert g.totals.params == conv + fc + lstm
+    assert g.totals.macs == 5 * 16 * 16 * 8 * 3 * 3 * 3 + 5 * 512 * 10 + 5 * 4 * 6 * (10 + 6)
+    assert cli("run", write(tmp_path, doc), "-q").exit_code == 0
+
+
+def test_time_distributed_conv1d_and_global_average_keep_the_steps(tmp_path):
+    doc = {
+        "class_name": "Sequential",
+        "keras_version": "2.15.0",
+        "config": {
+            "name": "clips",
+            "layers": [
+                {
+                    "class_name": "TimeDistributed",
+                    "config": {
+                        "name": "conv",
+                        "batch_input_shape": [None, 4, 20, 2],
+                        "layer": {"class_name": "Conv1D", "config": {"name": "c", "filters": 3, "kernel_size": 5}},
+                    },
+                },
+                {
+                    "class_name": "TimeDistributed",
+                    "config": {
+                        "name": "avg",
+                        "layer": {"class_name": "GlobalAveragePooling1D", "config": {"name": "g"}},
+                    },
+                },
+            ],
+        },
+    }
+    g = analyze(write(tmp_path, doc))
+    assert [(n.type, n.shape) for n in g.nodes] == [("input", (4, 20, 2)), ("conv2d", (4, 16, 3)), ("mean", (4, 3))]
+    assert (g.totals.params, g.totals.macs) == (5 * 2 * 3 + 3, 4 * 16 * 3 * 5 * 2)
+
+
+@pytest.mark.parametrize(
+    "node, config, message",
+    [
+        (
+            {"args": [tensor("x"), tensor("x")], "kwargs": {"attention_mask": tensor("x")}},
+            {},
+            "layer 'mha' (MultiHeadAttention): attribute 'attention_mask': its attention_mask tensor is not translated; "
+            "query, value and key are.",
+        ),
+        (
+            {"args": [tensor("x"), tensor("x")], "kwargs": {"return_attention_scores": True}},
+            {},
+            "attribute 'return_attention_scores': return_attention_scores is not translated",
+        ),
+        (
+            {"args": [tensor("x"), tensor("x")], "kwargs": {}},
+            {"attention_axes": [2]},
+            "attribute 'attention_axes': only attention over the sequence (the default) is translated. Received: "
+            "attention_axes=[2]",
+        ),
+    ],
+    ids=["mask-tensor", "scores", "axes"],
+)
+def test_attention_outside_what_is_translated(cli, tmp_path, fails_with, node, config, message):
+    doc = functional(
+        "m", [layer("InputLayer", "x", batch_shape=[None, 4, 8]), mha_layer("mha", node, **config)], ["x"], ["mha"]
+    )
+    path = write(tmp_path, doc)
+    fails_with(cli("analyze", path), path, message)
+
+
+def test_time_distributed_of_an_untranslated_layer(cli, tmp_path, fails_with):
+    inner = {"class_name": "Embedding", "config": {"name": "e", "input_dim": 10, "output_dim": 4}}
+    doc = functional(
+        "m",
+        [
+            layer("InputLayer", "x", batch_shape=[None, 4, 3]),
+            layer("TimeDistributed", "td", [tensor("x")], layer=inner),
+        ],
+        ["x"],
+        ["td"],
+    )
+    path = write(tmp_path, doc)
+    fails_with(
+        cli("analyze", path),
+        path,
+        "layer 'td' (TimeDistributed): attribute 'layer': wraps Embedding, which TimeDistributed is not translated "
+        "for. Translated: Activation, AveragePooling1D,",
+    )

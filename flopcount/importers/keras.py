@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import zipfile
 from dataclasses import dataclass
+from math import prod
 from pathlib import Path
 
 from ..errors import FlopcountError, SpecError, suggest
@@ -227,15 +228,16 @@ class Translator:
             left = []
             for layer, i, node in pending:
                 refs = node.refs
-                if all(r in tensors for r in refs):
-                    outs = self.call(layer, [tensors[r] for r in refs], i)
+                if all(r in tensors for r in refs + list(node.named.values())):
+                    named = {key: tensors[r] for key, r in node.named.items()}
+                    outs = self.call(layer, [tensors[r] for r in refs], i, named, node.options)
                     for j, out in enumerate(outs):
                         tensors[(layer.name, i, j)] = out
                 else:
                     left.append((layer, i, node))
             if len(left) == len(pending):
                 layer, _, node = left[0]
-                missing = next(r for r in node.refs if r not in tensors)
+                missing = next(r for r in node.refs + list(node.named.values()) if r not in tensors)
                 raise layer.error(
                     f"reads '{missing[0]}' (call {missing[1]}, output {missing[2]}), which nothing produces."
                 )
@@ -268,8 +270,12 @@ class Translator:
         self.shapes[name] = tuple(full[1:])
         return Tensor(name, tuple(full[1:]))
 
-    def call(self, layer, xs, index) -> list[Tensor]:
-        """Translate one call of a layer (index > 0: a shared layer called again)."""
+    def call(self, layer, xs, index, named=None, options=None) -> list[Tensor]:
+        """Translate one call of a layer (index > 0: a shared layer called again).
+
+        xs are the tensors passed by position; named those passed by keyword (MultiHeadAttention's
+        value=, key=), options the call's other keyword arguments (use_causal_mask=True).
+        """
         if layer.cls in MODELS:
             inner = {"class_name": layer.cls, "config": layer.cfg}
             if index == 0:
@@ -291,7 +297,7 @@ class Translator:
         prefixes = getattr(self, "share_prefix", None)
         if share is None and prefixes and layer.path.startswith(prefixes[0]):
             share = self.owners.get(prefixes[1] + layer.path[len(prefixes[0]) :])
-        call = Call(self, layer, name, share)
+        call = Call(self, layer, name, share, named or {}, options or {})
         try:
             out = fn(call, xs)
         except FlopcountError:
@@ -338,19 +344,38 @@ class Layer:
 
 
 class Inbound:
-    """One call of a layer: the tensors it reads, as (layer name, call index, output index)."""
+    """One call of a layer: the tensors it reads, as (layer name, call index, output index).
+
+    refs are the tensors passed by position, named those passed by keyword, options the
+    other keyword arguments.
+    """
 
     def __init__(self, raw, layer):
-        refs = []
-        if isinstance(raw, dict):  # Keras 3: {"args": [...], "kwargs": {...}}
+        refs, named, options = [], {}, {}
+        kwargs = {}
+        if isinstance(raw, dict):  # Keras 3: {"args": [...], "kwargs": {...}}, tensors as __keras_tensor__
             _collect(raw.get("args", []), refs)
-        elif isinstance(raw, list):  # Keras 2: [[name, node, index, kwargs], ...]
+            kwargs = raw.get("kwargs") or {}
+        elif isinstance(
+            raw, list
+        ):  # Keras 2: [[name, node, index, kwargs], ...], keyword tensors as [name, node, index]
             for item in raw:
                 if isinstance(item, list) and len(item) >= 3 and isinstance(item[0], str):
                     refs.append((item[0], int(item[1]), int(item[2])))
-        if not refs:
+            first = raw[0] if raw and isinstance(raw[0], list) else []
+            kwargs = first[3] if len(first) > 3 else {}
+        for key, value in kwargs.items() if isinstance(kwargs, dict) else ():
+            found = []
+            _collect(value, found)
+            if not found and isinstance(value, list) and len(value) == 3 and isinstance(value[0], str):
+                found = [(value[0], int(value[1]), int(value[2]))]
+            if found:
+                named[str(key)] = found[0]
+            else:
+                options[str(key)] = value
+        if not refs and not named:
             raise layer.error("a call of this layer reads no tensor.", attribute="inbound_nodes", received=raw)
-        self.refs = refs
+        self.refs, self.named, self.options = refs, named, options
 
 
 def _collect(value, refs):
@@ -379,11 +404,13 @@ def _refs(raw) -> list[tuple]:
 class Call:
     """The context of one layer call for a translation function."""
 
-    def __init__(self, t, layer, name, share):
+    def __init__(self, t, layer, name, share, named=None, options=None):
         self.t = t
         self.layer = layer
         self.name = name
         self.share = share
+        self.named = named or {}  # tensors passed by keyword
+        self.options = options or {}  # the call's other keyword arguments
         self.weighted = None  # the spec layer that owns this Keras layer's weights
 
     def get(self, key, default=None):
@@ -851,3 +878,170 @@ def _global_pool_1d(call, xs):
     return (
         x if call.get("keepdims", False) else call.emit("reshape", {"shape": [xs[0].shape[1]]}, [x], suffix="squeeze")
     )
+
+
+# ---------------------------------------------------------------- attention and wrappers
+
+
+def _axes_are_sequence(axes) -> bool:
+    """attention_axes that attend over the steps of a (T, D) sequence: Keras' default, axis 1 of (B, T, D)."""
+    axes = axes if isinstance(axes, list) else [axes]
+    return axes in ([None], [1], [-2])
+
+
+@keras_layer("MultiHeadAttention")
+def _multi_head_attention(call, xs):
+    """Keras' MultiHeadAttention on (T, D) sequences (keras/src/layers/attention/multi_head_attention.py).
+
+    Its weights: query and key kernels (D, heads, key_dim), a value kernel (D, heads, value_dim), each
+    with a (heads, dim) bias, and an output kernel (heads, value_dim, output width) with its bias.
+    Self attention, or a query attending to one other tensor (key = value), with value_dim = key_dim
+    is one attention layer; otherwise the same weights and products as dense, reshape, transpose,
+    matmul and softmax layers, the query scaled by 1 / sqrt(key_dim) as Keras scales it.
+    """
+    given = dict(zip(("query", "value", "key"), xs))
+    for key, x in call.named.items():
+        if key in given:
+            raise call.error(f"is given {key} twice, by position and by keyword.", attribute=key)
+        given[key] = x
+    extra = sorted(set(given) - {"query", "value", "key"})
+    if extra:
+        raise call.error(f"its {extra[0]} tensor is not translated; query, value and key are.", attribute=extra[0])
+    if "query" not in given or "value" not in given:
+        raise call.error("needs a query and a value tensor.", attribute="inbound_nodes")
+    if call.options.get("return_attention_scores"):
+        raise call.error(
+            "return_attention_scores is not translated; only the attention output is.",
+            attribute="return_attention_scores",
+        )
+    query, value = given["query"], given["value"]
+    key = given.get("key", value)
+    for role, x in (("query", query), ("value", value), ("key", key)):
+        if len(x.shape) != 2:
+            raise call.error(f"is translated on (T, D) sequences, but its {role} has shape {list(x.shape)}.")
+    if key.shape[0] != value.shape[0]:
+        raise call.error(f"its key has {key.shape[0]} steps and its value {value.shape[0]}; they must agree.")
+    if not _axes_are_sequence(call.get("attention_axes")):
+        raise call.error(
+            "only attention over the sequence (the default) is translated.",
+            attribute="attention_axes",
+            received=call.get("attention_axes"),
+        )
+    heads, key_dim = call.get("num_heads"), call.get("key_dim")
+    value_dim = call.get("value_dim") or key_dim
+    bias = bool(call.get("use_bias", True))
+    out = call.get("output_shape")
+    out = out[0] if isinstance(out, list) and len(out) == 1 else out
+    if out is not None and not isinstance(out, int):
+        raise call.error("only one output width is translated.", attribute="output_shape", received=out)
+    units = out or query.shape[-1]
+    causal = bool(call.options.get("use_causal_mask", False))
+    if key == value and value_dim == key_dim:
+        attrs = {"heads": heads, "head_dim": key_dim}
+        if units != query.shape[-1]:
+            attrs["units"] = units
+        if not bias:
+            attrs["bias"] = False
+        if query == value:
+            if causal:
+                attrs["causal"] = True
+            return call.emit("attention", attrs, [query], weights=True)
+        if causal:
+            raise call.error("a causal mask is translated on self attention only.", attribute="use_causal_mask")
+        return call.emit("attention", attrs, [query, value], weights=True)
+    if causal:
+        raise call.error(
+            "a causal mask is translated on self attention with value_dim = key_dim only.",
+            attribute="use_causal_mask",
+        )
+    if call.share:
+        raise call.error("a shared MultiHeadAttention with a separate key or value_dim is not supported.")
+    (tq, _), (tk, _) = query.shape, key.shape
+    dense = {"bias": bias}
+    q = call.emit("dense", {"units": heads * key_dim, **dense}, [query], suffix="query")
+    q = call.emit("rescale", {"scale": key_dim**-0.5}, [q], suffix="query.scaled")
+    k = call.emit("dense", {"units": heads * key_dim, **dense}, [key], suffix="key")
+    v = call.emit("dense", {"units": heads * value_dim, **dense}, [value], suffix="value")
+    split = []
+    for role, x, steps, width in (("query", q, tq, key_dim), ("key", k, tk, key_dim), ("value", v, tk, value_dim)):
+        x = call.emit("reshape", {"shape": [steps, heads, width]}, [x], suffix=f"{role}.heads")
+        split.append(call.emit("transpose", {"axes": [1, 0, 2]}, [x], suffix=f"{role}.heads_first"))
+    q, k, v = split
+    scores = call.emit("matmul", {"transpose_b": True}, [q, k], suffix="scores")
+    probs = call.emit("softmax", {}, [scores], suffix="softmax")
+    mix = call.emit("matmul", {}, [probs, v], suffix="mix")
+    mix = call.emit("transpose", {"axes": [1, 0, 2]}, [mix], suffix="mix.steps_first")
+    mix = call.emit("reshape", {"shape": [tq, heads * value_dim]}, [mix], suffix="mix.joined")
+    return call.emit("dense", {"units": units, **dense}, [mix], suffix="output")
+
+
+# classes whose translation applies to any number of leading axes: TimeDistributed passes the steps through
+PER_STEP = (
+    "Dense",
+    "Activation",
+    "ReLU",
+    "LeakyReLU",
+    "ELU",
+    "Softmax",
+    "Dropout",
+    "LayerNormalization",
+    "Rescaling",
+)
+# classes with a window: TimeDistributed runs them one rank up, with a window of 1 over the steps
+RANK_UP = {
+    "Conv1D": "Conv2D",
+    "Conv2D": "Conv3D",
+    "DepthwiseConv1D": "DepthwiseConv2D",
+    "MaxPooling1D": "MaxPooling2D",
+    "MaxPooling2D": "MaxPooling3D",
+    "AveragePooling1D": "AveragePooling2D",
+    "AveragePooling2D": "AveragePooling3D",
+}
+WINDOW_KEYS = ("kernel_size", "strides", "dilation_rate", "pool_size")
+
+
+@keras_layer("TimeDistributed")
+def _time_distributed(call, xs):
+    """The wrapped layer applied to every step of a (T, ...) input with the same weights, as Keras counts them.
+
+    A Conv2D on each of T frames is a Conv3D whose kernel spans one frame (1, k, k), stride 1 over
+    the frames: the same weights and products; Flatten and GlobalAveragePooling keep the steps.
+    """
+    inner = call.get("layer")
+    if not isinstance(inner, dict) or not isinstance(inner.get("config"), dict):
+        raise call.error("needs the wrapped layer's class_name and config.", attribute="layer", received=inner)
+    cls, cfg = inner.get("class_name"), dict(inner["config"])
+    x = xs[0]
+    if len(x.shape) < 2:
+        raise call.error(f"needs a (T, ...) input with steps first, but its input has shape {list(x.shape)}.")
+    steps, rest = x.shape[0], x.shape[1:]
+    if cls == "Flatten":
+        return x if len(rest) == 1 else call.emit("reshape", {"shape": [steps, prod(rest)]}, xs)
+    if cls in ("GlobalAveragePooling1D", "GlobalAveragePooling2D") and len(rest) == int(cls[-2]) + 1:
+        attrs = {"axes": list(range(1, len(rest)))}
+        if cfg.get("keepdims", False):
+            attrs["keepdims"] = True
+        return call.emit("mean", attrs, xs)
+    if cls in RANK_UP:
+        rank = int(cls[-2])
+        if len(rest) != rank + 1:
+            raise call.error(f"wraps a {cls}, which needs steps of rank {rank + 1}, but they have shape {list(rest)}.")
+        for key in WINDOW_KEYS:
+            value = cfg.get(key)
+            if isinstance(value, int) and not isinstance(value, bool):
+                cfg[key] = [1] + [value] * rank
+            elif isinstance(value, list):
+                cfg[key] = [1, *value]
+        cls = RANK_UP[cls]
+    elif cls not in PER_STEP:
+        known = sorted([*PER_STEP, *RANK_UP, "Flatten", "GlobalAveragePooling1D", "GlobalAveragePooling2D"])
+        raise call.error(
+            f"wraps {cls}, which TimeDistributed is not translated for. Translated: {', '.join(known)}.",
+            attribute="layer",
+            received=cls,
+        )
+    wrapped = Call(call.t, Layer({"class_name": cls, "config": cfg}, ""), call.name, call.share)
+    wrapped.layer.path = call.layer.path
+    out = LAYERS[cls](wrapped, xs)
+    call.weighted = wrapped.weighted
+    return out
