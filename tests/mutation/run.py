@@ -27,6 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 # module -> (files mutated, tests that are its own)
+RENDER_SKIP = "not chromium and not bundled_spec and not layer_case_runs and not memory_estimate_covers"
 MODULES = {
     "expr": (["flopcount/expr.py"], ["tests/test_expr.py", "tests/test_spec.py", "tests/test_bad_specs.py"]),
     "spec": (["flopcount/spec.py"], ["tests/test_spec.py", "tests/test_bad_specs.py"]),
@@ -61,20 +62,45 @@ MODULES = {
     ),
     "baseline": (["flopcount/baseline.py"], ["tests/test_baseline.py", "tests/test_check.py"]),
     "check": (["flopcount/check.py"], ["tests/test_check.py", "tests/test_check_details.py"]),
-    "renderers": (
+    # the renderers, split in two so each run ends in reasonable time on a shared machine; Chromium's
+    # screenshots and the runner's whole-network runs are left out (seconds each, and the exact-text tests
+    # below them pin the same output)
+    "render": (
+        ["flopcount/render.py", "flopcount/table.py"],
         [
-            "flopcount/report.py",
-            "flopcount/check_report.py",
-            "flopcount/compare_report.py",
-            "flopcount/render.py",
-            "flopcount/table.py",
-        ],
-        [
-            "tests/test_cli_analyze.py",
             "tests/test_output.py",
+            "tests/test_html_report.py",
+            "tests/test_cli_analyze.py",
             "tests/test_check.py",
             "tests/test_check_details.py",
             "tests/test_compare.py",
+            "tests/test_sweep.py",
+            "tests/test_explain.py",
+            "tests/test_memory.py",
+            "tests/test_runner.py",
+            "tests/test_run_timing.py",
+            "tests/test_limits.py",
+            "-k",
+            RENDER_SKIP,
+        ],
+    ),
+    "reports": (
+        ["flopcount/report.py", "flopcount/check_report.py", "flopcount/compare_report.py"],
+        [
+            "tests/test_output.py",
+            "tests/test_html_report.py",
+            "tests/test_cli_analyze.py",
+            "tests/test_check.py",
+            "tests/test_check_details.py",
+            "tests/test_compare.py",
+            "tests/test_sweep.py",
+            "tests/test_explain.py",
+            "tests/test_memory.py",
+            "tests/test_runner.py",
+            "tests/test_run_timing.py",
+            "tests/test_limits.py",
+            "-k",
+            RENDER_SKIP,
         ],
     ),
 }
