@@ -67,7 +67,7 @@ def drift_row(d: Drift) -> list[str]:
 
 def layer_row(c: LayerChange) -> list[str]:
     before, after = c.before or {}, c.after or {}
-    kinds = sorted({x["type"] for x in (before, after) if x})
+    kinds = list(dict.fromkeys(x["type"] for x in (before, after) if x))  # before -> after, once if the same
     shapes = [fmt_shape(x["shape"]) if x else "-" for x in (before, after)]
     shape = shapes[1] if shapes[0] == shapes[1] else f"{shapes[0]} -> {shapes[1]}"
     delta = {f: after.get(f, 0) - before.get(f, 0) for f in ("params", "macs")}

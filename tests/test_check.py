@@ -511,6 +511,25 @@ def test_a_layer_whose_type_changed_under_the_same_name_is_listed(write_spec, tm
     ]
 
 
+def test_a_type_change_reads_before_then_after():
+    # dense -> activation was shown "activation -> dense": the two types were sorted, not kept in order
+    from flopcount.check import LayerChange
+    from flopcount.check_report import layer_row
+
+    dense = {"type": "dense", "shape": [4], "params": 20, "macs": 16}
+    relu = {"type": "activation", "shape": [5], "params": 0, "macs": 0}
+    assert layer_row(LayerChange("last", "reshaped", dense, relu)) == [
+        "last",
+        "reshaped",
+        "dense -> activation",
+        "(4,) -> (5,)",
+        "-20",
+        "-16",
+    ]
+    assert layer_row(LayerChange("fc", "changed", dense, {**dense, "params": 24}))[2:5] == ["dense", "(4,)", "+4"]
+    assert layer_row(LayerChange("fc", "added", None, dense))[2:] == ["dense", "- -> (4,)", "+20", "+16"]
+
+
 def test_baseline_layer_macs_use_the_tolerance(write_spec, tmp_path):
     # fc1 at 16 -> 8 has 128 MACs; a baseline recording 127 is 1/127 off
     path = write_spec(family())
