@@ -126,8 +126,9 @@ def plain_table(table: Table, encoding: str = "utf-8") -> list[str]:
     heads, rows, widths = _layout(table, show)
     justify = [c.justify for c in table.columns]
     box = _boxes(table.frame, not _unicode(encoding))
+    footer = [show(f.text) for f in table.footer]
     if box is None:  # a grid: two spaces between columns, no borders, no header
-        return ["  ".join(_fill(t, w, j) for t, w, j in zip(row, widths, justify)) for row in rows]
+        return ["  ".join(_fill(t, w, j) for t, w, j in zip(row, widths, justify)) for row in rows] + footer
 
     def row_line(cells, left, bar, right):
         return left + bar.join(f" {_fill(t, w, j)} " for t, w, j in zip(cells, widths, justify)) + right
@@ -142,7 +143,7 @@ def plain_table(table: Table, encoding: str = "utf-8") -> list[str]:
     body.append(box.get_bottom(padded))
     if table.title:  # rich pads the title to the table's width; a longer title stays whole
         body.insert(0, _fill(show(table.title), len(body[0]), "left"))
-    return body + [show(f.text) for f in table.footer]
+    return body + footer
 
 
 def to_plain(blocks, encoding: str = "utf-8") -> str:

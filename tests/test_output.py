@@ -24,7 +24,7 @@ from rich.console import Console
 
 from flopcount import analyze, render, report
 from flopcount.render import visible
-from flopcount.table import NUMBER, TEXT, Column, Table
+from flopcount.table import NUMBER, TEXT, Column, Line, Table
 
 EXAMPLES = int(os.environ.get("FLOPCOUNT_FUZZ_EXAMPLES", "150"))
 NAMES = settings(
@@ -424,3 +424,12 @@ def test_a_closed_pipe_exits_quietly_with_141_not_the_drift_status(command):
     proc.stderr.close()
     assert proc.wait() == 141
     assert stderr == b""
+
+
+def test_a_grid_tables_footer_reaches_a_pipe_as_it_reaches_a_terminal():
+    # the plain drawing of a GRID table (label and value pairs) dropped its footer lines; rich's printed them
+    table = Table([Column("k", "k"), Column("v", "v", NUMBER)], [["a", 1]], frame="grid")
+    table.footer.append(Line(("a note",)))
+    terminal = Console(file=io.StringIO(), width=40, force_terminal=True, color_system=None)
+    render.to_console([table], terminal)
+    assert render.to_plain([table]) == terminal.file.getvalue() == "a  1\na note\n"
