@@ -8,20 +8,9 @@ import json
 from pathlib import Path
 
 import pytest
+from test_check import FAMILY  # fc1 16 -> 8 (136 params, 128 MACs), fc2 8 -> 10 (90, 80): 226 params, 208 MACs
 
 TINY = Path(__file__).parent / "data" / "tiny.json"
-
-# fc1 16 -> 8 (136 params, 128 MACs), fc2 8 -> 10 (90 params, 80 MACs): 226 params, 208 MACs
-FAMILY = {
-    "name": "family",
-    "variables": {"alpha": 1, "width": "8 * alpha"},
-    "input": [16],
-    "layers": [
-        {"name": "fc1", "type": "dense", "units": "width"},
-        {"name": "relu", "type": "activation", "fn": "relu"},
-        {"name": "fc2", "type": "dense", "units": 10},
-    ],
-}
 
 ANALYZE = [
     ("tiny.md", [TINY, "--format", "markdown", "--flops"]),

@@ -27,7 +27,25 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 # module -> (files mutated, tests that are its own)
-RENDER_SKIP = "not chromium and not bundled_spec and not layer_case_runs and not memory_estimate_covers"
+# the renderers' tests: Chromium's screenshots and the runner's whole-network runs are left out (seconds each;
+# exact-text tests pin the same output), and so are test_limits' tests timed to 2 s (mutmut's trampolines fail them)
+RENDER_TESTS = [
+    "tests/test_output.py",
+    "tests/test_html_report.py",
+    "tests/test_cli_analyze.py",
+    "tests/test_check.py",
+    "tests/test_check_details.py",
+    "tests/test_compare.py",
+    "tests/test_sweep.py",
+    "tests/test_explain.py",
+    "tests/test_memory.py",
+    "tests/test_runner.py",
+    "tests/test_run_timing.py",
+    "tests/test_limits.py::test_human_and_fmt_bytes_are_exact_at_any_size",
+    "tests/test_limits.py::test_fractions_beyond_a_float_are_shown_exactly",
+    "-k",
+    "not chromium and not bundled_spec and not layer_case_runs and not memory_estimate_covers",
+]
 MODULES = {
     "expr": (["flopcount/expr.py"], ["tests/test_expr.py", "tests/test_spec.py", "tests/test_bad_specs.py"]),
     "spec": (["flopcount/spec.py"], ["tests/test_spec.py", "tests/test_bad_specs.py"]),
@@ -62,49 +80,9 @@ MODULES = {
     ),
     "baseline": (["flopcount/baseline.py"], ["tests/test_baseline.py", "tests/test_check.py"]),
     "check": (["flopcount/check.py"], ["tests/test_check.py", "tests/test_check_details.py"]),
-    # the renderers, split in two so each run ends in reasonable time on a shared machine; Chromium's
-    # screenshots and the runner's whole-network runs are left out (seconds each; exact-text tests pin the
-    # same output), and so are test_limits' tests timed to 2 s (mutmut's trampolines make them fail)
-    "render": (
-        ["flopcount/render.py", "flopcount/table.py"],
-        [
-            "tests/test_output.py",
-            "tests/test_html_report.py",
-            "tests/test_cli_analyze.py",
-            "tests/test_check.py",
-            "tests/test_check_details.py",
-            "tests/test_compare.py",
-            "tests/test_sweep.py",
-            "tests/test_explain.py",
-            "tests/test_memory.py",
-            "tests/test_runner.py",
-            "tests/test_run_timing.py",
-            "tests/test_limits.py::test_human_and_fmt_bytes_are_exact_at_any_size",
-            "tests/test_limits.py::test_fractions_beyond_a_float_are_shown_exactly",
-            "-k",
-            RENDER_SKIP,
-        ],
-    ),
-    "reports": (
-        ["flopcount/report.py", "flopcount/check_report.py", "flopcount/compare_report.py"],
-        [
-            "tests/test_output.py",
-            "tests/test_html_report.py",
-            "tests/test_cli_analyze.py",
-            "tests/test_check.py",
-            "tests/test_check_details.py",
-            "tests/test_compare.py",
-            "tests/test_sweep.py",
-            "tests/test_explain.py",
-            "tests/test_memory.py",
-            "tests/test_runner.py",
-            "tests/test_run_timing.py",
-            "tests/test_limits.py::test_human_and_fmt_bytes_are_exact_at_any_size",
-            "tests/test_limits.py::test_fractions_beyond_a_float_are_shown_exactly",
-            "-k",
-            RENDER_SKIP,
-        ],
-    ),
+    # the renderers, split in two so each run ends in reasonable time on a shared machine
+    "render": (["flopcount/render.py", "flopcount/table.py"], RENDER_TESTS),
+    "reports": (["flopcount/report.py", "flopcount/check_report.py", "flopcount/compare_report.py"], RENDER_TESTS),
 }
 SHOW = """
 import sys
