@@ -116,9 +116,10 @@ class Page(HTMLParser):
         elif tag in ("td", "th", "h1", "h2", "p", "script", "title"):
             self.stack.append((tag, a))
             self.text = ""
-        elif tag == "svg":
+        elif tag == "svg" and a.get("class") == "chart":
             self.charts.append(a)
-        elif tag in ("path", "polyline"):
+            self.stack.append((tag, a))
+        elif tag in ("path", "polyline") and self.stack and self.stack[-1][0] == "svg":
             self.charts[-1][tag] = a
         elif tag == "input":
             self.inputs.append(a)
@@ -131,6 +132,8 @@ class Page(HTMLParser):
         if not self.stack or self.stack[-1][0] != tag:
             return
         _, a = self.stack.pop()
+        if tag == "svg":
+            return
         text, self.text = self.text, ("" if self.stack else None)
         if tag == "th":
             self.tables[-1]["head"].append((a["class"], text))
@@ -156,7 +159,7 @@ def test_html_tables_hold_every_figure_of_the_csv(cli):
     html = page(cli("analyze", TINY, "--format", "html", "--batch", "2").output)
     rows = list(csv.reader(io.StringIO(cli("analyze", TINY, "--format", "csv", "--batch", "2").output)))
     totals, layers, by_type, by_block = html.tables
-    assert html.headings == [
+    expected = [
         "flopcount: tiny (resolution=16, width=8), batch 2",
         "MACs per layer",
         "Parameters per layer",
@@ -166,6 +169,7 @@ def test_html_tables_hold_every_figure_of_the_csv(cli):
         "By layer type",
         "By block",
     ]
+    assert [h for h in html.headings if h in expected] == expected  # in this order, other sections between
     assert html.paragraphs[0] == "tiny (resolution=16, width=8), batch 2"
     assert [t for _, t in layers["head"]] == rows[0]
     assert [c for c, _ in layers["head"]] == ["n", "t", "t", "t"] + ["n"] * 6 + ["t"] + ["n"] * 4
@@ -195,7 +199,7 @@ def test_html_tables_hold_every_figure_of_the_csv(cli):
     ]
     assert totals["rows"][0] == [("t", None, "Total params"), ("n", None, "2.73 K"), ("n", "2730", "2,730")]
     # a search box where a table has a name or type column: not the totals, not the blocks
-    assert [i["data-filter"] for i in html.inputs] == ["table6", "table7"]
+    assert [i["data-filter"] for i in html.inputs] == [layers["id"], by_type["id"]]
     assert [i["placeholder"] for i in html.inputs] == ["filter by name or type", "filter by type"]
     assert html.rows_keys[len(totals["rows"]) + 2] == "stage_1/conv conv2d"
 
@@ -205,7 +209,6 @@ def test_html_charts_draw_the_figures(cli):
     memory = estimate_memory(graph, 2)
     html = page(cli("analyze", TINY, "--format", "html", "--batch", "2").output)
     macs, params, output, live = html.charts
-    assert [c["id"] for c in html.charts] == ["chart2", "chart3", "chart4", "chart5"]
     assert macs["data-values"] == ",".join(str(2 * n.macs) for n in graph.nodes)
     assert params["data-values"] == ",".join(str(n.params) for n in graph.nodes)
     assert output["data-values"] == ",".join(str(m.activation) for m in memory.layers)
