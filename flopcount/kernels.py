@@ -666,7 +666,7 @@ _ONE_PASS = ("relu", "linear")
 
 
 def pad(x, pads):
-    """Zero-pad height and width by ((top, bottom), (left, right))."""
+    """Zero-pad every spatial axis of (N, *S, C) by ((before, after), ...)."""
     return _padded(x, pads, reuse=False)
 
 

@@ -112,6 +112,18 @@ class Case:
     types: tuple = ()  # the spec's layer types after the input, in order
 
 
+def resize(x_shape, out_shape, scales=(), sizes=None, **attrs):
+    """An opset-13 Resize to scales or (with empty scales) sizes."""
+    inputs = [const("roi", [], np.float32), const("scales", scales, np.float32)]
+    if sizes is not None:
+        inputs.append(const("sizes", sizes))
+    names = ["x", "roi", "scales"] + (["sizes"] if sizes is not None else [])
+    return Model(x_shape, [*inputs, node("Resize", names, ["y"], **attrs)], out_shape, opset=13)
+
+
+NEAREST = {"mode": "nearest", "coordinate_transformation_mode": "asymmetric", "nearest_mode": "floor"}  # PyTorch's
+
+
 def conv_model(w_shape, x_shape, out_shape, bias=True, **attrs):
     weights = {"w": rand(*w_shape)}
     if bias:
@@ -508,6 +520,29 @@ CASES = [
         Model([1, 3, 5, 4], [node("GlobalMaxPool", ["x"], ["g"]), node("Mul", ["g", "x"], ["y"])], [1, 3, 5, 4]),
         types=("max_pool", "multiply"),
     ),
+    # global pools of (N, C, L) and (N, C, D, H, W): flattened, or read again as a map
+    Case(
+        "global-avg-pool-1d-flatten",
+        Model([1, 4, 7], [node("GlobalAveragePool", ["x"], ["g"]), node("Flatten", ["g"], ["y"])], [1, 4]),
+        types=("global_avg_pool",),
+    ),
+    Case(
+        "global-max-pool-3d-flatten",
+        Model([1, 3, 2, 4, 5], [node("GlobalMaxPool", ["x"], ["g"]), node("Flatten", ["g"], ["y"])], [1, 3]),
+        types=("global_max_pool",),
+    ),
+    Case(
+        "global-avg-pool-3d-gate",
+        Model(
+            [1, 3, 2, 4, 4], [node("GlobalAveragePool", ["x"], ["g"]), node("Mul", ["g", "x"], ["y"])], [1, 3, 2, 4, 4]
+        ),
+        types=("mean", "multiply"),
+    ),
+    Case(
+        "global-max-pool-1d-gate",
+        Model([1, 3, 6], [node("GlobalMaxPool", ["x"], ["g"]), node("Mul", ["x", "g"], ["y"])], [1, 3, 6]),
+        types=("max_pool1d", "multiply"),
+    ),
     # arithmetic with a scalar constant: x * 0.5, / 4, + 1, - 3
     Case(
         "scalar-arithmetic",
@@ -875,6 +910,25 @@ CASES = [
         ),
         types=("upsample",),
     ),
+    # Resize of (N, C, L) and (N, C, D, H, W): upsample1d and upsample3d, the same rules one rank down or up
+    Case("resize-1d-nearest-scale", resize([1, 2, 5], [1, 2, 10], scales=[1, 1, 2], **NEAREST), types=("upsample1d",)),
+    Case(
+        "resize-1d-linear-align-corners",
+        resize(
+            [1, 3, 4], [1, 3, 10], scales=[1, 1, 2.5], mode="linear", coordinate_transformation_mode="align_corners"
+        ),
+        types=("upsample1d",),
+    ),
+    Case(
+        "resize-3d-trilinear-size",
+        resize([1, 2, 3, 4, 4], [1, 2, 6, 8, 7], sizes=[1, 2, 6, 8, 7], mode="linear"),
+        types=("upsample3d",),
+    ),
+    Case(
+        "resize-3d-nearest-scale",
+        resize([1, 2, 2, 3, 3], [1, 2, 4, 6, 9], scales=[1, 1, 2, 2, 3], **NEAREST),
+        types=("upsample3d",),
+    ),
     # GroupNormalization: opset 21 scales and shifts per channel (2 x 6), opset 18 per group (2 x 3; deprecated
     # since 21, so onnx's checker refuses it, but exporters wrote it and ONNX Runtime runs it)
     Case(
@@ -1179,6 +1233,26 @@ CASES = [
         "pad-opset9-attribute",
         Model([1, 2, 4, 4], [node("Pad", ["x"], ["y"], pads=[0, 0, 1, 1, 0, 0, 1, 1])], [1, 2, 6, 6], opset=9),
         types=("zero_pad",),
+    ),
+    # Pad of (N, C, L) and (N, C, D, H, W): zeros before and after each spatial axis
+    Case(
+        "pad-1d",
+        Model([1, 3, 5], [const("pads", [0, 0, 2, 0, 0, 1]), node("Pad", ["x", "pads"], ["y"])], [1, 3, 8]),
+        types=("zero_pad1d",),
+    ),
+    Case(
+        "pad-3d-axes",
+        Model(
+            [1, 2, 3, 4, 5],
+            [
+                const("pads", [1, 2, 0, 1]),
+                const("axes", [2, 4]),
+                node("Pad", ["x", "pads", "", "axes"], ["y"]),
+            ],
+            [1, 2, 4, 4, 8],
+            opset=18,
+        ),
+        types=("zero_pad3d",),
     ),
     # C, H, W order differs from the spec's H, W, C: a Flatten after a convolution transposes first
     Case(

@@ -65,6 +65,11 @@ OTHER_OPS = [
     ({"type": "dropout"}, (10,), 0),
     ({"type": "flatten"}, (2, 2, 2), 0),
     ({"type": "zero_pad", "padding": 1}, (2, 2, 2), 0),
+    ({"type": "zero_pad1d", "padding": 1}, (2, 2), 0),
+    ({"type": "zero_pad3d", "padding": 1}, (2, 2, 2, 2), 0),
+    # global pools of any rank: positions - 1 comparisons, or positions additions-and-division, per channel
+    ({"type": "global_max_pool"}, (9, 4), 4 * (9 - 1)),
+    ({"type": "global_avg_pool"}, (3, 4, 5, 2), 2 * 3 * 4 * 5),
     ({"type": "conv2d_transpose", "filters": 3, "kernel": 2, "stride": 2}, (2, 2, 4), 4 * 4 * 3),
     ({"type": "conv2d_transpose", "filters": 3, "kernel": 2, "stride": 2, "bias": False}, (2, 2, 4), 0),
     ({"type": "conv1d_transpose", "filters": 3, "kernel": 2, "stride": 2}, (2, 4), 4 * 3),

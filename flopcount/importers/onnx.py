@@ -1049,19 +1049,22 @@ FLATTENING = {"Flatten", "Reshape", "Squeeze", "Shape", "Size"}  # readers that 
 
 
 def _global_pool(t, node, layer_type):
-    x = _spatial_input(t, node)
-    n, c, h, w = x.shape
+    x = _spatial_input(t, node, ranks=SLIDING)
+    n, c, *size = x.shape
+    units = (n, c) + (1,) * len(size)
     if all(r.op in FLATTENING for r in t.consumers.get(node.outputs[0], [])):
-        # ONNX keeps (N, C, 1, 1); the spec's (C,) holds the same data, the unit axes left out
+        # ONNX keeps (N, C, 1, ...); the spec's (C,) holds the same data, the unit axes left out
         name = t.emit(node, layer_type, {}, [x])
-        t.set(node, 0, t.new_act(name, (n, c, 1, 1), (0, 1)))
+        t.set(node, 0, t.new_act(name, units, (0, 1)))
         return
-    # read as a map again (squeeze-and-excitation): the same window and cost, keeping (1, 1, C)
-    if layer_type == "global_avg_pool":
+    # read as a map again (squeeze-and-excitation): the same window and cost, keeping (1, ..., C)
+    if layer_type == "global_max_pool":
+        name = t.emit(node, "max_pool" + _suffix(len(size)), {"pool": _pair(size)}, [x])
+    elif len(size) == 2:
         name = t.emit(node, "adaptive_avg_pool", {"size": 1}, [x])
     else:
-        name = t.emit(node, "max_pool", {"pool": _pair([h, w])}, [x])
-    t.set(node, 0, t.new_act(name, (n, c, 1, 1), x.channels_last()))
+        name = t.emit(node, "mean", {"axes": list(range(len(size))), "keepdims": True}, [x])
+    t.set(node, 0, t.new_act(name, units, x.channels_last()))
 
 
 @op("GlobalAveragePool")
@@ -1356,17 +1359,17 @@ def _pad(t, node):
         raise node.error(
             "must give a non-negative amount before and after every axis.", attribute="pads", received=pads
         )
-    if rank != 4 or any(pads[a] or pads[a + rank] for a in (0, 1)):
+    if rank not in SLIDING or any(pads[a] or pads[a + rank] for a in (0, 1)):
         raise node.error(
-            "only padding of the two spatial axes of an (N, C, H, W) tensor is translated.",
+            "only padding of the spatial axes of an (N, C, L), (N, C, H, W) or (N, C, D, H, W) tensor is translated.",
             attribute="pads",
             received=pads,
         )
     x = t.arrange(node, x, x.channels_last())
-    padding = [[pads[2], pads[6]], [pads[3], pads[7]]]
-    name = t.emit(node, "zero_pad", {"padding": padding}, [x])
-    h, w, c = t._shapes[name]
-    t.set(node, 0, t.new_act(name, (x.shape[0], c, h, w), x.channels_last()))
+    padding = [[pads[a], pads[a + rank]] for a in range(2, rank)]
+    name = t.emit(node, "zero_pad" + _suffix(rank - 2), {"padding": padding}, [x])
+    *size, c = t._shapes[name]
+    t.set(node, 0, t.new_act(name, (x.shape[0], c, *size), x.channels_last()))
 
 
 def _relabel(t, node, x: Act, shape, mapping):
@@ -2189,7 +2192,8 @@ def _conv_transpose(t, node):
 
 @op("Resize", "Upsample")
 def _resize(t, node):
-    x = _spatial_input(t, node)
+    x = _spatial_input(t, node, ranks=SLIDING)
+    rank = x.rank - 2
     a = node.attrs
     mode = a.get("mode", b"nearest")
     mode = mode.decode() if isinstance(mode, bytes) else mode
@@ -2227,7 +2231,7 @@ def _resize(t, node):
                 attribute="coordinate_transformation_mode",
                 received=coords,
             )
-        attrs["mode"] = "bilinear"
+        attrs["mode"] = "bilinear" if rank == 2 else "linear"
     else:
         raise node.error("only nearest and linear modes are translated.", attribute="mode", received=mode)
     if sizes is not None:
@@ -2240,9 +2244,9 @@ def _resize(t, node):
         if values[:2] != [1.0, 1.0]:
             raise node.error("resizes the batch or channel axis.", attribute="scales", received=values)
         attrs = {"scale": _pair([_float32(v) for v in values[2:]]), **attrs}
-    name = t.emit(node, "upsample", attrs, [x])
-    oh, ow, c = t._shapes[name]
-    t.set(node, 0, t.new_act(name, (x.shape[0], c, oh, ow), x.channels_last()))
+    name = t.emit(node, "upsample" + _suffix(rank), attrs, [x])
+    *out, c = t._shapes[name]
+    t.set(node, 0, t.new_act(name, (x.shape[0], c, *out), x.channels_last()))
 
 
 @op("GroupNormalization")

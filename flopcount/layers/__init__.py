@@ -115,6 +115,9 @@ from .shape import (
     Split,
     Transpose,
     ZeroPad,
+    ZeroPad1D,
+    ZeroPad2D,
+    ZeroPad3D,
 )
 from .window import Sliding, out_size, resolve_pads, spatial, whole_map, window_attrs
 
@@ -178,6 +181,9 @@ __all__ = [
     "Flatten",
     "Dropout",
     "ZeroPad",
+    "ZeroPad1D",
+    "ZeroPad2D",
+    "ZeroPad3D",
     "BatchNorm",
     "Activation",
     "Softmax",

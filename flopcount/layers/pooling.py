@@ -126,20 +126,31 @@ class AvgPool3D(_Pool):
 
 
 class _GlobalPool(Layer):
+    """A reduction over every position of (L, C), (H, W, C) or (D, H, W, C) to (C,)."""
+
     mode: ClassVar[str]
 
     def output_shape(self, shapes):
-        return (spatial(shapes[0], self)[2],)
+        if not 2 <= len(shapes[0]) <= 4:
+            raise ShapeError(
+                f"{self.type} needs an (L, C), (H, W, C) or (D, H, W, C) input, but its input has shape "
+                f"{fmt_shape(shapes[0])}.",
+                attribute="inputs",
+            )
+        return (shapes[0][-1],)
 
     def other_ops(self, shapes, out):
-        h, w, c = shapes[0]
-        return c * (h * w - 1 if self.mode == "max" else h * w)
+        # max: positions - 1 comparisons per channel; average: positions - 1 additions and a division
+        *size, c = shapes[0]
+        return c * (prod(size) - 1 if self.mode == "max" else prod(size))
 
     def other_ops_formula(self, shapes, out):
-        h, w, c = shapes[0]
+        *size, c = shapes[0]
         channels = Factor("C", c)
+        names = {1: "L", 2: "HW", 3: "DHW"}[len(size)]
         return formula(
-            [channels, Factor("H_in", h), Factor("W_in", w)], [Factor("-1", -1), channels] if self.mode == "max" else []
+            [channels, *(Factor(f"{a}_in", n) for a, n in zip(names, size))],
+            [Factor("-1", -1), channels] if self.mode == "max" else [],
         )
 
     def window(self, shapes):
@@ -151,13 +162,13 @@ class _GlobalPool(Layer):
 
 @register("global_avg_pool")
 class GlobalAvgPool(_GlobalPool):
-    doc = "Average over all positions: (H, W, C) -> (C,)."
+    doc = "Average over all positions: (H, W, C) -> (C,), and likewise (L, C) or (D, H, W, C)."
     mode = "avg"
 
 
 @register("global_max_pool")
 class GlobalMaxPool(_GlobalPool):
-    doc = "Maximum over all positions: (H, W, C) -> (C,)."
+    doc = "Maximum over all positions: (H, W, C) -> (C,), and likewise (L, C) or (D, H, W, C)."
     mode = "max"
 
 

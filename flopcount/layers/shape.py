@@ -35,19 +35,38 @@ class Dropout(Layer):
     free = True
 
 
-@register("zero_pad")
 class ZeroPad(Layer):
-    doc = "Pad height and width with zeros."
-    attrs = (Attr("padding", "pad_amount", doc="p, [p_h, p_w] or [[top, bottom], [left, right]]"),)
+    """Zeros added at the ends of each spatial axis."""
+
+    rank: ClassVar[int] = 2
     free = True
 
     def output_shape(self, shapes):
-        h, w, c = spatial(shapes[0], self)
-        (t, b), (l, r) = self.padding
-        return (h + t + b, w + l + r, c)
+        *size, c = spatial(shapes[0], self, self.rank)
+        return (*(n + b + a for n, (b, a) in zip(size, self.padding)), c)
 
     def forward(self, xs, w, k):
         return k.pad(xs[0], self.padding)
+
+
+@register("zero_pad")
+class ZeroPad2D(ZeroPad):
+    doc = "Pad height and width with zeros."
+    attrs = (Attr("padding", "pad_amount", doc="p, [p_h, p_w] or [[top, bottom], [left, right]]"),)
+
+
+@register("zero_pad1d")
+class ZeroPad1D(ZeroPad):
+    doc = "Pad the length of (L, C) with zeros."
+    rank = 1
+    attrs = (Attr("padding", PadAmount(1), doc="p or [[before, after]]"),)
+
+
+@register("zero_pad3d")
+class ZeroPad3D(ZeroPad):
+    doc = "Pad depth, height and width of (D, H, W, C) with zeros."
+    rank = 3
+    attrs = (Attr("padding", PadAmount(3), doc="p, [p_d, p_h, p_w] or a [before, after] pair per axis"),)
 
 
 @register("split")
