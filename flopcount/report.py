@@ -131,12 +131,6 @@ def convention_dict(counted) -> dict:
     }
 
 
-def differences_text(counted) -> str:
-    """'+4,967,424 batch_norm (2 per element (affine)); ...', or that the figure is the MACs."""
-    parts = [f"{diff:+,} {t} ({rule})" for t, rule, _, diff in counted.contributions()]
-    return "; ".join(parts) if parts else "none: the figure is the MACs"
-
-
 def convention_lines(counted) -> list[Line]:
     """Below the totals: which tool the convention reproduces and where its figure differs from the MACs."""
     c = counted.convention
