@@ -29,8 +29,26 @@ ANALYZE = [
     ("tiny_all.json", [TINY, "--convention", "all", "--format", "json"]),
     ("tiny_torchvision.txt", [TINY, "--convention", "torchvision"]),
     ("gpt2_one_block.txt", ["gpt2", "--set", "depth=1", "--set", "context=8", "--memory"]),
+    ("gpt2_all.txt", ["gpt2", "--set", "depth=1", "--convention", "all"]),
+    ("gpt2_all.json", ["gpt2", "--set", "depth=1", "--convention", "all", "--format", "json"]),
+    ("tiny_batch.json", [TINY, "--batch", "3", "--weight-dtype", "int8", "--set", "width=4", "--format", "json"]),
     ("mobilenet_v1_half.txt", ["mobilenet_v1", "--set", "alpha=0.5", "--by", "block", "--weight-dtype", "int8"]),
 ]
+
+
+# one decode step of attention over 4 cached positions: the key/value cache in the totals and the JSON
+DECODE = {
+    "name": "decode",
+    "input": [1, 8],
+    "layers": [{"type": "attention", "heads": 2, "causal": True, "cache": 4, "name": "attn"}],
+}
+
+
+@pytest.mark.parametrize("fmt", ["table", "json"])
+def test_analyze_a_decode_step(cli, golden, write_spec, fmt):
+    result = cli("analyze", write_spec(DECODE), "--format", fmt, "--dtype", "float16")
+    assert result.exit_code == 0, result.output
+    golden(f"formats/analyze_decode.{'txt' if fmt == 'table' else 'json'}", result.output)
 
 
 @pytest.mark.parametrize("name, args", ANALYZE, ids=[a[0] for a in ANALYZE])
