@@ -9,6 +9,7 @@ with the figures it draws.
 import csv
 import io
 import json
+from fractions import Fraction
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -419,3 +420,76 @@ def test_run_progress_names_the_layer_it_ran():
         advance(1, 2, SimpleNamespace(name="fc\x1b"))
         console.print("between")
     assert "ran fc\\x1b" in screen.getvalue() and "1/2" in screen.getvalue()
+
+
+# ---------------------------------------------------------------- compare: every verdict failing
+
+
+def test_a_comparison_whose_every_check_fails_as_drawn(golden):
+    """A real comparison with its checks' outcomes replaced by failures and skips, so each ✗ line is drawn."""
+    from dataclasses import replace
+
+    from flopcount import compare_report
+    from flopcount.compare import Sizes, compare
+    from flopcount.compare.execution import RFCheck, RunCheck
+    from flopcount.compare.verdicts import Ratio
+
+    cmp = compare("standard", "depthwise", Sizes(M=4, N=8, DF=8, stride=2))
+    closed = cmp.closed.value
+    cmp.ratios["macs"] = Ratio("macs", closed + 1, closed)
+    cmp.ratios["params"] = Ratio("params", Fraction(1, 3), closed)
+    cmp.a.params_formula = cmp.b.params_formula  # B's formula under A: it no longer equals A's count
+    cmp.a.run = RunCheck(True, params=7, macs=9, shapes_ok=False, params_ok=False, macs_ok=True)
+    cmp.b.run = RunCheck(False, note="over the budget")
+    cmp.a.rf_check = RFCheck((3, 3), (2, 2), measured=(5, 3), measured_jump=None, probe_size=11)
+    cmp.b.rf_check = RFCheck((3, 3), (2, 2), note="not measured: too large")
+    cmp.notes.append("a note")
+    golden("formats/compare_failing.txt", render.to_plain(compare_report.comparison_blocks(cmp)))
+    cmp.a.run = replace(cmp.a.run, shapes_ok=True)
+    cmp.b.run = RunCheck(True, params=1, macs=1, shapes_ok=True, params_ok=True, macs_ok=True)
+    lines = render.to_plain(compare_report.comparison_blocks(cmp)).splitlines()
+    assert f"Execution of B (depthwise) {compare_report.TICK}: params and MACs equal the analyzer's." in lines
+    assert any(x.endswith("the analyzer 288 and 4,608") for x in lines)  # no "; output shapes differ"
+
+
+@pytest.mark.parametrize(
+    "value, text",
+    [
+        (Fraction(7, 25), "28 %"),
+        (Fraction(22, 49), "44.9 %"),
+        (Fraction(99999, 100000), "99.999 %"),
+        (Fraction(1, 100000), "0.001 %"),
+        (Fraction(1), "100 %"),
+        (Fraction(0), "0 %"),
+    ],
+)
+def test_compare_percent(value, text):
+    from flopcount import compare_report
+
+    assert compare_report.percent(value) == text
+
+
+def test_compare_small_helpers():
+    from flopcount import compare_report
+
+    assert compare_report.decimal(Fraction(73, 576)) == "0.126736…"
+    assert compare_report.decimal(Fraction(1, 4)) == "0.250000"
+    assert compare_report.decimal(Fraction(1, 3), 2) == "0.33…"
+    assert [compare_report.mark(x) for x in (None, True, False)] == ["", "✓", "✗"]
+    assert compare_report.fmt_rf(()) == "-" and compare_report.fmt_rf((3, 5)) == "3×5"
+
+
+def test_report_small_helpers():
+    assert [report.human(n) for n in (999, 1000, -1500, 10**9, 2 * 10**12, -999)] == [
+        "999",
+        "1.00 K",
+        "-1.50 K",
+        "1.00 G",
+        "2.00 T",
+        "-999",
+    ]
+    assert report.human(999_999) == "1000.00 K" or report.human(999_999) == "999.99 K"
+    assert report.percent(1, 3) == "33.3 %" and report.percent(1, 0) == "-"
+    assert [report.fmt_rf(x) for x in ((), (3,), (3, 3), (7, 3))] == ["-", "3", "3", "7x3"]
+    assert report.counted_under(analyze(TINY), None) is None
+    assert report.counted_under(analyze(TINY), "flopcount") is None
