@@ -27,24 +27,37 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 # module -> (files mutated, tests that are its own)
-# the renderers' tests: Chromium's screenshots and the runner's whole-network runs are left out (seconds each;
-# exact-text tests pin the same output), and so are test_limits' tests timed to 2 s (mutmut's trampolines fail them)
+# the renderers' tests: those that draw or assert rendered output. Chromium's screenshots, the runner's whole-network
+# runs and the tests timed to seconds are left out (mutmut's trampolines make the timed ones fail; exact-text
+# tests pin the same output)
 RENDER_TESTS = [
+    "tests/test_golden_formats.py",
+    "tests/test_report_details.py",
     "tests/test_output.py",
-    "tests/test_html_report.py",
     "tests/test_cli_analyze.py",
+    "tests/test_html_report.py",
     "tests/test_check.py",
     "tests/test_check_details.py",
     "tests/test_compare.py",
     "tests/test_sweep.py",
     "tests/test_explain.py",
     "tests/test_memory.py",
-    "tests/test_runner.py",
     "tests/test_run_timing.py",
+    *(
+        f"tests/test_runner.py::test_{name}"
+        for name in (
+            "run_exits_1_naming_the_layer_and_both_figures",
+            "run_exits_0_and_prints_the_verdict",
+            "run_json",
+            "analyze_verify",
+            "progress_bar_only_on_a_terminal",
+            "run_table_drawn_directly_equals_richs_table",
+        )
+    ),
     "tests/test_limits.py::test_human_and_fmt_bytes_are_exact_at_any_size",
     "tests/test_limits.py::test_fractions_beyond_a_float_are_shown_exactly",
     "-k",
-    "not chromium and not bundled_spec and not layer_case_runs and not memory_estimate_covers",
+    "not chromium and not large_sizes_end_within_seconds",
 ]
 MODULES = {
     "expr": (["flopcount/expr.py"], ["tests/test_expr.py", "tests/test_spec.py", "tests/test_bad_specs.py"]),
