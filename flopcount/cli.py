@@ -258,28 +258,67 @@ def analyze(
 )
 @dtype_options
 @max_layers_option
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
-def sweep(spec, overrides, batch, dtype, weight_dtype, activation_dtype, max_layers, fmt):
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS + ("html", "svg")),
+    default="table",
+    show_default=True,
+    help="html: the table and a chart of MACs against parameters in one page; svg: the chart alone.",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False),
+    help="Write to this file; without --format, its suffix (.html, .svg, .json, .csv, .md) picks the format.",
+)
+def sweep(spec, overrides, batch, dtype, weight_dtype, activation_dtype, max_layers, fmt, output):
     """Analyse SPEC at every combination of variable values: params, MACs, other ops and memory per setting.
 
     The MobileNet paper's (Howard et al., 2017) Tables 6 and 7:
     flopcount sweep mobilenet_v1 --set alpha=1,0.75,0.5,0.25 --set resolution=224,192,160,128
     """
     from . import render
-    from .sweep import parse_grid, sweep_json, sweep_table
+    from .sweep import parse_grid, sweep_chart, sweep_json, sweep_table
     from .sweep import sweep as sweep_spec
 
     name, points = sweep_spec(
         spec, parse_grid(overrides), max_layers, batch, weight_dtype or dtype, activation_dtype or dtype
     )
-    if fmt == "table":
+    if output and click.get_current_context().get_parameter_source("fmt").name == "DEFAULT":
+        fmt = SUFFIX_FORMATS.get(os.path.splitext(output)[1].lower(), fmt)
+    if fmt == "table" and not output:
         render.to_console([sweep_table(name, points)], console())
+        return
+    if fmt == "table":
+        text = render.to_plain([sweep_table(name, points)])
     elif fmt == "json":
-        click.echo(sweep_json(name, points))
+        text = sweep_json(name, points) + "\n"
     elif fmt == "csv":
-        click.echo(render.to_csv(sweep_table(name, points, machine=True)), nl=False)
+        text = render.to_csv(sweep_table(name, points, machine=True))
+    elif fmt == "html":
+        blocks = [sweep_chart(name, points), sweep_table(name, points)]
+        text = render.to_html(blocks, title=f"flopcount sweep: {name}")
+    elif fmt == "svg":
+        text = render.to_svg(sweep_chart(name, points))
     else:
-        click.echo(render.to_markdown([sweep_table(name, points)]), nl=False)
+        text = render.to_markdown([sweep_table(name, points)])
+    if output:
+        write_file(output, text)
+    else:
+        click.echo(text, nl=False)
+
+
+SUFFIX_FORMATS = {".html": "html", ".htm": "html", ".svg": "svg", ".json": "json", ".csv": "csv", ".md": "markdown"}
+
+
+def write_file(output: str, text: str) -> None:
+    """Write a command's output to the file named; a failure is click's one-line file error."""
+    try:
+        with open(output, "w", encoding="utf-8", errors="surrogateescape") as f:
+            f.write(text)
+    except OSError as err:
+        raise click.FileError(output, hint=err.strerror) from None
 
 
 @main.command("report", cls=Command)
@@ -308,12 +347,9 @@ def html_report(spec, output, overrides, input_shapes, batch, dtype, weight_dtyp
     from .spec import parse_overrides
 
     graph = analyze_spec(spec, parse_overrides(overrides), max_layers, model_inputs(input_shapes))
-    text = html_text(graph, estimate_memory(graph, batch, weight_dtype or dtype, activation_dtype or dtype))
-    try:
-        with open(output, "w", encoding="utf-8", errors="surrogateescape") as f:
-            f.write(text)
-    except OSError as err:
-        raise click.FileError(output, hint=err.strerror) from None
+    write_file(
+        output, html_text(graph, estimate_memory(graph, batch, weight_dtype or dtype, activation_dtype or dtype))
+    )
 
 
 def html_text(graph, memory) -> str:

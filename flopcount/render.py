@@ -35,6 +35,7 @@ from .table import (
     Chart,
     Drawing,
     Line,
+    Scatter,
     Span,
     Table,
     cell_text,
@@ -329,7 +330,7 @@ def run_progress(console, enabled: bool = True):
 
 # ---------------------------------------------------------------- HTML (one self-contained file)
 
-HTML_STYLE = """
+COLOURS = """
 :root { color-scheme: light dark; --fg: #1b1b1b; --bg: #ffffff; --muted: #666; --rule: #d0d0d0; --bar: #c8362b;
         --curve: #1f5fbf; --head: #f1f1f1; --good: #1a7f37; --bad: #c8362b;
         --s0: #f4f4f4; --s1: #fbe4df; --s2: #f6bcb1; --s3: #ee8f7f; --s4: #e2624f; }
@@ -338,6 +339,19 @@ HTML_STYLE = """
           --head: #23262c; --good: #5bd17a; --bad: #ff7a6b;
           --s0: #23262c; --s1: #3b2b2b; --s2: #5a3330; --s3: #7e3b34; --s4: #a5453a; }
 }
+"""
+
+SCATTER_STYLE = """
+svg.scatter { display: block; font-size: 12px; font-family: system-ui, sans-serif; background: var(--bg); }
+svg.scatter .axis { fill: none; stroke: var(--muted); } svg.scatter line.grid { stroke: var(--rule); stroke-width: 0.6; }
+svg.scatter text { fill: var(--fg); } svg.scatter text.tick { fill: var(--muted); }
+svg.scatter circle { fill: var(--curve); } svg.scatter polyline { fill: none; stroke: var(--curve); opacity: 0.35; }
+"""
+
+HTML_STYLE = (
+    COLOURS
+    + SCATTER_STYLE
+    + """
 body { font-family: system-ui, sans-serif; color: var(--fg); background: var(--bg); margin: 1.5rem; }
 h1 { font-size: 1.4rem; } h2 { font-size: 1.1rem; margin-top: 2rem; }
 table { border-collapse: collapse; font-variant-numeric: tabular-nums; }
@@ -359,6 +373,7 @@ svg.graph path.edge { fill: none; stroke: var(--muted); stroke-width: 1.2; }
 svg.graph path.long { stroke-dasharray: 4 3; } svg.graph marker path { fill: var(--muted); }
 input[type=search] { font: inherit; padding: 0.2rem 0.4rem; margin: 0.5rem 0; min-width: 18rem; }
 """
+)
 
 HTML_SCRIPT = """
 function complete(table) {
@@ -532,6 +547,49 @@ def html_drawing(drawing: Drawing, ident: str) -> str:
     )
 
 
+def svg_scatter(chart: Scatter, ident: str = "scatter", standalone: bool = False) -> str:
+    """The chart as laid out: axes with their ticks, a line per series, and a circle per point whose data
+    attributes carry its exact figures (data-params, data-macs, ...) and whose tooltip says its setting.
+    standalone: a whole SVG file, with its own style (light and dark) and title."""
+    left, top, right, bottom = chart.plot
+    parts = [
+        f'<svg class="scatter" id="{ident}" width="{chart.width}" height="{chart.height}" '
+        f'viewBox="0 0 {chart.width} {chart.height}" xmlns="http://www.w3.org/2000/svg">'
+    ]
+    if standalone:
+        parts.append(f"<title>{_html(chart.title)}</title><style>{COLOURS}{SCATTER_STYLE}</style>")
+    for px, text in chart.x_ticks:
+        parts.append(
+            f'<line class="grid" x1="{px}" y1="{top}" x2="{px}" y2="{bottom}"/>'
+            f'<text class="tick" x="{px}" y="{bottom}" dy="1.4em" text-anchor="middle">{_html(text)}</text>'
+        )
+    for py, text in chart.y_ticks:
+        parts.append(
+            f'<line class="grid" x1="{left}" y1="{py}" x2="{right}" y2="{py}"/>'
+            f'<text class="tick" x="{left}" y="{py}" dx="-6" dy="0.35em" text-anchor="end">{_html(text)}</text>'
+        )
+    parts.append(
+        f'<path class="axis" d="M{left} {top}V{bottom}H{right}"/>'
+        f'<text x="{right}" y="{bottom}" dy="2.8em" text-anchor="end">{_html(chart.x_title)}</text>'
+        f'<text x="{left}" y="{top}" dy="-0.8em" text-anchor="middle">{_html(chart.y_title)}</text>'
+    )
+    for series in chart.series:
+        points = " ".join(f"{chart.points[i].x},{chart.points[i].y}" for i in series)
+        parts.append(f'<polyline points="{points}"/>')
+    for p in chart.points:
+        data = "".join(f' data-{key}="{value}"' for key, value in p.data)
+        parts.append(
+            f'<g class="point"{data}><title>{_html_lines(p.title)}</title><circle cx="{p.x}" cy="{p.y}" r="4"/>'
+            f'<text x="{p.x}" y="{p.y}" dx="7" dy="0.35em">{_html(p.label)}</text></g>'
+        )
+    return "".join(parts) + "</svg>"
+
+
+def to_svg(chart: Scatter) -> str:
+    """A chart as one SVG file that opens by itself (light and dark by the reader's colour scheme)."""
+    return svg_scatter(chart, standalone=True) + "\n"
+
+
 def to_html(blocks, title: str = "flopcount report") -> str:
     """One self-contained HTML page (inline CSS, JS and SVG; nothing fetched): tables sortable and filterable,
     charts as inline SVG, lines as paragraphs. Light and dark by the reader's colour scheme."""
@@ -545,6 +603,10 @@ def to_html(blocks, title: str = "flopcount report") -> str:
             body.append(html_chart(block, f"chart{i}"))
         elif isinstance(block, Drawing):
             body.append(html_drawing(block, f"graph{i}"))
+        elif isinstance(block, Scatter):
+            body.append(
+                f'<h2>{_html(block.title)}</h2><p class="note">{_html(block.note)}</p>{svg_scatter(block, f"scatter{i}")}'
+            )
         elif block.text:
             body.append(f"<p>{_html_parts(block.parts)}</p>")
     return (

@@ -11,12 +11,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from itertools import product
+from math import floor, log10
 
 from .errors import SpecError
 from .expr import plain
 from .graph import Graph, Totals, build_graph
 from .memory import Memory, estimate_memory, fmt_bytes
-from .table import NUMBER, Column, Table
+from .table import NUMBER, Column, Dot, Scatter, Table
 
 MAX_POINTS = 10_000  # a grid larger than this is a typo, not a study
 
@@ -129,4 +130,100 @@ def sweep_json(name: str, points: list[Point]) -> str:
             "points": [{"settings": p.settings, **p.totals.as_dict(), "memory": p.memory.as_dict()} for p in points],
         },
         indent=2,
+    )
+
+
+# ---------------------------------------------------------------- the chart: MACs against parameters
+
+CHART_W, CHART_H = 760, 460
+PLOT = (80, 30, CHART_W - 150, CHART_H - 50)  # left, top, right, bottom: room for tick labels and point labels
+LOG_RATIO = 4  # an axis whose values span this factor or more is drawn on a log scale
+
+
+def tick_text(n: int) -> str:
+    """500000 -> '500 K', 1500000 -> '1.5 M': the rounded figure without trailing zeros."""
+    from .report import human
+
+    text = human(n)
+    number, _, unit = text.partition(" ")
+    if "." in number:
+        number = number.rstrip("0").rstrip(".")
+    return f"{number} {unit}".strip()
+
+
+def scale(values: list[int], low: int, high: int):
+    """(value -> pixel between low and high, ticks as (pixel, text), 'log' or 'linear') for an axis of these values.
+
+    Log when every value is positive and the largest is LOG_RATIO times the smallest or more (ticks at 1, 2 and
+    5 times powers of ten); else linear (ticks at round steps). A margin of a tenth of the span on both sides.
+    """
+    least, most = min(values), max(values)
+    if least > 0 and most >= LOG_RATIO * least:
+        a, b = log10(least), log10(most)
+        pad = (b - a) / 10
+        a, b = a - pad, b + pad
+
+        def at(v):
+            return round(low + (high - low) * (log10(v) - a) / (b - a))
+
+        ticks = [
+            m * 10**k for k in range(max(floor(a), 0), floor(b) + 1) for m in (1, 2, 5) if a <= log10(m * 10**k) <= b
+        ]
+        return at, [(at(t), tick_text(t)) for t in ticks], "log"
+    span = most - least or max(most // 10, 1)
+    a, b = least - span / 10, most + span / 10
+    step = 10 ** max(floor(log10((b - a) / 5)), 0)
+    for m in (1, 2, 5, 10):
+        if (b - a) / (m * step) <= 6:
+            step *= m
+            break
+
+    def at(v):
+        return round(low + (high - low) * (v - a) / (b - a))
+
+    first = -(-max(a, 0) // step) * step
+    ticks = range(int(first), int(b) + 1, int(step))
+    return at, [(at(t), tick_text(t)) for t in ticks], "linear"
+
+
+def sweep_chart(name: str, points: list[Point]) -> Scatter:
+    """MACs against parameters, one dot per setting labelled with its values; dots differing only in the last
+    variable joined by a line."""
+    left, top, right, bottom = PLOT
+    x_at, x_ticks, x_kind = scale([p.totals.params for p in points], left, right)
+    y_at, y_ticks, y_kind = scale([p.totals.macs for p in points], bottom, top)
+    names = list(points[0].settings) if points else []
+    dots, series = [], {}
+    for i, p in enumerate(points):
+        setting = ", ".join(f"{k}={v}" for k, v in p.settings.items())
+        dots.append(
+            Dot(
+                x_at(p.totals.params),
+                y_at(p.totals.macs),
+                ", ".join(str(v) for v in p.settings.values()),
+                (
+                    setting,
+                    f"{p.totals.params:,} parameters ({p.totals.trainable:,} trainable)",
+                    f"{p.totals.macs:,} MACs",
+                ),
+                (("params", p.totals.params), ("trainable", p.totals.trainable), ("macs", p.totals.macs)),
+            )
+        )
+        series.setdefault(tuple(p.settings.values())[:-1], []).append(i)
+    scales = "log scales" if x_kind == y_kind == "log" else f"{x_kind} parameters, {y_kind} MACs"
+    note = "One point per setting" + (f", labelled {', '.join(names)}" if names else "") + f"; {scales}"
+    if len(names) > 1:
+        note += f"; a line joins the settings that differ only in {names[-1]}"
+    return Scatter(
+        f"{name}: MACs against parameters",
+        dots,
+        [s for s in series.values() if len(s) > 1] if len(names) > 1 else [],
+        CHART_W,
+        CHART_H,
+        PLOT,
+        "parameters",
+        "MACs",
+        x_ticks,
+        y_ticks,
+        note + ".",
     )

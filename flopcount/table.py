@@ -152,3 +152,34 @@ class Drawing:
     width: int
     height: int
     note: str = ""
+
+
+@dataclass(frozen=True)
+class Dot:
+    """A drawn point at pixel (x, y) with its label, its tooltip lines and its exact figures (data attributes)."""
+
+    x: int
+    y: int
+    label: str
+    title: tuple[str, ...]
+    data: tuple[tuple[str, int], ...]
+
+
+@dataclass
+class Scatter:
+    """A laid-out scatter chart: points, the lines joining series of them (point indices), and both axes.
+
+    plot is the plotting area (left, top, right, bottom) in pixels; ticks are (pixel, text) along each axis.
+    """
+
+    title: str
+    points: list[Dot]
+    series: list[list[int]]
+    width: int
+    height: int
+    plot: tuple[int, int, int, int]
+    x_title: str
+    y_title: str
+    x_ticks: list[tuple[int, str]]
+    y_ticks: list[tuple[int, str]]
+    note: str = ""

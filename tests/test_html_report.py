@@ -24,6 +24,7 @@ needs_chromium = pytest.mark.skipif(
     CHROMIUM is None, reason="headless Chromium is not installed (apt-get install chromium)"
 )
 BAR_LIGHT = (0xC8, 0x36, 0x2B)  # --bar in the light scheme (render.HTML_STYLE)
+CURVE_LIGHT = (0x1F, 0x5F, 0xBF)  # --curve in the light scheme: the sweep chart's points
 SHADES = {  # a graph box's fill, --s1 and --s4 (render.HTML_STYLE), and the page's background, per colour scheme
     "light": ((0xFB, 0xE4, 0xDF), (0xE2, 0x62, 0x4F), (0xFF, 0xFF, 0xFF)),
     "dark": ((0x3B, 0x2B, 0x2B), (0xA5, 0x45, 0x3A), (0x16, 0x18, 0x1C)),
@@ -251,3 +252,39 @@ def test_a_hostile_name_in_the_drawing_stays_text(cli, write_spec):
     assert "<img" not in result.output and result.output.count("<script") == 2
     assert svg.count("&lt;script&gt;&lt;img src=x&gt;&quot;\\x1b") == 2  # its label and its tooltip
     assert svg.count('data-from="0" data-to="1"') == 2  # the add reads the input twice: two edges
+
+
+def test_report_does_not_import_numpy(tmp_path):
+    import sys
+
+    code = (
+        "import sys; from flopcount.cli import main\n"
+        f"main(['report', 'googlenet', '-o', {str(tmp_path / 'r.html')!r}], standalone_mode=False)\n"
+        "assert 'numpy' not in sys.modules, 'numpy imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+    assert '<svg class="graph"' in (tmp_path / "r.html").read_text()
+
+
+@needs_chromium
+def test_chromium_shows_the_sweeps_sixteen_points_with_exact_figures(tmp_path):
+    from click.testing import CliRunner
+
+    from flopcount.cli import main
+    from flopcount.sweep import parse_grid, sweep
+
+    grid = ["alpha=1,0.75,0.5,0.25", "resolution=224,192,160,128"]
+    page = tmp_path / "sweep.html"
+    result = CliRunner().invoke(main, ["sweep", "mobilenet_v1", "--set", grid[0], "--set", grid[1], "-o", str(page)])
+    assert result.exit_code == 0, result.output
+    dom = chromium("--dump-dom", page.as_uri()).stdout
+    found = re.findall(r'<g class="point" data-params="(\d+)" data-trainable="(\d+)" data-macs="(\d+)">', dom)
+    _, points = sweep("mobilenet_v1", parse_grid(grid))
+    assert [tuple(map(int, f)) for f in found] == [(p.totals.params, p.totals.trainable, p.totals.macs) for p in points]
+    # the MobileNet paper (Howard et al., 2017), Table 7: 290 million MACs at 160 (exactly 290,675,200)
+    assert ("4253864", "4231976", "290675200") in found and len(found) == 16
+    shot = tmp_path / "sweep.png"
+    chromium("--window-size=900,700", "--hide-scrollbars", f"--screenshot={shot}", page.as_uri())
+    _, _, rows = png_pixels(shot)
+    blue = sum(all(abs(x - y) <= 12 for x, y in zip(p, CURVE_LIGHT)) for row in rows for p in row)
+    assert blue > 16 * 20  # sixteen dots of radius 4 (about 40 solid pixels each): the chart is drawn

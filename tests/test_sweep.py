@@ -3,9 +3,12 @@
 import csv
 import io
 import json
+import re
 import subprocess
 import sys
 from decimal import ROUND_HALF_UP, Decimal
+
+import pytest
 
 from flopcount.sweep import parse_grid, sweep
 
@@ -82,11 +85,85 @@ def test_bad_grids_are_exit_2(cli):
         assert result.exit_code == 2 and text in result.output, result.output
 
 
-def test_sweep_does_not_import_numpy():
+@pytest.mark.parametrize("fmt", ["json", "html", "svg"])
+def test_sweep_does_not_import_numpy(fmt):
     code = (
         "import sys; from flopcount.cli import main\n"
-        "try: main(['sweep', 'mobilenet_v1', '--set', 'alpha=1,0.5', '--format', 'json'])\n"
+        f"try: main(['sweep', 'mobilenet_v1', '--set', 'alpha=1,0.5', '--format', {fmt!r}])\n"
         "except SystemExit: pass\n"
         "assert 'numpy' not in sys.modules, 'numpy imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+
+
+GRID = ["--set", "alpha=" + ",".join(ALPHAS), "--set", "resolution=" + ",".join(RESOLUTIONS)]
+POINT = re.compile(
+    r'<g class="point" data-params="(\d+)" data-trainable="(\d+)" data-macs="(\d+)"><title>([^<]*)</title>'
+)
+
+
+def test_sweep_html_is_the_grid_and_a_point_per_setting_with_exact_figures(cli, tmp_path):
+    path = tmp_path / "sweep.html"
+    result = cli("sweep", "mobilenet_v1", *GRID, "-o", path)  # the suffix picks html
+    assert result.exit_code == 0 and result.output == ""
+    page = path.read_text()
+    assert page == cli("sweep", "mobilenet_v1", *GRID, "--format", "html").output
+    _, points = sweep("mobilenet_v1", parse_grid([GRID[1], GRID[3]]))
+    found = POINT.findall(page)
+    assert [tuple(map(int, f[:3])) for f in found] == [
+        (p.totals.params, p.totals.trainable, p.totals.macs) for p in points
+    ]
+    assert len(found) == 16
+    # the MobileNet paper's (Howard et al., 2017) Table 6, alpha 1 at 224: 569 million MACs, 4.2 million parameters
+    assert found[0] == (
+        "4253864",
+        "4231976",
+        "568740352",
+        "alpha=1, resolution=224\n4,253,864 parameters (4,231,976 trainable)\n568,740,352 MACs",
+    )
+    assert ">0.25, 128</text>" in page  # each point labelled with its setting
+    assert page.count('<tr data-key=""') == 16  # and the table, a row per setting
+    assert page.count("<polyline") == 4  # a line per alpha, through its resolutions
+
+
+def test_sweep_chart_is_on_log_scales_for_mobilenet():
+    from math import log
+
+    from flopcount.sweep import sweep_chart
+
+    name, points = sweep(
+        "mobilenet_v1", parse_grid(["alpha=" + ",".join(ALPHAS), "resolution=" + ",".join(RESOLUTIONS)])
+    )
+    chart = sweep_chart(name, points)
+    assert "log scales" in chart.note
+    macs = [p.totals.macs for p in points]
+    ys = [d.y for d in chart.points]
+    assert sorted(range(16), key=lambda i: macs[i]) == sorted(range(16), key=lambda i: -ys[i])  # up is more
+    # equal ratios, equal distances: pixels per decade the same between any two points (to rounding)
+    per_decade = [(ys[j] - ys[i]) / log(macs[i] / macs[j], 10) for i, j in [(0, 3), (4, 15), (8, 9)]]
+    assert max(per_decade) - min(per_decade) < 6
+    assert [t for _, t in chart.x_ticks] == ["500 K", "1 M", "2 M", "5 M"]
+    left, top, right, bottom = chart.plot
+    assert all(left < d.x < right and top < d.y < bottom for d in chart.points)
+
+
+def test_sweep_svg_is_one_file_that_parses(cli, tmp_path):
+    import xml.etree.ElementTree as ET
+
+    text = cli("sweep", "mobilenet_v1", "--set", "alpha=1,0.5", "--format", "svg").output
+    root = ET.fromstring(text)
+    ns = "{http://www.w3.org/2000/svg}"
+    assert root.tag == f"{ns}svg" and "@media (prefers-color-scheme: dark)" in text
+    assert [c.get("data-macs") for c in root.iter(f"{ns}g")] == ["568740352", "149497088"]
+    path = tmp_path / "chart.svg"
+    assert cli("sweep", "mobilenet_v1", "--set", "alpha=1,0.5", "-o", path).exit_code == 0
+    assert path.read_text() == text
+
+
+def test_sweep_output_takes_the_format_asked_over_the_suffix(cli, tmp_path):
+    path = tmp_path / "points.html"
+    assert cli("sweep", "mobilenet_v1", "--set", "alpha=1,0.5", "--format", "csv", "-o", path).exit_code == 0
+    assert path.read_text().startswith("alpha,params,")
+    path = tmp_path / "points.txt"  # no known suffix: the table as plain text
+    assert cli("sweep", "mobilenet_v1", "--set", "alpha=1,0.5", "-o", path).exit_code == 0
+    assert "149,497,088" in path.read_text() and "\x1b" not in path.read_text()
