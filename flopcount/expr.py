@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 import re
 from fractions import Fraction
-from functools import lru_cache
+from functools import lru_cache, partial
 
 from .errors import SpecError, suggest
 
@@ -143,26 +143,22 @@ def _float_of(x: Fraction, name: str) -> float:
     return value
 
 
-def _log_with(name, float_log, base):
+def _log(name, float_log, base, x, b=None):
     """log, log2 or log10: exact when the result is a whole number, else NumPy's double-precision value."""
-
-    def log(x, b=None):
-        b = base if b is None else Fraction(b)
-        x = Fraction(x)
-        if x <= 0 or (b is not None and (b <= 0 or b == 1)):
-            raise ExprError(f"function '{name}' needs a positive number (and a positive base other than 1)")
-        if x == 1:
-            return 0
-        approx = math.log(x.numerator) - math.log(x.denominator)
-        if b is not None:
-            k = _exact_power(x, b, approx / (math.log(b.numerator) - math.log(b.denominator)))
-            if k is not None:
-                return k
-            if name == "log":  # log(x, b) as NumPy computes it: log(x) / log(b)
-                return Fraction(math.log(_float_of(x, name))) / Fraction(math.log(_float_of(b, name)))
-        return Fraction(float_log(_float_of(x, name)))
-
-    return log
+    b = base if b is None else Fraction(b)
+    x = Fraction(x)
+    if x <= 0 or (b is not None and (b <= 0 or b == 1)):
+        raise ExprError(f"function '{name}' needs a positive number (and a positive base other than 1)")
+    if x == 1:
+        return 0
+    approx = math.log(x.numerator) - math.log(x.denominator)
+    if b is not None:
+        k = _exact_power(x, b, approx / (math.log(b.numerator) - math.log(b.denominator)))
+        if k is not None:
+            return k
+        if name == "log":  # log(x, b) as NumPy computes it: log(x) / log(b)
+            return Fraction(math.log(_float_of(x, name))) / Fraction(math.log(_float_of(b, name)))
+    return Fraction(float_log(_float_of(x, name)))
 
 
 def _sqrt(x):
@@ -185,9 +181,9 @@ FUNCTIONS = {  # name -> (function, fewest arguments, most arguments or None)
     "int": (int, 1, 1),
     "round": (_round, 1, 2),
     "make_divisible": (_make_divisible, 2, 3),
-    "log": (_log_with("log", math.log, None), 1, 2),
-    "log2": (_log_with("log2", math.log2, Fraction(2)), 1, 1),
-    "log10": (_log_with("log10", math.log10, Fraction(10)), 1, 1),
+    "log": (partial(_log, "log", math.log, None), 1, 2),
+    "log2": (partial(_log, "log2", math.log2, Fraction(2)), 1, 1),
+    "log10": (partial(_log, "log10", math.log10, Fraction(10)), 1, 1),
     "sqrt": (_sqrt, 1, 1),
 }
 
@@ -259,8 +255,7 @@ def parse(text: str):
     return _parse(text)[0]
 
 
-@lru_cache(maxsize=4096)
-def _parse(text: str):
+def _parse_text(text: str):
     """(tree, number of nodes): the node count is what evaluating the tree costs, before big numbers."""
     if len(text) > MAX_LENGTH:
         raise ExprError(f"expression is longer than {MAX_LENGTH} characters.")
@@ -282,6 +277,11 @@ def _parse(text: str):
     if parser.i != len(tokens):
         raise ExprError(f"unexpected {tokens[parser.i][1]!r} in expression {text!r}.")
     return tree, parser.nodes
+
+
+# cached by text; wrapped here rather than decorated so that mutation testing reaches the body (mutmut leaves
+# decorated functions alone)
+_parse = lru_cache(maxsize=4096)(_parse_text)
 
 
 class _Parser:

@@ -104,6 +104,21 @@ for name in sys.argv[1:]:
     print(f"# {name}")
     print(get_diff_for_mutant(name, path=find_mutant(name).path))
 """
+# mutmut forks each mutant's process from the one that ran the clean tests, so the mutated modules' caches
+# (the expression parser's, by text) arrive full of unmutated results and would hide mutants of the code they
+# cache: every test starts with them empty
+COLD_CACHES = """
+
+import pytest as _pytest
+
+
+@_pytest.fixture(autouse=True)
+def _cold_caches():
+    _modules = [_sys.modules[name] for name in {modules!r} if name in _sys.modules]
+    for _value in [value for module in _modules for value in vars(module).values()]:
+        if callable(getattr(_value, "cache_clear", None)):
+            _value.cache_clear()
+"""
 KILLED = {"killed", "timeout", "segfault", "caught by type check"}  # the tests noticed the mutant
 
 
@@ -129,6 +144,7 @@ def workspace(module: str) -> Path:
     # mutmut's trampolines add frames to every call: give the parser's nesting tests the headroom they have unmutated
     with open(folder / "tests" / "conftest.py", "a") as conftest:
         conftest.write("\n\nimport sys as _sys\n\n_sys.setrecursionlimit(20_000)\n")
+        conftest.write(COLD_CACHES.format(modules=[f.removesuffix(".py").replace("/", ".") for f in files]))
     return folder
 
 
