@@ -153,11 +153,16 @@ def _log(name, float_log, base, x, b=None):
         return 0
     approx = math.log(x.numerator) - math.log(x.denominator)
     if b is not None:
-        k = _exact_power(x, b, approx / (math.log(b.numerator) - math.log(b.denominator)))
+        # a base within a double's rounding of 1 has no estimate: log(x, 1 + 2 ** -100) is about 8.8e29
+        log_b = math.log(b.numerator) - math.log(b.denominator)
+        k = _exact_power(x, b, approx / log_b) if log_b else None
         if k is not None:
             return k
         if name == "log":  # log(x, b) as NumPy computes it: log(x) / log(b)
-            return Fraction(math.log(_float_of(x, name))) / Fraction(math.log(_float_of(b, name)))
+            log_x, log_b = math.log(_float_of(x, name)), math.log(_float_of(b, name))
+            if log_b == 0:
+                raise ExprError(f"function 'log' works in double precision, in which the base {b} is 1")
+            return Fraction(log_x) / Fraction(log_b)
     return Fraction(float_log(_float_of(x, name)))
 
 
@@ -595,7 +600,8 @@ def _call(name, args, text, budget):
     fn, lo, hi = FUNCTIONS[name]
     if len(args) < lo or (hi is not None and len(args) > hi):
         want = f"{lo}" if lo == hi else f"{lo} to {hi}" if hi else f"at least {lo}"
-        raise ExprError(f"function '{name}' takes {want} arguments, got {len(args)}, in expression {text!r}.")
+        noun = "argument" if hi == 1 else "arguments"
+        raise ExprError(f"function '{name}' takes {want} {noun}, got {len(args)}, in expression {text!r}.")
     args = [_num(a, text) for a in args]
     if name == "make_divisible" and any(a <= 0 for a in args[1:]):
         raise ExprError(f"make_divisible needs a positive divisor in expression {text!r}.")
