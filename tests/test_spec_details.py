@@ -1,0 +1,459 @@
+"""The spec loader at its edges: every refusal word for word, names and limits met exactly.
+
+Each case tells a rule from its neighbour (the attribute an error names, what it received, a
+limit from the limit plus one), so that a change to the rule fails a test; see
+tests/mutation/RESULTS.md.
+"""
+
+import pytest
+
+from flopcount import SpecError, parse_spec
+
+F = {"type": "flatten"}
+
+
+def spec(**keys):
+    return {"name": "t", "input": [8, 8, 4], **keys}
+
+
+def refusal(doc, **options) -> str:
+    with pytest.raises(SpecError) as err:
+        parse_spec(doc, file="s.json", **options)
+    return str(err.value)
+
+
+# (id, spec, the whole one-line message); an error in the spec's structure names no file until
+# load_spec or check adds it, an error in its JSON text names it at once
+REFUSED = [
+    ("not-object-list", [1], "s.json: a spec must be a JSON object, not a list."),
+    ("not-object-bool", True, "s.json: a spec must be a JSON object, not a boolean."),
+    ("not-object-null", None, "s.json: a spec must be a JSON object, not null."),
+    ("not-object-num", 3, "s.json: a spec must be a JSON object, not a number."),
+    (
+        "name-missing",
+        {"input": [4], "layers": [F]},
+        "attribute 'name': a spec needs a non-empty string 'name'. Received: name=null",
+    ),
+    (
+        "name-empty",
+        {"name": "", "input": [4], "layers": [F]},
+        "attribute 'name': a spec needs a non-empty string 'name'. Received: name=\"\"",
+    ),
+    (
+        "desc-not-str",
+        spec(description=3, layers=[F]),
+        "attribute 'description': must be a string. Received: description=3",
+    ),
+    ("source-not-str", spec(source=[1], layers=[F]), "attribute 'source': must be a string. Received: source=[1]"),
+    (
+        "unknown-top",
+        spec(layer=[F], layers=[F]),
+        "attribute 'layer': unknown top-level key. Did you mean 'layers'? Allowed: $schema, name, description, source, input, variables, defaults, blocks, layers, outputs, expect.",
+    ),
+    (
+        "blocks-list",
+        spec(blocks=[], layers=[F]),
+        "attribute 'blocks': must be an object of named block definitions. Received: blocks=[]",
+    ),
+    (
+        "layers-empty",
+        spec(layers=[]),
+        "attribute 'layers': a spec needs a non-empty list 'layers'. Received: layers=[]",
+    ),
+    ("layers-dict", spec(layers={}), "attribute 'layers': a spec needs a non-empty list 'layers'. Received: layers={}"),
+    (
+        "no-input",
+        {"name": "t", "layers": [F]},
+        "attribute 'input': a spec needs an 'input' shape such as [224, 224, 3], or an input layer first.",
+    ),
+    (
+        "vars-list",
+        spec(variables=[], layers=[F]),
+        "attribute 'variables': must be an object of name: value. Received: variables=[]",
+    ),
+    (
+        "var-name-i",
+        spec(variables={"i": 1}, layers=[F]),
+        "attribute 'variables.i': is not a usable variable name (an identifier, not a keyword, 'i' or 'in'). Received: variables.i=\"i\"",
+    ),
+    (
+        "var-name-bad",
+        spec(variables={"a-b": 1}, layers=[F]),
+        "attribute 'variables.a-b': is not a usable variable name (an identifier, not a keyword, 'i' or 'in'). Received: variables.a-b=\"a-b\"",
+    ),
+    (
+        "var-self",
+        spec(variables={"a": "a + 1"}, layers=[F]),
+        "attribute 'variables.a': 'a' is defined in terms of itself.",
+    ),
+    (
+        "var-later",
+        spec(variables={"a": "b + 1", "b": 2}, layers=[F]),
+        "attribute 'variables.a': uses 'b' before the line that defines it; define 'b' above 'a'.",
+    ),
+    (
+        "var-dict",
+        spec(variables={"a": {"x": 1}}, layers=[F]),
+        "attribute 'variables.a': must be a number, a boolean, an expression, a word or a list of these. Received: variables.a={\"x\": 1}",
+    ),
+    (
+        "var-null",
+        spec(variables={"a": None}, layers=[F]),
+        "attribute 'variables.a': must be a number, a boolean, an expression, a word or a list of these. Received: variables.a=null",
+    ),
+    (
+        "defaults-list",
+        spec(defaults=[], layers=[F]),
+        "attribute 'defaults': must be an object of layer type: {attribute: value}. Received: defaults=[]",
+    ),
+    (
+        "defaults-type-list",
+        spec(defaults={"conv2d": []}, layers=[F]),
+        "attribute 'defaults.conv2d': must be an object of attribute: value. Received: defaults.conv2d=[]",
+    ),
+    (
+        "defaults-entry-key",
+        spec(defaults={"conv2d": {"name": "x"}}, layers=[F]),
+        "attribute 'defaults.conv2d.name': 'name' is not a layer attribute; defaults give attributes only.",
+    ),
+    (
+        "defaults-kind-key",
+        spec(defaults={"conv2d": {"block": "x"}}, layers=[F]),
+        "attribute 'defaults.conv2d.block': 'block' is not a layer attribute; defaults give attributes only.",
+    ),
+    (
+        "block-long-name",
+        spec(blocks={"b" * 201: {"layers": [F]}}, layers=[F]),
+        "attribute 'blocks': a block's name is at most 200 characters. Received: blocks=\"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb...",
+    ),
+    (
+        "block-not-obj",
+        spec(blocks={"b": []}, layers=[F]),
+        "attribute 'blocks.b': a block is an object with 'params' and 'layers'. Received: blocks.b=[]",
+    ),
+    (
+        "block-unknown-key",
+        spec(blocks={"b": {"layers": [F], "param": {}}}, layers=[F]),
+        "attribute 'blocks.b.param': unknown key in a block definition. Did you mean 'params'?",
+    ),
+    (
+        "block-desc",
+        spec(blocks={"b": {"layers": [F], "description": 1}}, layers=[F]),
+        "attribute 'blocks.b.description': must be a string. Received: blocks.b.description=1",
+    ),
+    (
+        "block-params-list",
+        spec(blocks={"b": {"layers": [F], "params": []}}, layers=[F]),
+        "attribute 'blocks.b.params': must be an object of parameter: default (null if required). Received: blocks.b.params=[]",
+    ),
+    (
+        "block-param-name",
+        spec(blocks={"b": {"layers": [F], "params": {"repeat": 1}}}, layers=[F]),
+        "attribute 'blocks.b.params': is not a usable parameter name. Received: blocks.b.params=\"repeat\"",
+    ),
+    (
+        "block-param-kind",
+        spec(blocks={"b": {"layers": [F], "params": {"type": 1}}}, layers=[F]),
+        "attribute 'blocks.b.params': is not a usable parameter name. Received: blocks.b.params=\"type\"",
+    ),
+    (
+        "block-param-syntax",
+        spec(blocks={"b": {"layers": [F], "params": {"k": "1 +"}}}, layers=[F]),
+        "attribute 'blocks.b.params.k': expression '1 +' ends too early.",
+    ),
+    (
+        "block-param-null-in-list",
+        spec(blocks={"b": {"layers": [F], "params": {"k": [1, None]}}}, layers=[F]),
+        "attribute 'blocks.b.params.k': must be a number, a boolean, an expression, a word or a list of these. Received: blocks.b.params.k=[1, null]",
+    ),
+    (
+        "block-param-dict",
+        spec(blocks={"b": {"layers": [F], "params": {"k": {}}}}, layers=[F]),
+        "attribute 'blocks.b.params.k': must be a number, a boolean, an expression, a word or a list of these (null: required). Received: blocks.b.params.k={}",
+    ),
+    (
+        "block-no-layers",
+        spec(blocks={"b": {"params": {}}}, layers=[F]),
+        "attribute 'blocks.b.layers': a block needs a non-empty list 'layers'. Received: blocks.b.layers=null",
+    ),
+    (
+        "block-layers-empty",
+        spec(blocks={"b": {"layers": []}}, layers=[F]),
+        "attribute 'blocks.b.layers': a block needs a non-empty list 'layers'. Received: blocks.b.layers=[]",
+    ),
+    (
+        "entry-not-obj",
+        spec(layers=[3]),
+        "layer 1: each entry is a JSON object with a 'type', a 'block' or 'branches'. Received: value=3",
+    ),
+    (
+        "entry-name-slash",
+        spec(layers=[{"type": "flatten", "name": "a/b"}]),
+        "layer 1 'a/b': attribute 'name': must be a non-empty string without '/'. Received: name=\"a/b\"",
+    ),
+    (
+        "entry-name-in",
+        spec(layers=[{"type": "flatten", "name": "in"}]),
+        "layer 1 'in': attribute 'name': must be a non-empty string without '/'. Received: name=\"in\"",
+    ),
+    (
+        "entry-name-long",
+        spec(layers=[{"type": "flatten", "name": "n" * 201}]),
+        "layer 1: attribute 'name': is longer than 200 characters. Received: name=\"nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn...",
+    ),
+    (
+        "repeat-bool",
+        spec(layers=[{"type": "flatten", "repeat": True}]),
+        "layer 1: attribute 'repeat': must be an integer >= 0. Received: repeat=true",
+    ),
+    (
+        "repeat-expr-bad",
+        spec(layers=[{"type": "flatten", "repeat": "k"}]),
+        "layer 1: attribute 'repeat': undefined variable 'k' in expression 'k'.",
+    ),
+    (
+        "repeat-fraction",
+        spec(layers=[{"type": "flatten", "repeat": "1 / 2"}]),
+        "layer 1: attribute 'repeat': must be an integer >= 0. Received: repeat=\"1 / 2\"",
+    ),
+    (
+        "no-kind",
+        spec(layers=[{"name": "x"}]),
+        "layer 1 'x': attribute 'type': each entry needs exactly one of 'type' (a layer), 'block' (a block instance) or 'branches'.",
+    ),
+    ("type-not-str", spec(layers=[{"type": 3}]), "layer 1: attribute 'type': must be a string. Received: type=3"),
+    (
+        "type-long",
+        spec(layers=[{"type": "t" * 201}]),
+        "layer 1: attribute 'type': is longer than 200 characters. Received: type=\"tttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttt...",
+    ),
+    ("block-not-str", spec(layers=[{"block": 3}]), "layer 1: attribute 'block': must be a string. Received: block=3"),
+    (
+        "input-with-inputs",
+        {"name": "t", "layers": [{"type": "input", "shape": [4], "inputs": "x"}]},
+        "layer 0: attribute 'inputs': an input layer takes no inputs.",
+    ),
+    (
+        "inputs-null",
+        spec(layers=[{"type": "flatten", "inputs": None}]),
+        "layer 1: attribute 'inputs': must be a layer name or a list of layer names. Received: inputs=null",
+    ),
+    (
+        "share-on-block",
+        spec(blocks={"b": {"layers": [F]}}, layers=[{"block": "b", "share": "input"}]),
+        "layer 1: attribute 'share': share applies to a layer, not to a block instance or branches.",
+    ),
+    (
+        "share-not-str",
+        spec(layers=[{"type": "flatten", "share": ["input"]}]),
+        "layer 1: attribute 'share': must name one earlier layer. Received: share=[\"input\"]",
+    ),
+    (
+        "share-unknown",
+        spec(layers=[{"type": "flatten", "share": "conv"}]),
+        "layer 1: attribute 'share': names no earlier layer. A layer can only share the weights of layers above it. Received: share=\"conv\"",
+    ),
+    (
+        "torch-on-block",
+        spec(blocks={"b": {"layers": [F]}}, layers=[{"block": "b", "torch": "function"}]),
+        "layer 1: attribute 'torch': torch applies to a layer, not to a block instance or branches.",
+    ),
+    (
+        "torch-bad",
+        spec(layers=[{"type": "flatten", "torch": "nn.Flatten"}]),
+        'layer 1: attribute \'torch\': must be "function" (the PyTorch model calls a function, not a module) or the name of the module class it uses instead of the usual one, such as "LayerNorm2d". Received: torch="nn.Flatten"',
+    ),
+    (
+        "torch-num",
+        spec(layers=[{"type": "flatten", "torch": 1}]),
+        'layer 1: attribute \'torch\': must be "function" (the PyTorch model calls a function, not a module) or the name of the module class it uses instead of the usual one, such as "LayerNorm2d". Received: torch=1',
+    ),
+    (
+        "when-input",
+        {"name": "t", "layers": [{"type": "input", "shape": [4], "when": "false"}]},
+        "layer 0: attribute 'when': an input layer cannot be skipped with 'when'.",
+    ),
+    (
+        "repeat0-input",
+        {"name": "t", "layers": [{"type": "input", "shape": [4], "repeat": 0}]},
+        "layer 0: attribute 'repeat': an input layer cannot be repeated 0 times.",
+    ),
+    (
+        "else-no-when",
+        spec(layers=[{"type": "flatten", "else": "input"}]),
+        "layer 1: attribute 'else': 'else' names what an entry stands for when 'when' skips it; this entry has no 'when'.",
+    ),
+    (
+        "else-not-str",
+        spec(layers=[{"type": "flatten", "when": "false", "else": 1}]),
+        "layer 1: attribute 'else': must be the name of one earlier layer. Received: else=1",
+    ),
+    (
+        "else-unknown",
+        spec(layers=[{"type": "flatten", "when": "false", "else": "nope"}]),
+        "layer 1: attribute 'else': names no earlier layer. A layer can only stand for layers above it. Received: else=\"nope\"",
+    ),
+    (
+        "when-several",
+        spec(layers=[{"type": "flatten", "name": "f"}, {"type": "add", "inputs": ["input", "f"], "when": "false"}]),
+        "layer 2: attribute 'when': this entry reads 2 inputs; when it is skipped it cannot stand for one of them silently: name the one it passes on with \"else\".",
+    ),
+    (
+        "repeat0-several",
+        spec(layers=[{"type": "flatten", "name": "f"}, {"type": "add", "inputs": ["input", "f"], "repeat": 0}]),
+        "layer 2: attribute 'repeat': this entry reads 2 inputs; when it is skipped it cannot stand for one of them silently: name the one it passes on with \"else\".",
+    ),
+    (
+        "when-num",
+        spec(layers=[{"type": "flatten", "when": 1}]),
+        "layer 1: attribute 'when': must be true or false (a condition such as \"i == 0\"). Received: when=1",
+    ),
+    (
+        "when-str-num",
+        spec(layers=[{"type": "flatten", "when": "1"}]),
+        'layer 1: attribute \'when\': must be true or false (a condition such as "i == 0"). Received: when="1"',
+    ),
+    (
+        "when-bad",
+        spec(layers=[{"type": "flatten", "when": "k"}]),
+        "layer 1: attribute 'when': undefined variable 'k' in expression 'k'.",
+    ),
+    (
+        "first-no-input",
+        {"name": "t", "layers": [{"type": "input", "shape": [4]}, {"type": "flatten", "inputs": []}]},
+        "layer 1: attribute 'inputs': must be a layer name or a list of layer names. Received: inputs=[]",
+    ),
+    (
+        "inputs-list-num",
+        spec(layers=[{"type": "flatten", "inputs": [1]}]),
+        "layer 1: attribute 'inputs': must be a layer name or a list of layer names. Received: inputs=[1]",
+    ),
+    (
+        "inputs-empty",
+        spec(layers=[{"type": "flatten", "inputs": []}]),
+        "layer 1: attribute 'inputs': must be a layer name or a list of layer names. Received: inputs=[]",
+    ),
+    (
+        "inputs-typo",
+        spec(layers=[{"type": "flatten", "name": "first"}, {"type": "flatten", "inputs": "frist"}]),
+        "layer 2: attribute 'inputs': names no earlier layer. Did you mean 'first'? A layer can only take inputs from layers above it. Received: inputs=\"frist\"",
+    ),
+    (
+        "outputs-empty",
+        spec(layers=[F], outputs=[]),
+        "attribute 'outputs': must be a list of layer names. Received: outputs=[]",
+    ),
+    (
+        "outputs-str",
+        spec(layers=[F], outputs="flatten_1"),
+        "attribute 'outputs': must be a list of layer names. Received: outputs=\"flatten_1\"",
+    ),
+    (
+        "outputs-unknown",
+        spec(layers=[F], outputs=["flaten_1"]),
+        "attribute 'outputs': names no earlier layer. Did you mean 'flatten_1'? Received: outputs=\"flaten_1\"",
+    ),
+    (
+        "block-unknown",
+        spec(layers=[{"block": "b"}]),
+        "layer 1: attribute 'block': unknown block. Defined blocks: none. Received: block=\"b\"",
+    ),
+    (
+        "block-recursive",
+        spec(blocks={"a": {"layers": [{"block": "b"}]}, "b": {"layers": [{"block": "a"}]}}, layers=[{"block": "a"}]),
+        "layer 1: attribute 'block': block 'a' uses itself (a -> b -> a); blocks cannot be recursive.",
+    ),
+    (
+        "block-two-inputs",
+        spec(
+            blocks={"b": {"layers": [F]}},
+            layers=[{"type": "flatten", "name": "f"}, {"block": "b", "inputs": ["input", "f"]}],
+        ),
+        'layer 2: attribute \'inputs\': a block instance takes exactly one input. Received: inputs=["input", "f"]',
+    ),
+    (
+        "block-param-unknown-none",
+        spec(blocks={"b": {"layers": [F]}}, layers=[{"block": "b", "k": 1}]),
+        "layer 1: attribute 'k': block 'b' has no parameter of this name. Its parameters: none.",
+    ),
+    (
+        "block-param-unknown",
+        spec(blocks={"b": {"layers": [F], "params": {"kk": 1, "m": 2}}}, layers=[{"block": "b", "k": 1}]),
+        "layer 1: attribute 'k': block 'b' has no parameter of this name. Did you mean 'kk'? Its parameters: kk, m.",
+    ),
+    (
+        "block-arg-bad",
+        spec(blocks={"b": {"layers": [F], "params": {"k": 1}}}, layers=[{"block": "b", "k": "1 / 0"}]),
+        "layer 1: attribute 'k': division by zero in expression '1 / 0'.",
+    ),
+    (
+        "block-default-bad",
+        spec(blocks={"b": {"layers": [F], "params": {"k": "1 / 0"}}}, layers=[{"block": "b"}]),
+        "layer 1: attribute 'blocks.b.params.k': division by zero in expression '1 / 0'.",
+    ),
+    (
+        "block-default-self",
+        spec(blocks={"b": {"layers": [F], "params": {"k": "k + 1"}}}, layers=[{"block": "b"}]),
+        "layer 1: attribute 'blocks.b.params.k': 'k' is defined in terms of itself.",
+    ),
+    (
+        "block-default-dict-arg",
+        spec(blocks={"b": {"layers": [F], "params": {"k": 1}}}, layers=[{"block": "b", "k": {}}]),
+        "layer 1: attribute 'k': must be a number, a boolean, an expression, a word or a list of these. Received: k={}",
+    ),
+    (
+        "branches-one",
+        spec(layers=[{"branches": [[F]], "merge": "concat"}]),
+        'layer 1: attribute \'branches\': must be a list of two or more branches, each a list of entries (or one entry). Received: branches=[[{"type": "flatten"}]]',
+    ),
+    (
+        "branches-not-list",
+        spec(layers=[{"branches": {}, "merge": "concat"}]),
+        "layer 1: attribute 'branches': must be a list of two or more branches, each a list of entries (or one entry). Received: branches={}",
+    ),
+    (
+        "branch-num",
+        spec(layers=[{"branches": [[F], 3], "merge": "concat"}]),
+        "layer 1: attribute 'branches[1]': each branch is a list of entries, one entry, or [] for the input itself. Received: branches[1]=3",
+    ),
+    (
+        "merge-missing",
+        spec(layers=[{"branches": [[F], [F]]}]),
+        "layer 1: attribute 'merge': branches need a 'merge': the layer type that joins them, such as \"concat\" or \"add\". Received: merge=null",
+    ),
+    (
+        "merge-long",
+        spec(layers=[{"branches": [[F], [F]], "merge": "m" * 201}]),
+        'layer 1: attribute \'merge\': branches need a \'merge\': the layer type that joins them, such as "concat" or "add". Received: merge="mmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmm...',
+    ),
+    (
+        "merge-empty",
+        spec(layers=[{"branches": [[F], [F]], "merge": ""}]),
+        'layer 1: attribute \'merge\': branches need a \'merge\': the layer type that joins them, such as "concat" or "add". Received: merge=""',
+    ),
+    (
+        "branches-two-inputs",
+        spec(
+            layers=[
+                {"type": "flatten", "name": "f"},
+                {"branches": [[F], [F]], "merge": "concat", "inputs": ["input", "f"]},
+            ]
+        ),
+        'layer 2: attribute \'inputs\': branches take exactly one input. Received: inputs=["input", "f"]',
+    ),
+    (
+        "dup-name",
+        spec(layers=[{"type": "flatten", "name": "f"}, {"type": "flatten", "name": "f"}]),
+        "layer 2 'f': attribute 'name': the name 'f' is taken twice: by layer 1 and by layer 2; names must be unique.",
+    ),
+    (
+        "max-layers",
+        spec(layers=[{"type": "flatten", "repeat": 100001}]),
+        "layer 1: attribute 'repeat': the spec would expand to at least 100,002 layers, more than the limit of 100,000; raise it with max_layers if that is intended.",
+    ),
+]
+
+
+@pytest.mark.parametrize("doc, message", [r[1:] for r in REFUSED], ids=[r[0] for r in REFUSED])
+def test_refusals_word_for_word(doc, message):
+    assert refusal(doc) == message
