@@ -457,3 +457,41 @@ REFUSED = [
 @pytest.mark.parametrize("doc, message", [r[1:] for r in REFUSED], ids=[r[0] for r in REFUSED])
 def test_refusals_word_for_word(doc, message):
     assert refusal(doc) == message
+
+
+# ---------------------------------------------------------------- the one budget of expression work
+
+ONES = " + ".join(["1"] * 40)  # one chain node and 40 numbers: 41 steps
+
+
+@pytest.mark.parametrize(
+    "doc, overrides, steps",
+    [
+        ({"name": "t", "input": [4], "variables": {"a": 1}, "layers": [{"type": "dense", "units": "a"}]}, {}, 0),
+        ({"name": "t", "input": [4], "variables": {"a": 1}, "layers": [F]}, {"a": ONES}, 41),  # --set is charged
+        ({"name": "t", "input": [4], "variables": {"a": ONES}, "layers": [F]}, {}, 41),
+        # a shape read builds the layers above it, charging their expressions once, then the condition's 3
+        (
+            {
+                "name": "t",
+                "input": [4],
+                "layers": [{"type": "dense", "units": ONES}, {**F, "when": "in.channels == 40"}],
+            },
+            {},
+            44,
+        ),
+        # attributes are the graph's to evaluate: expansion alone charges nothing for them
+        ({"name": "t", "input": [4], "layers": [{"type": "dense", "units": ONES}, F]}, {}, 0),
+    ],
+)
+def test_what_expansion_charges(doc, overrides, steps):
+    assert parse_spec(doc, overrides=overrides).budget.used == steps
+
+
+def test_an_error_in_an_override_is_about_the_overrides():
+    doc = {"name": "t", "input": [4], "variables": {"a": 1}, "layers": [F]}
+    with pytest.raises(SpecError) as err:
+        parse_spec(doc, overrides={"a": "1 +"})
+    assert err.value.option == "overrides"
+    assert str(err.value) == "overrides a: expression '1 +' ends too early."
+    assert err.value.text(lambda option: "--set" if option == "overrides" else option).startswith("--set a: ")
