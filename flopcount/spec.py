@@ -408,9 +408,7 @@ def _variables(raw, overrides, budget) -> dict:
             env[name] = _override(name, overrides[name], env, budget, words)
             continue
         try:
-            env[name] = _value(value, env, budget)
-        except expr.ExprError as err:
-            raise _defined_below(err, name, raw, env).located(attribute=where)
+            env[name] = _in_order(value, env, budget, name, raw, env)
         except SpecError as err:
             raise err.located(attribute=where)
     return env
@@ -440,6 +438,21 @@ def _defaults(raw) -> dict:
                     attribute=f"defaults.{_clip(type_)}.{key}",
                 )
     return raw
+
+
+def _in_order(value, env, budget, name, table, defined):
+    """The value of one line of a table whose lines may use earlier ones (variables, a block's parameters).
+
+    A name the table defines further down is a question of order, also where it would otherwise be
+    a word: {"a": "b", "b": 2} is refused at 'a', not read as the word "b".
+    """
+    try:
+        held = _value(value, env, budget)
+    except expr.ExprError as err:
+        raise _defined_below(err, name, table, defined)
+    if isinstance(held, str) and held in table and held not in defined:
+        raise _defined_below(expr.UndefinedVariable("", held), name, table, defined)
+    return held
 
 
 def _defined_below(err, name, table, defined):
@@ -911,9 +924,7 @@ class _Expander:
             if default is None:
                 raise SpecError(f"block '{bname}' needs this parameter.", attribute=p)
             try:
-                bound[p] = _value(default, benv, self.budget)
-            except expr.ExprError as err:
-                raise _defined_below(err, p, params, bound).located(attribute=f"blocks.{bname}.params.{p}")
+                bound[p] = _in_order(default, benv, self.budget, p, params, bound)
             except SpecError as err:
                 raise err.located(attribute=f"blocks.{bname}.params.{p}")
         self.nest("block")

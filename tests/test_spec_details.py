@@ -451,6 +451,22 @@ REFUSED = [
         spec(layers=[{"type": "flatten", "repeat": 100001}]),
         "layer 1: attribute 'repeat': the spec would expand to at least 100,002 layers, more than the limit of 100,000; raise it with max_layers if that is intended.",
     ),
+    # a bare name the table defines below is a question of order, never the word (was: "'a' holds the word 'b'")
+    (
+        "var-word-later",
+        spec(variables={"a": "b", "b": 2}, layers=[F]),
+        "attribute 'variables.a': uses 'b' before the line that defines it; define 'b' above 'a'.",
+    ),
+    (
+        "var-word-self",
+        spec(variables={"a": "a"}, layers=[F]),
+        "attribute 'variables.a': 'a' is defined in terms of itself.",
+    ),
+    (
+        "block-default-word-later",
+        spec(blocks={"b": {"layers": [F], "params": {"k": "m", "m": 2}}}, layers=[{"block": "b"}]),
+        "layer 1: attribute 'blocks.b.params.k': uses 'm' before the line that defines it; define 'm' above 'k'.",
+    ),
 ]
 
 
