@@ -7,7 +7,7 @@ tests/mutation/RESULTS.md.
 
 import pytest
 
-from flopcount import SpecError, parse_spec
+from flopcount import SpecError, build_graph, parse_spec
 
 F = {"type": "flatten"}
 
@@ -511,3 +511,81 @@ def test_an_error_in_an_override_is_about_the_overrides():
     assert err.value.option == "overrides"
     assert str(err.value) == "overrides a: expression '1 +' ends too early."
     assert err.value.text(lambda option: "--set" if option == "overrides" else option).startswith("--set a: ")
+
+
+# ---------------------------------------------------------------- branches
+
+
+def test_branches_read_their_own_input_as_in_and_belong_to_the_entry_above_them():
+    doc = {
+        "name": "t",
+        "input": [4],
+        "variables": {"ax": -1, "w": 2},
+        "blocks": {
+            "b": {
+                "layers": [
+                    {"type": "dense", "units": 3, "name": "c"},
+                    {
+                        "branches": [
+                            [{"type": "dense", "units": "in.channels", "name": "a"}],  # in: c's output, not the block's
+                            {"type": "dense", "units": "w", "inputs": "in"},  # one entry, not a list; in by name
+                            [],  # the input itself
+                        ],
+                        "merge": "concat",
+                        "axis": "ax",  # the merge's attributes see the variables
+                        "name": "mix",
+                    },
+                ]
+            }
+        },
+        "layers": [{"block": "b", "name": "blk"}, {"branches": [[F], [F]], "merge": "concat", "name": "top"}],
+    }
+    loaded = parse_spec(doc)
+    assert [(x.name, x.inputs, x.group) for x in loaded.layers] == [
+        ("input", (), None),
+        ("blk/c", ("input",), "blk"),
+        ("blk/mix/a", ("blk/c",), "blk"),
+        ("blk/mix/dense_1", ("blk/c",), "blk"),
+        ("blk/mix/concat", ("blk/mix/a", "blk/mix/dense_1", "blk/c"), "blk"),
+        ("top/flatten_1", ("blk/mix/concat",), "top"),
+        ("top/flatten_2", ("blk/mix/concat",), "top"),
+        ("top/concat", ("top/flatten_1", "top/flatten_2"), "top"),
+    ]
+    assert loaded.layers[4].env["ax"] == -1
+    assert [node.shape for node in build_graph(loaded).nodes][1:5] == [(3,), (3,), (2,), (8,)]
+
+
+def test_a_branch_layer_named_as_the_merge_is_reported_with_both():
+    layers = [{"branches": [[{"type": "flatten", "name": "concat"}], [F]], "merge": "concat", "name": "mix"}]
+    assert refusal(spec(layers=layers)) == (
+        "layer 1 'mix': attribute 'name': the name 'mix/concat' is taken twice: by layer 1 and by the merge of the "
+        "branches at layer 3; names must be unique."
+    )
+
+
+def test_a_merge_type_of_200_characters_is_the_graphs_to_judge():
+    assert parse_spec(spec(layers=[{"branches": [[F], [F]], "merge": "m" * 200}])).layers[-1].type == "m" * 200
+
+
+def nested_blocks(depth, before=()):
+    """A spec whose last entry is a block instance nesting `depth` blocks, after the entries before."""
+    blocks = {f"b{k}": {"layers": [{"block": f"b{k + 1}"}]} for k in range(depth - 1)}
+    blocks[f"b{depth - 1}"] = {"layers": [F]}
+    return spec(blocks=blocks, layers=[*before, {"block": "b0"}])
+
+
+BRANCHES = {"branches": [[F], [F]], "merge": "concat"}
+
+
+@pytest.mark.parametrize(
+    "before", [(), (BRANCHES,), ({"block": "b63"},)], ids=["alone", "after-branches", "after-block"]
+)
+def test_blocks_nest_64_deep_however_many_came_before(before):
+    assert parse_spec(nested_blocks(64, before)).layers[-1].name.count("/") == 64
+    assert refusal(nested_blocks(65, before)).endswith("attribute 'block': blocks are nested more than 64 deep.")
+
+
+def test_branches_count_in_the_nesting():
+    doc = nested_blocks(64)
+    doc["blocks"]["b63"] = {"layers": [BRANCHES]}
+    assert refusal(doc) == "layer 1: attribute 'branches': branches and blocks are nested more than 64 deep."
