@@ -589,3 +589,117 @@ def test_branches_count_in_the_nesting():
     doc = nested_blocks(64)
     doc["blocks"]["b63"] = {"layers": [BRANCHES]}
     assert refusal(doc) == "layer 1: attribute 'branches': branches and blocks are nested more than 64 deep."
+
+
+# ---------------------------------------------------------------- what a layer is after expansion
+
+
+def test_each_flat_layers_fields():
+    doc = {
+        "name": "n",
+        "description": "d",
+        "source": "s",
+        "input": [8, 8, 4],
+        "variables": {"act": "relu", "k": [1, 3]},
+        "defaults": {"conv2d": {"kernel": 3, "padding": "same"}},
+        "layers": [
+            {"type": "conv2d", "filters": 4, "name": "c1"},
+            {"type": "conv2d", "filters": 4, "kernel": 1, "share": "c1", "torch": "function", "inputs": "input"},
+            {"type": "activation", "fn": "act"},
+            {"type": "conv2d", "filters": 4, "kernel": "k"},
+        ],
+        "outputs": ["c1"],
+    }
+    loaded = parse_spec(doc, file="n.json")
+    fields = [(x.index, x.name, x.inputs, x.group, x.implicit, x.share, x.torch, x.defaulted) for x in loaded.layers]
+    assert fields == [
+        (0, "input", (), None, False, None, None, frozenset()),
+        (1, "c1", ("input",), "c1", True, None, None, frozenset({"kernel", "padding"})),
+        (2, "conv2d_1", ("input",), "conv2d_1", False, "c1", "function", frozenset({"padding"})),
+        (3, "activation_1", ("conv2d_1",), "activation_1", True, None, None, frozenset()),
+        (4, "conv2d_2", ("activation_1",), "conv2d_2", True, None, None, frozenset({"padding"})),
+    ]
+    assert loaded.layers[2].raw == {"kernel": 1, "padding": "same", "filters": 4}  # its own value beats the default
+    fn = loaded.layers[3].raw["fn"]
+    assert (fn, fn.variable) == ("relu", "act")  # a word, knowing the variable that held it
+    assert loaded.layers[4].raw["kernel"] == [1, 3]
+    assert (loaded.name, loaded.description, loaded.source, loaded.file) == ("n", "d", "s", "n.json")
+    assert (loaded.outputs, loaded.variables, loaded.defaults, loaded.data) == (
+        ("c1",),
+        {"act": "relu", "k": [1, 3]},
+        {"conv2d": {"kernel": 3, "padding": "same"}},
+        doc,
+    )
+
+
+# ---------------------------------------------------------------- max_layers, met exactly
+
+BLOCKS = {
+    "c": {"layers": [F, F]},
+    # at least 1 + 3 + 2 x 2 + min(2, 1) = 9 layers: a repeat that is not a literal whole number counts 0,
+    # an entry that 'when' may skip counts at most 1
+    "b": {
+        "layers": [
+            F,
+            {**F, "repeat": 3},
+            {"block": "c", "repeat": 2},
+            {"block": "c", "when": "true"},
+            {**F, "repeat": True},
+            {**F, "repeat": "2"},
+            {**F, "repeat": -1},
+            7,
+        ]
+    },
+    "k": {"params": {"k": 1}, "layers": [{**F, "repeat": "k"}]},  # at least 0 layers, k when expanded
+}
+LIMIT = "raise it with max_layers if that is intended."
+
+
+@pytest.mark.parametrize(
+    "layers, max_layers, outcome",
+    [
+        ([F, F], 3, 3),
+        (
+            [F, F],
+            2,
+            f"layer 2: attribute 'type': the spec would expand to at least 3 layers, more than the limit of 2; {LIMIT}",
+        ),
+        ([F, {**F, "when": "false", "repeat": 2}], 4, 2),  # skipped copies count against the limit
+        (
+            [F, {**F, "when": "false", "repeat": 3}],
+            4,
+            f"layer 2: attribute 'repeat': the spec would expand to at least 5 layers, more than the limit of 4; {LIMIT}",
+        ),
+        (
+            [{"block": "b", "repeat": 5}],
+            10,
+            f"layer 1: attribute 'repeat': the spec would expand to at least 46 layers, more than the limit of 10; {LIMIT}",
+        ),
+        (
+            [{"block": "b"}],
+            9,
+            f"layer 1: attribute 'block': the spec would expand to at least 10 layers, more than the limit of 9; {LIMIT}",
+        ),
+        ([{"block": "k", "k": 5}], 6, 6),
+        ([{"branches": [[F], [F]], "merge": "concat"}], 4, 4),
+        (
+            [{"branches": [[F], [F]], "merge": "concat"}],  # the merge is counted as it is made
+            3,
+            "layer 1: the spec expands to more than the limit of 3 layers (copies skipped by 'when' count too); "
+            f"{LIMIT}",
+        ),
+        ([{"block": "k", "k": 5, "repeat": 2}], 11, 11),
+        (
+            [{"block": "k", "k": 5, "repeat": 2}],
+            10,
+            "layer 1: attribute 'repeat': repeat of 2 would expand to about 11 layers, more than 10; raise the limit "
+            "with max_layers if that is intended.",
+        ),
+    ],
+)
+def test_max_layers_is_met_exactly(layers, max_layers, outcome):
+    doc = spec(input=[4], blocks=BLOCKS, layers=layers)
+    if isinstance(outcome, int):
+        assert len(parse_spec(doc, max_layers=max_layers).layers) == outcome
+    else:
+        assert refusal(doc, max_layers=max_layers) == outcome
