@@ -5,9 +5,12 @@ limit from the limit plus one), so that a change to the rule fails a test; see
 tests/mutation/RESULTS.md.
 """
 
+from pathlib import Path
+
 import pytest
 
 from flopcount import SpecError, build_graph, parse_spec
+from flopcount.spec import bundled_dir, parse_json, parse_overrides, resolve_path
 
 F = {"type": "flatten"}
 
@@ -703,3 +706,65 @@ def test_max_layers_is_met_exactly(layers, max_layers, outcome):
         assert len(parse_spec(doc, max_layers=max_layers).layers) == outcome
     else:
         assert refusal(doc, max_layers=max_layers) == outcome
+
+
+# ---------------------------------------------------------------- JSON, files and --set
+
+DUPLICATE = "JSON keeps only the last one silently, so a key may appear once."
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b'{"a": "\xff"}', "f.json: the file is not UTF-8 text (byte 7)."),
+        ("  \n ", "f.json: the file is empty; a spec is a JSON object."),
+        (b"", "f.json: the file is empty; a spec is a JSON object."),
+        ('{"a": 1,}', "f.json: invalid JSON at line 1, column 9: Expecting property name enclosed in double quotes."),
+        ('{"a": NaN}', "invalid JSON: NaN is not a JSON number."),
+        ('{"a": -Infinity}', "invalid JSON: -Infinity is not a JSON number."),
+        ("[" * 100_000, "f.json: the JSON is nested too deeply."),
+        (
+            '{"a": ' + "1" * 5000 + "}",
+            "f.json: invalid JSON: Exceeds the limit (4300 digits) for integer string conversion: value has 5000 digits.",
+        ),
+        ('{"a": {"b": [1, {"c": 1, "c": 2}]}}', f"f.json: duplicate key 'c' in a.b[1]: {DUPLICATE}"),
+        ('{"a": 1, "a": 2}', f"f.json: duplicate key 'a' in the top-level object: {DUPLICATE}"),
+        ('[{"a": 1}, {"b": 1, "b": 1}]', f"f.json: duplicate key 'b' in [1]: {DUPLICATE}"),
+        ('{"' + "k" * 101 + '": {"x": 1, "x": 2}}', f"f.json: duplicate key 'x' in {'k' * 97}...: {DUPLICATE}"),
+        ('{"' + "k" * 100 + '": {"x": 1, "x": 2}}', f"f.json: duplicate key 'x' in {'k' * 100}: {DUPLICATE}"),
+        (
+            '{"' + "k" * 101 + '": 1, "' + "k" * 101 + '": 2}',
+            f"f.json: duplicate key '{'k' * 97}...' in the top-level object: {DUPLICATE}",
+        ),
+    ],
+)
+def test_json_refusals_word_for_word(data, message):
+    with pytest.raises(SpecError) as err:
+        parse_json(data, "f.json")
+    assert str(err.value) == message
+
+
+def test_json_may_start_with_a_byte_order_mark():
+    assert parse_json(b'\xef\xbb\xbf{"a": 1}') == {"a": 1}
+
+
+def test_a_spec_is_found_as_a_file_or_by_a_bundled_name(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert resolve_path("vgg16") == resolve_path("vgg16.json") == bundled_dir() / "vgg16.json"
+    (tmp_path / "vgg16.json").write_text("{}")
+    assert resolve_path("vgg16.json") == Path("vgg16.json")  # a file beats a bundled name
+    names = ", ".join(sorted(p.stem for p in bundled_dir().glob("*.json")))
+    for missing in ("vgg61", "models/vgg16"):  # a path with a folder is never a bundled name
+        with pytest.raises(SpecError) as err:
+            resolve_path(missing)
+        assert str(err.value) == (
+            f"{missing}: no such file, and no bundled spec of that name. Did you mean 'vgg16'? Bundled: {names}."
+        )
+
+
+def test_set_takes_name_value_pairs():
+    assert parse_overrides([" alpha = 0.75 ", "b=1=2"]) == {"alpha": "0.75", "b": "1=2"}
+    assert parse_overrides(None) == {}
+    with pytest.raises(SpecError) as err:
+        parse_overrides(["a=  "])
+    assert str(err.value) == "overrides takes NAME=VALUE, such as alpha=0.75. Received: a=  "
