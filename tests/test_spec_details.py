@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from flopcount import SpecError, build_graph, parse_spec
+from flopcount import spec as spec_module
 from flopcount.spec import bundled_dir, parse_json, parse_overrides, resolve_path
 
 F = {"type": "flatten"}
@@ -768,3 +769,44 @@ def test_set_takes_name_value_pairs():
     with pytest.raises(SpecError) as err:
         parse_overrides(["a=  "])
     assert str(err.value) == "overrides takes NAME=VALUE, such as alpha=0.75. Received: a=  "
+
+
+VARIABLES = {"name": "t", "input": [4], "variables": {"act": "relu", "w": 2, "alpha": 1}, "layers": [F]}
+
+
+@pytest.mark.parametrize(
+    "variables, overrides, outcome",
+    [
+        (None, {"act": "hard_swish"}, {"act": "hard_swish", "w": 2, "alpha": 1}),  # a word for a word
+        (None, {"w": "3 * 2"}, {"act": "relu", "w": 6, "alpha": 1}),
+        (None, {"w": "foo"}, "overrides w: undefined variable 'foo' in expression 'foo'."),  # never a word for a number
+        (None, {"act": "w * 3"}, "overrides act: undefined variable 'w' in expression 'w * 3'."),  # only earlier lines
+        (
+            None,
+            {"alpah": "1"},
+            "overrides alpah: the spec has no such variable. Did you mean 'alpha'? Its variables: act, w, alpha.",
+        ),
+        ({}, {"a": "1"}, "overrides a: the spec has no such variable. Its variables: none."),
+    ],
+)
+def test_set_overrides_a_variable_where_it_is_defined(variables, overrides, outcome):
+    doc = VARIABLES if variables is None else {**VARIABLES, "variables": variables}
+    if isinstance(outcome, dict):
+        assert parse_spec(doc, overrides=overrides).variables == outcome
+        return
+    with pytest.raises(SpecError) as err:
+        parse_spec(doc, overrides=overrides)
+    assert (str(err.value), err.value.option) == (outcome, "overrides")
+
+
+def test_names_of_200_characters_are_allowed():
+    doc = spec(blocks={"b" * 200: {"layers": [F]}}, layers=[{**F, "name": "n" * 200}, {"type": "t" * 200}])
+    assert [x.name for x in parse_spec(doc).layers] == ["input", "n" * 200, "t" * 200 + "_1"]
+
+
+def test_the_names_together_are_bounded(monkeypatch):
+    monkeypatch.setattr(spec_module, "MAX_NAME_CHARS", 20)
+    assert parse_spec(spec(layers=[{**F, "name": "a" * 15}])).layers[-1].name == "a" * 15  # 5 + 15 for input
+    assert refusal(spec(layers=[{**F, "name": "a" * 16}])) == (
+        f"layer 1 '{'a' * 16}': attribute 'name': the spec's names together pass 20 characters; use shorter names."
+    )
