@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flopcount.expr import Budget, ExprError, Tensor, evaluate, fixed, plain
+from flopcount.expr import Budget, ExprError, Tensor, UndefinedVariable, evaluate, exact, fixed, plain
 
 BIG = 2**4000  # 4,001 bits: an operation on it costs (4001 * 4001) >> 16 = 244 steps
 BIG_COST = (4001 * 4001) >> 16
@@ -288,7 +288,7 @@ def test_a_long_expression_is_shortened_in_the_budget_message(spaces, shown):
 @pytest.mark.parametrize(
     "value, shown",
     [
-        (Fraction(3001, 2), 1500.5),  # well within a float's range
+        (Fraction(6001, 2), 3000.5),  # well within a float's range (and above 10 * 300)
         (Fraction(10**301 + 1, 2), f"{10**301 + 1}/2"),  # 5e300: past 10 ** 300, kept exact as text
         ([Fraction(1, 2), Fraction(4, 2), 3], [0.5, 2, 3]),
         ("same", "same"),
@@ -304,3 +304,26 @@ def test_plain(value, shown):
 )
 def test_fixed(value, places, text):
     assert (fixed(value) if places is None else fixed(value, places)) == text
+
+
+@pytest.mark.parametrize(
+    "value, exact_value",
+    [(0.1, Fraction(1, 10)), (2.0, 2), (1e300, 10**300), (-2.5, Fraction(-5, 2)), (3, 3), (True, True)],
+)
+def test_a_json_number_is_the_decimal_it_was_written_as(value, exact_value):
+    result = exact(value)
+    assert result == exact_value and type(result) is type(exact_value)
+
+
+@pytest.mark.parametrize("value, shown", [(math.inf, "inf"), (-math.inf, "-inf"), (math.nan, "nan")])
+def test_a_float_that_is_no_number_is_refused(value, shown):
+    with pytest.raises(ExprError) as err:
+        exact(value)
+    assert str(err.value) == f"{shown} is not a finite number."
+
+
+def test_an_undefined_variable_says_which():
+    with pytest.raises(UndefinedVariable) as err:
+        evaluate("2 * widht + 1", {"width": 3})
+    assert err.value.variable == "widht"
+    assert str(err.value) == "undefined variable 'widht' in expression '2 * widht + 1'. Did you mean 'width'?"
