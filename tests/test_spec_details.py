@@ -471,6 +471,17 @@ REFUSED = [
         spec(blocks={"b": {"layers": [F], "params": {"k": "m", "m": 2}}}, layers=[{"block": "b"}]),
         "layer 1: attribute 'blocks.b.params.k': uses 'm' before the line that defines it; define 'm' above 'k'.",
     ),
+    ("not-object-str", '"x"', "s.json: a spec must be a JSON object, not a string."),
+    (
+        "block-param-syntax-in-list",
+        spec(blocks={"b": {"layers": [F], "params": {"k": [1, [2, "1 +"]]}}}, layers=[F]),
+        "attribute 'blocks.b.params.k': expression '1 +' ends too early.",
+    ),
+    (
+        "block-unknown-of-two",
+        spec(blocks={"conv": {"layers": [F]}, "pool": {"layers": [F]}}, layers=[{"block": "cnov"}]),
+        "layer 1: attribute 'block': unknown block. Did you mean 'conv'? Defined blocks: conv, pool. Received: block=\"cnov\"",
+    ),
 ]
 
 
@@ -810,3 +821,8 @@ def test_the_names_together_are_bounded(monkeypatch):
     assert refusal(spec(layers=[{**F, "name": "a" * 16}])) == (
         f"layer 1 '{'a' * 16}': attribute 'name': the spec's names together pass 20 characters; use shorter names."
     )
+
+
+def test_a_block_parameters_default_may_be_a_list_of_any_values():
+    doc = spec(blocks={"b": {"layers": [F], "params": {"k": [1, "k2", [2, 0.5, True]]}}}, layers=[F])
+    assert parse_spec(doc).layers[-1].name == "flatten_1"
