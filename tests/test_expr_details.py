@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flopcount.expr import Budget, ExprError, Tensor, UndefinedVariable, evaluate, exact, fixed, plain
+from flopcount.expr import Budget, ExprError, Tensor, UndefinedVariable, evaluate, exact, fixed, parse, plain
 
 BIG = 2**4000  # 4,001 bits: an operation on it costs (4001 * 4001) >> 16 = 244 steps
 BIG_COST = (4001 * 4001) >> 16
@@ -327,3 +327,79 @@ def test_an_undefined_variable_says_which():
         evaluate("2 * widht + 1", {"width": 3})
     assert err.value.variable == "widht"
     assert str(err.value) == "undefined variable 'widht' in expression '2 * widht + 1'. Did you mean 'width'?"
+
+
+# ---------------------------------------------------------------- parsing
+
+INPUT_HELP = "'in' is the input; read its shape as in.channels, in.height or in.width, in expression"
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("", "empty expression."),
+        ("   ", "empty expression."),
+        ("x" * 1001, "expression is longer than 1000 characters."),
+        ("1 $ 2", "unexpected character '$' in expression '1 $ 2'."),
+        ("1 +", "expression '1 +' ends too early."),
+        ("not", "expression 'not' ends too early."),
+        ("a if b", "expression 'a if b' ends too early."),
+        ("min(1, 2", "expression 'min(1, 2' ends too early."),
+        ("1 2", "unexpected '2' in expression '1 2'."),
+        ("min(1 2)", "expected ')' but found '2' in expression 'min(1 2)'."),
+        ("a if b c", "expected 'else' but found 'c' in expression 'a if b c'."),
+        ("if", "unexpected 'if' in expression 'if'."),
+        (")", "unexpected ')' in expression ')'."),
+        ("true(1)", "unexpected '(' in expression 'true(1)'."),
+        ("2 ** ** 2", "unexpected '**' in expression '2 ** ** 2'."),
+        ("a . b", "unexpected '.' in expression 'a . b'."),
+        ("in", f"{INPUT_HELP} 'in'."),
+        ("in + 1", f"{INPUT_HELP} 'in + 1'."),
+        ("in.3", f"{INPUT_HELP} 'in.3'."),  # .3 is a number
+        (
+            "in.widht",
+            "the input has no 'widht'; use in.channels, in.height or in.width, in expression 'in.widht'. "
+            "Did you mean 'width'?",
+        ),
+    ],
+)
+def test_parse_refusals_word_for_word(text, message):
+    with pytest.raises(ExprError) as err:
+        parse(text)
+    assert str(err.value) == message
+
+
+@pytest.mark.parametrize(
+    "nest",
+    [
+        lambda n: "(" * n + "1" + ")" * n,
+        lambda n: "-" * n + "1",
+        lambda n: "not " * n + "1",
+        lambda n: "2 ** " * n + "1",
+        lambda n: "1 if 1 else " * n + "1",
+        lambda n: "abs(" * n + "1" + ")" * n,
+    ],
+    ids=["parentheses", "signs", "not", "powers", "conditionals", "calls"],
+)
+def test_each_way_of_nesting_goes_50_deep(nest):
+    parse(nest(50))
+    with pytest.raises(ExprError) as err:
+        parse(nest(51))
+    assert str(err.value) == f"expression {nest(51)[:40]!r}... is nested too deeply."
+
+
+@pytest.mark.parametrize(
+    "text, tree",
+    [
+        ("  1 +\t2   ", ("arith", ("num", 1), (("+", ("num", 2)),))),  # space around and between tokens
+        ("x" * 1000, ("var", "x" * 1000)),  # 1,000 characters: the longest text
+        ("min()", ("call", "min", ())),  # the number of arguments is checked when called
+        ("in.height", ("shape", "height")),
+        ("not a", ("not", ("var", "a"))),
+        ("-a ** 2", ("neg", ("**", ("var", "a"), ("num", 2)))),
+        ("a < b <= c", ("cmp", ("var", "a"), (("<", ("var", "b")), ("<=", ("var", "c"))))),
+        ("a or b or c", ("or", (("var", "a"), ("var", "b"), ("var", "c")))),
+    ],
+)
+def test_parse_trees(text, tree):
+    assert parse(text) == tree
