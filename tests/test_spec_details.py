@@ -511,6 +511,27 @@ ONES = " + ".join(["1"] * 40)  # one chain node and 40 numbers: 41 steps
             {},
             44,
         ),
+        # a block's arguments where the instance is written, its defaults inside it
+        (
+            {
+                "name": "t",
+                "input": [4],
+                "blocks": {"b": {"params": {"k": 1}, "layers": [F]}},
+                "layers": [{"block": "b", "k": ONES}],
+            },
+            {},
+            41,
+        ),
+        (
+            {
+                "name": "t",
+                "input": [4],
+                "blocks": {"b": {"params": {"k": ONES}, "layers": [F]}},
+                "layers": [{"block": "b"}],
+            },
+            {},
+            41,
+        ),
         # attributes are the graph's to evaluate: expansion alone charges nothing for them
         ({"name": "t", "input": [4], "layers": [{"type": "dense", "units": ONES}, F]}, {}, 0),
     ],
@@ -826,3 +847,27 @@ def test_the_names_together_are_bounded(monkeypatch):
 def test_a_block_parameters_default_may_be_a_list_of_any_values():
     doc = spec(blocks={"b": {"layers": [F], "params": {"k": [1, "k2", [2, 0.5, True]]}}}, layers=[F])
     assert parse_spec(doc).layers[-1].name == "flatten_1"
+
+
+CHAIN = {f"b{k}": {"layers": [F, {"block": f"b{k + 1}"}]} for k in range(65)} | {"b65": {"layers": [F]}}
+
+
+@pytest.mark.parametrize(
+    "blocks, least",
+    [
+        ({"b": {"layers": [F, {"block": "nope"}]}}, 11),  # an unknown block counts 0: expansion reports it
+        ({"b": {"layers": [F, {"block": "b"}]}}, 11),  # so does a block inside itself
+        (CHAIN, 131),  # b0 to b64 count 1 each; b65 lies past 64 blocks deep and counts 0
+    ],
+)
+def test_the_least_size_of_a_block_counts_what_expansion_may_report(blocks, least):
+    doc = {
+        "name": "t",
+        "input": [4],
+        "blocks": blocks,
+        "layers": [{"block": next(iter(blocks)), "repeat": 10 if least < 100 else 2}],
+    }
+    assert refusal(doc, max_layers=5) == (
+        f"layer 1: attribute 'repeat': the spec would expand to at least {least} layers, more than the limit of 5; "
+        "raise it with max_layers if that is intended."
+    )
