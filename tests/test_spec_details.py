@@ -11,7 +11,7 @@ import pytest
 
 from flopcount import SpecError, build_graph, parse_spec
 from flopcount import spec as spec_module
-from flopcount.spec import bundled_dir, parse_json, parse_overrides, resolve_path
+from flopcount.spec import bundled_dir, load_spec, parse_json, parse_overrides, resolve_path
 
 F = {"type": "flatten"}
 
@@ -871,3 +871,36 @@ def test_the_least_size_of_a_block_counts_what_expansion_may_report(blocks, leas
         f"layer 1: attribute 'repeat': the spec would expand to at least {least} layers, more than the limit of 5; "
         "raise it with max_layers if that is intended."
     )
+
+
+# ---------------------------------------------------------------- load_spec
+
+
+def test_load_spec_reads_a_file_with_its_options(write_spec):
+    doc = {"name": "t", "input": [4], "variables": {"a": 1}, "layers": [{**F, "repeat": "a"}]}
+    loaded = load_spec(write_spec(doc), overrides={"a": "3"}, max_layers=4)
+    assert (loaded.variables, len(loaded.layers), loaded.budget.limit) == ({"a": 3}, 4, 4 * 20)
+    assert loaded.file == str(write_spec(doc))
+    with pytest.raises(SpecError) as err:
+        load_spec(write_spec(doc), overrides={"a": "4"}, max_layers=4)
+    assert err.value.file == str(write_spec(doc))
+    assert (load_spec("vgg16").file, load_spec("vgg16").budget.limit) == ("vgg16", 2_000_000)
+
+
+@pytest.mark.parametrize(
+    "text, options, message",
+    [
+        ("[1]", {}, "a spec must be a JSON object, not a list."),
+        ("{", {}, "invalid JSON at line 1, column 2: Expecting property name enclosed in double quotes."),
+        (
+            '{"name": "t", "input": [4], "layers": [{"type": "flatten"}]}',
+            {"input_shapes": {"x": (1, 4)}},
+            "input_shapes is for model files (ONNX, Keras); a spec declares its 'input'.",
+        ),
+    ],
+)
+def test_load_spec_names_the_file_in_every_refusal(write_spec, text, options, message):
+    path = write_spec(text)
+    with pytest.raises(SpecError) as err:
+        load_spec(path, **options)
+    assert str(err.value) == f"{path}: {message}"
