@@ -904,3 +904,55 @@ def test_load_spec_names_the_file_in_every_refusal(write_spec, text, options, me
     with pytest.raises(SpecError) as err:
         load_spec(path, **options)
     assert str(err.value) == f"{path}: {message}"
+
+
+# ---------------------------------------------------------------- repeats and conditions
+
+
+def test_repeats_name_number_chain_and_skip_their_copies():
+    doc = spec(
+        input=[4],
+        layers=[
+            {"type": "dense", "units": "i + 1", "repeat": 3, "name": "d"},  # d_1 .. d_3, i = 0 .. 2
+            {"type": "dense", "units": 2, "repeat": 2, "inputs": "input"},  # only the first copy reads 'inputs'
+            {"type": "dense", "units": 5, "repeat": 3, "when": "i != 1", "name": "w"},  # w_2 skipped: stands for w_1
+            {"type": "dense", "units": 7, "repeat": 0, "name": "z"},  # no copy: z stands for the entry above
+            {"type": "concat", "inputs": ["d", "z", "w_2"]},  # a repeat's name is its last copy
+            {"type": "dense", "units": "in.channels * 2"},  # in: the entry's own input
+        ],
+    )
+    loaded = parse_spec(doc)
+    assert [(x.name, x.inputs, x.group, x.implicit, x.env.get("i")) for x in loaded.layers] == [
+        ("input", (), None, False, None),
+        ("d_1", ("input",), "d", True, 0),
+        ("d_2", ("d_1",), "d", True, 1),
+        ("d_3", ("d_2",), "d", True, 2),
+        ("dense_1", ("input",), "dense_1", False, 0),
+        ("dense_2", ("dense_1",), "dense_2", True, 1),
+        ("w_1", ("dense_2",), "w", True, 0),
+        ("w_3", ("w_1",), "w", True, 2),
+        ("concat_1", ("d_3", "w_3", "w_1"), "concat_1", False, None),
+        ("dense_3", ("concat_1",), "dense_3", True, None),
+    ]
+    assert [n.shape for n in build_graph(loaded).nodes] == [
+        (4,),
+        (1,),
+        (2,),
+        (3,),
+        (2,),
+        (2,),
+        (5,),
+        (5,),
+        (13,),
+        (26,),
+    ]
+
+
+@pytest.mark.parametrize("torch", ["function", "LayerNorm2d", "_Private1"])
+def test_torch_names_a_function_or_a_module_class(torch):
+    assert parse_spec(spec(layers=[{**F, "torch": torch}])).layers[-1].torch == torch
+
+
+@pytest.mark.parametrize("torch", ["nn.Flatten", "1Flatten", "", "Flatten2d "])
+def test_torch_refuses_anything_else(torch):
+    assert refusal(spec(layers=[{**F, "torch": torch}])).startswith("layer 1: attribute 'torch': must be \"function\"")
