@@ -173,11 +173,14 @@ def layout_graph(graph: Graph, batch: int = 1, max_boxes: int = MAX_BOXES) -> Dr
             points.append((box.x + BOX_W * (j + 1) // (len(into) + 1), box.y))
             drawn[e] = Edge(source, target, tuple(points), long)
 
-    note = "Each box is a layer, or a run of layers each reading only the one before; the stronger its colour, the more MACs a box holds; hover a box for its layers."
+    note = (
+        "Each box is a layer, or a run of layers each reading only the one before; the stronger its colour, "
+        "the more MACs a box holds; hover a box for its layers."
+    )
     if len(shown) < len(runs):
         note += (
-            f" The drawing shows the first {len(shown):,} of {len(runs):,} boxes (layers 0 to {shown[-1][-1]:,} "
-            f"of {len(nodes):,}); the charts and tables hold every layer."
+            f" The drawing shows the first {len(shown):,} of {len(runs):,} boxes (holding "
+            f"{sum(map(len, shown)):,} of the {len(nodes):,} layers); the charts and tables hold every layer."
         )
     width_px = max(b.x for b in boxes) + BOX_W + MARGIN
     width_px = max(width_px, max((cx[i] + LANE_W for i in range(len(cx))), default=0) + MARGIN)
