@@ -677,13 +677,13 @@ BLOCKS = {
     "b": {
         "layers": [
             F,
+            7,  # not an entry: expansion reports it, and the entries after it still count
             {**F, "repeat": 3},
             {"block": "c", "repeat": 2},
             {"block": "c", "when": "true"},
             {**F, "repeat": True},
             {**F, "repeat": "2"},
             {**F, "repeat": -1},
-            7,
         ]
     },
     "k": {"params": {"k": 1}, "layers": [{**F, "repeat": "k"}]},  # at least 0 layers, k when expanded
