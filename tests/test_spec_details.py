@@ -511,6 +511,7 @@ ONES = " + ".join(["1"] * 40)  # one chain node and 40 numbers: 41 steps
             {},
             44,
         ),
+        ({"name": "t", "input": [4], "layers": [{**F, "repeat": "2 * 1"}, {**F, "when": "not false"}]}, {}, 3 + 2),
         # a block's arguments where the instance is written, its defaults inside it
         (
             {
