@@ -482,6 +482,11 @@ REFUSED = [
         spec(blocks={"conv": {"layers": [F]}, "pool": {"layers": [F]}}, layers=[{"block": "cnov"}]),
         "layer 1: attribute 'block': unknown block. Did you mean 'conv'? Defined blocks: conv, pool. Received: block=\"cnov\"",
     ),
+    (
+        "entry-name-empty",
+        spec(layers=[{"type": "flatten", "name": ""}]),
+        "layer 1: attribute 'name': must be a non-empty string without '/'. Received: name=\"\"",
+    ),
 ]
 
 
@@ -784,7 +789,7 @@ def test_json_may_start_with_a_byte_order_mark():
 
 def test_a_spec_is_found_as_a_file_or_by_a_bundled_name(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    assert resolve_path("vgg16") == resolve_path("vgg16.json") == bundled_dir() / "vgg16.json"
+    assert resolve_path("resnet18") == resolve_path("resnet18.json") == bundled_dir() / "resnet18.json"
     (tmp_path / "vgg16.json").write_text("{}")
     assert resolve_path("vgg16.json") == Path("vgg16.json")  # a file beats a bundled name
     names = ", ".join(sorted(p.stem for p in bundled_dir().glob("*.json")))
@@ -794,6 +799,13 @@ def test_a_spec_is_found_as_a_file_or_by_a_bundled_name(tmp_path, monkeypatch):
         assert str(err.value) == (
             f"{missing}: no such file, and no bundled spec of that name. Did you mean 'vgg16'? Bundled: {names}."
         )
+
+
+def test_a_name_the_system_refuses_is_an_error_about_the_spec():
+    name = "a" * 300 + ".json"  # longer than a file system allows
+    with pytest.raises(SpecError) as err:
+        resolve_path(name)
+    assert str(err.value) == f"{name}: cannot read the spec: the file name is too long for the file system."
 
 
 def test_set_takes_name_value_pairs():
@@ -957,3 +969,15 @@ def test_torch_names_a_function_or_a_module_class(torch):
 @pytest.mark.parametrize("torch", ["nn.Flatten", "1Flatten", "", "Flatten2d "])
 def test_torch_refuses_anything_else(torch):
     assert refusal(spec(layers=[{**F, "torch": torch}])).startswith("layer 1: attribute 'torch': must be \"function\"")
+
+
+def test_a_list_value_is_evaluated_item_by_item_where_it_is_written():
+    doc = spec(variables={"w": 2, "k": ["w", "w * 2", "relu", [" gelu ", 1]]}, layers=[F])
+    loaded = parse_spec(doc)
+    assert loaded.variables["k"] == [2, 4, "relu", ["gelu", 1]]  # variables, expressions, words, lists
+    assert loaded.budget.used == 1 + 3 + 1 + 1  # each item's nodes are charged
+
+
+def test_a_skipped_block_instance_counts_one_per_copy():
+    doc = spec(input=[4], blocks={"b": {"layers": [F] * 5}}, layers=[{"block": "b", "when": "false", "repeat": 3}])
+    assert [x.name for x in parse_spec(doc, max_layers=4).layers] == ["input"]
