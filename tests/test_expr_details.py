@@ -166,6 +166,20 @@ BOOLEAN = "a boolean is used as a number in expression"
         ("x // (1 / x)", "expression 'x // (1 / x)' produces a number too large to be a size."),
         ("f % g", "expression 'f % g' produces a number too large to be a size."),
         ("abs(x * x)", "expression 'abs(x * x)' produces a number too large to be a size."),
+        (
+            "log(3 * 2 ** 1500, 3)",
+            f"function 'log' works in double precision, and {3 * 2**1500} is outside its range, "
+            "in expression 'log(3 * 2 ** 1500, 3)'.",
+        ),
+        (
+            "log(2, 3 * 2 ** 1500)",  # the base past a double's range
+            f"function 'log' works in double precision, and {3 * 2**1500} is outside its range, "
+            "in expression 'log(2, 3 * 2 ** 1500)'.",
+        ),
+        ("make_divisible(m, 2)", "expression 'make_divisible(m, 2)' produces a number too large to be a size."),
+        ("(1 / 0) + 1", "division by zero in expression '(1 / 0) + 1'."),  # the whole text, from inside it too
+        ("1 + (1 / 0)", "division by zero in expression '1 + (1 / 0)'."),
+        ("1 + true", f"{BOOLEAN} '1 + true'."),
         ("t + 1", "the input itself (not one of its sizes) is used as a number in expression 't + 1'."),
         ("nothing + 1", "None is used as a number in expression 'nothing + 1'."),
         ("true < 1", f"{BOOLEAN} 'true < 1'."),
@@ -189,6 +203,7 @@ def test_refusals_word_for_word(text, message):
         "t": Tensor(lambda: (4, 4, 3)),
         "nothing": None,
         "w": 2**4097,
+        "m": 2**4096 - 1,  # 4,096 bits; rounded up to a multiple of 2, 4,097
     }
     assert refusal(text, env) == message
 
@@ -236,6 +251,8 @@ def test_any_mapping_of_variables_serves():
         ("1 < x", 3 + BIG_COST),
         ("abs(x)", 2 + BIG_COST),
         ("x ** 1", 3 + BIG_COST),  # the result's size, before it is built
+        ("(x + 1) * 1", 5 + 2 * BIG_COST),  # operations inside operands are charged too
+        ("1 * (x + 1)", 5 + 2 * BIG_COST),
         ("y + 1", 3),  # 255 bits: (255 * 255) >> 16 is no step
         ("z + 1", 4),  # 256 bits: (256 * 256) >> 16 = 1 step
     ],
