@@ -5,6 +5,7 @@ limit from the limit plus one), so that a change to the rule fails a test; see
 tests/mutation/RESULTS.md.
 """
 
+import gzip
 from pathlib import Path
 
 import pytest
@@ -981,3 +982,27 @@ def test_a_list_value_is_evaluated_item_by_item_where_it_is_written():
 def test_a_skipped_block_instance_counts_one_per_copy():
     doc = spec(input=[4], blocks={"b": {"layers": [F] * 5}}, layers=[{"block": "b", "when": "false", "repeat": 3}])
     assert [x.name for x in parse_spec(doc, max_layers=4).layers] == ["input"]
+
+
+def test_load_spec_reads_a_folder_as_no_spec(tmp_path):
+    with pytest.raises(SpecError) as err:
+        load_spec(tmp_path)
+    assert str(err.value) == f"{tmp_path}: the spec is a directory, not a regular file."
+
+
+DATA = Path(__file__).parent / "data"
+
+
+def test_load_spec_imports_model_files_with_its_options(tmp_path):
+    onnx = DATA / "onnx" / "alexnet.onnx"
+    loaded = load_spec(onnx)
+    assert (loaded.name, len(loaded.layers), loaded.file) == ("main_graph", 22, str(onnx))
+    assert loaded.weights is not None  # the model's own weights come with it
+    with pytest.raises(SpecError) as err:
+        load_spec(onnx, max_layers=5)
+    assert str(err.value).startswith(
+        f"{onnx}: layer 5 'features.4': attribute 'type': the spec would expand to at least 6"
+    )
+    keras = tmp_path / "vgg16.json"  # a Keras model's JSON (model.to_json()) is translated, not read as a spec
+    keras.write_bytes(gzip.decompress((DATA / "keras" / "vgg16.json.gz").read_bytes()))
+    assert (load_spec(keras).name, len(load_spec(keras).layers)) == ("vgg16", 39)
