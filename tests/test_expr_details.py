@@ -180,6 +180,13 @@ BOOLEAN = "a boolean is used as a number in expression"
         ("(1 / 0) + 1", "division by zero in expression '(1 / 0) + 1'."),  # the whole text, from inside it too
         ("1 + (1 / 0)", "division by zero in expression '1 + (1 / 0)'."),
         ("1 + true", f"{BOOLEAN} '1 + true'."),
+        ("(1 / 0) < 1", "division by zero in expression '(1 / 0) < 1'."),
+        ("1 < (1 / 0)", "division by zero in expression '1 < (1 / 0)'."),
+        ("(1 / 0) or 1", "division by zero in expression '(1 / 0) or 1'."),
+        ("0 or (1 / 0)", "division by zero in expression '0 or (1 / 0)'."),
+        ("not (1 / 0)", "division by zero in expression 'not (1 / 0)'."),
+        ("act or 1", "the word 'relu' is used as a condition in expression 'act or 1'."),
+        ("not act", "the word 'relu' is used as a condition in expression 'not act'."),
         ("t + 1", "the input itself (not one of its sizes) is used as a number in expression 't + 1'."),
         ("nothing + 1", "None is used as a number in expression 'nothing + 1'."),
         ("true < 1", f"{BOOLEAN} 'true < 1'."),
@@ -204,6 +211,7 @@ def test_refusals_word_for_word(text, message):
         "nothing": None,
         "w": 2**4097,
         "m": 2**4096 - 1,  # 4,096 bits; rounded up to a multiple of 2, 4,097
+        "act": "relu",
     }
     assert refusal(text, env) == message
 
@@ -253,6 +261,11 @@ def test_any_mapping_of_variables_serves():
         ("x ** 1", 3 + BIG_COST),  # the result's size, before it is built
         ("(x + 1) * 1", 5 + 2 * BIG_COST),  # operations inside operands are charged too
         ("1 * (x + 1)", 5 + 2 * BIG_COST),
+        ("(x + 1) < 1", 5 + 2 * BIG_COST),
+        ("1 < (x + 1)", 5 + 2 * BIG_COST),
+        ("(x + 1) and 1", 5 + BIG_COST),
+        ("0 or (x + 1)", 5 + BIG_COST),
+        ("not (x + 1)", 4 + BIG_COST),
         ("y + 1", 3),  # 255 bits: (255 * 255) >> 16 is no step
         ("z + 1", 4),  # 256 bits: (256 * 256) >> 16 = 1 step
     ],
