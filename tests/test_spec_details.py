@@ -1006,3 +1006,39 @@ def test_load_spec_imports_model_files_with_its_options(tmp_path):
     keras = tmp_path / "vgg16.json"  # a Keras model's JSON (model.to_json()) is translated, not read as a spec
     keras.write_bytes(gzip.decompress((DATA / "keras" / "vgg16.json.gz").read_bytes()))
     assert (load_spec(keras).name, len(load_spec(keras).layers)) == ("vgg16", 39)
+
+
+D = {"type": "dense", "units": 2}
+
+
+def test_generated_names_are_numbered_per_scope_even_one_named_none():
+    doc = spec(input=[4], blocks={"b": {"layers": [D]}}, layers=[D, {"block": "b", "name": "None"}])
+    assert [x.name for x in parse_spec(doc).layers] == ["input", "dense_1", "None/dense_1"]
+
+
+def test_a_named_repeat_in_a_block_takes_its_name_there():
+    blocks = {"b": {"layers": [{**D, "name": "d", "repeat": 2}]}}
+    doc = spec(input=[4], blocks=blocks, layers=[{**D, "name": "d"}, {"block": "b", "name": "blk"}])
+    assert [x.name for x in parse_spec(doc).layers] == ["input", "d", "blk/d_1", "blk/d_2"]
+
+
+def test_only_a_repeat_binds_i():
+    loaded = parse_spec(spec(input=[4], layers=[{"type": "dense", "units": "i + 1"}]))
+    assert "i" not in loaded.layers[1].env and "in" in loaded.layers[1].env
+
+
+def test_a_repeat_past_the_limit_is_about_the_repeat():
+    with pytest.raises(SpecError) as err:
+        parse_spec(spec(input=[4], layers=[F, {**F, "repeat": 2}]), max_layers=3)
+    assert (err.value.option, err.value.attribute) == ("max_layers", "repeat")
+    with pytest.raises(SpecError) as err:
+        parse_spec(spec(input=[4], layers=[F, F]), max_layers=2)
+    assert (err.value.option, err.value.attribute) == ("max_layers", "type")
+
+
+def test_a_branches_entry_sharing_a_name_is_reported_as_branches():
+    layers = [{**F, "name": "x"}, {"branches": [[F], [F]], "merge": "concat", "name": "x"}]
+    assert refusal(spec(layers=layers)) == (
+        "layer 2 'x': attribute 'name': the name 'x' is taken twice: by layer 1 and by the branches at layer 2; "
+        "names must be unique."
+    )
