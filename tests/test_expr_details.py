@@ -266,6 +266,14 @@ def test_any_mapping_of_variables_serves():
         ("(x + 1) and 1", 5 + BIG_COST),
         ("0 or (x + 1)", 5 + BIG_COST),
         ("not (x + 1)", 4 + BIG_COST),
+        ("1 if (x + 1) else 2", 6 + BIG_COST),
+        ("(x + 1) if true else 1", 6 + BIG_COST),
+        ("1 if false else (x + 1)", 6 + BIG_COST),
+        ("-(x + 1)", 4 + BIG_COST),
+        ("(x + 1) ** 1", 5 + 2 * BIG_COST),
+        ("1 ** (x - x + 1)", 6 + BIG_COST),
+        ("abs(x + 1)", 4 + 2 * BIG_COST),
+        ("(x + 1) == 1", 5 + 2 * BIG_COST),
         ("y + 1", 3),  # 255 bits: (255 * 255) >> 16 is no step
         ("z + 1", 4),  # 256 bits: (256 * 256) >> 16 = 1 step
     ],
@@ -433,3 +441,21 @@ def test_each_way_of_nesting_goes_50_deep(nest):
 )
 def test_parse_trees(text, tree):
     assert parse(text) == tree
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2 if (1 / 0) else 3",
+        "(1 / 0) if true else 1",
+        "1 if false else (1 / 0)",
+        "-(1 / 0)",
+        "(1 / 0) ** 1",
+        "2 ** (1 / 0)",
+        "abs(1 / 0)",
+        "(1 / 0) == 1",
+        "not (1 / 0) and true",
+    ],
+)
+def test_an_error_deep_inside_names_the_whole_expression(text):
+    assert refusal(text) == f"division by zero in expression {text!r}."
