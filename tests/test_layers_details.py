@@ -25,6 +25,7 @@ from flopcount.layers import (
     whole_map,
     window_attrs,
 )
+from flopcount.layers.formula import formula
 from flopcount.layers.kinds import Choice, Padding, Sizes
 from flopcount.memory import estimate_memory
 
@@ -460,3 +461,24 @@ def test_out_size_floors_by_default_and_drops_a_window_starting_in_the_padding(
 ):
     args = (size, k_eff, stride, before, after) + (() if ceil_mode is None else (ceil_mode,))
     assert out_size(*args) == out
+
+
+class _Counted(Layer):
+    """A type with MAC and other-op rules but no formulas stated for them."""
+
+    def macs(self, shapes, out):
+        return 1
+
+    def other_ops(self, shapes, out):
+        return 1
+
+
+@pytest.mark.parametrize(
+    "layer, stated",
+    [
+        (Layer(), {"params": formula(), "macs": formula(), "other_ops": formula()}),  # no rules: 0, stated
+        (_Counted(), {"params": formula(), "macs": None, "other_ops": None}),  # a rule with no formula: none stated
+    ],
+)
+def test_a_type_states_zero_for_a_figure_it_has_no_rule_for_and_nothing_for_a_rule_without_a_formula(layer, stated):
+    assert layer.formulas([(4, 3)], (4, 3)) == stated
