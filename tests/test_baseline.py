@@ -431,3 +431,41 @@ def test_update_baseline_merges_into_what_is_on_disk_now(tmp_path):
     update_baseline(path, {"a.json": entry})
     update_baseline(path, {"b.json": entry})
     assert sorted(read_baseline(path)) == ["a.json", "b.json"]
+
+
+def open_descriptors() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="counts descriptors in /proc")
+def test_a_baseline_that_cannot_be_locked_is_one_line_and_its_descriptor_closed(tmp_path, monkeypatch):
+    import errno
+    import fcntl
+
+    def refuse(fd, operation):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", refuse)
+    path = tmp_path / "base.json"
+    before = open_descriptors()
+    with pytest.raises(BaselineError) as caught:
+        update_baseline(path, {"a.json": ENTRY})
+    assert str(caught.value) == f"{path}: cannot lock the baseline: No locks available."
+    assert open_descriptors() == before
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="counts descriptors in /proc")
+def test_a_baseline_replaced_while_waiting_for_the_lock_is_opened_and_locked_again(tmp_path, monkeypatch):
+    """What was locked is not what the path names (another update renamed its file into place): open again."""
+    same, calls = os.path.samestat, []
+
+    def samestat(a, b):  # the first descriptor locked a file since replaced
+        calls.append(a)
+        return len(calls) > 1 and same(a, b)
+
+    monkeypatch.setattr(os.path, "samestat", samestat)
+    path = tmp_path / "base.json"
+    before = open_descriptors()
+    update_baseline(path, {"a.json": ENTRY})
+    assert list(read_baseline(path)) == ["a.json"] and len(calls) == 2
+    assert open_descriptors() == before  # the stale descriptor was closed, and the locked one after the write
