@@ -469,3 +469,57 @@ def test_a_baseline_replaced_while_waiting_for_the_lock_is_opened_and_locked_aga
     update_baseline(path, {"a.json": ENTRY})
     assert list(read_baseline(path)) == ["a.json"] and len(calls) == 2
     assert open_descriptors() == before  # the stale descriptor was closed, and the locked one after the write
+
+
+def test_a_baseline_name_the_system_refuses_is_one_line(tmp_path):
+    path = tmp_path / ("b" * 300)
+    with pytest.raises(BaselineError) as caught:
+        read_baseline(path)
+    assert str(caught.value) == f"{path}: cannot read the baseline: the file name is too long for the file system."
+
+
+def test_an_update_names_the_baseline_as_given_in_every_error(tmp_path, monkeypatch):
+    """Updates work on the path with links resolved; their errors name the file as the user wrote it."""
+    import errno
+    import tempfile
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "base.json").write_text("[1")
+    with pytest.raises(BaselineError) as caught:
+        update_baseline("base.json", {"a.json": ENTRY})
+    assert str(caught.value) == "base.json: invalid JSON at line 1, column 3: Expecting ',' delimiter."
+
+    (tmp_path / "base.json").write_text(dump_baseline({}))
+
+    def fail(*args, **kw):
+        raise OSError(errno.EIO, "Input/output error")
+
+    with monkeypatch.context() as m:
+        m.setattr(os, "lseek", fail)  # reading the locked file
+        with pytest.raises(BaselineError) as caught:
+            update_baseline("base.json", {"a.json": ENTRY})
+    assert str(caught.value) == "base.json: cannot read the baseline: Input/output error."
+
+    def full(*args, **kw):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(tempfile, "mkstemp", full)  # writing its replacement
+    with pytest.raises(BaselineError) as caught:
+        update_baseline("base.json", {"a.json": ENTRY})
+    assert str(caught.value) == "base.json: cannot write the baseline: No space left on device."
+    with pytest.raises(BaselineError) as caught:
+        write_baseline(tmp_path / "other.json", {})  # a write on its own names the path it writes
+    assert str(caught.value) == f"{tmp_path / 'other.json'}: cannot write the baseline: No space left on device."
+    assert read_baseline("base.json") == {}  # the old baseline stands
+
+
+def test_an_update_of_a_file_that_is_no_baseline_is_about_the_baseline_option(tmp_path):
+    path = tmp_path / "base.json"
+    path.write_text("{}")
+    with pytest.raises(BaselineError) as caught:
+        update_baseline(path, {"a.json": ENTRY})
+    assert caught.value.option == "baseline"
+    assert str(caught.value) == (
+        f'{path}: not a flopcount baseline: expected {{"flopcount_baseline": 1, "specs": {{...}}}} '
+        "as written by flopcount check update."
+    )
