@@ -14,6 +14,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from rich.color import ColorSystem
 from rich.console import Console
 
 from flopcount import analyze, render, report
@@ -390,7 +391,8 @@ def test_csv_keys_and_cells():
     table = Table([Column("na,me", "title"), Column("n", "n", NUMBER), Column("parts", "p")])
     table.add("a\nb", 10**20, (Span("x", GOOD), ",y"))
     table.add("ok", -3, "-3")
-    assert render.to_csv(table) == '"na,me",n,parts\n"a\nb",100000000000000000000,"x,y"\nok,-3,\'-3\n'
+    table.add("Xx", 0, "X")  # nothing to quote
+    assert render.to_csv(table) == '"na,me",n,parts\n"a\nb",100000000000000000000,"x,y"\nok,-3,\'-3\nXx,0,X\n'
 
 
 def test_cell_text_and_lines():
@@ -493,3 +495,217 @@ def test_report_small_helpers():
     assert [report.fmt_rf(x) for x in ((), (3,), (3, 3), (7, 3))] == ["-", "3", "3", "7x3"]
     assert report.counted_under(analyze(TINY), None) is None
     assert report.counted_under(analyze(TINY), "flopcount") is None
+
+
+# ---------------------------------------------------------------- a terminal: rich's layout, colours and encodings
+
+
+def terminal(width=40, colour=None, encoding=None):
+    console = Console(file=io.StringIO(), width=width, force_terminal=True, color_system=colour)
+    if encoding:
+        console._file = type("Stream", (io.StringIO,), {"encoding": encoding})()
+    return console
+
+
+def test_a_terminal_colours_spans_and_bolds_headers():
+    console = terminal(colour="standard")
+    table = Table([Column("name", "name"), Column("ok", "ok")], [["a", (Span("✓", GOOD), " x")]])
+    render.to_console([table, line(Span("bad", BAD), " ", Span("b", STRONG))], console)
+    assert console.file.getvalue() == (
+        "┏━━━━━━┳━━━━━┓\n┃\x1b[1m \x1b[0m\x1b[1mname\x1b[0m\x1b[1m \x1b[0m┃\x1b[1m \x1b[0m\x1b[1mok \x1b[0m\x1b[1m \x1b[0m┃\n"
+        "┡━━━━━━╇━━━━━┩\n│ a    │ \x1b[32m✓\x1b[0m x │\n└──────┴─────┘\n\x1b[31mbad\x1b[0m \x1b[1mb\x1b[0m\n"
+    )
+
+
+@pytest.mark.parametrize("frame", [BOX, RULE, GRID])
+@pytest.mark.parametrize("title", ["", "a title"])
+def test_a_terminal_draws_every_frame_as_the_plain_drawing(frame, title):
+    table = Table(
+        [Column("name", "name"), Column("n", "n", NUMBER), Column("r", "r", align="right")],
+        [["中x", 1000, "r"], ["y", 2, "long right"]],
+        title=title,
+        frame=frame,
+    )
+    table.footer += [line("a footer line longer than the terminal is wide"), line("second")]
+    console = terminal(width=30)
+    render.to_console([table, line("a line longer than the terminal is wide, run on")], console)
+    assert console.file.getvalue() == plain([table, line("a line longer than the terminal is wide, run on")])
+
+
+def test_a_narrow_grid_keeps_its_own_least_width():
+    # a grid's least width is its floors and numbers plus 2 between columns (6 + 7 + 2 = 15), not a box's borders
+    table = Table([Column("k", "k"), Column("v", "v", NUMBER)], [["abcdefghij", 123456]], frame=GRID)
+    console = terminal(width=15)
+    render.to_console([table], console)
+    assert console.file.getvalue() == "abcdef  123,456\nghij           \n"
+
+
+def test_a_terminal_that_cannot_encode_gets_the_escapes(monkeypatch):
+    table = Table([Column("name", "name"), Column("ok", "ok")], [["中", (Span("✓", GOOD),)]], title="t")
+    for console in (terminal(encoding="cp1252"), Console(file=io.StringIO(), width=40)):
+        if not console.is_terminal:
+            console._file = type("Stream", (io.StringIO,), {"encoding": "cp1252"})()
+        render.to_console([table, line("✓ 中")], console)
+        assert console.file.getvalue() == plain([table, line("✓ 中")], "cp1252"), console.is_terminal
+        assert "\\u4e2d" in console.file.getvalue() and "OK" in console.file.getvalue()
+    monkeypatch.setattr(render, "LARGE", 1)
+    big = Table([Column("name", "name")], [["✓"], ["中"]])
+    console = terminal(encoding="cp1252")
+    render.to_console([big], console)
+    assert console.file.getvalue() == plain([big], "cp1252") and "\\u4e2d" in console.file.getvalue()
+
+
+def test_a_table_of_exactly_large_rows_still_gets_richs_layout(monkeypatch):
+    monkeypatch.setattr(render, "LARGE", 2)
+    table = Table([Column("name", "name"), Column("n", "n", NUMBER)], [["abcdefghijkl", 1], ["b", 2]])
+    console = terminal(width=14)
+    render.to_console([table], console)
+    assert "│ abcdef │" in console.file.getvalue()  # folded by rich; the plain drawing would run on
+    table.add("c", 3)
+    console = terminal(width=14)
+    render.to_console([table], console)
+    assert "│ abcdefghijkl │" in console.file.getvalue()
+
+
+def test_the_clis_console_prints_titles_as_written(capsys):
+    # column titles reach rich as text: no markup, no emoji codes, no highlighting of numbers
+    console = render.console()
+    console._force_terminal = True
+    console._color_system = None
+    table = Table([Column("a", "[red]x[/red] :smile: 12"), Column("b", "b")], [["1", "2"]])
+    render.to_console([table], console)
+    assert "[red]x[/red] :smile: 12" in capsys.readouterr().out
+    console._color_system = ColorSystem.STANDARD  # highlighting would colour the 12
+    render.to_console([table], console)
+    out = capsys.readouterr().out
+    assert "[red]x[/red] :smile: 12" in out and "\x1b[1m12" not in out and "\x1b[1;36m" not in out
+
+
+def test_html_table_without_title_search_or_footer_is_the_table_alone(monkeypatch):
+    table = Table([Column("k", "k")], [["A"], ["B"]])
+    monkeypatch.setattr(render, "HTML_ROWS", 2)  # exactly HTML_ROWS rows: nothing held back
+    assert render.html_table(table, "t1") == (
+        '<div class="scroll"><table class="sortable" id="t1"><thead><tr><th class="t">k</th></tr></thead><tbody>'
+        '<tr data-key=""><td class="t">A</td></tr><tr data-key=""><td class="t">B</td></tr></tbody></table></div>'
+    )
+    table.footer += [line("one"), line("two")]
+    assert render.html_table(table, "t1").endswith('</div><p class="note">one</p><p class="note">two</p>')
+
+
+def test_html_drawing_as_drawn():
+    from flopcount.table import Box, Drawing, Edge
+
+    boxes = [
+        Box(10, 20, 100, 40, (0, 1), ("in<", "2 layers"), ("a", "b\nc"), 0),
+        Box(10, 80, 100, 40, (2,), ("add", "x"), ("d",), 3),
+    ]
+    edges = [Edge(1, 2, ((60, 60), (60, 70), (60, 80))), Edge(0, 2, ((20, 60), (20, 80)), long=True)]
+    text = render.html_drawing(Drawing("Graph &", boxes, edges, 120, 130, "note"), "g5")
+    assert text == (
+        '<h2 id="g5-title">Graph &amp;</h2><p class="note">note</p><div class="scroll"><svg class="graph" id="g5" '
+        'width="120" height="130" viewBox="0 0 120 130" xmlns="http://www.w3.org/2000/svg"><defs><marker '
+        'id="g5-arrow" viewBox="0 0 8 8" refX="8" refY="4" markerWidth="7" markerHeight="7" orient="auto"><path '
+        'd="M0 0L8 4L0 8z"/></marker></defs><g class="edges"><path class="edge" data-from="1" data-to="2" '
+        'd="M60 60 L60 70 L60 80" marker-end="url(#g5-arrow)"/><path class="edge long" data-from="0" data-to="2" '
+        'd="M20 60 L20 80" marker-end="url(#g5-arrow)"/></g><g class="boxes"><g class="node s0" data-layers="0,1" '
+        'transform="translate(10 20)"><title>a\nb\\nc</title><rect width="100" height="40" rx="4"/><text x="6" '
+        'y="15">in&lt;</text><text class="sub" x="6" y="30">2 layers</text></g><g class="node s3" data-layers="2" '
+        'transform="translate(10 80)"><title>d</title><rect width="100" height="40" rx="4"/><text x="6" y="15">add'
+        '</text><text class="sub" x="6" y="30">x</text></g></g></svg></div>'
+    )
+    assert render.html_drawing(Drawing("G", [], [], 0, 0, "a chain"), "g1") == (
+        '<h2 id="g1-title">G</h2><p class="note">a chain</p>'
+    )
+    page = render.to_html([line("x"), Drawing("G", boxes, edges, 120, 130)])
+    assert 'id="graph1"' in page and "url(#graph1-arrow)" in page
+
+
+# ---------------------------------------------------------------- reports: what only some inputs show
+
+
+def test_the_run_report_marks_each_figure_by_its_agreement():
+    table, *_ = report.run_blocks(run_result())
+    marks = [[c[0 if i == 3 else -1] for i, c in enumerate(row) if isinstance(c, tuple)] for row in table.rows]
+    assert marks[0] == [Span("✓", GOOD)] * 3 and marks[1] == [Span("✓", GOOD), Span("✗", BAD), Span("✗", BAD)]
+    assert table.footer[1].parts[-1] == Span("✗", BAD)
+    ok_table, *_ = report.run_blocks(run_result(ok=True))
+    assert ok_table.footer[1].parts[-1] == Span("✓", GOOD)
+    assert [c.key for c in table.columns] == [
+        "index", "name", "type", "shape", "params", "macs", "ms", "gflops", "time_share"
+    ]  # fmt: skip
+
+
+def test_run_speeds_and_times_at_full_precision():
+    fast = LayerRun(0, "fc", "dense", 1, (4,), 0, 0, 5 * 10**17, shape=(4,), metered_macs=5 * 10**17)
+    fast.seconds = 1.0  # 10^18 FLOPs in a second: 10^9 GFLOP/s exactly
+    odd = LayerRun(1, "x", "dense", 1, (4,), 0, 0, 1, shape=(4,), metered_macs=1, seconds=0.0012345678)
+    odd.weight_seconds = 0.0000012345
+    instant = LayerRun(2, "y", "dense", 1, (4,), 0, 0, 1, shape=(4,), metered_macs=1, seconds=0.0)
+    result = RunResult("net", 0, 1, [fast, odd, instant])
+    assert report.gflops(fast) == "1,000,000,000.00"
+    data = json.loads(report.run_to_json(result))
+    assert [x["gflop_per_second"] for x in data["layers"]] == [1e9, round(2 / 0.0012345678 / 1e9, 3), None]
+    assert [x["seconds"] for x in data["layers"]] == [1.0, 0.001235, 0.0]
+    assert (data["forward_seconds"], data["weight_seconds"]) == (1.001235, 0.000001)
+    assert report.run_html_blocks(result)[1].values == [1_000_000, 1235, 0]
+
+
+def test_html_blocks_carry_the_batch_and_the_memory_given(cli):
+    from flopcount.memory import estimate_memory
+
+    graph = analyze(TINY)
+    default = report.html_blocks(graph)
+    assert render.to_html(default) == render.to_html(report.html_blocks(graph, estimate_memory(graph)))
+    blocks = report.html_blocks(graph, estimate_memory(graph, 2, "int8", "float16"))
+    totals = next(b for b in blocks if isinstance(b, Table) and b.frame == GRID)
+    assert [r[0] for r in totals.rows][3:7] == [
+        "MACs",
+        "Other ops",
+        "Weight memory (int8)",
+        "Peak activations (float16, at 'stage_1/bn')",
+    ]
+    assert totals.rows[3][2] == 2 * 88_832 and totals.rows[5][2] == 2730
+    by_type, by_block = [b for b in blocks if isinstance(b, Table) and b.title in ("By layer type", "By block")]
+    assert [c.title for c in by_type.columns][:2] == ["type", "layers"] and by_type.rows[1][4] == 2 * 87_552
+    assert [c.title for c in by_block.columns][:2] == ["block", "layers"] and by_block.rows[2][4] == 2 * 73_728
+    drawing = next(b for b in blocks if type(b).__name__ == "Drawing")
+    assert any(f"{2 * 36_864:,} MACs" in t for box in drawing.boxes for t in box.title)
+
+
+def test_a_convention_counting_every_parameter_says_so(cli):
+    text = cli("analyze", TINY, "--convention", "keras").output
+    assert "keras: Keras (model.summary(); FLOPs as TensorFlow's profiler states them). Its figure:" in text
+    assert "; every parameter.\n" in text
+
+
+@pytest.mark.parametrize("changed, tail", [(10, "l9"), (11, "l9, ...")])
+def test_the_junit_message_lists_ten_changed_layers_then_dots(changed, tail):
+    from types import SimpleNamespace
+
+    from flopcount.check_report import failure_message
+
+    c = SimpleNamespace(drifts=[], layers=[SimpleNamespace(name=f"l{i}") for i in range(changed)], missing=[])
+    assert failure_message(c) == f"{changed} layer(s) changed: " + ", ".join(f"l{i}" for i in range(9)) + f", {tail}"
+
+
+def test_compare_headline_is_strong_and_a_zero_side_has_no_ratio(cli, golden, tmp_path, monkeypatch):
+    from flopcount import compare_report
+    from flopcount.compare import Sizes, compare
+
+    cmp = compare("standard", "depthwise", Sizes(M=4, N=8, DF=8))
+    assert compare_report.comparison_blocks(cmp)[0].parts[0].tone == STRONG
+    monkeypatch.chdir(tmp_path)
+    Path("relu.json").write_text(
+        json.dumps({"name": "relu", "input": [16], "layers": [{"type": "activation", "fn": "relu"}]})
+    )
+    Path("fc.json").write_text(json.dumps({"name": "fc", "input": [16], "layers": [{"type": "dense", "units": 4}]}))
+    result = cli("compare", "relu.json", "fc.json", "--no-run")
+    assert result.exit_code == 0 and "  params                0     68          -  \n" in result.output
+    golden("formats/compare_from_nothing.txt", result.output)
+    golden("formats/compare_from_nothing.json", cli("compare", "relu.json", "fc.json", "--format", "json").output)
+
+
+def test_compare_percent_stops_at_eleven_decimals():
+    from flopcount import compare_report
+
+    assert compare_report.percent(1 - Fraction(1, 10**14)) == "100.00000000000 %"  # 11 digits, then it rounds
