@@ -709,3 +709,17 @@ def test_compare_percent_stops_at_eleven_decimals():
     from flopcount import compare_report
 
     assert compare_report.percent(1 - Fraction(1, 10**14)) == "100.00000000000 %"  # 11 digits, then it rounds
+
+
+def test_an_empty_grid_column_takes_no_width():
+    table = Table([Column("a", "a"), Column("b", "b"), Column("c", "c")], [["x", "", "y"]], frame=GRID)
+    assert plain([table]) == "x    y\n"  # two gaps of two spaces around a column of width 0
+
+
+def test_a_number_before_a_text_column_keeps_its_width_when_the_terminal_is_narrow():
+    # the least width adds every column's share: a text column's floor after a number does not replace it
+    table = Table([Column("macs", "MACs", NUMBER), Column("name", "name")], [[10**40, "a" * 30]])
+    console = terminal(width=20)
+    render.to_console([table], console)
+    text = console.file.getvalue()
+    assert f"{10**40:,}" in text and "…" not in text and "│ aaaaaa │" in text  # the name folds, not vanishes
