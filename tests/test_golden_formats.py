@@ -17,6 +17,9 @@ ANALYZE = [
     ("tiny.csv", [TINY, "--format", "csv"]),
     ("tiny_by_block.csv", [TINY, "--format", "csv", "--by", "block"]),
     ("tiny_by_type.json", [TINY, "--format", "json", "--by", "type"]),
+    ("tiny_by_block_batch.csv", [TINY, "--format", "csv", "--by", "block", "--batch", "2"]),
+    ("tiny_by_type_batch.json", [TINY, "--format", "json", "--by", "type", "--batch", "2"]),
+    ("tiny_thop_by_type.json", [TINY, "--convention", "thop", "--by", "type", "--format", "json"]),
     ("tiny_by_block.md", [TINY, "--format", "markdown", "--by", "block", "--batch", "3"]),
     ("tiny_memory_batch.txt", [TINY, "--memory", "--flops", "--batch", "2", "--dtype", "float16"]),
     ("tiny_fvcore.txt", [TINY, "--convention", "fvcore", "--flops"]),
@@ -148,3 +151,7 @@ def test_compare_specs_with_shared_layer_names(cli, golden, tmp_path, monkeypatc
     result = cli("compare", "a.json", "b.json")
     assert result.exit_code in (0, 1), result.output
     golden("formats/compare_specs.txt", result.output)
+    # a spec beside a block: the block's sizes, its receptive field measured, the spec's not
+    result = cli("compare", "a.json", "standard", "--M", 16, "--N", 4, "--DF", 8)
+    assert result.exit_code == 0, result.output
+    golden("formats/compare_spec_and_block.txt", result.output)

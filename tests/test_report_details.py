@@ -446,7 +446,15 @@ def test_a_comparison_whose_every_check_fails_as_drawn(golden):
     cmp.a.rf_check = RFCheck((3, 3), (2, 2), measured=(5, 3), measured_jump=None, probe_size=11)
     cmp.b.rf_check = RFCheck((3, 3), (2, 2), note="not measured: too large")
     cmp.notes.append("a note")
-    golden("formats/compare_failing.txt", render.to_plain(compare_report.comparison_blocks(cmp)))
+    blocks = compare_report.comparison_blocks(cmp)
+    assert blocks[-1].parts == (
+        Span(
+            "✗ Failed checks: a_formulas, macs_ratio_equals_closed_form, "
+            "params_ratio_equals_closed_form, a_run, a_receptive_field",
+            STRONG,
+        ),
+    )
+    golden("formats/compare_failing.txt", render.to_plain(blocks))
     cmp.a.run = replace(cmp.a.run, shapes_ok=True)
     cmp.b.run = RunCheck(True, params=1, macs=1, shapes_ok=True, params_ok=True, macs_ok=True)
     lines = render.to_plain(compare_report.comparison_blocks(cmp)).splitlines()
@@ -630,6 +638,7 @@ def test_the_run_report_marks_each_figure_by_its_agreement():
     assert table.footer[1].parts[-1] == Span("✗", BAD)
     ok_table, *_ = report.run_blocks(run_result(ok=True))
     assert ok_table.footer[1].parts[-1] == Span("✓", GOOD)
+    assert [c.kind for c in table.columns] == [NUMBER, "text", "text", "text"] + [NUMBER] * 5
     assert [c.key for c in table.columns] == [
         "index", "name", "type", "shape", "params", "macs", "ms", "gflops", "time_share"
     ]  # fmt: skip
@@ -723,3 +732,15 @@ def test_a_number_before_a_text_column_keeps_its_width_when_the_terminal_is_narr
     render.to_console([table], console)
     text = console.file.getvalue()
     assert f"{10**40:,}" in text and "…" not in text and "│ aaaaaa │" in text  # the name folds, not vanishes
+
+
+def test_the_library_reports_default_to_one_sample_in_float32():
+    from flopcount.memory import estimate_memory
+
+    graph = analyze(TINY)
+    memory = estimate_memory(graph)
+    assert report.to_json(graph) == report.to_json(graph, memory=memory)
+    assert report.to_json(graph, "type") == report.to_json(graph, "type", memory=memory)
+    assert render.to_csv(report.csv_table(graph)) == render.to_csv(report.csv_table(graph, memory=memory))
+    assert render.to_plain([report.layer_table(graph)]) == render.to_plain([report.layer_table(graph, memory=memory)])
+    assert report.graph_dict(graph) == report.graph_dict(graph, memory=memory)
