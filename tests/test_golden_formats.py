@@ -155,3 +155,6 @@ def test_compare_specs_with_shared_layer_names(cli, golden, tmp_path, monkeypatc
     result = cli("compare", "a.json", "standard", "--M", 16, "--N", 4, "--DF", 8)
     assert result.exit_code == 0, result.output
     golden("formats/compare_spec_and_block.txt", result.output)
+    result = cli("compare", "standard", "a.json", "--M", 16, "--N", 4, "--DF", 8, "--no-run")
+    assert result.exit_code == 0, result.output
+    golden("formats/compare_block_and_spec.txt", result.output)
