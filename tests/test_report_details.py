@@ -744,3 +744,5 @@ def test_the_library_reports_default_to_one_sample_in_float32():
     assert render.to_csv(report.csv_table(graph)) == render.to_csv(report.csv_table(graph, memory=memory))
     assert render.to_plain([report.layer_table(graph)]) == render.to_plain([report.layer_table(graph, memory=memory)])
     assert report.graph_dict(graph) == report.graph_dict(graph, memory=memory)
+    assert report.totals_table(graph).rows == report.totals_table(graph, memory=memory).rows
+    assert [r[0] for r in report.totals_table(graph).rows][3:5] == ["MACs", "Other ops"]  # no FLOPs unless asked
