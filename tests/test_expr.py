@@ -103,11 +103,11 @@ def test_rejects_with_a_clear_message(text, message):
 
 
 def test_number_literals_are_bounded_before_they_are_built():
-    start = time.perf_counter()
+    start = time.process_time()
     for text in ("1e99999999", "1e-99999999", "0.5e+00000099999999", "9" * 990 + "e9999"):
         with pytest.raises(ExprError, match="too large or too precise"):
             evaluate(text, {})
-    assert time.perf_counter() - start < 1
+    assert time.process_time() - start < 1
 
 
 @pytest.mark.parametrize(
@@ -214,11 +214,11 @@ def test_words_and_lists_are_values_never_numbers(text, env, message):
 def test_a_budget_stops_big_number_work_before_it_is_done():
     big = {"x": Fraction(3**2580, 7**1400)}  # about 4,000 bits over 4,000 bits
     budget = Budget(100_000)
-    start = time.perf_counter()
+    start = time.process_time()
     with pytest.raises(ExprError, match="more than the limit of 100,000 steps of work"):
         for _ in range(10_000):
             evaluate("x + x - x + x - x", big, budget)
-    assert time.perf_counter() - start < 5  # 0.1 s on a quiet machine; 10,000 evaluations unbounded, over 3 s
+    assert time.process_time() - start < 5  # 0.1 s on a quiet machine; 10,000 evaluations unbounded, over 3 s
     assert budget.used < 100_000 + 5_000  # stopped at the operation that would pass it
     small = Budget(1000)
     for _ in range(100):
