@@ -12,7 +12,7 @@ import pytest
 from test_check import FAMILY, MACS_4, MACS_8, PARAMS_4, PARAMS_8, family
 
 from flopcount.baseline import read_baseline
-from flopcount.check import baseline_key, parse_tolerance, run_check, setting_suffix
+from flopcount.check import baseline_key, decimal_text, parse_tolerance, run_check, setting_suffix
 from flopcount.errors import FlopcountError
 from flopcount.spec import parse_overrides
 
@@ -89,6 +89,15 @@ from flopcount.spec import parse_overrides
             [{"set": {"alpha": 1, "width": 8}, "params": 1}, {"set": {"width": 8, "alpha": 1}, "params": 1}],
             "attribute 'expect[1].set': two expect entries have the same 'set' and convention; merge them.",
         ),
+        (
+            {"convention": 1, "params": 1},
+            "attribute 'expect.convention': must name a convention, such as \"fvcore\". Received: expect.convention=1",
+        ),
+        (
+            {"convention": "fvcor", "params": 1},
+            "attribute 'expect.convention': no such convention. Did you mean 'fvcore'? Conventions: flopcount, "
+            "torchvision, fvcore, ptflops, ptflops-aten, thop, torchinfo, onnx-tool, keras.",
+        ),
     ],
     ids=[
         "string",
@@ -108,6 +117,8 @@ from flopcount.spec import parse_overrides
         "decimal",
         "negative-layer-figure",
         "same-setting-reordered",
+        "convention-a-number",
+        "misspelt-convention",
     ],
 )
 def test_bad_expect_is_one_exact_line(cli, tmp_path, monkeypatch, expect, line):
@@ -339,3 +350,162 @@ def test_a_double_star_pattern_searches_subfolders(cli, tmp_path, monkeypatch):
     (tmp_path / "models" / "a" / "b" / "net.json").write_text(json.dumps({**FAMILY, "expect": {"params": PARAMS_8}}))
     result = cli("check", "models/**/*.json", "--format", "json")
     assert [c["spec"] for c in json.loads(result.output)["checks"]] == ["models/a/b/net.json"]
+
+
+def test_an_expect_setting_that_breaks_the_spec_is_named_as_written(tmp_path):
+    path = tmp_path / "spec.json"
+    path.write_text(
+        json.dumps(family(expect=[{"params": 1}, {"set": {"alpha": 2, "width": "alpha - 2"}, "params": 1}]))
+    )
+    with pytest.raises(FlopcountError) as err:
+        run_check([path])
+    assert err.value.context == 'expect[1] sets alpha=2, width="alpha - 2"'
+
+
+# ---------------------------------------------------------------- figures under another tool's convention
+
+# conv 3 x 3, 2 -> 3 on 6 x 6, batch norm, relu, global average pool, dense 3 -> 2. flopcount counts 864 + 6
+# MACs and 77 parameters; ptflops' rules as flopcount.layers.conventions states them give conv 912, batch norm
+# 96, relu 96 and dense 8 MACs, and count batch norm's 6 trainable parameters but not its 6 statistics
+CONVENTION_SPEC = {
+    "name": "conv",
+    "input": [6, 6, 2],
+    "layers": [
+        {"type": "conv2d", "filters": 3, "kernel": 3, "name": "c"},
+        {"type": "batch_norm", "name": "bn"},
+        {"type": "activation", "fn": "relu", "name": "r"},
+        {"type": "global_avg_pool", "name": "g"},
+        {"type": "dense", "units": 2, "name": "fc"},
+    ],
+}
+PTFLOPS = {"params": 57 + 6 + 8, "macs": 912 + 96 + 96 + 8}
+
+
+def test_expect_under_a_convention_compares_its_totals_layers_and_blocks(write_spec):
+    entry = {
+        "convention": "ptflops",
+        **PTFLOPS,
+        "layers": {"c": {"params": 57, "macs": 912}, "bn": {"params": 6, "macs": 96}},
+        "blocks": {"r": {"macs": 96}},
+    }
+    path = write_spec({**CONVENTION_SPEC, "expect": entry})
+    (check,) = run_check([path], convention="ptflops").checks
+    assert (check.ok, check.label, check.totals) == (
+        True,
+        f"{path} (ptflops)",
+        {**PTFLOPS, "trainable": 57 + 6 + 8, "non_trainable": 6},
+    )
+    off = {
+        **entry,
+        "params": PTFLOPS["params"] + 1,
+        "layers": {"c": {"macs": 913}, "bn": {"params": 7}},
+        "blocks": {"r": {"macs": 97}},
+    }
+    path.write_text(json.dumps({**CONVENTION_SPEC, "expect": off}))
+    (check,) = run_check([path], convention="ptflops").checks
+    assert [(d.scope, d.name, d.figure, d.expected, d.actual) for d in check.drifts] == [
+        ("total", "", "params", 72, 71),
+        ("layer", "c", "macs", 913, 912),
+        ("layer", "bn", "params", 7, 6),
+        ("block", "r", "macs", 97, 96),
+    ]
+
+
+def test_a_baseline_under_a_convention_records_and_compares_its_figures(write_spec, tmp_path):
+    path = write_spec(CONVENTION_SPEC)
+    baseline = tmp_path / "base.json"
+    run_check([path], baseline=baseline, update=True, convention="ptflops")
+    (key,) = read_baseline(baseline)
+    entry = read_baseline(baseline)[key]
+    assert key.endswith(" (ptflops)") and entry["totals"] == {**PTFLOPS, "trainable": 71, "non_trainable": 6}
+    assert [(x["name"], x["params"], x["macs"]) for x in entry["layers"]] == [
+        ("input", 0, 0),
+        ("c", 57, 912),
+        ("bn", 6, 96),
+        ("r", 0, 96),
+        ("g", 0, 0),
+        ("fc", 8, 8),
+    ]
+    doc = json.loads(json.dumps(CONVENTION_SPEC))
+    doc["layers"][-1]["units"] = 3  # dense 3 -> 3: 12 parameters, 9 + 3 MACs under ptflops
+    path.write_text(json.dumps(doc))
+    (check,) = run_check([path], baseline=baseline, convention="ptflops").checks
+    assert [(d.figure, d.expected, d.actual) for d in check.drifts] == [
+        ("params", 71, 75),
+        ("trainable", 71, 75),
+        ("macs", 1112, 1116),
+    ]
+    assert [(c.name, c.before["params"], c.after["params"], c.after["macs"]) for c in check.layers] == [
+        ("fc", 8, 12, 12)
+    ]
+
+
+@pytest.mark.parametrize(
+    "value, text",
+    [
+        (Fraction(3), "3"),
+        (Fraction(0), "0"),
+        (Fraction(3, 4), "0.75"),
+        (Fraction(-5, 2), "-2.5"),
+        (Fraction(-1, 8), "-0.125"),
+        (Fraction(7, 40), "0.175"),  # 2^3 x 5
+        (Fraction(1, 125), "0.008"),  # 5^3
+        (Fraction(1, 5**30), "0." + str(2**30).rjust(30, "0")),  # beyond a float's exact integers
+        (Fraction(1, 2**1100), "0." + str(5**1100).rjust(1100, "0")),  # beyond a float's range
+        (Fraction(1, 3), None),
+        (Fraction(1, 6), None),
+        (Fraction(7, 30), None),
+    ],
+)
+def test_decimal_text_writes_a_finite_decimal_exactly_or_nothing(value, text):
+    assert decimal_text(value) == text
+
+
+@pytest.mark.parametrize(
+    "tolerance, shown",
+    [
+        (Fraction(1), "1"),
+        (Fraction(-(10**17 + 1), 10**19), "-100000000000000001/10000000000000000000"),  # 40 characters: whole
+        (Fraction(-(10**18 + 1), 10**19), "-1000000000000000001/1000000000000000..."),  # 41: cut to 37 and ...
+    ],
+)
+def test_a_library_tolerance_out_of_range_is_shown_in_at_most_40_characters(write_spec, tolerance, shown):
+    with pytest.raises(FlopcountError) as err:
+        run_check([write_spec(family())], tolerance=tolerance)
+    assert (err.value.option, err.value.message) == (
+        "tolerance",
+        f"tolerance must be a Fraction from 0 up to (not including) 1. Received: {shown}",
+    )
+
+
+def test_arguments_check_cannot_read_are_one_line(cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    Path("base.json").write_text('{"flopcount_baseline": 1, "specs": {}}')
+    assert cli("check", "base.json").output == (
+        "Error: base.json: this is a flopcount baseline, not a spec; give it with --baseline.\n"
+    )
+    with open("big.json", "wb") as f:
+        f.truncate(33 * 2**20)  # sparse: 33 MiB of nothing on disk
+    assert cli("check", "./big.json").output == (  # named as given, not as the path reads
+        "Error: ./big.json: the spec is larger than 32 MiB (34,603,008 bytes), the largest flopcount reads.\n"
+    )
+    Path("broken.json").write_text('{"name": ')
+    assert (
+        cli("check", "broken.json").output
+        == "Error: broken.json: invalid JSON at line 1, column 10: Expecting value.\n"
+    )
+    name = "s" * 300
+    assert cli("check", name).output == (
+        f"Error: {name}: cannot read the spec: the file name is too long for the file system.\n"
+    )
+
+
+def test_a_baseline_found_beside_the_specs_is_skipped_even_while_it_is_empty(cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    Path("specs").mkdir()
+    Path("specs/spec.json").write_text(json.dumps(family()))
+    Path("specs/old.json").write_text('{"flopcount_baseline": 1, "specs": {}}')  # another baseline, found
+    Path("specs/base.json").write_text("")  # the one being written, empty until the update
+    for arg in ("specs", "specs/*.json"):
+        result = run_check([arg], baseline="specs/base.json", update=True)
+        assert [c.spec for c in result.checks] == ["specs/spec.json"]
