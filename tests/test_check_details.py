@@ -509,3 +509,11 @@ def test_a_baseline_found_beside_the_specs_is_skipped_even_while_it_is_empty(cli
     for arg in ("specs", "specs/*.json"):
         result = run_check([arg], baseline="specs/base.json", update=True)
         assert [c.spec for c in result.checks] == ["specs/spec.json"]
+
+
+def test_a_baseline_named_as_a_spec_is_an_error_about_the_baseline_option(tmp_path):
+    path = tmp_path / "base.json"
+    path.write_text('{"flopcount_baseline": 1, "specs": {}}')
+    with pytest.raises(FlopcountError) as err:
+        run_check([path])
+    assert (err.value.option, err.value.file) == ("baseline", str(path))
