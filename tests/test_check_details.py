@@ -517,3 +517,13 @@ def test_a_baseline_named_as_a_spec_is_an_error_about_the_baseline_option(tmp_pa
     with pytest.raises(FlopcountError) as err:
         run_check([path])
     assert (err.value.option, err.value.file) == ("baseline", str(path))
+
+
+def test_an_unknown_convention_is_refused_before_any_spec_is_read(tmp_path):
+    with pytest.raises(FlopcountError) as err:
+        run_check([tmp_path / "missing.json"], convention="nope")
+    assert (err.value.option, str(err.value)) == (
+        "convention",
+        "convention takes one of flopcount, torchvision, fvcore, ptflops, ptflops-aten, thop, torchinfo, onnx-tool, "
+        "keras (or all). Received: nope",
+    )
