@@ -180,6 +180,9 @@ BOOLEAN = "a boolean is used as a number in expression"
         ("(1 / 0) + 1", "division by zero in expression '(1 / 0) + 1'."),  # the whole text, from inside it too
         ("1 + (1 / 0)", "division by zero in expression '1 + (1 / 0)'."),
         ("1 + true", f"{BOOLEAN} '1 + true'."),
+        ("-true", f"{BOOLEAN} '-true'."),
+        ("2 ** true", f"{BOOLEAN} '2 ** true'."),
+        ("true ** 2", f"{BOOLEAN} 'true ** 2'."),
         ("(1 / 0) < 1", "division by zero in expression '(1 / 0) < 1'."),
         ("1 < (1 / 0)", "division by zero in expression '1 < (1 / 0)'."),
         ("(1 / 0) or 1", "division by zero in expression '(1 / 0) or 1'."),
