@@ -726,7 +726,7 @@ class _Expander:
                     attribute="torch",
                     received=torch,
                 )
-        passed = self.passed_on(entry, inputs, prev, local)
+        passed = self.passed_on(entry, inputs, prev, local, repeat)
         least = repeat * (1 if "when" in entry or what != "block" else self.min_size(kind))
         if self.count + least > self.max_layers:
             raise SpecError.about(
@@ -795,7 +795,7 @@ class _Expander:
             self.names[_qualify(scope, name)] = last
         return last
 
-    def passed_on(self, entry, inputs, prev, local):
+    def passed_on(self, entry, inputs, prev, local, repeat):
         """What the entry stands for when it makes nothing (skipped, or repeated 0 times): its input, or 'else'."""
         if "else" in entry:
             if "when" not in entry and "repeat" not in entry:
@@ -807,7 +807,7 @@ class _Expander:
             if not isinstance(raw, str):
                 raise spec_error("must be the name of one earlier layer.", attribute="else", received=raw)
             return self.inputs(raw, prev, local, "else")[0]
-        if len(inputs) > 1 and ("when" in entry or entry.get("repeat", 1) == 0):
+        if len(inputs) > 1 and ("when" in entry or repeat == 0):  # 0 as written or as an expression's value
             raise SpecError(
                 f"this entry reads {len(inputs)} inputs; when it is skipped it cannot stand for one of them "
                 'silently: name the one it passes on with "else".',
