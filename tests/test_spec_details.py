@@ -488,6 +488,12 @@ REFUSED = [
         spec(layers=[{"type": "flatten", "name": ""}]),
         "layer 1: attribute 'name': must be a non-empty string without '/'. Received: name=\"\"",
     ),
+    (  # a count of 0 from an expression is 0 too (was: silently the first input)
+        "repeat0-expression-several",
+        spec(layers=[{"type": "flatten", "name": "f"}, {"type": "add", "inputs": ["input", "f"], "repeat": "1 - 1"}]),
+        "layer 2: attribute 'repeat': this entry reads 2 inputs; when it is skipped it cannot stand for one of them "
+        'silently: name the one it passes on with "else".',
+    ),
 ]
 
 
@@ -1042,3 +1048,18 @@ def test_a_branches_entry_sharing_a_name_is_reported_as_branches():
         "layer 2 'x': attribute 'name': the name 'x' is taken twice: by layer 1 and by the branches at layer 2; "
         "names must be unique."
     )
+
+
+def test_a_repeat_of_none_stands_for_what_else_names():
+    layers = [{**D, "name": "a"}, {"type": "add", "inputs": ["input", "a"], "repeat": "1 - 1", "else": "a"}, F]
+    assert [(x.name, x.inputs) for x in parse_spec(spec(input=[4], layers=layers)).layers] == [
+        ("input", ()),
+        ("a", ("input",)),
+        ("flatten_1", ("a",)),
+    ]
+
+
+def test_the_limit_counted_as_layers_are_made_is_about_max_layers():
+    with pytest.raises(SpecError) as err:
+        parse_spec(spec(input=[4], layers=[{"branches": [[F], [F]], "merge": "concat"}]), max_layers=3)
+    assert err.value.option == "max_layers"
