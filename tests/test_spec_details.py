@@ -1063,3 +1063,9 @@ def test_the_limit_counted_as_layers_are_made_is_about_max_layers():
     with pytest.raises(SpecError) as err:
         parse_spec(spec(input=[4], layers=[{"branches": [[F], [F]], "merge": "concat"}]), max_layers=3)
     assert err.value.option == "max_layers"
+
+
+def test_a_repeat_projected_past_the_limit_is_about_max_layers():
+    with pytest.raises(SpecError) as err:
+        parse_spec(spec(input=[4], blocks=BLOCKS, layers=[{"block": "k", "k": 5, "repeat": 2}]), max_layers=10)
+    assert (err.value.option, err.value.attribute) == ("max_layers", "repeat")
