@@ -1069,3 +1069,34 @@ def test_a_repeat_projected_past_the_limit_is_about_max_layers():
     with pytest.raises(SpecError) as err:
         parse_spec(spec(input=[4], blocks=BLOCKS, layers=[{"block": "k", "k": 5, "repeat": 2}]), max_layers=10)
     assert (err.value.option, err.value.attribute) == ("max_layers", "repeat")
+
+
+def test_load_spec_passes_set_and_input_shapes_to_the_importer(tmp_path):
+    keras = tmp_path / "vgg16.json"
+    keras.write_bytes(gzip.decompress((DATA / "keras" / "vgg16.json.gz").read_bytes()))
+    onnx = DATA / "onnx" / "alexnet.onnx"
+    dynamic = "overrides batch: the model has no dynamic dimension of that name. Its dynamic dimensions: none."
+    for path, name, axis in ((onnx, "input", 2), (keras, "input_layer_2", 1)):
+        with pytest.raises(SpecError) as err:
+            load_spec(path, overrides={"batch": "2"})
+        assert (str(err.value), err.value.option) == (f"{path}: {dynamic}", "overrides")
+        shape = (1, 3, 96, 96) if axis == 2 else (1, 96, 96, 3)
+        with pytest.raises(SpecError) as err:
+            load_spec(path, input_shapes={name: shape})
+        assert str(err.value) == f"{path}: input_shapes {name}: axis {axis} has the fixed size 224 in the file, not 96."
+
+
+def test_input_shapes_for_a_spec_is_about_that_option(write_spec):
+    with pytest.raises(SpecError) as err:
+        load_spec(write_spec(spec(layers=[F])), input_shapes={"x": (1, 4)})
+    assert err.value.option == "input_shapes"
+
+
+def test_copies_a_condition_skips_stand_for_what_else_names():
+    layers = [{**D, "name": "x"}, {**D, "name": "c", "repeat": 3, "when": "i != 1", "else": "input"}]
+    assert [(x.name, x.inputs) for x in parse_spec(spec(input=[4], layers=layers)).layers] == [
+        ("input", ()),
+        ("x", ("input",)),
+        ("c_1", ("x",)),
+        ("c_3", ("input",)),  # c_2 was skipped and stands for 'input', not for c_1
+    ]
