@@ -494,6 +494,29 @@ REFUSED = [
         "layer 2: attribute 'repeat': this entry reads 2 inputs; when it is skipped it cannot stand for one of them "
         'silently: name the one it passes on with "else".',
     ),
+    ("json-text", "{", "s.json: invalid JSON at line 1, column 2: Expecting property name enclosed in double quotes."),
+    (
+        "name-of-the-input",
+        spec(layers=[{**F, "name": "input"}]),
+        "layer 1 'input': attribute 'name': the name 'input' is taken twice: by the spec's input and by layer 1; "
+        "names must be unique.",
+    ),
+    (
+        "error-at-a-200-character-name",
+        spec(layers=[{**F, "name": "n" * 200, "repeat": -1}]),
+        f"layer 1 '{'n' * 200}': attribute 'repeat': must be an integer >= 0. Received: repeat=-1",
+    ),
+    (
+        "error-named-in-its-block",
+        spec(blocks={"b": {"layers": [{**F, "name": "c", "repeat": -1}]}}, layers=[{"block": "b", "name": "blk"}]),
+        "layer 1 'blk/c': attribute 'repeat': must be an integer >= 0. Received: repeat=-1",
+    ),
+    (
+        "an-unnamed-repeat-is-not-None",
+        spec(layers=[{**F, "repeat": 2}, {**F, "inputs": "None"}]),
+        "layer 3: attribute 'inputs': names no earlier layer. A layer can only take inputs from layers above it. "
+        'Received: inputs="None"',
+    ),
 ]
 
 
@@ -832,6 +855,7 @@ VARIABLES = {"name": "t", "input": [4], "variables": {"act": "relu", "w": 2, "al
         (None, {"act": "hard_swish"}, {"act": "hard_swish", "w": 2, "alpha": 1}),  # a word for a word
         (None, {"w": "3 * 2"}, {"act": "relu", "w": 6, "alpha": 1}),
         (None, {"w": "foo"}, "overrides w: undefined variable 'foo' in expression 'foo'."),  # never a word for a number
+        ({"w": "2 * 3"}, {"w": "foo"}, "overrides w: undefined variable 'foo' in expression 'foo'."),
         (None, {"act": "w * 3"}, "overrides act: undefined variable 'w' in expression 'w * 3'."),  # only earlier lines
         (
             None,
@@ -1026,6 +1050,8 @@ def test_a_named_repeat_in_a_block_takes_its_name_there():
     blocks = {"b": {"layers": [{**D, "name": "d", "repeat": 2}]}}
     doc = spec(input=[4], blocks=blocks, layers=[{**D, "name": "d"}, {"block": "b", "name": "blk"}])
     assert [x.name for x in parse_spec(doc).layers] == ["input", "d", "blk/d_1", "blk/d_2"]
+    doc["layers"].append({**F, "inputs": "blk/d"})  # and is its last copy from outside
+    assert parse_spec(doc).layers[-1].inputs == ("blk/d_2",)
 
 
 def test_only_a_repeat_binds_i():
