@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flopcount.expr import Budget, ExprError, Tensor, UndefinedVariable, evaluate, exact, fixed, parse, plain
+from flopcount.expr import Budget, ExprError, Tensor, UndefinedVariable, Word, evaluate, exact, fixed, parse, plain
 
 BIG = 2**4000  # 4,001 bits: an operation on it costs (4001 * 4001) >> 16 = 244 steps
 BIG_COST = (4001 * 4001) >> 16
@@ -388,6 +388,9 @@ INPUT_HELP = "'in' is the input; read its shape as in.channels, in.height or in.
         ("min(1, 2", "expression 'min(1, 2' ends too early."),
         ("1 2", "unexpected '2' in expression '1 2'."),
         ("min(1 2)", "expected ')' but found '2' in expression 'min(1 2)'."),
+        ("(1 2)", "expected ')' but found '2' in expression '(1 2)'."),
+        ("1 +  $", "unexpected character '$' in expression '1 +  $'."),
+        ("1 $$ 2", "unexpected character '$' in expression '1 $$ 2'."),
         ("a if b c", "expected 'else' but found 'c' in expression 'a if b c'."),
         ("if", "unexpected 'if' in expression 'if'."),
         (")", "unexpected ')' in expression ')'."),
@@ -462,3 +465,9 @@ def test_parse_trees(text, tree):
 )
 def test_an_error_deep_inside_names_the_whole_expression(text):
     assert refusal(text) == f"division by zero in expression {text!r}."
+
+
+def test_a_word_where_a_number_belongs_names_its_variable():
+    with pytest.raises(ExprError) as err:
+        evaluate(Word("relu", "act"), {})
+    assert str(err.value) == "'act' holds the word 'relu', not a number."
