@@ -1126,3 +1126,8 @@ def test_copies_a_condition_skips_stand_for_what_else_names():
         ("c_1", ("x",)),
         ("c_3", ("input",)),  # c_2 was skipped and stands for 'input', not for c_1
     ]
+
+
+def test_a_spec_without_description_or_source_has_empty_ones():
+    loaded = parse_spec(spec(layers=[F]))
+    assert (loaded.description, loaded.source) == ("", "")
