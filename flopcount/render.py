@@ -510,7 +510,7 @@ def html_chart(chart: Chart, ident: str) -> str:
     values = ",".join(str(v) for v in chart.values)
     return (
         f'<h2>{_html(chart.title)}</h2><p class="note">largest {top:,} {_html(chart.unit)}, {len(chart.values):,} '
-        f'{"bars" if chart.kind == BARS else "points"}; <span class="hover"></span></p>'
+        f'{"bars" if chart.kind == BARS else "points"}; <span class="hover">hover for each layer\'s figure</span></p>'
         f'<svg class="chart" id="{ident}" data-values="{values}" data-unit="{_html(chart.unit)}" viewBox="0 0 {n} {height}" '
         f'preserveAspectRatio="none" xmlns="http://www.w3.org/2000/svg">{marks}</svg>'
     )

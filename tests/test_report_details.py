@@ -225,7 +225,7 @@ def test_html_charts_draw_the_figures(cli):
 def test_html_chart_geometry():
     bars = render.html_chart(Chart("t<", ["a", "b", "c"], [0, 3, 12], "u&"), "c1")
     assert bars == (
-        '<h2>t&lt;</h2><p class="note">largest 12 u&amp;, 3 bars; <span class="hover"></span></p>'
+        '<h2>t&lt;</h2><p class="note">largest 12 u&amp;, 3 bars; <span class="hover">hover for each layer\'s figure</span></p>'
         '<svg class="chart" id="c1" data-values="0,3,12" data-unit="u&amp;" viewBox="0 0 3 100" '
         'preserveAspectRatio="none" xmlns="http://www.w3.org/2000/svg"><path class="bars" '
         'd="M0 100V100.00h0.8V100ZM1 100V75.00h0.8V100ZM2 100V0.00h0.8V100Z"/></svg>'
