@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import shutil
 import statistics
 import subprocess
 import sys
@@ -23,8 +22,10 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parent.parent)]
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT / "benchmarks"), str(ROOT), str(ROOT / "tests")]  # tests: browser.py
 from bench_analyze import generated_spec
+from browser import CHROMIUM, run_chromium
 
 NODE = '<g class="node'  # a box of the graph drawing
 
@@ -54,17 +55,16 @@ def main() -> None:
         f"{len(graph.nodes):,} layers: analysis {analysis:.2f} s; report built and written {statistics.median(writes):.2f} s "
         f"(target < 2 s), {out.stat().st_size / 2**20:.1f} MiB, {boxes:,} graph boxes drawn"
     )
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    if browser is None:
+    if CHROMIUM is None:
         print("Chromium not installed: opening not measured")
         return
-    tiny = analyze(str(Path(__file__).resolve().parent.parent / "tests" / "data" / "tiny.json"))
+    tiny = analyze(str(ROOT / "tests" / "data" / "tiny.json"))
     small = out.with_name("tiny.html")
     small.write_text(html_text(tiny, estimate_memory(tiny)), encoding="utf-8")
     opens = {small: [], out: []}
     for _ in range(args.runs):
         for page in opens:
-            opens[page].append(open_time(browser, page))
+            opens[page].append(open_time(page))
     big, base = statistics.median(opens[out]), statistics.median(opens[small])
     print(
         f"opened by headless Chromium (--dump-dom) in {big:.2f} s (target < 5 s); the {len(tiny.nodes)}-layer report "
@@ -73,29 +73,11 @@ def main() -> None:
     print(f"load average {', '.join(f'{x:.1f}' for x in os.getloadavg())} at the end")
 
 
-def open_time(browser: str, page: Path) -> float:
+def open_time(page: Path) -> float:
     """Wall time of headless Chromium loading page, running its script and dumping the DOM."""
-    with tempfile.TemporaryDirectory() as profile:
-        t = time.perf_counter()
-        subprocess.run(
-            [
-                browser,
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                f"--user-data-dir={profile}",
-                "--dump-dom",
-                page.as_uri(),
-            ],
-            check=True,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        return time.perf_counter() - t
+    t = time.perf_counter()
+    run_chromium("--dump-dom", page.as_uri(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - t
 
 
 if __name__ == "__main__":

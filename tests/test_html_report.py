@@ -5,21 +5,19 @@ browser tests skip and say why; the file's own structure is still checked.
 """
 
 import re
-import shutil
 import struct
 import subprocess
-import tempfile
 import zlib
 from collections import Counter
 from pathlib import Path
 
 import pytest
+from browser import CHROMIUM, run_chromium  # one command line, a short temporary folder
 
 from flopcount import analyze
 from flopcount.memory import estimate_memory
 
 TINY = Path(__file__).parent / "data" / "tiny.json"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 needs_chromium = pytest.mark.skipif(
     CHROMIUM is None, reason="headless Chromium is not installed (apt-get install chromium)"
 )
@@ -32,25 +30,7 @@ SHADES = {  # a graph box's fill, --s1 and --s4 (render.HTML_STYLE), and the pag
 
 
 def chromium(*args, timeout=60):
-    with tempfile.TemporaryDirectory() as profile:
-        return subprocess.run(
-            [
-                CHROMIUM,
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                f"--user-data-dir={profile}",
-                *args,
-            ],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=True,
-        )
+    return run_chromium(*args, timeout=timeout, capture_output=True, text=True)
 
 
 def png_pixels(path):
