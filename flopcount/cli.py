@@ -147,6 +147,11 @@ def dtype_options(f):
     )(f)
 
 
+def batch_option(help: str):
+    """--batch, samples per inference, with what it scales in this command."""
+    return click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True, help=help)
+
+
 max_memory_option = click.option(
     "--max-memory",
     default="4GiB",
@@ -173,13 +178,7 @@ max_memory_option = click.option(
 @click.option("--verify", is_flag=True, help="Then run SPEC with NumPy (batch 1) and exit 1 if any layer disagrees.")
 @max_memory_option  # used by --verify
 @convention_option
-@click.option(
-    "--batch",
-    type=click.IntRange(min=1),
-    default=1,
-    show_default=True,
-    help="Samples per inference: MACs, other ops and activations scale, parameters do not.",
-)
+@batch_option("Samples per inference: MACs, other ops and activations scale, parameters do not.")
 @dtype_options
 def analyze(
     spec,
@@ -249,13 +248,7 @@ def analyze(
     metavar="NAME=V1,V2,...",
     help="A variable's values, e.g. --set alpha=1,0.75,0.5 (repeatable: the grid of all combinations).",
 )
-@click.option(
-    "--batch",
-    type=click.IntRange(min=1),
-    default=1,
-    show_default=True,
-    help="Samples per inference: MACs, other ops and activations scale.",
-)
+@batch_option("Samples per inference: MACs, other ops and activations scale.")
 @dtype_options
 @max_layers_option
 @click.option(
@@ -326,13 +319,7 @@ def write_file(output: str, text: str) -> None:
 @click.option("--output", "-o", type=click.Path(dir_okay=False), required=True, help="The HTML file to write.")
 @set_option
 @input_shape_option
-@click.option(
-    "--batch",
-    type=click.IntRange(min=1),
-    default=1,
-    show_default=True,
-    help="Samples per inference: MACs, other ops and activations scale.",
-)
+@batch_option("Samples per inference: MACs, other ops and activations scale.")
 @dtype_options
 @max_layers_option
 def html_report(spec, output, overrides, input_shapes, batch, dtype, weight_dtype, activation_dtype, max_layers):
@@ -363,9 +350,7 @@ def html_text(graph, memory) -> str:
 @click.argument("layer", metavar="LAYER")
 @set_option
 @input_shape_option
-@click.option(
-    "--batch", type=click.IntRange(min=1), default=1, show_default=True, help="Samples per inference, for memory."
-)
+@batch_option("Samples per inference, for memory.")
 @dtype_options
 @max_layers_option
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
@@ -501,7 +486,7 @@ def schema():
 @click.option(
     "--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of the random weights and input."
 )
-@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True, help="Samples in the input batch.")
+@batch_option("Samples in the input batch.")
 @max_memory_option
 @set_option
 @input_shape_option
