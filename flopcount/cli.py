@@ -204,7 +204,6 @@ def analyze(
     """
     from . import render, report
     from .graph import analyze as analyze_spec
-    from .memory import estimate_memory
     from .spec import parse_overrides
 
     if verify:  # the runner (and NumPy) only with --verify; a bad size is an error before any output
@@ -216,7 +215,7 @@ def analyze(
         click.echo(f"Warning: {one_line(f'{graph.spec.file}: {note}')}", err=True)
     if batch != 1 and convention != "flopcount":
         raise click.UsageError("--convention counts one sample, as each tool does; leave --batch at 1 with it.")
-    memory = estimate_memory(graph, batch, weight_dtype or dtype, activation_dtype or dtype)
+    memory = memory_of(graph, batch, dtype, weight_dtype, activation_dtype)
     if fmt == "html":
         if convention != "flopcount":
             raise click.UsageError("--format html shows flopcount's own figures; drop --convention with it.")
@@ -330,13 +329,17 @@ def html_report(spec, output, overrides, input_shapes, batch, dtype, weight_dtyp
     layer type and by block, in the reader's light or dark colour scheme.
     """
     from .graph import analyze as analyze_spec
-    from .memory import estimate_memory
     from .spec import parse_overrides
 
     graph = analyze_spec(spec, parse_overrides(overrides), max_layers, model_inputs(input_shapes))
-    write_file(
-        output, html_text(graph, estimate_memory(graph, batch, weight_dtype or dtype, activation_dtype or dtype))
-    )
+    write_file(output, html_text(graph, memory_of(graph, batch, dtype, weight_dtype, activation_dtype)))
+
+
+def memory_of(graph, batch, dtype, weight_dtype, activation_dtype):
+    """The memory estimate at --batch, each of weights and activations in its own dtype or else in --dtype."""
+    from .memory import estimate_memory
+
+    return estimate_memory(graph, batch, weight_dtype or dtype, activation_dtype or dtype)
 
 
 def html_text(graph, memory) -> str:
@@ -362,12 +365,11 @@ def explain(spec, layer, overrides, input_shapes, batch, dtype, weight_dtype, ac
     from . import render
     from .explain import explain_blocks, explain_json, find_layer
     from .graph import analyze as analyze_spec
-    from .memory import estimate_memory
     from .spec import parse_overrides
 
     graph = analyze_spec(spec, parse_overrides(overrides), max_layers, model_inputs(input_shapes))
     node = find_layer(graph, layer)
-    memory = estimate_memory(graph, batch, weight_dtype or dtype, activation_dtype or dtype)
+    memory = memory_of(graph, batch, dtype, weight_dtype, activation_dtype)
     if fmt == "json":
         click.echo(explain_json(graph, node, memory))
     else:
