@@ -162,6 +162,14 @@ def convention_columns(counted) -> list[Column]:
     return [Column("convention_macs", name, NUMBER), Column("convention_params", f"{name} params", NUMBER)]
 
 
+LAYER_COLUMNS = (  # what each per-layer table (analyze's, run's) starts with
+    Column("index", "#", NUMBER),
+    Column("name", "name"),
+    Column("type", "type"),
+    Column("shape", "output shape"),
+)
+
+
 def layer_table(
     graph: Graph, flops: bool = False, counted=None, memory: Memory | None = None, show_memory: bool = False
 ) -> Table:
@@ -174,10 +182,7 @@ def layer_table(
     batch = memory.batch
     total = graph.totals.macs
     columns = [
-        Column("index", "#", NUMBER),
-        Column("name", "name"),
-        Column("type", "type"),
-        Column("shape", "output shape"),
+        *LAYER_COLUMNS,
         Column("params", "params", NUMBER),
         Column("macs", "MACs", NUMBER),
         Column("mac_share", "% MACs", NUMBER),
@@ -580,10 +585,7 @@ def run_blocks(result) -> list:
     """What `run` shows: per layer ✓/✗ for shape, params and MACs as run, its time, speed and share of the run,
     then the verdict."""
     columns = [
-        Column("index", "#", NUMBER),
-        Column("name", "name"),
-        Column("type", "type"),
-        Column("shape", "output shape"),
+        *LAYER_COLUMNS,
         Column("params", "params read", NUMBER),
         Column("macs", "MACs metered", NUMBER),
         Column("ms", "ms", NUMBER),
