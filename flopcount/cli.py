@@ -9,6 +9,7 @@ import sys
 import click
 
 from .errors import FlopcountError
+from .memory import DTYPES
 from .spec import MAX_LAYERS
 
 FORMATS = ("table", "json", "csv", "markdown")
@@ -127,7 +128,7 @@ convention_option = click.option(
     help="Count as another tool does, per layer and in total: torchvision, fvcore, ptflops, ptflops-aten, thop, "
     "torchinfo, onnx-tool or keras; 'all' shows every tool's total side by side.",
 )
-DTYPE_NAMES = ("float32", "float16", "bfloat16", "int8")
+DTYPE_NAMES = tuple(DTYPES)  # memory's table of data types and their sizes
 
 
 def dtype_options(f):
