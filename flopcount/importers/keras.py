@@ -507,6 +507,26 @@ def _conv_type(base, rank):
     return f"{base}{RANKED[rank]}" if base != "conv" else {1: "conv1d", 2: "conv2d", 3: "conv3d"}[rank]
 
 
+def _window(call) -> dict:
+    """A convolution's window attributes, in spec order: kernel, stride, padding, dilation."""
+    return {
+        "kernel": _pair(call, "kernel_size"),
+        "stride": _pair(call, "strides", 1),
+        "padding": _padding(call),
+        "dilation": _pair(call, "dilation_rate", 1),
+    }
+
+
+CONV_DEFAULTS = {"stride": 1, "dilation": 1, "groups": 1, "multiplier": 1, "padding": "valid"}
+
+
+def _drop_defaults(attrs):
+    """Drops from attrs, in place, the window attributes that hold the spec's default (a spec states only what differs)."""
+    for key, default in CONV_DEFAULTS.items():
+        if key in attrs and attrs[key] == default:
+            del attrs[key]
+
+
 # ---------------------------------------------------------------- layer classes
 
 
@@ -516,16 +536,11 @@ def _conv(call, xs):
     rank = int(call.layer.cls[-2])
     attrs = {
         "filters": call.get("filters"),
-        "kernel": _pair(call, "kernel_size"),
-        "stride": _pair(call, "strides", 1),
-        "padding": _padding(call),
-        "dilation": _pair(call, "dilation_rate", 1),
+        **_window(call),
         "groups": call.get("groups", 1) or 1,
         "bias": bool(call.get("use_bias", True)),
     }
-    for key, default in (("stride", 1), ("dilation", 1), ("groups", 1), ("padding", "valid")):
-        if attrs[key] == default:
-            del attrs[key]
+    _drop_defaults(attrs)
     x = call.emit(_conv_type("conv", rank), attrs, xs, weights=True)
     return call.activation(x)
 
@@ -534,17 +549,8 @@ def _conv(call, xs):
 def _depthwise(call, xs):
     _channels_last(call)
     rank = int(call.layer.cls[-2])
-    attrs = {
-        "kernel": _pair(call, "kernel_size"),
-        "stride": _pair(call, "strides", 1),
-        "padding": _padding(call),
-        "dilation": _pair(call, "dilation_rate", 1),
-        "multiplier": call.get("depth_multiplier", 1),
-        "bias": bool(call.get("use_bias", True)),
-    }
-    for key, default in (("stride", 1), ("dilation", 1), ("multiplier", 1), ("padding", "valid")):
-        if attrs[key] == default:
-            del attrs[key]
+    attrs = {**_window(call), "multiplier": call.get("depth_multiplier", 1), "bias": bool(call.get("use_bias", True))}
+    _drop_defaults(attrs)
     x = call.emit({1: "depthwise_conv1d", 2: "depthwise_conv2d"}[rank], attrs, xs, weights=True)
     return call.activation(x)
 
@@ -554,14 +560,7 @@ def _separable(call, xs):
     _channels_last(call)
     if call.share:
         raise call.error("a shared SeparableConv2D is not supported.")
-    dw = {
-        "kernel": _pair(call, "kernel_size"),
-        "stride": _pair(call, "strides", 1),
-        "padding": _padding(call),
-        "dilation": _pair(call, "dilation_rate", 1),
-        "multiplier": call.get("depth_multiplier", 1),
-        "bias": False,
-    }
+    dw = {**_window(call), "multiplier": call.get("depth_multiplier", 1), "bias": False}
     x = call.emit("depthwise_conv2d", dw, xs, suffix="depthwise")
     # Keras adds the bias after the pointwise product only
     x = call.emit(
@@ -758,19 +757,10 @@ def _normalization(call, xs):
 @keras_layer("Conv2DTranspose")
 def _conv_transpose(call, xs):
     _channels_last(call)
-    attrs = {
-        "filters": call.get("filters"),
-        "kernel": _pair(call, "kernel_size"),
-        "stride": _pair(call, "strides", 1),
-        "padding": _padding(call),
-        "dilation": _pair(call, "dilation_rate", 1),
-        "bias": bool(call.get("use_bias", True)),
-    }
+    attrs = {"filters": call.get("filters"), **_window(call), "bias": bool(call.get("use_bias", True))}
     if call.get("output_padding") is not None:
         attrs["output_padding"] = _pair(call, "output_padding")
-    for key, default in (("stride", 1), ("dilation", 1), ("padding", "valid")):
-        if attrs[key] == default:
-            del attrs[key]
+    _drop_defaults(attrs)
     x = call.emit("conv2d_transpose", attrs, xs, weights=True)
     return call.activation(x)
 
