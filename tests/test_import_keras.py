@@ -54,39 +54,32 @@ def functional(name, layers, inputs, outputs):
     }
 
 
+def conv3x3(name, source, **config):
+    """A Keras 3 Conv2D config: 16 filters of 3x3, stride 1, same padding, no bias, on source."""
+    return layer(
+        "Conv2D",
+        name,
+        [tensor(source)],
+        filters=16,
+        kernel_size=[3, 3],
+        strides=[1, 1],
+        padding="same",
+        activation="linear",
+        use_bias=False,
+        **config,
+    )
+
+
 def residual_block():
     """conv 3x3 + BN + ReLU, conv 3x3 + BN, add the input, ReLU: the basic residual block on 8x8x16."""
     return functional(
         "residual",
         [
             layer("InputLayer", "image", batch_shape=[None, 8, 8, 16], dtype="float32"),
-            layer(
-                "Conv2D",
-                "conv1",
-                [tensor("image")],
-                filters=16,
-                kernel_size=[3, 3],
-                strides=[1, 1],
-                padding="same",
-                data_format="channels_last",
-                dilation_rate=[1, 1],
-                groups=1,
-                activation="linear",
-                use_bias=False,
-            ),
+            conv3x3("conv1", "image", data_format="channels_last", dilation_rate=[1, 1], groups=1),
             layer("BatchNormalization", "bn1", [tensor("conv1")], axis=-1, epsilon=0.001, center=True, scale=True),
             layer("Activation", "relu1", [tensor("bn1")], activation="relu"),
-            layer(
-                "Conv2D",
-                "conv2",
-                [tensor("relu1")],
-                filters=16,
-                kernel_size=[3, 3],
-                strides=[1, 1],
-                padding="same",
-                activation="linear",
-                use_bias=False,
-            ),
+            conv3x3("conv2", "relu1"),
             layer("BatchNormalization", "bn2", [tensor("conv2")], axis=-1, epsilon=0.001),
             layer("Add", "add", [[tensor("bn2"), tensor("image")]]),
             layer("Activation", "out", [tensor("add")], activation="relu"),
