@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -1361,8 +1362,8 @@ T, E, H, D = 6, 8, 2, 4
 LOWEST = np.finfo(np.float32).min
 
 
-def _attention(mask_nodes, masked, weights):
-    """q k^T / sqrt(D), masked by mask_nodes (they read 'scores' and write masked), softmax, times v, projected."""
+def _attention(mask_nodes, weights):
+    """q k^T / sqrt(D), masked by mask_nodes (they read 'scores' and write 'masked'), softmax, times v, projected."""
     nodes, w = [], dict(weights)
     for p in "qkvo":
         w[f"w{p}"], w[f"b{p}"] = rand(E, E), rand(E)
@@ -1381,7 +1382,7 @@ def _attention(mask_nodes, masked, weights):
         const("root", float(np.sqrt(D)), np.float32),
         node("Div", ["qk", "root"], ["scores"], name="/scores/Div"),
         *mask_nodes,
-        node("Softmax", [masked], ["probs"], axis=-1),
+        node("Softmax", ["masked"], ["probs"], axis=-1),
         node("MatMul", ["probs", "vt"], ["mix"], name="/mix/MatMul"),
         node("Transpose", ["mix"], ["mt"], perm=[0, 2, 1, 3], name="/mix/Transpose"),
         const("width", [1, T, E]),
@@ -1421,7 +1422,6 @@ MASKS = {
             node("Where", ["causal", "scores", "lowest"], ["masked"], name="/mask/Where"),
         ],
         {"bias": np.tril(np.ones((MAX_POSITIONS, MAX_POSITIONS), bool)).reshape(1, 1, MAX_POSITIONS, MAX_POSITIONS)},
-        ("parameter", "add"),
     ),
     # transformers' _make_causal_mask: full((T, T), lowest), masked_fill(arange(T) < (arange(T) + 1).view(T, 1), 0),
     # then added to the scores
@@ -1454,7 +1454,6 @@ MASKS = {
             node("Add", ["scores", "additive4"], ["masked"], name="/mask/Add_1"),
         ],
         {},
-        ("parameter", "add"),
     ),
     # scaled_dot_product_attention(is_causal=True) as torch.onnx writes it: ones(T, T) as booleans, Trilu
     # keeps the lower triangle, -inf where it is false, added to the scores
@@ -1479,22 +1478,23 @@ MASKS = {
             node("Add", ["scores", "additive"], ["masked"], name="/mask/Add"),
         ],
         {},
-        ("parameter", "add"),
     ),
 }
 
 
 @pytest.mark.parametrize("way", list(MASKS))
 def test_a_causal_mask_is_a_fixed_tensor_not_a_trained_one(way, tmp_path):
-    mask_nodes, weights, mask_types = MASKS[way]
-    path = _attention(mask_nodes, "masked", weights).save(tmp_path / f"{way}.onnx")
+    mask_nodes, weights = MASKS[way]
+    path = _attention(mask_nodes, weights).save(tmp_path / f"{way}.onnx")
     graph = analyze(path)
     # the four projections are trained; the T x T mask, shared by the heads, is not
     assert (graph.totals.trainable, graph.totals.non_trainable) == (ATTENTION_TRAINABLE, T * T)
     assert graph.totals.macs == ATTENTION_MACS
     masks = [n for n in graph.nodes if n.type == "parameter"]
     assert [(n.shape, n.trainable, n.params) for n in masks] == [((1, T, T), 0, T * T)]
-    assert _types(graph)[_types(graph).index("rescale") + 1 :][:3] == (*mask_types, "softmax")
+    # every way becomes one fixed tensor added to the scores
+    types = _types(graph)
+    assert types[types.index("rescale") + 1 :][:3] == ("parameter", "add", "softmax")
     witness = runtime_witness(graph)
     assert witness.skipped is None
     assert witness.ok, witness.summary()
@@ -1993,7 +1993,7 @@ def test_without_the_onnx_package_the_error_says_how_to_install_it(cli, tmp_path
 
 # ---------------------------------------------------------------- exported from torchvision
 
-ONNX_DATA = __import__("pathlib").Path(__file__).parent / "data" / "onnx"
+ONNX_DATA = Path(__file__).parent / "data" / "onnx"
 
 
 @pytest.mark.parametrize(
