@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from math import gcd, prod
 
 from . import expr
-from .errors import FlopcountError, ShapeError, SpecError, spec_error, suggest
+from .errors import FlopcountError, ShapeError, SpecError, spec_error
 from .layers import MAX_INTEGER, REQUIRED, Layer, Weight, fmt_shape, layer_class
 from .layers.window import Reads
 from .spec import ENTRY_KEYS, KINDS, Spec, substitute
@@ -203,11 +203,7 @@ def _check_defaults(spec: Spec) -> None:
         for key, raw in values.items():
             where = f"defaults.{type_name}.{key}"
             if key not in cls.known:
-                raise spec_error(
-                    f"unknown attribute for {type_name}.{suggest(key, cls.known)} Its attributes are: {', '.join(cls.known)}.",
-                    attribute=where,
-                    file=spec.file,
-                )
+                raise cls.unknown(key, where).located(file=spec.file)
             if cls.known[key].default is REQUIRED:  # so every layer still says it, and the schema can require it
                 raise SpecError(
                     f"{type_name} needs {key} on every layer; defaults change the default of an optional attribute.",
@@ -269,11 +265,7 @@ def _check_unbuilt(spec: Spec) -> None:
                 continue
             at = f"{where}.{key}"
             if key not in cls.known:
-                raise spec_error(
-                    f"unknown attribute for {cls.type}.{suggest(key, cls.known)} Its attributes are: {', '.join(cls.known)}.",
-                    attribute=at,
-                    file=spec.file,
-                )
+                raise cls.unknown(key, at).located(file=spec.file)
             if _names_a_parameter(raw, spec.variables) or _has_text(raw):
                 continue  # an expression or a name: its value depends on where the layer is expanded
             try:
@@ -283,9 +275,7 @@ def _check_unbuilt(spec: Spec) -> None:
                 raise err.located(file=spec.file)
         for attr in cls.attrs:
             if attr.default is REQUIRED and attr.name not in entry:
-                raise SpecError(
-                    f"{cls.type} needs this attribute ({attr.doc}).", attribute=f"{where}.{attr.name}", file=spec.file
-                )
+                raise cls.missing(attr, f"{where}.{attr.name}").located(file=spec.file)
 
 
 def _has_text(raw) -> bool:

@@ -151,15 +151,9 @@ class Layer:
     @classmethod
     def from_raw(cls, raw: dict, evaluate: Callable) -> Layer:
         """Validate and convert a layer's JSON attributes; unknown ones are errors."""
-        known = cls.known
         for key in raw:
-            if key not in known:
-                hint = suggest(key, known)
-                listing = ", ".join(known) or "none"
-                raise SpecError(
-                    f"unknown attribute for {cls.type}.{hint} Its attributes are: {listing}.",
-                    attribute=key,
-                )
+            if key not in cls.known:
+                raise cls.unknown(key)
         values = dict(cls.defaults)
         for attr in cls.attrs:
             if attr.name in raw:
@@ -168,10 +162,24 @@ class Layer:
                 except SpecError as err:
                     raise err.located(attribute=attr.name)
             elif attr.name not in values:
-                raise SpecError(f"{cls.type} needs this attribute ({attr.doc}).", attribute=attr.name)
+                raise cls.missing(attr)
         layer = cls(**values)
         layer.check()
         return layer
+
+    @classmethod
+    def unknown(cls, key: str, where: str | None = None) -> SpecError:
+        """The error for an attribute the type does not have, at where (default: key itself)."""
+        listing = ", ".join(cls.known) or "none"
+        return SpecError(
+            f"unknown attribute for {cls.type}.{suggest(key, cls.known)} Its attributes are: {listing}.",
+            attribute=where or key,
+        )
+
+    @classmethod
+    def missing(cls, attr: Attr, where: str | None = None) -> SpecError:
+        """The error for a required attribute a layer leaves out, at where (default: its name)."""
+        return SpecError(f"{cls.type} needs this attribute ({attr.doc}).", attribute=where or attr.name)
 
     def check(self):
         """Validate attributes against each other (before shapes are known)."""
