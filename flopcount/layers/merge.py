@@ -26,26 +26,37 @@ def broadcast(shapes, verb):
     return tuple(reversed(out))
 
 
-@register("add")
-class Add(Layer):
-    doc = "Element-wise sum of two or more inputs whose shapes broadcast (residual shortcut: equal shapes)."
+class _Many(Layer):
+    """An element-wise operation of two or more inputs that broadcast, named by its kernel (kernels.add, ...)."""
+
     inputs = (2, None)
+    verb = ""
 
     def output_shape(self, shapes):
-        try:
-            return broadcast(shapes, "add")
-        except ShapeError:
-            listed = ", ".join(fmt_shape(x) for x in shapes)
-            raise ShapeError(f"cannot add inputs of different shapes: {listed}.", attribute="inputs") from None
+        return broadcast(shapes, self.verb)
 
     def other_ops(self, shapes, out):
+        # one addition or multiplication per output element for each input after the first
         return (len(shapes) - 1) * prod(out)
 
     def other_ops_formula(self, shapes, out):
         return formula([Factor("(inputs - 1)", len(shapes) - 1), *elements(out)])
 
     def forward(self, xs, w, k):
-        return k.add(xs)
+        return getattr(k, self.verb)(xs)
+
+
+@register("add")
+class Add(_Many):
+    doc = "Element-wise sum of two or more inputs whose shapes broadcast (residual shortcut: equal shapes)."
+    verb = "add"
+
+    def output_shape(self, shapes):
+        try:
+            return super().output_shape(shapes)
+        except ShapeError:
+            listed = ", ".join(fmt_shape(x) for x in shapes)
+            raise ShapeError(f"cannot add inputs of different shapes: {listed}.", attribute="inputs") from None
 
 
 @register("concat")
@@ -74,22 +85,9 @@ class Concat(Layer):
 
 
 @register("multiply")
-class Multiply(Layer):
+class Multiply(_Many):
     doc = "Element-wise product of two or more inputs whose shapes broadcast (squeeze-and-excitation, gating)."
-    inputs = (2, None)
-
-    def output_shape(self, shapes):
-        return broadcast(shapes, "multiply")
-
-    def other_ops(self, shapes, out):
-        # one multiplication per output element for each input after the first
-        return (len(shapes) - 1) * prod(out)
-
-    def other_ops_formula(self, shapes, out):
-        return formula([Factor("(inputs - 1)", len(shapes) - 1), *elements(out)])
-
-    def forward(self, xs, w, k):
-        return k.multiply(xs)
+    verb = "multiply"
 
 
 class _Pair(Layer):
